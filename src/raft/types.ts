@@ -53,3 +53,40 @@ export interface ConfChange {
   /** Opaque to raft: the application's address of the node (carried so every member learns it). */
   context?: string;
 }
+
+export type MessageType =
+  | 'prevote'
+  | 'prevote-resp'
+  | 'vote'
+  | 'vote-resp'
+  | 'append'
+  | 'append-resp'
+  | 'heartbeat'
+  | 'heartbeat-resp'
+  | 'snapshot'
+  | 'timeout-now'
+  /** Follower -> leader: please confirm leadership for a linearizable read (ReadIndex). */
+  | 'read-index'
+  | 'read-index-resp';
+
+/**
+ * One flat message shape for every exchange, as in etcd's raft: fields not used by a type are
+ * absent. The transport encodes it (src/raft/codec.ts); the core only builds and reads it.
+ */
+export interface Message {
+  type: MessageType;
+  from: NodeId;
+  to: NodeId;
+  term: number;
+  /** append: term and index of the entry preceding `entries`; vote: the candidate's last log term/index. */
+  logTerm?: number;
+  index?: number;
+  entries?: Entry[];
+  commit?: number;
+  reject?: boolean;
+  /** append-resp with reject: the follower's hint of where the logs may match. */
+  rejectHint?: number;
+  snapshot?: Snapshot;
+  /** read-index / heartbeat: the request context echoed back. */
+  context?: Uint8Array;
+}
