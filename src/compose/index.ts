@@ -1,0 +1,6 @@
+/**
+ * Compose model entry point: `loadProject` turns compose files into the canonical {@link Project}.
+ * Pure apart from the injected reader; every user mistake is a DiagnosticError.
+ */
+export type * from './types.js';
+export { loadProject } from './load.js';
