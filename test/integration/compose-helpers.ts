@@ -1,0 +1,68 @@
+/**
+ * Shared helpers for the compose integration tests: unique project names, polling with a deadline,
+ * and cleanup of everything a test created (by label), run even when the test failed.
+ */
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
+import { DockerRuntime } from '../../src/runtime/index.js';
+
+export const TEST_IMAGE = 'tscompose-test/busybox:latest';
+export const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const runtime = new DockerRuntime();
+
+/** A project name unique to this run: tests never share engine objects. */
+export function uniqueProject(prefix: string): string {
+  return `tst${prefix.replace(/[^a-z0-9]/g, '')}${randomBytes(3).toString('hex')}`;
+}
+
+/** Polls `probe` until it returns a value other than undefined/false, or fails at the deadline. */
+export async function eventually<T>(probe: () => Promise<T | undefined | false>, what: string, timeoutMs = 20_000, everyMs = 100): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await probe();
+      if (v !== undefined && v !== false) return v;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+/** Removes every container, network, volume and image carrying the project label. */
+export async function cleanupProject(project: string): Promise<void> {
+  const labels = { 'com.docker.compose.project': project };
+  const containers = await runtime.listContainers({ all: true, labels });
+  await Promise.all(containers.map((c) => runtime.removeContainer(c.id, { force: true, volumes: true }).catch(() => undefined)));
+  const networks = await runtime.listNetworks({ labels });
+  await Promise.all(networks.map((n) => runtime.removeNetwork(n.id).catch(() => undefined)));
+  const volumes = await runtime.listVolumes({ labels });
+  await Promise.all(volumes.map((v) => runtime.removeVolume(v.name, { force: true }).catch(() => undefined)));
+  const images = await runtime.listImages({ labels });
+  for (const i of images) await runtime.removeImage(i.id, { force: true }).catch(() => undefined);
+}
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the tscompose CLI (from source, through tsx-free node loader: the esbuild bundle). */
+export function cli(args: string[], opts: { cwd?: string; env?: Record<string, string>; timeoutMs?: number } = {}): Promise<CliResult> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [join(REPO, 'dist', 'tscompose.mjs'), ...args],
+      { cwd: opts.cwd ?? REPO, env: { ...process.env, ...opts.env }, timeout: opts.timeoutMs ?? 120_000, maxBuffer: 16 << 20 },
+      (err, stdout, stderr) => {
+        const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : 1) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
+  });
+}
