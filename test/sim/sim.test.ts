@@ -3,7 +3,7 @@
  * `SEED=n` runs exactly one (and prints its trace with TRACE=1). A failure names its seed.
  */
 import { describe, expect, it } from 'vitest';
-import { runSeed } from './simulator.js';
+import { defaultSimOptions, runSeed } from './simulator.js';
 import type { SimResult } from './simulator.js';
 import { regressionSeeds } from './regressions.js';
 
@@ -18,7 +18,7 @@ function failure(r: SimResult): string {
 describe('raft simulation', () => {
   if (one !== null) {
     it(`seed ${one}`, () => {
-      const r = runSeed(one, { duration: 1500, settle: 600, trace: process.env.TRACE === '1' });
+      const r = runSeed(one, { ...defaultSimOptions, trace: process.env.TRACE === '1' });
       console.log(JSON.stringify(r.stats));
       expect(r.ok, failure(r)).toBe(true);
     });

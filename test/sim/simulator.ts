@@ -27,7 +27,7 @@ export interface SimOptions {
   trace?: boolean;
 }
 
-export const defaultSimOptions: SimOptions = { duration: Number(process.env.SIM_DURATION ?? 1500), settle: 600 };
+export const defaultSimOptions: SimOptions = { duration: Number(process.env.SIM_DURATION ?? 3000), settle: 600 };
 
 export interface SimResult {
   seed: number;
@@ -146,6 +146,7 @@ interface Profile {
   maxDelay: number;
   crashEvery: number; // mean ms between crashes (0: none)
   crashBetweenPersistAndSend: number; // probability per Ready
+  tornPersist: boolean; // crashes may also fall between persisting entries and the hard state
   partitionEvery: number; // mean ms between partitions (0: none)
   membership: boolean;
   compactEvery: number; // entries applied beyond the snapshot that trigger compaction (0: never)
@@ -165,7 +166,8 @@ function drawProfile(r: Prng): Profile {
     dup: r.pick([0, 0.02, 0.1]),
     maxDelay: r.pick([2, 10, 30]),
     crashEvery: r.pick([0, 400, 1000]),
-    crashBetweenPersistAndSend: r.pick([0, 0.003]),
+    crashBetweenPersistAndSend: r.pick([0, 0.003, 0.01]),
+    tornPersist: r.chance(0.3),
     partitionEvery: r.pick([0, 300, 700]),
     membership: r.chance(0.6),
     compactEvery: r.pick([0, 5, 20]),
@@ -347,6 +349,12 @@ export class Simulation {
       d.entries = d.entries.slice(0, Math.max(0, first - base - 1));
       if ((d.entries[d.entries.length - 1]?.index ?? base) !== first - 1) throw new Error(`${n.id}: durable log gap before ${first}`);
       d.entries.push(...rd.entries);
+    }
+    if (rd.hardState && this.faultsOn && this.profile.tornPersist && this.rng.chance(this.profile.crashBetweenPersistAndSend)) {
+      // Storage that writes entries and the hard state in separate records can be cut in between.
+      this.crash(n, 'after persisting entries, before the hard state');
+      this.scheduleRestart(n);
+      return;
     }
     if (rd.hardState) d.hardState = { ...rd.hardState };
 
