@@ -615,6 +615,17 @@ export class RaftCore {
   private hup(transfer: boolean): void {
     if (this.state === 'leader') return;
     if (!this.promotable()) return;
+    // A membership change followed in our log by another one is committed (its successor's
+    // proposer had applied it: one change at a time), even if our commit index does not say so yet.
+    let lastConf = 0;
+    let prevConf = 0;
+    for (let i = this.log.applied + 1; i <= this.log.lastIndex(); i++) {
+      if (this.log.entry(i)?.type === EntryType.ConfChange) {
+        prevConf = lastConf;
+        lastConf = i;
+      }
+    }
+    if (prevConf > this.log.committed) this.log.commitTo(prevConf);
     // A membership change that is committed but not yet applied may change who votes: campaigning
     // with the old membership could build a quorum the new one does not intersect.
     for (const e of this.log.nextCommitted()) {

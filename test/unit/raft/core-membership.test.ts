@@ -1,5 +1,8 @@
 /** Membership changes: learners, promotion, demotion, removal, one change at a time. */
 import { describe, expect, it } from 'vitest';
+import { EntryType } from '../../../src/raft/types.js';
+import type { Entry } from '../../../src/raft/types.js';
+import { encodeConfChange } from '../../../src/raft/core/conf.js';
 import { Net } from './core-network.js';
 
 function joined(net: Net, id: string): void {
@@ -98,5 +101,20 @@ describe('membership changes', () => {
     net.isolate('c');
     net.propose('a', 'x'); // ...but a and b are a majority of three
     expect(net.appliedData('b')).toEqual(['x']);
+  });
+
+  it('a node does not campaign while a membership change it knows to be committed is unapplied; a change followed by another is known committed', () => {
+    const net = new Net([]);
+    const conf = { voters: ['a', 'b', 'c'], learners: [] };
+    const cc = (index: number, type: 'add-learner' | 'promote', node: string): Entry => ({ index, term: 1, type: EntryType.ConfChange, data: encodeConfChange({ type, node }) });
+    // Commit says 0 (e.g. the hard state was lost with the last write), but the log shows two changes.
+    const a = net.addCore('a', conf, { initial: { hardState: { term: 1, vote: null, commit: 0 }, snapshot: null, entries: [cc(1, 'add-learner', 'd'), cc(2, 'promote', 'd')], conf } });
+    a.campaign();
+    expect(a.status().role).toBe('follower'); // refused: change 1 is committed but unapplied
+    expect(a.status().commit).toBe(1); // inferred: change 2 was proposed only after 1 was applied
+    net.flush(); // applies change 1
+    expect(a.status().conf).toEqual({ voters: ['a', 'b', 'c'], learners: ['d'] });
+    a.campaign();
+    expect(a.status().role).toBe('candidate');
   });
 });
