@@ -95,8 +95,7 @@ function checkKey(ops: readonly Operation[], maxStates: number): boolean | 'unkn
     prev = e;
   }
 
-  const n = ops.length;
-  const words = Math.ceil(n / 32);
+  const words = Math.ceil(ops.length / 32);
   const linearized = new Uint32Array(words);
   const cache = new Set<string>();
   const stack: { node: Node; state: State }[] = [];
@@ -149,6 +148,5 @@ function checkKey(ops: readonly Operation[], maxStates: number): boolean | 'unkn
       entry = top.node.next;
     }
   }
-  void n;
   return true;
 }

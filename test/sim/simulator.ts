@@ -12,6 +12,9 @@ import { InvariantViolation, SafetyChecker } from './invariants.js';
 import { KvStore, decodeCommand, encodeCommand } from './kv.js';
 import { checkLinearizable } from './linearizability.js';
 import type { LinearizabilityResult, Operation } from './linearizability.js';
+import { EventQueue } from './event-queue.js';
+import { drawProfile } from './profile.js';
+import type { Profile } from './profile.js';
 import { Prng } from './prng.js';
 
 const TICK_MS = 10;
@@ -84,101 +87,6 @@ class SimNode {
     public durable: Durable,
     readonly rng: Prng,
   ) {}
-}
-
-interface Event {
-  t: number;
-  seq: number;
-  fn: () => void;
-}
-
-/** Binary min-heap on (t, seq): deterministic order for simultaneous events. */
-class EventQueue {
-  private h: Event[] = [];
-  private seq = 0;
-  push(t: number, fn: () => void): void {
-    const e: Event = { t, seq: this.seq++, fn };
-    const h = this.h;
-    h.push(e);
-    let i = h.length - 1;
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (less(h[p]!, h[i]!)) break;
-      [h[p], h[i]] = [h[i]!, h[p]!];
-      i = p;
-    }
-  }
-  pop(): Event | undefined {
-    const h = this.h;
-    if (h.length === 0) return undefined;
-    const top = h[0]!;
-    const last = h.pop()!;
-    if (h.length > 0) {
-      h[0] = last;
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let m = i;
-        if (l < h.length && less(h[l]!, h[m]!)) m = l;
-        if (r < h.length && less(h[r]!, h[m]!)) m = r;
-        if (m === i) break;
-        [h[m], h[i]] = [h[i]!, h[m]!];
-        i = m;
-      }
-    }
-    return top;
-  }
-  get size(): number {
-    return this.h.length;
-  }
-}
-
-function less(a: Event, b: Event): boolean {
-  return a.t < b.t || (a.t === b.t && a.seq < b.seq);
-}
-
-/** Per-seed fault and workload profile, drawn from the seed so runs vary widely. */
-interface Profile {
-  nodes: number;
-  drop: number;
-  dup: number;
-  maxDelay: number;
-  crashEvery: number; // mean ms between crashes (0: none)
-  crashBetweenPersistAndSend: number; // probability per Ready
-  tornPersist: boolean; // crashes may also fall between persisting entries and the hard state
-  partitionEvery: number; // mean ms between partitions (0: none)
-  membership: boolean;
-  compactEvery: number; // entries applied beyond the snapshot that trigger compaction (0: never)
-  maxInflight: number;
-  maxSizePerMsg: number;
-  preVote: boolean;
-  checkQuorum: boolean;
-  clients: number;
-  keys: number;
-  transferEvery: number;
-}
-
-function drawProfile(r: Prng): Profile {
-  return {
-    nodes: r.pick([3, 3, 5]),
-    drop: r.pick([0, 0.01, 0.05, 0.15]),
-    dup: r.pick([0, 0.02, 0.1]),
-    maxDelay: r.pick([2, 10, 30]),
-    crashEvery: r.pick([0, 400, 1000]),
-    crashBetweenPersistAndSend: r.pick([0, 0.003, 0.01]),
-    tornPersist: r.chance(0.3),
-    partitionEvery: r.pick([0, 300, 700]),
-    membership: r.chance(0.6),
-    compactEvery: r.pick([0, 5, 20]),
-    maxInflight: r.pick([1, 4, 64]),
-    maxSizePerMsg: r.pick([1, 200, 1 << 20]),
-    preVote: r.chance(0.8),
-    checkQuorum: r.chance(0.8),
-    clients: r.int(2, 4),
-    keys: r.int(1, 3),
-    transferEvery: r.pick([0, 0, 500]),
-  };
 }
 
 export class Simulation {
