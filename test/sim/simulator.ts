@@ -271,7 +271,10 @@ export class Simulation {
     }
 
     // A crash here loses the messages but not what was just persisted.
-    if (this.faultsOn && this.rng.chance(this.profile.crashBetweenPersistAndSend)) {
+    // Leaders that die right after appending (their election entry or a proposal) before anyone
+    // hears of it leave the divergent logs of the paper's Figure 8.
+    const p = this.profile.crashBetweenPersistAndSend * (rd.softState?.role === 'leader' || (core.status().role === 'leader' && rd.entries.length > 0) ? this.profile.leaderCrashBoost : 1);
+    if (this.faultsOn && this.rng.chance(p)) {
       this.crash(n, 'between persist and send');
       this.scheduleRestart(n);
       return;
