@@ -30,7 +30,7 @@ export interface SimOptions {
   trace?: boolean;
 }
 
-export const defaultSimOptions: SimOptions = { duration: Number(process.env.SIM_DURATION ?? 3000), settle: 600 };
+export const defaultSimOptions: SimOptions = { duration: Number(process.env.SIM_DURATION ?? 3000), settle: Number(process.env.SIM_SETTLE ?? 2000) };
 
 export interface SimResult {
   seed: number;
@@ -45,6 +45,8 @@ export interface SimResult {
     confChanges: number;
     snapshotsSent: number;
     crashes: number;
+    /** 1 if the cluster had not converged by the end of the quiet period. */
+    stuck: number;
   };
   lin?: LinearizabilityResult;
 }
@@ -103,7 +105,7 @@ export class Simulation {
   private faultsOn = true;
   private clientsOn = true;
   private nextNodeNum = 0;
-  private readonly stats: SimResult['stats'] = { events: 0, messages: 0, opsOk: 0, opsUnknown: 0, leaders: 0, confChanges: 0, snapshotsSent: 0, crashes: 0 };
+  private readonly stats: SimResult['stats'] = { events: 0, messages: 0, opsOk: 0, opsUnknown: 0, leaders: 0, confChanges: 0, snapshotsSent: 0, crashes: 0, stuck: 0 };
   private readonly trace: boolean;
 
   constructor(
@@ -133,6 +135,9 @@ export class Simulation {
       }
       // Anything still outstanding never returned: it may or may not have happened.
       for (const c of this.clients) if (c.current) this.finish(c.current, null, false);
+      const live = this.liveness();
+      if (live !== null) this.stats.stuck = 1;
+      if (live !== null && process.env.SIM_LIVENESS !== '0') return { seed: this.seed, ok: false, error: `liveness: ${live}`, stats: this.stats };
       const lin = checkLinearizable(this.history);
       this.stats.leaders = this.checker.leaderCount();
       if (!lin.ok) {
@@ -199,6 +204,7 @@ export class Simulation {
       maxInflightMsgs: this.profile.maxInflight,
       maxSizePerMsg: this.profile.maxSizePerMsg,
       initial: { hardState: { ...d.hardState }, snapshot: d.snapshot, entries: d.entries.slice(), conf: d.conf },
+      ...(this.trace ? { logger: { info: (msg: string) => this.log(msg), warn: (msg: string) => this.log(msg) } } : {}),
     });
     this.checker.resetApplied(n.id, d.snapshot?.meta.index ?? 0);
     this.log(`${n.id} starts (term ${d.hardState.term}, commit ${d.hardState.commit}, snap ${d.snapshot?.meta.index ?? 0}, ${d.entries.length} entries)`);
@@ -355,6 +361,9 @@ export class Simulation {
   }
 
   private deliver(m: Message): void {
+    if (this.trace && process.env.TRACE_NODE && (m.to === process.env.TRACE_NODE || m.from === process.env.TRACE_NODE)) {
+      this.log(`${this.blocked.has(`${m.from}>${m.to}`) ? 'BLOCKED ' : ''}${m.type} ${m.from}->${m.to} t${m.term} idx=${m.index ?? ''} lt=${m.logTerm ?? ''} n=${m.entries?.length ?? ''} c=${m.commit ?? ''} rej=${m.reject ?? ''} hint=${m.rejectHint ?? ''}`);
+    }
     if (this.blocked.has(`${m.from}>${m.to}`)) return;
     const n = this.nodes.get(m.to);
     if (!n || !n.alive || !n.core) return;
@@ -422,6 +431,23 @@ export class Simulation {
     this.blocked.clear();
     for (const n of this.nodes.values()) if (!n.alive) this.start(n);
     this.log('faults off, all healed');
+  }
+
+  /** After the quiet period: one leader, and every member of its configuration caught up. */
+  private liveness(): string | null {
+    // Without pre-vote and check-quorum, a removed node that never learnt of its removal keeps
+    // deposing leaders with ever higher terms (thesis §4.2.3): expected, so not checked.
+    if (!this.profile.preVote && !this.profile.checkQuorum) return null;
+    const l = this.leader();
+    if (!l) return 'no leader after the quiet period';
+    const st = l.core!.status();
+    for (const id of [...st.conf.voters, ...st.conf.learners]) {
+      const n = this.nodes.get(id);
+      if (!n || !n.core) return `${id} is not running`;
+      const ns = n.core.status();
+      if (ns.commit < st.commit) return `${id} commit ${ns.commit} behind leader ${l.id} commit ${st.commit} (progress ${JSON.stringify(st.progress?.[id])})`;
+    }
+    return null;
   }
 
   private leader(): SimNode | null {
