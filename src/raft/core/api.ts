@@ -67,9 +67,10 @@ export interface ReadState {
 /**
  * Everything the core wants done, as data. The driver MUST act in this order:
  *
- * 1. Persist, atomically or in this order: `snapshot` (if any), then `entries` (appending; an entry
- *    whose index already exists in storage replaces it and everything after it), then `hardState`
- *    (if any). fsync.
+ * 1. Persist, atomically or in this order: `snapshot` (if any; it replaces the whole stored log),
+ *    then `entries` (appending; an entry whose index already exists in storage replaces it and
+ *    everything after it), then `hardState` (if any). fsync. No message of this Ready may be sent
+ *    before this is durable.
  * 2. Send `messages` (only after step 1 is durable: every message may rely on the persisted
  *    vote, term and log, e.g. an append-resp acknowledges entries, a vote-resp relies on the vote).
  * 3. If `snapshot` is set, restore the state machine from `snapshot.data` (an index-0 snapshot with
