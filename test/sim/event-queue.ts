@@ -22,6 +22,10 @@ export class EventQueue {
       i = p;
     }
   }
+  /** Time of the next event (Infinity if none). */
+  peekTime(): number {
+    return this.h[0]?.t ?? Number.POSITIVE_INFINITY;
+  }
   pop(): Event | undefined {
     const h = this.h;
     if (h.length === 0) return undefined;

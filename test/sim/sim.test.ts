@@ -33,7 +33,7 @@ describe('raft simulation', () => {
   });
 
   it(`${count} seeds from ${first}`, { timeout: 600_000 }, () => {
-    const totals = { stuck: 0, opsOk: 0, opsUnknown: 0, messages: 0, confChanges: 0, snapshotsSent: 0, crashes: 0, events: 0 };
+    const totals = { stuck: 0, slow: 0, opsOk: 0, opsUnknown: 0, messages: 0, confChanges: 0, snapshotsSent: 0, crashes: 0, events: 0 };
     const started = Date.now();
     for (let seed = first; seed < first + count; seed++) {
       const r = runSeed(seed);
