@@ -26,8 +26,8 @@ describe('raft simulation', () => {
   }
 
   it('regression seeds', () => {
-    for (const { seed } of regressionSeeds) {
-      const r = runSeed(seed);
+    for (const { seed, duration } of regressionSeeds) {
+      const r = runSeed(seed, { ...defaultSimOptions, ...(duration !== undefined ? { duration } : {}) });
       expect(r.ok, failure(r)).toBe(true);
     }
   });
