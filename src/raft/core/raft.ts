@@ -211,6 +211,9 @@ export class RaftCore {
     for (const e of rd.committedEntries) {
       if (e.index !== this.log.applied + 1) continue;
       this.log.applied = e.index;
+      // A snapshot restored between ready() and advance() already holds this entry's effect
+      // (membership included): applying an old change on top of it would corrupt the membership.
+      if (e.index <= this.log.snapIndex()) continue;
       this.applyConfEntry(e);
     }
   }

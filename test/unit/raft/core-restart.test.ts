@@ -50,3 +50,24 @@ describe('restart', () => {
     expect(() => new RaftCore({ ...net.config('a', conf), initial: { hardState: { term: 1, vote: null, commit: 0 }, snapshot: null, entries: entries.slice(1), conf } })).toThrow(/index/);
   });
 });
+
+describe('steps between ready() and advance()', () => {
+  it('a snapshot installed while a Ready is out does not get older membership changes re-applied on top', () => {
+    const net = new Net([]);
+    const confB = { voters: ['a', 'b', 'c'], learners: [] };
+    const b = new RaftCore({ ...net.config('b', confB), initial: { hardState: { term: 1, vote: null, commit: 0 }, snapshot: null, entries: [], conf: confB } });
+    // The leader sends "add-learner d" at index 1, committed.
+    b.step({ type: 'append', from: 'a', to: 'b', term: 1, index: 0, logTerm: 0, commit: 1, entries: [entries[1]!].map((e) => ({ ...e, index: 1 })) });
+    const rd = b.ready();
+    expect(rd.committedEntries.map((e) => e.index)).toEqual([1]);
+    // Before advance, a snapshot at 5 arrives in which d has since been removed again.
+    const snap = { meta: { index: 5, term: 1, conf: confB }, data: new Uint8Array() };
+    b.step({ type: 'snapshot', from: 'a', to: 'b', term: 1, snapshot: snap });
+    b.advance(rd);
+    expect(b.status().conf).toEqual(confB);
+    const rd2 = b.ready();
+    expect(rd2.snapshot).toBe(snap);
+    b.advance(rd2);
+    expect(b.status()).toMatchObject({ applied: 5, conf: confB });
+  });
+});
