@@ -1,7 +1,175 @@
-import type { LoadOptions, Project } from './types.js';
+/**
+ * The loader pipeline (see specs/compose-support.md for the semantics):
+ *   1. files and project directory (-f, COMPOSE_FILE, discovery; --project-directory)
+ *   2. environment (.env / --env-file under the shell)
+ *   3. each file: parse -> interpolate -> validate -> long syntax -> layers merged -> extends
+ *   4. include: sub-projects with their own directory and env, paths made absolute
+ *   5. files merged in order (override rules)
+ *   6. project name; whole-project checks (references, cycles, ...)
+ *   7. profiles / named services -> active set
+ *   8. normalization to the typed Project
+ * Each phase reports all its problems at once, as one DiagnosticError.
+ */
+import * as path from 'node:path';
+import { Diagnostics, fail } from './diagnostics.js';
+import { checkProject } from './checks.js';
+import { cleanEnv, readEnvFiles } from './env.js';
+import { loadComposeFile, type FileContext } from './file-loader.js';
+import { composeFileFromEnv, discoverFiles } from './files.js';
+import { mergeTrees } from './merge.js';
+import { extensionsOf, normalizeNetwork, normalizeSecret, normalizeService, normalizeVolumeTop, type NormalizeContext } from './normalize.js';
+import { activeServices } from './profiles.js';
+import { isValidProjectName, normalizeProjectName } from './project-name.js';
+import { rebaseResource, rebaseService } from './rebase.js';
+import { isTree, keyPos, newTree, type Tree } from './tree.js';
+import type { LoadOptions, Project, ServiceConfig } from './types.js';
+
+const RESOURCE_KINDS = ['services', 'networks', 'volumes', 'secrets', 'configs'] as const;
 
 /** Loads, interpolates, merges, validates and normalizes a compose project. */
 export async function loadProject(options: LoadOptions): Promise<Project> {
-  void options;
-  throw new Error('loadProject: being implemented');
+  const { reader, cwd } = options;
+  const shell = cleanEnv(options.env);
+  const interpolate = options.interpolate !== false;
+  const normalize = options.normalize !== false;
+
+  let files = options.files && options.files.length > 0 ? options.files.map((f) => (f === '-' ? '-' : path.resolve(cwd, f))) : undefined;
+  const explicitDir = options.projectDirectory ? path.resolve(cwd, options.projectDirectory) : undefined;
+  const firstDir = (fs: string[]) => (fs[0] === undefined || fs[0] === '-' ? cwd : path.dirname(fs[0]));
+  const envDir = explicitDir ?? (files ? firstDir(files) : cwd);
+  let dotenv = await readEnvFiles(reader, options.envFiles, envDir, shell, cwd);
+  let env = { ...dotenv, ...shell };
+  files ??= composeFileFromEnv(env.COMPOSE_FILE, cwd) ?? (await discoverFiles(cwd, reader));
+  const workingDir = explicitDir ?? firstDir(files);
+  if (workingDir !== envDir && !(options.envFiles && options.envFiles.length > 0)) {
+    dotenv = await readEnvFiles(reader, undefined, workingDir, shell, cwd);
+    env = { ...dotenv, ...shell };
+  }
+  const lookup = (n: string) => (Object.prototype.hasOwnProperty.call(env, n) ? env[n] : undefined);
+
+  const ctx: FileContext = { reader, lookup, interpolate, cache: new Map(), cwd };
+  const trees: Tree[] = [];
+  for (const file of files) {
+    const tree = await loadComposeFile(ctx, file);
+    await applyIncludes(ctx, tree, file === '-' ? workingDir : path.dirname(file), shell, env, [file]);
+    trees.push(tree);
+  }
+  let root = trees[0] ?? newTree();
+  for (const t of trees.slice(1)) root = mergeTrees(root, t);
+  for (const k of RESOURCE_KINDS) if (!isTree(root[k])) root[k] = newTree();
+
+  const name = projectName(options.projectName, env.COMPOSE_PROJECT_NAME, root, workingDir);
+
+  const diags = new Diagnostics();
+  checkProject(root, diags);
+  diags.throwIfAny();
+
+  const profiles = [...new Set([...(options.profiles ?? []), ...(env.COMPOSE_PROFILES ?? '').split(',').map((p) => p.trim())])].filter(Boolean);
+  const services = root.services as Tree;
+  const active = activeServices(services, profiles, options.services, diags);
+  diags.throwIfAny();
+
+  const nctx: NormalizeContext = { projectName: name, workingDir, lookup, reader, resolvePaths: normalize, interpolate, diags };
+  const project: Project = {
+    name,
+    workingDir,
+    configFiles: files,
+    services: {},
+    networks: {},
+    volumes: {},
+    secrets: {},
+    configs: {},
+    profiles,
+    disabledServices: {},
+    environment: env,
+    extensions: extensionsOf(root) ?? {},
+  };
+  for (const s of Object.keys(services).sort()) {
+    const svc = services[s];
+    if (!isTree(svc)) continue;
+    const normalized: ServiceConfig = await normalizeService(s, svc, nctx);
+    if (active.has(s)) project.services[s] = normalized;
+    else project.disabledServices[s] = normalized;
+  }
+  for (const [k, v] of Object.entries(root.networks as Tree)) project.networks[k] = normalizeNetwork(k, isTree(v) ? v : newTree(), nctx);
+  const usesDefault = Object.values(project.services).some((s) => 'default' in s.networks);
+  if (usesDefault && !project.networks.default) project.networks.default = { name: `${name}_default` };
+  for (const [k, v] of Object.entries(root.volumes as Tree)) project.volumes[k] = normalizeVolumeTop(k, isTree(v) ? v : newTree(), nctx);
+  for (const [k, v] of Object.entries(root.secrets as Tree)) project.secrets[k] = normalizeSecret('secrets', k, isTree(v) ? v : newTree(), nctx);
+  for (const [k, v] of Object.entries(root.configs as Tree)) project.configs[k] = normalizeSecret('configs', k, isTree(v) ? v : newTree(), nctx);
+  diags.throwIfAny();
+  return project;
+}
+
+function projectName(explicit: string | undefined, fromEnv: string | undefined, root: Tree, dir: string): string {
+  const check = (n: string, source: string, pos?: ReturnType<typeof keyPos>) => {
+    if (!isValidProjectName(n)) {
+      fail(pos, source === 'name:' ? 'name' : undefined, `invalid project name "${n}" (from ${source})`, 'use lowercase letters, digits, "_" and "-", starting with a letter or digit');
+    }
+    return n;
+  };
+  if (explicit !== undefined && explicit !== '') return check(explicit, '-p');
+  if (fromEnv !== undefined && fromEnv !== '') return check(fromEnv, 'COMPOSE_PROJECT_NAME');
+  if (typeof root.name === 'string' && root.name !== '') return check(root.name, 'name:', keyPos(root, 'name'));
+  const derived = normalizeProjectName(path.basename(dir));
+  if (!derived) fail(undefined, undefined, `cannot derive a project name from directory "${dir}"`, 'pass -p NAME or set name: in the compose file');
+  return derived;
+}
+
+/**
+ * `include:` entries become sub-projects: loaded with their own project directory and env file,
+ * their relative paths made absolute there, then added to `tree`. A name defined on both sides is
+ * a conflict, as in Compose.
+ */
+async function applyIncludes(
+  ctx: FileContext,
+  tree: Tree,
+  dir: string,
+  shell: Record<string, string>,
+  parentEnv: Record<string, string>,
+  stack: string[],
+): Promise<void> {
+  const list = tree.include;
+  delete tree.include;
+  if (!Array.isArray(list)) return;
+  for (let i = 0; i < list.length; i++) {
+    const entry = list[i];
+    const pos = keyPos(list, i);
+    const spec = typeof entry === 'string' ? { path: [entry] } : isTree(entry) ? entry : undefined;
+    if (!spec) continue;
+    const paths = (Array.isArray(spec.path) ? spec.path : [spec.path]).map((p) => path.resolve(dir, String(p)));
+    for (const p of paths) if (stack.includes(p)) fail(pos, ['include', i], `include cycle: ${[...stack, p].join(' -> ')}`);
+    const projectDir = typeof spec.project_directory === 'string' ? path.resolve(dir, spec.project_directory) : path.dirname(paths[0]!);
+    const envFiles = spec.env_file === undefined ? undefined : (Array.isArray(spec.env_file) ? spec.env_file : [spec.env_file]).map((f) => path.resolve(dir, String(f)));
+    const incDotenv = await readEnvFiles(ctx.reader, envFiles, projectDir, shell, dir);
+    const incEnv = { ...parentEnv, ...incDotenv, ...shell };
+    const sub: FileContext = { ...ctx, lookup: (n) => (Object.prototype.hasOwnProperty.call(incEnv, n) ? incEnv[n] : undefined), cache: new Map() };
+    let inc: Tree | undefined;
+    for (const p of paths) {
+      if (!(await ctx.reader.exists(p))) fail(pos, ['include', i], `included file ${p} not found`);
+      const t = await loadComposeFile(sub, p);
+      await applyIncludes(sub, t, path.dirname(p), shell, incEnv, [...stack, p]);
+      inc = inc ? mergeTrees(inc, t) : t;
+    }
+    if (!inc) continue;
+    const diags = new Diagnostics();
+    for (const kind of RESOURCE_KINDS) {
+      const from = inc[kind];
+      if (!isTree(from)) continue;
+      if (!isTree(tree[kind])) tree[kind] = newTree();
+      const to = tree[kind] as Tree;
+      for (const [k, v] of Object.entries(from)) {
+        if (k in to) {
+          diags.add(keyPos(to, k), [kind, k], `conflicts with the ${kind.slice(0, -1)} "${k}" imported from ${paths.join(', ')}`);
+          continue;
+        }
+        if (isTree(v)) {
+          if (kind === 'services') rebaseService(v, projectDir);
+          else rebaseResource(v, projectDir);
+        }
+        to[k] = v;
+      }
+    }
+    diags.throwIfAny();
+  }
 }

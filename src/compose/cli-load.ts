@@ -1,0 +1,36 @@
+/**
+ * The bridge every tscompose command uses: global CLI flags + process environment -> Project.
+ * Lives in src/ (not cli/) so commands stay thin; takes a structural type so it does not import
+ * from cli/.
+ */
+import { NodeFileReader } from './node-reader.js';
+import { loadProject } from './load.js';
+import type { LoadOptions, Project } from './types.js';
+
+export interface CliGlobals {
+  file?: string[];
+  projectName?: string;
+  projectDirectory?: string;
+  envFile?: string[];
+  profile?: string[];
+}
+
+export function loadProjectFromCli(
+  globals: CliGlobals,
+  services: string[] = [],
+  extra: Partial<Pick<LoadOptions, 'interpolate' | 'normalize'>> = {},
+): Promise<Project> {
+  const opts: LoadOptions = {
+    env: process.env,
+    reader: new NodeFileReader(),
+    cwd: process.cwd(),
+    services,
+    ...extra,
+  };
+  if (globals.file && globals.file.length > 0) opts.files = globals.file;
+  if (globals.projectName) opts.projectName = globals.projectName;
+  if (globals.projectDirectory) opts.projectDirectory = globals.projectDirectory;
+  if (globals.envFile && globals.envFile.length > 0) opts.envFiles = globals.envFile;
+  if (globals.profile && globals.profile.length > 0) opts.profiles = globals.profile;
+  return loadProject(opts);
+}

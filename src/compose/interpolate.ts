@@ -1,0 +1,30 @@
+/**
+ * Interpolation over a whole file tree: every string value (never a key) goes through
+ * {@link substitute}. All failures of a file are collected with the value's position.
+ */
+import { Diagnostics } from './diagnostics.js';
+import { substitute, TemplateError, type Lookup } from './template.js';
+import { isTree, keyPos, type PathSeg, type Tree } from './tree.js';
+
+export function interpolateTree(root: Tree, lookup: Lookup, diags: Diagnostics): void {
+  walk(root, [], lookup, diags);
+}
+
+function walk(container: Tree | unknown[], path: PathSeg[], lookup: Lookup, diags: Diagnostics): void {
+  const keys: PathSeg[] = Array.isArray(container) ? container.map((_, i) => i) : Object.keys(container);
+  for (const k of keys) {
+    const c = container as Record<PathSeg, unknown>;
+    const v = c[k];
+    const here = [...path, k];
+    if (typeof v === 'string') {
+      try {
+        c[k] = substitute(v, lookup);
+      } catch (e) {
+        if (!(e instanceof TemplateError)) throw e;
+        diags.add(keyPos(container, k), here, e.message, e.kind === 'missing' ? `set ${e.variable} in the environment or in .env` : 'use $$ for a literal $');
+      }
+    } else if (Array.isArray(v) || isTree(v)) {
+      walk(v, here, lookup, diags);
+    }
+  }
+}

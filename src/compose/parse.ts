@@ -1,0 +1,156 @@
+/**
+ * YAML text -> working trees, one per document (documents are layers merged in order).
+ * Anchors, aliases and `<<` merge keys are expanded here; `!reset` / `!override` become markers;
+ * duplicate keys and syntax errors become diagnostics with line and column.
+ */
+import { Alias, type Document, isAlias, isMap, isScalar, isSeq, LineCounter, type Node, parseAllDocuments, type ParsedNode } from 'yaml';
+import { Diagnostics } from './diagnostics.js';
+import { newTree, setKeyPos, setMarker, setSelfPos, type Pos, type Tree } from './tree.js';
+
+const RESET = Symbol('reset');
+
+/** Expanding aliases can blow up exponentially ("billion laughs"); past this many nodes we stop. */
+const MAX_NODES = 1_000_000;
+const MAX_DEPTH = 200;
+
+export function parseYamlLayers(text: string, file: string): Tree[] {
+  const lc = new LineCounter();
+  const diags = new Diagnostics();
+  const docs = parseAllDocuments(text, { lineCounter: lc, merge: true, uniqueKeys: true, prettyErrors: false, strict: false });
+  const pos = (offset: number): Pos => {
+    const p = lc.linePos(offset);
+    return { file, line: p.line, col: p.col };
+  };
+  if (!Array.isArray(docs)) return [];
+  const layers: Tree[] = [];
+  for (const doc of docs) {
+    for (const e of doc.errors) {
+      const message = e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+      diags.add(pos(e.pos[0]), undefined, message.startsWith('Map keys must be unique') ? 'duplicate key' + keyName(text, e.pos[0]) : message);
+    }
+    if (doc.errors.length > 0) continue;
+    const conv = new Converter(doc, pos, diags);
+    const contents = doc.contents as ParsedNode | null;
+    if (contents === null || (isScalar(contents) && contents.value === null)) continue; // empty document
+    let value: unknown;
+    try {
+      value = conv.node(contents, 0);
+    } catch (e) {
+      if (e instanceof TooLarge) break;
+      throw e;
+    }
+    if (value === undefined) continue;
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      diags.add(pos(contents.range?.[0] ?? 0), undefined, 'top-level object must be a mapping');
+      continue;
+    }
+    layers.push(value as Tree);
+  }
+  diags.throwIfAny();
+  return layers;
+}
+
+function keyName(text: string, offset: number): string {
+  const m = /^[ \t]*["']?([^:"'\n]+)/.exec(text.slice(offset, offset + 200));
+  return m ? ` "${m[1]!.trim()}"` : '';
+}
+
+class Converter {
+  private count = 0;
+  constructor(
+    private readonly doc: Document,
+    private readonly pos: (offset: number) => Pos,
+    private readonly diags: Diagnostics,
+  ) {}
+
+  private at(n: Node | null | undefined): Pos | undefined {
+    return n?.range ? this.pos(n.range[0]) : undefined;
+  }
+
+  node(n: Node | null | undefined, depth: number): unknown {
+    if (++this.count > MAX_NODES || depth > MAX_DEPTH) {
+      this.diags.add(this.at(n), undefined, 'document too large or too deeply nested (alias expansion?)');
+      throw new TooLarge();
+    }
+    if (n === null || n === undefined) return null;
+    if ((n as { tag?: string }).tag === '!reset') return RESET;
+    return this.plain(n, depth);
+  }
+
+  private plain(n: Node, depth: number): unknown {
+    if (isAlias(n)) {
+      const target = (n as Alias).resolve(this.doc);
+      if (!target) {
+        this.diags.add(this.at(n), undefined, `unknown alias *${(n as Alias).source}`);
+        return null;
+      }
+      return this.node(target, depth + 1);
+    }
+    if (isScalar(n)) {
+      const v = n.value;
+      if (typeof v === 'bigint') return Number(v);
+      return v === undefined ? null : v;
+    }
+    if (isSeq(n)) {
+      const out: unknown[] = [];
+      setSelfPos(out, this.at(n));
+      for (const item of n.items) {
+        const v = this.node(item as Node, depth + 1);
+        if (v === RESET) continue;
+        setKeyPos(out, out.length, this.at(item as Node));
+        out.push(v);
+      }
+      return out;
+    }
+    if (isMap(n)) {
+      const out = newTree();
+      setSelfPos(out, this.at(n));
+      const explicit = new Set<string>();
+      const merged: Array<[string, unknown, Pos | undefined]> = [];
+      for (const pair of n.items) {
+        const k = pair.key as Node | null;
+        if (isScalar(k) && typeof k.value === 'symbol') {
+          // `<<: *a` or `<<: [*a, *b]`: earlier sources win, explicit keys win over all of them.
+          const src = pair.value as Node | null;
+          const sources = isSeq(src) ? (src.items as Node[]) : [src];
+          for (const s of sources) {
+            const v = this.node(s, depth + 1);
+            if (v === null || typeof v !== 'object' || Array.isArray(v)) {
+              this.diags.add(this.at(s), undefined, 'merge key << needs a mapping');
+              continue;
+            }
+            for (const [mk, mv] of Object.entries(v as Tree)) merged.push([mk, mv, this.at(pair.key as Node)]);
+          }
+          continue;
+        }
+        if (k !== null && !isScalar(k)) {
+          this.diags.add(this.at(k), undefined, 'mapping keys must be strings');
+          continue;
+        }
+        const key = k === null ? '' : String(k.value);
+        if (key === '__proto__') {
+          this.diags.add(this.at(k), undefined, 'the key "__proto__" is not allowed');
+          continue;
+        }
+        explicit.add(key);
+        const v = this.node(pair.value as Node, depth + 1);
+        if (v === RESET) {
+          setMarker(out, key, 'reset');
+          continue;
+        }
+        if ((pair.value as { tag?: string } | null)?.tag === '!override') setMarker(out, key, 'override');
+        out[key] = v;
+        setKeyPos(out, key, this.at(k) ?? this.at(pair.value as Node));
+      }
+      for (const [mk, mv, p] of merged) {
+        if (explicit.has(mk) || mk in out) continue;
+        out[mk] = mv;
+        setKeyPos(out, mk, p);
+      }
+      return out;
+    }
+    return null;
+  }
+}
+
+export class TooLarge extends Error {}

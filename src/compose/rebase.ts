@@ -1,0 +1,36 @@
+/**
+ * Makes the relative host paths of a canonical service (or top-level resource) absolute against
+ * `dir`. Used when a service comes from another directory (extends with `file:`, include) whose
+ * paths are relative to that directory rather than to the project's.
+ */
+import * as path from 'node:path';
+import { isTree, type Tree } from './tree.js';
+
+export function isRemoteContext(s: string): boolean {
+  return /^(https?:\/\/|git@|git:\/\/|github\.com\/|ssh:\/\/)/.test(s) || /\.git(#|$)/.test(s);
+}
+
+function abs(dir: string, p: string): string {
+  if (p.startsWith('~') || path.isAbsolute(p)) return p;
+  return path.resolve(dir, p);
+}
+
+export function rebaseService(svc: Tree, dir: string): Tree {
+  if (isTree(svc.build) && typeof svc.build.context === 'string' && !isRemoteContext(svc.build.context)) {
+    svc.build.context = abs(dir, svc.build.context);
+  }
+  if (Array.isArray(svc.env_file)) for (const e of svc.env_file) if (isTree(e) && typeof e.path === 'string') e.path = abs(dir, e.path);
+  if (Array.isArray(svc.label_file)) svc.label_file = svc.label_file.map((f) => (typeof f === 'string' ? abs(dir, f) : f));
+  if (Array.isArray(svc.volumes)) {
+    for (const v of svc.volumes) {
+      if (isTree(v) && v.type === 'bind' && typeof v.source === 'string') v.source = abs(dir, v.source);
+    }
+  }
+  if (isTree(svc.extends) && typeof svc.extends.file === 'string') svc.extends.file = abs(dir, svc.extends.file);
+  return svc;
+}
+
+export function rebaseResource(res: Tree, dir: string): Tree {
+  if (typeof res.file === 'string') res.file = abs(dir, res.file);
+  return res;
+}

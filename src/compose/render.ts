@@ -1,0 +1,75 @@
+/**
+ * The canonical Project as `docker compose config` shows it: project name first, long syntax,
+ * absolute paths, durations as Go strings (`1m30s`), maps sorted for stable output.
+ */
+import { stringify } from 'yaml';
+import type { Project, ServiceConfig } from './types.js';
+import { formatDuration } from './units.js';
+
+/** Keys whose numbers are nanoseconds, at any depth. */
+const DURATION_KEYS = new Set(['interval', 'timeout', 'start_period', 'start_interval', 'stop_grace_period', 'delay', 'monitor', 'window', 'cpu_rt_runtime', 'cpu_rt_period']);
+
+export function projectToDocument(p: Project): Record<string, unknown> {
+  const doc: Record<string, unknown> = { name: p.name };
+  doc.services = Object.fromEntries(Object.keys(p.services).sort().map((k) => [k, serviceDoc(p.services[k]!)]));
+  for (const kind of ['networks', 'volumes', 'secrets', 'configs'] as const) {
+    const m = p[kind];
+    if (Object.keys(m).length === 0) continue;
+    doc[kind] = Object.fromEntries(Object.keys(m).sort().map((k) => [k, resourceDoc(m[k] as unknown as Record<string, unknown>)]));
+  }
+  for (const [k, v] of Object.entries(p.extensions)) doc[k] = v;
+  return doc;
+}
+
+function serviceDoc(s: ServiceConfig): Record<string, unknown> {
+  const { name: _name, extensions, ...rest } = s;
+  const out = clean(rest) as Record<string, unknown>;
+  return { ...sortKeys(out), ...(extensions ?? {}) };
+}
+
+function resourceDoc(r: Record<string, unknown>): Record<string, unknown> {
+  const { extensions, ...rest } = r as { extensions?: Record<string, unknown> };
+  return { ...sortKeys(clean(rest) as Record<string, unknown>), ...(extensions ?? {}) };
+}
+
+/** Drops empty lists/maps (except environment values), renders durations, sorts map keys. */
+function clean(v: unknown, key = ''): unknown {
+  if (typeof v === 'number' && DURATION_KEYS.has(key)) return formatDuration(v);
+  if (Array.isArray(v)) return v.map((x) => clean(x));
+  if (v !== null && typeof v === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const k of Object.keys(v).sort()) {
+      const x = (v as Record<string, unknown>)[k];
+      if (x === undefined) continue;
+      if (Array.isArray(x) && x.length === 0 && k !== 'command' && k !== 'entrypoint') continue;
+      if (x !== null && typeof x === 'object' && !Array.isArray(x) && Object.keys(x).length === 0 && !['default'].includes(k) && key !== 'networks') continue;
+      out[k] = clean(x, k);
+    }
+    return out;
+  }
+  return v;
+}
+
+function sortKeys(o: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.keys(o).sort().map((k) => [k, o[k]]));
+}
+
+export function renderYaml(p: Project): string {
+  return stringify(projectToDocument(p), { lineWidth: 0, aliasDuplicateObjects: false });
+}
+
+export function renderJson(p: Project): string {
+  return JSON.stringify(projectToDocument(p), null, 2) + '\n';
+}
+
+/** Image of each service: its `image`, else the name Compose gives a built image. */
+export function serviceImages(p: Project): string[] {
+  return Object.values(p.services).map((s) => s.image ?? `${p.name}-${s.name}`);
+}
+
+/** Every profile named by any service, enabled or not, sorted. */
+export function allProfiles(p: Project): string[] {
+  const set = new Set<string>();
+  for (const s of [...Object.values(p.services), ...Object.values(p.disabledServices)]) for (const x of s.profiles) set.add(x);
+  return [...set].sort();
+}

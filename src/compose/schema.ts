@@ -1,0 +1,349 @@
+/**
+ * The shape of one compose file as written (short and long syntaxes both accepted), in zod.
+ * Unknown keys are reported with the list of known keys so the message can say "did you mean".
+ * Numbers and booleans also accept their string spelling, because interpolation yields strings
+ * (`ports: ["${PORT}"]`, `replicas: ${N}`).
+ */
+import { z } from 'zod';
+
+export const UNKNOWN_KEY = 'unknown-key:';
+
+type Shape = Record<string, z.ZodType>;
+
+/**
+ * Object with known keys. Every other key fails with the known keys in the message;
+ * the issue mapper drops the ones starting with `x-` (extension fields are allowed everywhere).
+ */
+function obj(shape: Shape, _extensions = true): z.ZodType {
+  const keys = Object.keys(shape);
+  const unknownKey = z.unknown().superRefine((_v, ctx) => {
+    ctx.addIssue({ code: 'custom', message: UNKNOWN_KEY + keys.join(',') });
+  });
+  return z.object(shape).catchall(unknownKey);
+}
+
+const str = z.string();
+const int = z.union([z.number().int(), z.string().regex(/^-?\d+$/, 'expected an integer')]);
+const num = z.union([z.number(), z.string().regex(/^-?\d+(\.\d+)?$/, 'expected a number')]);
+const bool = z.union([z.boolean(), z.enum(['true', 'false', 'True', 'False', 'TRUE', 'FALSE'])]);
+const strOrNum = z.union([z.string(), z.number()]);
+const scalar = z.union([z.string(), z.number(), z.boolean(), z.null()]);
+const strList = z.array(str);
+const strOrList = z.union([str, strList]);
+/** environment, labels, args...: mapping of scalars or list of KEY[=VALUE]. */
+const listOrDict = z.union([z.record(z.string(), scalar), z.array(z.union([str, z.number()]))]);
+const duration = z.union([z.string(), z.number()]);
+const size = z.union([z.string(), z.number()]);
+const command = z.union([z.null(), str, z.array(strOrNum)]);
+const labels = listOrDict;
+
+const fileRef = z.union([
+  str,
+  obj({ source: str, target: str.optional(), uid: strOrNum.optional(), gid: strOrNum.optional(), mode: strOrNum.optional() }),
+]);
+
+const ulimits = z.record(z.string(), z.union([int, obj({ soft: int, hard: int }, false)]));
+
+const build = z.union([
+  str,
+  obj({
+    context: str.optional(),
+    dockerfile: str.optional(),
+    dockerfile_inline: str.optional(),
+    args: listOrDict.optional(),
+    ssh: listOrDict.optional(),
+    labels: labels.optional(),
+    cache_from: strList.optional(),
+    cache_to: strList.optional(),
+    no_cache: bool.optional(),
+    additional_contexts: listOrDict.optional(),
+    network: str.optional(),
+    pull: bool.optional(),
+    target: str.optional(),
+    shm_size: size.optional(),
+    extra_hosts: listOrDict.optional(),
+    isolation: str.optional(),
+    privileged: bool.optional(),
+    secrets: z.array(fileRef).optional(),
+    tags: strList.optional(),
+    ulimits: ulimits.optional(),
+    platforms: strList.optional(),
+    entitlements: strList.optional(),
+    provenance: z.union([str, z.boolean()]).optional(),
+    sbom: z.union([str, z.boolean()]).optional(),
+  }),
+]);
+
+const resources = obj({
+  cpus: num.optional(),
+  memory: size.optional(),
+  pids: int.optional(),
+  devices: z.array(z.record(z.string(), z.unknown())).optional(),
+  generic_resources: z.array(z.record(z.string(), z.unknown())).optional(),
+});
+
+const updateConfig = obj({
+  parallelism: int.optional(),
+  delay: duration.optional(),
+  failure_action: str.optional(),
+  monitor: duration.optional(),
+  max_failure_ratio: num.optional(),
+  order: z.enum(['start-first', 'stop-first']).optional(),
+});
+
+const deploy = obj({
+  mode: z.enum(['replicated', 'global', 'replicated-job', 'global-job']).optional(),
+  replicas: int.optional(),
+  labels: labels.optional(),
+  endpoint_mode: z.enum(['vip', 'dnsrr']).optional(),
+  update_config: updateConfig.optional(),
+  rollback_config: updateConfig.optional(),
+  resources: obj({ limits: resources.optional(), reservations: resources.optional() }).optional(),
+  restart_policy: obj({
+    condition: z.enum(['none', 'on-failure', 'any']).optional(),
+    delay: duration.optional(),
+    max_attempts: int.optional(),
+    window: duration.optional(),
+  }).optional(),
+  placement: obj({
+    constraints: strList.optional(),
+    preferences: z.array(obj({ spread: str })).optional(),
+    max_replicas_per_node: int.optional(),
+  }).optional(),
+});
+
+const healthcheck = obj({
+  test: z.union([str, strList]).optional(),
+  interval: duration.optional(),
+  timeout: duration.optional(),
+  retries: int.optional(),
+  start_period: duration.optional(),
+  start_interval: duration.optional(),
+  disable: bool.optional(),
+});
+
+const port = z.union([
+  z.number(),
+  str,
+  obj({
+    name: str.optional(),
+    mode: z.enum(['host', 'ingress']).optional(),
+    host_ip: str.optional(),
+    target: int,
+    published: z.union([str, z.number()]).optional(),
+    protocol: str.optional(),
+    app_protocol: str.optional(),
+  }),
+]);
+
+const volume = z.union([
+  str,
+  obj({
+    type: z.enum(['volume', 'bind', 'tmpfs', 'npipe', 'cluster', 'image']),
+    source: str.optional(),
+    target: str.optional(),
+    read_only: bool.optional(),
+    consistency: str.optional(),
+    bind: obj({
+      propagation: str.optional(),
+      create_host_path: bool.optional(),
+      selinux: z.enum(['z', 'Z']).optional(),
+      recursive: str.optional(),
+    }).optional(),
+    volume: obj({ nocopy: bool.optional(), subpath: str.optional() }).optional(),
+    tmpfs: obj({ size: size.optional(), mode: strOrNum.optional() }).optional(),
+    image: obj({ subpath: str.optional() }).optional(),
+  }),
+]);
+
+const serviceNetwork = z.union([
+  z.null(),
+  obj({
+    aliases: strList.optional(),
+    ipv4_address: str.optional(),
+    ipv6_address: str.optional(),
+    link_local_ips: strList.optional(),
+    mac_address: str.optional(),
+    driver_opts: z.record(z.string(), strOrNum).optional(),
+    gw_priority: int.optional(),
+    priority: int.optional(),
+  }),
+]);
+
+const dependsOn = z.union([
+  strList,
+  z.record(
+    z.string(),
+    obj({
+      condition: z.enum(['service_started', 'service_healthy', 'service_completed_successfully']).optional(),
+      required: bool.optional(),
+      restart: bool.optional(),
+    }),
+  ),
+]);
+
+const envFile = z.union([
+  str,
+  z.array(z.union([str, obj({ path: str, required: bool.optional(), format: str.optional() })])),
+]);
+
+const serviceShape: Shape = {
+  annotations: labels,
+  attach: bool,
+  blkio_config: z.record(z.string(), z.unknown()),
+  build,
+  cap_add: strList,
+  cap_drop: strList,
+  cgroup: z.enum(['host', 'private']),
+  cgroup_parent: str,
+  command,
+  configs: z.array(fileRef),
+  container_name: str,
+  cpu_count: int,
+  cpu_percent: int,
+  cpu_period: int,
+  cpu_quota: int,
+  cpu_rt_period: duration,
+  cpu_rt_runtime: duration,
+  cpu_shares: int,
+  cpus: num,
+  cpuset: str,
+  credential_spec: z.record(z.string(), z.unknown()),
+  depends_on: dependsOn,
+  deploy,
+  develop: z.record(z.string(), z.unknown()),
+  device_cgroup_rules: strList,
+  devices: z.array(z.union([str, obj({ source: str, target: str.optional(), permissions: str.optional() })])),
+  dns: strOrList,
+  dns_opt: strList,
+  dns_search: strOrList,
+  domainname: str,
+  entrypoint: command,
+  env_file: envFile,
+  label_file: strOrList,
+  environment: listOrDict,
+  expose: z.array(strOrNum),
+  extends: z.union([str, obj({ service: str, file: str.optional() })]),
+  external_links: strList,
+  extra_hosts: listOrDict,
+  gpus: z.union([z.literal('all'), z.array(z.record(z.string(), z.unknown()))]),
+  group_add: z.array(strOrNum),
+  healthcheck,
+  hostname: str,
+  image: str,
+  init: bool,
+  ipc: str,
+  isolation: str,
+  labels,
+  links: strList,
+  logging: obj({ driver: str.optional(), options: z.record(z.string(), z.union([strOrNum, z.null()])).optional() }),
+  mac_address: str,
+  mem_limit: size,
+  mem_reservation: size,
+  mem_swappiness: int,
+  memswap_limit: size,
+  models: z.unknown(),
+  network_mode: str,
+  networks: z.union([strList, z.record(z.string(), serviceNetwork)]),
+  oom_kill_disable: bool,
+  oom_score_adj: int,
+  pid: z.union([str, z.null()]),
+  pids_limit: int,
+  platform: str,
+  ports: z.array(port),
+  privileged: bool,
+  profiles: strList,
+  provider: z.record(z.string(), z.unknown()),
+  pull_policy: str,
+  read_only: bool,
+  restart: str,
+  runtime: str,
+  scale: int,
+  secrets: z.array(fileRef),
+  security_opt: strList,
+  shm_size: size,
+  stdin_open: bool,
+  stop_grace_period: duration,
+  stop_signal: str,
+  storage_opt: z.record(z.string(), z.unknown()),
+  sysctls: listOrDict,
+  tmpfs: strOrList,
+  tty: bool,
+  ulimits,
+  use_api_socket: bool,
+  user: strOrNum,
+  userns_mode: str,
+  uts: str,
+  volumes: z.array(volume),
+  volumes_from: strList,
+  working_dir: str,
+};
+
+/** Keys of a service, for did-you-mean and merge tables. */
+export const SERVICE_KEYS = Object.keys(serviceShape);
+
+const service = obj(Object.fromEntries(Object.entries(serviceShape).map(([k, v]) => [k, v.optional()])));
+
+const external = z.union([bool, obj({ name: str.optional() })]);
+
+const network = z.union([
+  z.null(),
+  obj({
+    name: str.optional(),
+    driver: str.optional(),
+    driver_opts: z.record(z.string(), strOrNum).optional(),
+    ipam: obj({
+      driver: str.optional(),
+      config: z.array(obj({ subnet: str.optional(), ip_range: str.optional(), gateway: str.optional(), aux_addresses: z.record(z.string(), str).optional() })).optional(),
+      options: z.record(z.string(), str).optional(),
+    }).optional(),
+    external: external.optional(),
+    internal: bool.optional(),
+    attachable: bool.optional(),
+    enable_ipv4: bool.optional(),
+    enable_ipv6: bool.optional(),
+    labels: labels.optional(),
+  }),
+]);
+
+const volumeTop = z.union([
+  z.null(),
+  obj({
+    name: str.optional(),
+    driver: str.optional(),
+    driver_opts: z.record(z.string(), strOrNum).optional(),
+    external: external.optional(),
+    labels: labels.optional(),
+  }),
+]);
+
+const secretTop = obj({
+  name: str.optional(),
+  file: str.optional(),
+  environment: str.optional(),
+  content: str.optional(),
+  external: external.optional(),
+  labels: labels.optional(),
+  driver: str.optional(),
+  driver_opts: z.record(z.string(), strOrNum).optional(),
+  template_driver: str.optional(),
+});
+
+const include = z.array(
+  z.union([
+    str,
+    obj({ path: strOrList, project_directory: str.optional(), env_file: strOrList.optional() }, false),
+  ]),
+);
+
+export const composeFileSchema = obj({
+  version: z.union([str, z.number()]).optional(),
+  name: str.optional(),
+  include: include.optional(),
+  services: z.union([z.null(), z.record(z.string(), z.union([z.null(), service]))]).optional(),
+  networks: z.union([z.null(), z.record(z.string(), network)]).optional(),
+  volumes: z.union([z.null(), z.record(z.string(), volumeTop)]).optional(),
+  secrets: z.union([z.null(), z.record(z.string(), secretTop)]).optional(),
+  configs: z.union([z.null(), z.record(z.string(), secretTop)]).optional(),
+  models: z.unknown().optional(),
+});

@@ -1,0 +1,78 @@
+/**
+ * Shape validation of one file with zod; every issue becomes a diagnostic at the offending value's
+ * position, all of them at once.
+ */
+import type { z } from 'zod';
+import type { Diagnostics } from './diagnostics.js';
+import { didYouMean } from './did-you-mean.js';
+import { composeFileSchema, UNKNOWN_KEY } from './schema.js';
+import { locate, type PathSeg, type Tree } from './tree.js';
+
+export function validateFile(root: Tree, diags: Diagnostics): void {
+  const r = composeFileSchema.safeParse(root);
+  if (r.success) return;
+  for (const issue of flatten(r.error.issues as z.core.$ZodIssue[], [], root)) {
+    report(root, issue, diags);
+  }
+}
+
+interface Flat {
+  path: PathSeg[];
+  message: string;
+  code: string;
+  expected?: string;
+}
+
+/** Unions report every branch; keep the branch that got furthest (the one the user meant). */
+function flatten(issues: readonly z.core.$ZodIssue[], prefix: PathSeg[], root: Tree): Flat[] {
+  const out: Flat[] = [];
+  for (const iss of issues) {
+    const path = [...prefix, ...(iss.path as PathSeg[])];
+    if (iss.code === 'invalid_union' && iss.errors.length > 0) {
+      const branches = iss.errors.map((b) => flatten(b as z.core.$ZodIssue[], path, root));
+      const score = (b: Flat[]) =>
+        Math.max(...b.map((f) => f.path.length)) * 10 - b.length - (b.some((f) => f.code === 'invalid_type' && f.path.length === path.length) ? 5 : 0);
+      branches.sort((a, b) => score(b) - score(a));
+      const best = branches[0]!;
+      const deepest = Math.max(...best.map((f) => f.path.length));
+      if (deepest === path.length) {
+        const expected = [...new Set(branches.flat().filter((f) => f.code === 'invalid_type').map((f) => f.expected ?? ''))].filter(Boolean);
+        out.push({ path, code: 'invalid_type', message: expected.length ? `must be ${expected.map(article).join(' or ')}` : best[0]!.message });
+      } else out.push(...best);
+      continue;
+    }
+    const f: Flat = { path, message: iss.message, code: iss.code };
+    if (iss.code === 'invalid_type') f.expected = iss.expected;
+    out.push(f);
+  }
+  return out;
+}
+
+function article(t: string): string {
+  const names: Record<string, string> = {
+    string: 'a string',
+    number: 'a number',
+    boolean: 'a boolean',
+    object: 'a mapping',
+    array: 'a list',
+    null: 'null',
+    record: 'a mapping',
+  };
+  return names[t] ?? t;
+}
+
+function report(root: Tree, f: Flat, diags: Diagnostics): void {
+  const pos = locate(root, f.path);
+  if (f.message.startsWith(UNKNOWN_KEY)) {
+    const key = String(f.path[f.path.length - 1]);
+    if (key.startsWith('x-')) return;
+    const known = f.message.slice(UNKNOWN_KEY.length).split(',');
+    const guess = didYouMean(key, known);
+    diags.add(pos, f.path, `unknown key "${key}"`, guess ? `did you mean "${guess}"?` : undefined);
+    return;
+  }
+  let message = f.message;
+  if (f.code === 'invalid_type' && f.expected) message = `must be ${article(f.expected)}`;
+  else if (f.code === 'invalid_value') message = message.replace(/^Invalid option: expected one of/, 'must be one of');
+  diags.add(pos, f.path, message);
+}
