@@ -87,6 +87,8 @@ class SimNode {
   proposals = new Map<number, PendingProposal & { op: ClientOp }>();
   readsWaitingIndex = new Map<string, { op: ClientOp; key: string }>();
   readsWaitingApply: { index: number; op: ClientOp; key: string }[] = [];
+  /** A Ready handed out and not yet advanced (asynchronous driver). */
+  inFlight: Ready | null = null;
   constructor(
     readonly id: NodeId,
     public durable: Durable,
@@ -206,6 +208,7 @@ export class Simulation {
     n.proposals.clear();
     n.readsWaitingIndex.clear();
     n.readsWaitingApply = [];
+    n.inFlight = null;
     const rng = n.rng;
     n.core = new RaftCore({
       id: n.id,
@@ -250,10 +253,30 @@ export class Simulation {
   // The driver loop: what a real node driver does with Ready
 
   private process(n: SimNode): void {
-    for (let guard = 0; n.alive && n.core && n.core.hasReady(); guard++) {
+    for (let guard = 0; n.alive && n.core && !n.inFlight && n.core.hasReady(); guard++) {
       if (guard > 1000) throw new Error(`${n.id}: Ready loop does not converge`);
       const core = n.core;
       const rd = core.ready();
+      // Observe the log as the Ready describes it now: with an asynchronous driver the core moves on.
+      if (rd.entries.length > 0) this.checker.observeAppended(n.id, rd.entries, core);
+      if (rd.softState?.role === 'leader' && core.status().role === 'leader') {
+        if (this.checker.observeLeader(n.id, core.status().term, core)) this.log(`${n.id} leads term ${core.status().term}`);
+      }
+      if (this.profile.asyncDriver) {
+        // Like a driver awaiting fsync: the core keeps taking ticks and messages meanwhile, and the
+        // Ready completes (persist, send, apply, advance) later, unless the node crashes first.
+        n.inFlight = rd;
+        this.schedule(this.rng.int(0, 4), () => {
+          if (!n.alive || n.core !== core || n.inFlight !== rd) return;
+          this.handleReady(n, core, rd);
+          if (!n.alive) return;
+          n.inFlight = null;
+          core.advance(rd);
+          this.afterAdvance(n, core);
+          this.process(n);
+        });
+        return;
+      }
       this.handleReady(n, core, rd);
       if (!n.alive) return;
       core.advance(rd);
@@ -263,7 +286,6 @@ export class Simulation {
 
   private handleReady(n: SimNode, core: RaftCore, rd: Ready): void {
     // 1. Persist: snapshot, entries, hard state (atomically, as the WAL does in one record batch).
-    if (rd.entries.length > 0) this.checker.observeAppended(n.id, rd.entries, core);
     const d = n.durable;
     if (rd.snapshot) {
       d.snapshot = rd.snapshot;
@@ -285,9 +307,6 @@ export class Simulation {
     }
     if (rd.hardState) d.hardState = { ...rd.hardState };
 
-    if (rd.softState?.role === 'leader') {
-      if (this.checker.observeLeader(n.id, core.status().term, core)) this.log(`${n.id} leads term ${core.status().term}`);
-    }
 
     // A crash here loses the messages but not what was just persisted.
     // Leaders that die right after appending (their election entry or a proposal) before anyone
