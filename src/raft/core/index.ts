@@ -3,7 +3,7 @@
  * {@link Ready} and act on it in the documented order (persist, send, apply, advance).
  * No I/O, no clock, no ambient randomness. See specs/raft.md.
  */
-export { RaftCore } from './raft.js';
+export { RaftCore, RaftCore as RawNode } from './raft.js';
 export type {
   InitialState,
   PeerProgress,
