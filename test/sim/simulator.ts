@@ -29,6 +29,11 @@ export interface SimOptions {
   settle: number;
   /** Print a trace of events (for debugging one seed). */
   trace?: boolean;
+  /**
+   * Deliberately break the driver contract, to prove the checks catch it: 'send-before-persist'
+   * sends a Ready's messages first and sometimes crashes before persisting it.
+   */
+  bug?: 'send-before-persist';
 }
 
 export const defaultSimOptions: SimOptions = { duration: Number(process.env.SIM_DURATION ?? 3000), settle: Number(process.env.SIM_SETTLE ?? 2000) };
@@ -285,6 +290,15 @@ export class Simulation {
   }
 
   private handleReady(n: SimNode, core: RaftCore, rd: Ready): void {
+    if (this.opts.bug === 'send-before-persist') {
+      for (const m of rd.messages) this.sendMsg(m);
+      rd = { ...rd, messages: [] };
+      if (this.rng.chance(0.05)) {
+        this.crash(n, 'BUG: sent before persisting');
+        this.scheduleRestart(n);
+        return;
+      }
+    }
     // 1. Persist: snapshot, entries, hard state (atomically, as the WAL does in one record batch).
     const d = n.durable;
     if (rd.snapshot) {
