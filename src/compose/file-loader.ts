@@ -87,6 +87,7 @@ async function resolveExtends(ctx: FileContext, file: string, tree: Tree, stack:
         fail(where, extPath, `extends cycle: ${[...stack, `${file}#${name}`, id].join(' -> ')}`);
       }
       if (stack.length > 32) fail(where, extPath, 'extends chain too deep');
+      if (!(await ctx.reader.exists(other))) fail(where, extPath, `cannot extend service "${baseName}": file ${other} not found`);
       const otherTree = await loadComposeFile(ctx, other, [...stack, `${file}#${name}`]);
       const otherServices = isTree(otherTree.services) ? otherTree.services : newTree();
       const b = otherServices[baseName];

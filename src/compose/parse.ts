@@ -89,6 +89,8 @@ class Converter {
     if (isScalar(n)) {
       const v = n.value;
       if (typeof v === 'bigint') return Number(v);
+      // Compose (Go YAML) reads a leading-zero integer such as `mode: 0440` as octal; users rely on it.
+      if (typeof v === 'number' && typeof n.source === 'string' && /^0[0-7]+$/.test(n.source)) return parseInt(n.source, 8);
       return v === undefined ? null : v;
     }
     if (isSeq(n)) {

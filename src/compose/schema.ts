@@ -225,7 +225,7 @@ const serviceShape: Shape = {
   expose: z.array(strOrNum),
   extends: z.union([str, obj({ service: str, file: str.optional() })]),
   external_links: strList,
-  extra_hosts: listOrDict,
+  extra_hosts: z.union([z.record(z.string(), z.union([scalar, strList])), z.array(str)]),
   gpus: z.union([z.literal('all'), z.array(z.record(z.string(), z.unknown()))]),
   group_add: z.array(strOrNum),
   healthcheck,
