@@ -196,6 +196,36 @@ function netnsInode(netnsPath: string): number | undefined {
   }
 }
 
+/** Where containerd shims (of every containerd on the machine) put their sockets. */
+const SHIM_SOCKET_DIR = '/run/containerd/s/';
+
+/** Unix sockets under {@link SHIM_SOCKET_DIR} that process `pid` holds open. */
+function boundShimSockets(pid: number): string[] {
+  try {
+    const inodes = new Set<string>();
+    for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+      try {
+        const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
+        if (m?.[1] !== undefined) inodes.add(m[1]);
+      } catch {
+        /* fd closed meanwhile */
+      }
+    }
+    if (inodes.size === 0) return [];
+    // /proc/PID/net/unix lists the sockets of that process's netns: Num RefCount Protocol Flags Type St Inode Path
+    const out: string[] = [];
+    for (const line of readFileSync(`/proc/${pid}/net/unix`, 'utf8').split('\n').slice(1)) {
+      const f = line.trim().split(/\s+/);
+      const inode = f[6];
+      const p = f[7];
+      if (inode !== undefined && p !== undefined && inodes.has(inode) && p.startsWith(SHIM_SOCKET_DIR)) out.push(p);
+    }
+    return out;
+  } catch {
+    return [];
+  }
+}
+
 /** Pids whose network namespace is `inode`. */
 function pidsInNetns(inode: number): number[] {
   const want = `net:[${inode}]`;
@@ -529,8 +559,6 @@ export class Lab {
     const config = {
       // Without its own key file every engine derives the same ID from the shared default path.
       'deprecated-key-path': path.join(dir, 'key.json'),
-      // Lab containers are usually busybox as PID 1, which ignores SIGTERM: do not wait 15 s each.
-      'shutdown-timeout': 2,
       ...extra,
     };
     await fsp.writeFile(h.configFile, JSON.stringify(config, null, 2) + '\n');
@@ -733,9 +761,16 @@ export class Lab {
     const hosts = [...indexes].map((i) => this.hosts.find((h) => h.index === i) ?? hostOf(l, i));
     const report: TeardownReport = { killed: 0, unmounted: 0, netns: [], links: [], rules: 0 };
 
-    // 1. Graceful engine stop, all hosts in parallel, bounded.
+    const t0 = Date.now();
+    // 1. Graceful engine stop, all hosts in parallel, bounded. Containers are killed first (their
+    //    processes are exactly those in the host's cgroup parent): dockerd would otherwise give each
+    //    one its stop timeout (10 s by default, and busybox as PID 1 ignores SIGTERM), whatever
+    //    shutdown-timeout says. Their shims then exit normally and remove their sockets.
     await Promise.all(
       hosts.map(async (h) => {
+        const inContainers = pidsInCgroups(cgroupDirs(h.cgroupParent));
+        for (const p of inContainers) kill(p, 'SIGKILL');
+        await waitGone(inContainers, 3000);
         const pid = this.dockerdPid(h);
         if (pid === undefined) return;
         kill(pid, 'SIGTERM');
@@ -743,6 +778,7 @@ export class Lab {
         for (const p of left) kill(p, 'SIGKILL');
       }),
     );
+    this.#log(`teardown: engines stopped (${Date.now() - t0} ms)`);
     // 2. Everything else of each host, by netns, cgroup and exec root; repeat until nothing is left
     //    (a dying shim may briefly leave a child behind).
     for (let round = 0; round < 5; round++) {
@@ -758,10 +794,15 @@ export class Lab {
       victims.delete(process.pid);
       const alive = [...victims].filter(pidAlive);
       if (alive.length === 0) break;
+      // A shim killed this way cannot remove its socket in the machine-wide /run/containerd/s:
+      // note the sockets our victims have bound there and remove them once they are dead.
+      const sockets = alive.flatMap(boundShimSockets);
       for (const p of alive) kill(p, 'SIGKILL');
       report.killed += alive.length;
       await waitGone(alive, 5000);
+      for (const sock of sockets) await fsp.rm(sock, { force: true });
     }
+    this.#log(`teardown: processes stopped (${Date.now() - t0} ms)`);
     this.#children.clear();
 
     // 3. Mounts the engines left (overlay layers, shm, netns bind mounts live in the machine's mount

@@ -3,6 +3,7 @@
  * and healed, engines restarted, and teardown leaves nothing behind. Needs root and the main
  * engine's test image (scripts/setup-host.sh).
  */
+import { readFileSync, readlinkSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Lab, residueOf, teardownLab, type LabConfig } from './harness.js';
 
@@ -12,6 +13,15 @@ const IMAGE = 'tscompose-test/busybox:latest';
 
 let lab: Lab;
 let startupMs = 0;
+
+/** True while `pid` runs (a zombie, dead but not yet reaped, counts as gone). */
+function alive(pid: number): boolean {
+  try {
+    return !/\) [ZX] /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
 
 /** A container on `from` pings `ip` once; true when it answered. */
 async function pingFrom(from: string, ip: string): Promise<boolean> {
@@ -91,21 +101,26 @@ describe('lab harness', () => {
     expect(ps.stdout).toContain('sleeper');
   }, 90_000);
 
+  let spawnedPid = 0;
   it('tracks processes spawned in a host and sees the host network from them', async () => {
     const p = lab.spawnInHost('h1', 'sleep', ['300']);
+    spawnedPid = p.pid;
     expect(p.pid).toBeGreaterThan(0);
     const ns = (await lab.exec('h1', ['readlink', '/proc/self/ns/net'])).stdout.trim();
-    const { readlinkSync } = await import('node:fs');
     expect(readlinkSync(`/proc/${p.pid}/ns/net`)).toBe(ns);
   });
 
   it('teardown leaves no netns, links, rules, mounts, processes, cgroups or directories, and is safe twice', async () => {
-    // Leave a running container on every host, so teardown has mounts and shims to clean.
-    await Promise.all(lab.hosts.map((h) => lab.docker(h, ['run', '-d', '--init', IMAGE, 'sleep', '300'])));
+    // Leave a running container (busybox PID 1, which ignores SIGTERM) on every host, so teardown
+    // has mounts and shims to clean, and crash h2's engine so its container is orphaned.
+    await Promise.all(lab.hosts.map((h) => lab.docker(h, ['run', '-d', IMAGE, 'sleep', '300'])));
+    await lab.killDockerd('h2', 'SIGKILL');
     const t0 = Date.now();
     const report = await lab.teardown();
     console.log(`[lab] teardown in ${Date.now() - t0} ms: ${JSON.stringify(report)}`);
     expect(report.netns.length).toBe(3);
+    expect(Date.now() - t0).toBeLessThan(20_000);
+    expect(alive(spawnedPid)).toBe(false);
     expect(await residueOf(CFG)).toEqual({ netns: [], links: [], mounts: [], pids: [], rules: [], cgroups: [], dirs: [] });
     const again = await lab.teardown();
     expect(again).toEqual({ killed: 0, unmounted: 0, netns: [], links: [], rules: 0 });
