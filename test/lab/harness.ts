@@ -459,6 +459,16 @@ export class Lab {
     if (process.getuid?.() !== 0) throw new Error('the lab needs root (network namespaces, bridges, dockerd)');
     const existing = await existingHostIndexes(layout);
     if (existing.length > 0) throw new Error(`lab ${layout.name} already exists (hosts ${existing.map((i) => `h${i}`).join(' ')}); tear it down first`);
+    // Two labs on one underlay would put the same address on two bridges: refuse before touching anything.
+    const taken = await run('ip', ['-o', '-4', 'addr', 'show', 'to', `${layout.bridgeIp}/32`], { check: false });
+    if (taken.stdout.trim() !== '') {
+      const dev = taken.stdout.trim().split(/\s+/)[1] ?? '?';
+      throw new Error(`underlay ${layout.subnet} is in use (${layout.bridgeIp} is on ${dev}); pick another net (TSLAB_NET) or tear that lab down`);
+    }
+    for (const image of opts.images ?? [DEFAULT_IMAGE]) {
+      const r = await run('docker', ['image', 'inspect', '--format', '{{.Id}}', image], { check: false });
+      if (r.code !== 0) throw new Error(`image ${image} is not in the main engine (needed to seed the lab engines); run scripts/setup-host.sh`);
+    }
     const hosts = Array.from({ length: opts.hosts }, (_, i) => hostOf(layout, i + 1, opts.hostname?.(i + 1)));
     const lab = new Lab(layout, hosts, opts.log ?? (() => {}));
     lab.#startTimeoutMs = opts.startTimeoutMs ?? 60_000;
