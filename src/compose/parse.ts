@@ -10,7 +10,7 @@ import { newTree, setKeyPos, setMarker, setSelfPos, type Pos, type Tree } from '
 const RESET = Symbol('reset');
 
 /** Expanding aliases can blow up exponentially ("billion laughs"); past this many nodes we stop. */
-const MAX_NODES = 1_000_000;
+const MAX_NODES = 250_000;
 const MAX_DEPTH = 200;
 
 export function parseYamlLayers(text: string, file: string): Tree[] {
