@@ -36,7 +36,7 @@ export interface SimOptions {
   bug?: 'send-before-persist';
 }
 
-export const defaultSimOptions: SimOptions = { duration: Number(process.env.SIM_DURATION ?? 3000), settle: Number(process.env.SIM_SETTLE ?? 2000) };
+export const defaultSimOptions: SimOptions = { duration: Number(process.env.SIM_DURATION ?? 5000), settle: Number(process.env.SIM_SETTLE ?? 2000) };
 
 export interface SimResult {
   seed: number;
