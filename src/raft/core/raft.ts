@@ -245,8 +245,10 @@ export class RaftCore {
   /**
    * The application has captured its state machine at `index` (<= applied) in `data`. Records the
    * snapshot (with the membership at that index), keeps it to send to lagging followers, and drops
-   * the log prefix up to index - keep (keeping a tail lets slightly slow followers catch up from the
-   * log). Returns the snapshot for the driver to persist before truncating its WAL.
+   * the log prefix up to index: a follower that needs an entry at or below it gets the snapshot. To
+   * spare slightly slow followers a snapshot, call it with an index some way below `applied` (the
+   * application then needs an image of that older state). Returns the snapshot for the driver to
+   * persist before truncating its WAL.
    */
   compact(index: number, data: Uint8Array): Snapshot {
     if (index > this.log.applied) throw new Error(`raft: cannot snapshot at ${index}, applied is ${this.log.applied}`);
