@@ -50,27 +50,27 @@ class Fields {
     const v = this.t[k];
     if (v === undefined || v === null) return undefined;
     try {
-      return f(v);
+        return f(v);
     } catch (e) {
       this.d.add(keyPos(this.t, k), [...this.path, k], (e as Error).message, e instanceof FormatError ? e.hint : undefined);
       return undefined;
     }
   }
   str(k: string): string | undefined {
-    return this.conv(k, (v) => String(v));
+    return this.conv(k, scalar);
   }
   int(k: string): number | undefined {
     return this.conv(k, toInt);
   }
   num(k: string): number | undefined {
     return this.conv(k, (v) => {
-      const n = Number(v);
+      const n = Number(scalar(v));
       if (!Number.isFinite(n)) throw new FormatError(`invalid number "${String(v)}"`);
       return n;
     });
   }
   bool(k: string): boolean | undefined {
-    return this.conv(k, (v) => (typeof v === 'boolean' ? v : String(v).toLowerCase() === 'true'));
+    return this.conv(k, (v) => (typeof v === 'boolean' ? v : scalar(v).toLowerCase() === 'true'));
   }
   dur(k: string): number | undefined {
     return this.conv(k, (v) => parseDuration(v as string | number));
@@ -79,15 +79,15 @@ class Fields {
     return this.conv(k, (v) => parseBytes(v as string | number));
   }
   strs(k: string): string[] | undefined {
-    const v = this.t[k];
-    return Array.isArray(v) ? v.map(String) : undefined;
+    return this.conv(k, (v) => (Array.isArray(v) ? v.map(scalar) : undefined));
   }
   map(k: string): Record<string, string> | undefined {
-    const v = this.t[k];
-    if (!isTree(v)) return undefined;
-    const out: Record<string, string> = {};
-    for (const [key, val] of Object.entries(v)) out[key] = val === null ? '' : String(val);
-    return out;
+    return this.conv(k, (v) => {
+      if (!isTree(v)) return undefined;
+      const out: Record<string, string> = {};
+      for (const [key, val] of Object.entries(v)) out[key] = val === null ? '' : scalar(val);
+      return out;
+    });
   }
   sub(k: string): Fields | undefined {
     const v = this.t[k];
@@ -95,8 +95,14 @@ class Fields {
   }
 }
 
+/** String form of a scalar; a mapping or list where a scalar belongs is the user's mistake. */
+function scalar(v: unknown): string {
+  if (typeof v === 'object' && v !== null) throw new FormatError(`expected a scalar, got ${Array.isArray(v) ? 'a list' : 'a mapping'}`);
+  return String(v);
+}
+
 function toInt(v: unknown): number {
-  const n = typeof v === 'number' ? v : Number(String(v).trim());
+  const n = typeof v === 'number' ? v : Number(scalar(v).trim());
   if (!Number.isInteger(n)) throw new FormatError(`invalid integer "${String(v)}"`);
   return n;
 }

@@ -265,7 +265,7 @@ const serviceShape: Shape = {
   stdin_open: bool,
   stop_grace_period: duration,
   stop_signal: str,
-  storage_opt: z.record(z.string(), z.unknown()),
+  storage_opt: z.record(z.string(), strOrNum),
   sysctls: listOrDict,
   tmpfs: strOrList,
   tty: bool,
