@@ -126,6 +126,29 @@ function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
+/**
+ * Polls `probe` until it returns a value other than undefined/false, or throws after `timeoutMs`
+ * with the last error or value: tests wait for a state, never for a fixed time.
+ */
+export async function eventually<T>(probe: () => Promise<T | undefined | false> | T | undefined | false, opts: { timeoutMs?: number; intervalMs?: number; what?: string } = {}): Promise<T> {
+  const deadline = Date.now() + (opts.timeoutMs ?? 10_000);
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await probe();
+      if (v !== undefined && v !== false) return v;
+      last = v;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() >= deadline) {
+      const why = last instanceof Error ? last.message : String(last);
+      throw new Error(`timed out after ${opts.timeoutMs ?? 10_000} ms waiting for ${opts.what ?? 'a condition'} (last: ${why})`);
+    }
+    await sleep(opts.intervalMs ?? 100);
+  }
+}
+
 /** GET /_ping on a unix socket; true when the engine answers OK. */
 export function engineAnswers(socket: string, timeoutMs = 2000): Promise<boolean> {
   return new Promise((resolve) => {
