@@ -114,4 +114,32 @@ describe('log replication', () => {
     expect(a.status().applied).toBe(1);
     expect(a.hasReady()).toBe(false);
   });
+
+  it('Figure 8 end to end: an old-term entry on a majority is still overwritten by a newer leader, so it was right not to commit it', () => {
+    const net = new Net([], { maxSizePerMsg: 1 });
+    const five = { voters: ['s1', 's2', 's3', 's4', 's5'], learners: [] };
+    const mk = (id: string, term: number, log: Entry[]): RaftCore =>
+      net.addCore(id, five, { initial: { hardState: { term, vote: null, commit: 1 }, snapshot: null, entries: log, conf: five } });
+    // Figure 8 (b): s1 led term 2 and gave index 2 to s2; s5 led term 3 and wrote its own index 2.
+    const s1 = mk('s1', 3, [ent(1, 1), ent(2, 2)]);
+    mk('s2', 2, [ent(1, 1), ent(2, 2)]);
+    const s3 = mk('s3', 2, [ent(1, 1)]);
+    mk('s4', 2, [ent(1, 1)]);
+    const s5 = mk('s5', 3, [ent(1, 1), ent(2, 3)]);
+    // (c): s1 is elected in term 4 (s2, s3, s4 vote for it) and replicates index 2 to s3 only.
+    net.dropIf = (m) => m.type === 'append' && m.to !== 's3';
+    net.campaign('s1');
+    expect(s1.status()).toMatchObject({ role: 'leader', term: 4 });
+    expect(s3.termAt(2)).toBe(2); // index 2 (term 2) is now on s1, s2, s3: a majority...
+    expect(s1.status().commit).toBe(1); // ...but not committed
+    // (d): s1 crashes; s5 wins term 5 with s2, s3, s4 (its last term 3 beats their 2) and
+    // overwrites index 2 everywhere. Had s1 committed it, a committed entry would be lost.
+    net.isolate('s1');
+    net.dropIf = () => false;
+    net.campaign('s5');
+    expect(s5.status().role).toBe('leader');
+    net.run(3);
+    for (const id of ['s2', 's3', 's4', 's5']) expect(net.core(id).termAt(2)).toBe(3);
+    for (const id of ['s1', 's2', 's3', 's4', 's5']) expect(net.applied.get(id)!.some((e) => e.index === 2 && e.term === 2)).toBe(false);
+  });
 });
