@@ -126,11 +126,21 @@ describe('log replication', () => {
     const s3 = mk('s3', 2, [ent(1, 1)]);
     mk('s4', 2, [ent(1, 1)]);
     const s5 = mk('s5', 3, [ent(1, 1), ent(2, 3)]);
-    // (c): s1 is elected in term 4 (s2, s3, s4 vote for it) and replicates index 2 to s3 only.
-    net.dropIf = (m) => m.type === 'append' && m.to !== 's3';
+    // (c): s1 is elected in term 4 (s2, s3, s4 vote for it) and replicates index 2 to s3; s2
+    // (which had it) acknowledges; its own term-4 entry reaches s2 only.
+    // (The first append to s3 is let through: s3 rejects it, which makes s1 probe back to index 2.)
+    let firstToS3 = true;
+    net.dropIf = (m) => {
+      if (m.type !== 'append' || m.to === 's2') return false;
+      if (m.to !== 's3') return true;
+      if (firstToS3) return (firstToS3 = false);
+      return (m.entries ?? []).some((e) => e.term === 4);
+    };
     net.campaign('s1');
     expect(s1.status()).toMatchObject({ role: 'leader', term: 4 });
     expect(s3.termAt(2)).toBe(2); // index 2 (term 2) is now on s1, s2, s3: a majority...
+    expect(s1.status().progress!['s3']!.match).toBe(2);
+    expect(s1.status().progress!['s2']!.match).toBe(3);
     expect(s1.status().commit).toBe(1); // ...but not committed
     // (d): s1 crashes; s5 wins term 5 with s2, s3, s4 (its last term 3 beats their 2) and
     // overwrites index 2 everywhere. Had s1 committed it, a committed entry would be lost.
