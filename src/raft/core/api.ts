@@ -91,7 +91,10 @@ export interface Ready {
   entries: Entry[];
   /** A snapshot received from the leader, to persist (and restore from) before anything else. */
   snapshot?: Snapshot;
-  /** Committed entries to apply to the state machine, in index order, contiguous. */
+  /**
+   * Committed entries to apply to the state machine, in index order, contiguous. Includes each new
+   * leader's empty Normal entry: treat an entry with empty data as a no-op.
+   */
   committedEntries: Entry[];
   /** To send after persistence. */
   messages: Message[];
