@@ -36,6 +36,9 @@ export async function readText(ctx: FileContext, file: string, display: string):
 
 /** Loads a file with its extends resolved. `file` is absolute (or `-`). */
 export function loadComposeFile(ctx: FileContext, file: string, stack: string[] = []): Promise<Tree> {
+  // Top-level files are read once and mutated by the merge: no cache, no copy. Files reached
+  // through extends are cached and handed out as copies (a base file is often extended many times).
+  if (stack.length === 0) return loadUncached(ctx, file, stack);
   let p = ctx.cache.get(file);
   if (!p) {
     p = loadUncached(ctx, file, stack);

@@ -19,7 +19,23 @@ interface PosEntry {
   keys: Map<PathSeg, Pos>;
 }
 
-const positions = new WeakMap<object, PosEntry>();
+/*
+ * Side tables live on the containers under non-enumerable symbol keys rather than in WeakMaps:
+ * a WeakMap with one entry per YAML node made garbage collection (ephemeron tracing) dominate
+ * load time on large files. Symbol keys are invisible to Object.keys, zod, JSON and YAML output.
+ */
+const POS = Symbol('positions');
+const MARKERS = Symbol('markers');
+type WithSide = { [POS]?: PosEntry; [MARKERS]?: Map<string, MarkerKind> };
+
+const positions = {
+  get(c: object): PosEntry | undefined {
+    return (c as WithSide)[POS];
+  },
+  set(c: object, e: PosEntry): void {
+    Object.defineProperty(c, POS, { value: e, enumerable: false, writable: true, configurable: true });
+  },
+};
 
 function entry(container: object): PosEntry {
   let e = positions.get(container);
@@ -83,7 +99,14 @@ export function formatPath(path: readonly PathSeg[]): string {
  * layers this container over another removes the key there.
  */
 export type MarkerKind = 'reset' | 'override';
-const markers = new WeakMap<object, Map<string, MarkerKind>>();
+const markers = {
+  get(c: object): Map<string, MarkerKind> | undefined {
+    return (c as WithSide)[MARKERS];
+  },
+  set(c: object, m: Map<string, MarkerKind>): void {
+    Object.defineProperty(c, MARKERS, { value: m, enumerable: false, writable: true, configurable: true });
+  },
+};
 
 export function setMarker(container: object, key: string, kind: MarkerKind): void {
   let m = markers.get(container);

@@ -1,0 +1,136 @@
+#!/usr/bin/env node
+/**
+ * Compose loader benchmark (see specs/benchmarks.md):
+ *  1. in-process: loadProject() on a generated 300-service file (target <= 50 ms median);
+ *  2. whole processes: `tscompose --version` and `tscompose config` beside Debian's
+ *     docker-compose 1.29 (`docker-compose version`, `docker-compose config`) on the same file.
+ * Prints medians and ratios; not part of the test suite. Installs docker-compose if missing.
+ * Usage: npm run bench:compose [-- --runs N]
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { build } from 'esbuild';
+
+const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const runsArg = process.argv.indexOf('--runs');
+const RUNS = runsArg > 0 ? Number(process.argv[runsArg + 1]) : 15;
+const WARMUP = 3;
+const SERVICES = 300;
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+const ms = (x) => `${x.toFixed(1)} ms`;
+
+/** A realistic-ish file: every service has ports, volumes, env, healthcheck, deploy, depends_on. */
+function generate(n) {
+  const lines = ['services:'];
+  for (let i = 0; i < n; i++) {
+    lines.push(
+      `  svc${i}:`,
+      `    image: "registry.local/app${i % 17}:\${TAG:-1.${i % 9}}"`,
+      `    command: ["/bin/app", "--id", "${i}", "--verbose"]`,
+      `    ports: ["${10000 + i}:80", "127.0.0.1:${20000 + i}:443/tcp"]`,
+      `    volumes: ["data${i % 10}:/var/lib/data", "./conf/${i}:/etc/app:ro"]`,
+      `    environment:`,
+      `      - SERVICE_ID=${i}`,
+      `      - MODE=\${MODE:-production}`,
+      `    labels: {tier: "t${i % 3}", idx: "${i}"}`,
+      `    healthcheck:`,
+      `      test: ["CMD", "true"]`,
+      `      interval: 30s`,
+      `      timeout: 5s`,
+      `      retries: 3`,
+      `    restart: unless-stopped`,
+      `    networks: [front, back]`,
+      `    mem_limit: 256m`,
+    );
+    if (i > 0) lines.push(`    depends_on: [svc${i - 1}${i > 5 ? `, svc${i - 5}` : ''}]`);
+  }
+  lines.push('networks:', '  front: {}', '  back: {}', 'volumes:');
+  for (let v = 0; v < 10; v++) lines.push(`  data${v}: {}`);
+  return lines.join('\n') + '\n';
+}
+
+function time(cmd, args, cwd) {
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync(cmd, args, { cwd, encoding: 'utf8', env: { ...process.env, COMPOSE_PROJECT_NAME: 'bench' } });
+  const dt = Number(process.hrtime.bigint() - t0) / 1e6;
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr}`);
+  return dt;
+}
+
+function measure(cmd, args, cwd) {
+  for (let i = 0; i < WARMUP; i++) time(cmd, args, cwd);
+  const xs = [];
+  for (let i = 0; i < RUNS; i++) xs.push(time(cmd, args, cwd));
+  return median(xs);
+}
+
+function ensureDockerCompose() {
+  if (spawnSync('docker-compose', ['version'], { encoding: 'utf8' }).status === 0) return true;
+  console.log('docker-compose not found; installing the Debian package ...');
+  const r = spawnSync('apt-get', ['install', '-y', 'docker-compose'], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+  return r.status === 0 && spawnSync('docker-compose', ['version']).status === 0;
+}
+
+const work = mkdtempSync(path.join(tmpdir(), 'compose-bench-'));
+try {
+  const file = path.join(work, 'compose.yaml');
+  writeFileSync(file, generate(SERVICES));
+
+  // 1. in-process: bundle the loader (the sources are TypeScript) and call it directly.
+  const bundle = path.join(work, 'loader.mjs');
+  await build({ entryPoints: [path.join(repo, 'src/compose/index.ts')], bundle: true, format: 'esm', platform: 'node', outfile: bundle, logLevel: 'error',
+    banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" } });
+  const { loadProject, NodeFileReader } = await import(pathToFileURL(bundle).href);
+  const load = () => loadProject({ env: { ...process.env, COMPOSE_PROJECT_NAME: 'bench' }, reader: new NodeFileReader(), cwd: work });
+  const check = await load();
+  if (Object.keys(check.services).length !== SERVICES) throw new Error('generated file did not load fully');
+  for (let i = 0; i < 5; i++) await load();
+  const inproc = [];
+  for (let i = 0; i < Math.max(RUNS, 30); i++) {
+    const t0 = process.hrtime.bigint();
+    await load();
+    inproc.push(Number(process.hrtime.bigint() - t0) / 1e6);
+  }
+  const inMedian = median(inproc);
+  // The share of the `yaml` library alone (parse to AST with positions), to tell our phases from it.
+  const { parseAllDocuments, LineCounter } = createRequire(path.join(repo, 'package.json'))('yaml');
+  const text = readFileSync(file, 'utf8');
+  const parseOnly = [];
+  for (let i = 0; i < Math.max(RUNS, 30); i++) {
+    const t0 = process.hrtime.bigint();
+    parseAllDocuments(text, { lineCounter: new LineCounter(), merge: true, uniqueKeys: true });
+    parseOnly.push(Number(process.hrtime.bigint() - t0) / 1e6);
+  }
+  const parseMedian = median(parseOnly);
+  console.log(`\nin-process loadProject, ${SERVICES} services, ${(text.length / 1024).toFixed(0)} KiB (${inproc.length} runs, median): ${ms(inMedian)}  target <= 50 ms: ${inMedian <= 50 ? 'met' : 'MISSED'}`);
+  console.log(`  of which YAML parsing by the yaml library: ${ms(parseMedian)}; our phases: ${ms(inMedian - parseMedian)}`);
+
+  // 2. whole processes.
+  execFileSync(process.execPath, ['scripts/ensure-built.mjs'], { cwd: repo, stdio: 'inherit' });
+  const ts = path.join(repo, 'bin/tscompose.mjs');
+  const rows = [
+    ['--version', measure(process.execPath, [ts, '--version'], work)],
+    ['config', measure(process.execPath, [ts, 'config'], work)],
+  ];
+  const haveDc = ensureDockerCompose();
+  const dc = haveDc ? [measure('docker-compose', ['version'], work), measure('docker-compose', ['config'], work)] : [NaN, NaN];
+  console.log(`\nwhole process, ${SERVICES}-service file (${RUNS} runs after ${WARMUP} warm-up, median)`);
+  console.log('| command | tscompose | docker-compose 1.29 | tscompose/docker-compose |');
+  console.log('| --- | --- | --- | --- |');
+  rows.forEach(([name, ours], i) => {
+    const theirs = dc[i];
+    const label = name === '--version' ? '`--version` / `version`' : '`config`';
+    console.log(`| ${label} | ${ms(ours)} | ${haveDc ? ms(theirs) : 'n/a'} | ${haveDc ? (ours / theirs).toFixed(2) : 'n/a'} |`);
+  });
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}
