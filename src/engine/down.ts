@@ -1,0 +1,46 @@
+import type { Project } from '../compose/types.js';
+import type { ContainerRuntime } from '../runtime/runtime.js';
+import { executePlan } from './executor.js';
+import { LABEL } from './labels.js';
+import { observe } from './observed.js';
+import type { Plan } from './plan.js';
+import { noProgress, type ProgressSink } from './progress.js';
+import { planDown } from './reconcile.js';
+import { serviceImage } from './project-names.js';
+
+export interface DownOptions {
+  volumes?: boolean;
+  removeOrphans?: boolean;
+  /** --rmi local: images built by the project (no explicit image:); all: every service image. */
+  rmi?: 'local' | 'all';
+  timeout?: number;
+  services?: string[];
+  progress?: ProgressSink;
+}
+
+export async function down(runtime: ContainerRuntime, project: Project, opts: DownOptions = {}): Promise<Plan> {
+  const observed = await observe(runtime, project.name);
+  const images: string[] = [];
+  if (opts.rmi) {
+    const candidates = new Set<string>();
+    for (const svc of Object.values(project.services)) {
+      if (opts.rmi === 'all' || !svc.image) candidates.add(serviceImage(project, svc));
+    }
+    // Remove only images that exist; built images also carry the project label.
+    const present = await runtime.listImages({ labels: { [LABEL.project]: project.name } });
+    for (const i of present) for (const t of i.tags) if (opts.rmi === 'all' || candidates.has(t.replace(/:latest$/, ''))) candidates.add(t);
+    for (const c of candidates) {
+      const ok = await runtime.inspectImage(c).then(() => true, () => false);
+      if (ok) images.push(c);
+    }
+  }
+  const plan = planDown(project, observed, {
+    ...(opts.volumes ? { volumes: true } : {}),
+    ...(opts.removeOrphans ? { removeOrphans: true } : {}),
+    ...(opts.timeout !== undefined ? { timeout: opts.timeout } : {}),
+    ...(opts.services?.length ? { services: opts.services } : {}),
+    images: [...new Set(images)],
+  });
+  await executePlan(runtime, plan, { progress: opts.progress ?? noProgress });
+  return plan;
+}

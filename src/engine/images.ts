@@ -1,0 +1,107 @@
+import { existsSync } from 'node:fs';
+import type { Project, ServiceConfig } from '../compose/types.js';
+import type { ContainerRuntime } from '../runtime/runtime.js';
+import { isEngineNotFound, isRuntimeError } from '../runtime/errors.js';
+import { UserError } from '../util/errors.js';
+import { LABEL } from './labels.js';
+import type { ProgressSink } from './progress.js';
+import { noProgress } from './progress.js';
+import { serviceImage } from './project-names.js';
+
+export interface ImageOptions {
+  /** Build every service that has a build section (up --build, build). */
+  build?: boolean;
+  /** up --pull: always | missing | never | build (default: the service's pull_policy, else missing). */
+  pull?: string;
+  noCache?: boolean;
+  progress?: ProgressSink;
+  /** Build log lines (stream output). */
+  onBuildOutput?: (service: string, line: string) => void;
+}
+
+export async function buildService(runtime: ContainerRuntime, project: Project, svc: ServiceConfig, opts: ImageOptions = {}): Promise<string> {
+  const b = svc.build!;
+  const tag = serviceImage(project, svc);
+  const progress = opts.progress ?? noProgress;
+  if (!/^[a-z]+:\/\//.test(b.context) && !existsSync(b.context)) {
+    throw new UserError(`service ${svc.name}: build context ${b.context} does not exist`, { code: 'invalid' });
+  }
+  progress({ resource: `Image ${tag}`, text: 'Building', status: 'working' });
+  const args: Record<string, string> = {};
+  for (const [k, v] of Object.entries(b.args ?? {})) if (v !== null) args[k] = v;
+  const id = await runtime.buildImage(
+    {
+      context: b.context,
+      ...(b.dockerfile ? { dockerfile: b.dockerfile } : {}),
+      ...(b.dockerfile_inline ? { dockerfileInline: b.dockerfile_inline } : {}),
+      tags: [tag, ...(b.tags ?? [])],
+      args,
+      ...(b.target ? { target: b.target } : {}),
+      labels: { ...(b.labels ?? {}), [LABEL.project]: project.name, [LABEL.service]: svc.name },
+      ...(b.cache_from ? { cacheFrom: b.cache_from } : {}),
+      ...(b.no_cache || opts.noCache ? { noCache: true } : {}),
+      ...(b.network ? { network: b.network } : {}),
+      ...(b.shm_size ? { shmSize: b.shm_size } : {}),
+      ...(b.extra_hosts ? { extraHosts: Object.entries(b.extra_hosts).flatMap(([h, ips]) => ips.map((ip) => `${h}:${ip}`)) } : {}),
+    },
+    (p) => {
+      if (p.stream && opts.onBuildOutput) for (const l of p.stream.split('\n')) if (l.trim()) opts.onBuildOutput(svc.name, l);
+    },
+  ).catch((e: unknown) => {
+    progress({ resource: `Image ${tag}`, text: 'Error', status: 'error' });
+    throw isRuntimeError(e) ? new UserError(`service ${svc.name}: ${e.message}`, { code: 'failed', cause: e }) : e;
+  });
+  progress({ resource: `Image ${tag}`, text: 'Built', status: 'done' });
+  return id;
+}
+
+async function pull(runtime: ContainerRuntime, svc: ServiceConfig, image: string, progress: ProgressSink): Promise<void> {
+  progress({ resource: `Image ${image}`, text: 'Pulling', status: 'working' });
+  try {
+    await runtime.pullImage(image);
+    progress({ resource: `Image ${image}`, text: 'Pulled', status: 'done' });
+  } catch (e) {
+    progress({ resource: `Image ${image}`, text: 'Error', status: 'error' });
+    const why = e instanceof Error ? e.message : String(e);
+    throw new UserError(`service ${svc.name}: image ${image} is not present locally and could not be pulled (${why})`, {
+      code: 'not-found',
+      hint: 'build or load the image (`docker images` lists what is present), or fix the image name',
+      cause: e,
+    });
+  }
+}
+
+/**
+ * Makes sure every service's image exists, building or pulling as policy says, before any
+ * container is touched; returns the image id per service for the config-hash comparison.
+ */
+export async function ensureImages(runtime: ContainerRuntime, project: Project, services: string[], opts: ImageOptions = {}): Promise<Record<string, string>> {
+  const progress = opts.progress ?? noProgress;
+  const ids: Record<string, string> = {};
+  // Builds run one at a time (they compete for the same two cores); inspects run in parallel.
+  const toBuild: ServiceConfig[] = [];
+  await Promise.all(services.map(async (name) => {
+    const svc = project.services[name];
+    if (!svc) return;
+    const image = serviceImage(project, svc);
+    const policy = opts.pull ?? svc.pull_policy ?? 'missing';
+    if (svc.build && (opts.build || policy === 'build')) {
+      toBuild.push(svc);
+      return;
+    }
+    if (policy === 'always' && !svc.build) await pull(runtime, svc, image, progress);
+    try {
+      ids[name] = (await runtime.inspectImage(image)).id;
+    } catch (e) {
+      if (!isEngineNotFound(e)) throw e;
+      if (svc.build) toBuild.push(svc);
+      else if (policy === 'never') throw new UserError(`service ${svc.name}: image ${image} is not present locally and pull_policy is never`, { code: 'not-found' });
+      else {
+        await pull(runtime, svc, image, progress);
+        ids[name] = (await runtime.inspectImage(image)).id;
+      }
+    }
+  }));
+  for (const svc of toBuild.sort((a, b) => a.name.localeCompare(b.name))) ids[svc.name] = await buildService(runtime, project, svc, opts);
+  return ids;
+}

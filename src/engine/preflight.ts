@@ -1,0 +1,48 @@
+import { existsSync } from 'node:fs';
+import type { Project } from '../compose/types.js';
+import type { ContainerRuntime } from '../runtime/runtime.js';
+import { isEngineNotFound } from '../runtime/errors.js';
+import { DiagnosticError, type Diagnostic } from '../util/errors.js';
+import { serviceNetworkKeys } from './project-names.js';
+
+/**
+ * Checks what would make the plan fail half-way, before anything is created: external networks and
+ * volumes that do not exist, bind sources that do not exist (and may not be created).
+ */
+export async function preflight(runtime: ContainerRuntime, project: Project, services: string[]): Promise<void> {
+  const problems: Diagnostic[] = [];
+  const externalNets = new Set<string>();
+  const externalVols = new Set<string>();
+  for (const name of services) {
+    const svc = project.services[name];
+    if (!svc) continue;
+    for (const key of serviceNetworkKeys(svc)) if (project.networks[key]?.external) externalNets.add(key);
+    svc.volumes.forEach((v, i) => {
+      if (v.type === 'volume' && v.source && project.volumes[v.source]?.external) externalVols.add(v.source);
+      if (v.type === 'bind' && v.source && !v.bind?.create_host_path && !existsSync(v.source)) {
+        problems.push({
+          path: `services.${name}.volumes[${i}]`,
+          message: `bind source path ${v.source} does not exist`,
+          hint: 'create it, or set bind.create_host_path: true (the short syntax does this by default)',
+        });
+      }
+    });
+  }
+  await Promise.all([
+    ...[...externalNets].map(async (key) => {
+      const n = project.networks[key]!;
+      await runtime.inspectNetwork(n.name).catch((e: unknown) => {
+        if (!isEngineNotFound(e)) throw e;
+        problems.push({ path: `networks.${key}`, message: `network ${n.name} declared as external, but could not be found`, hint: `create it first: docker network create ${n.name}` });
+      });
+    }),
+    ...[...externalVols].map(async (key) => {
+      const v = project.volumes[key]!;
+      await runtime.inspectVolume(v.name).catch((e: unknown) => {
+        if (!isEngineNotFound(e)) throw e;
+        problems.push({ path: `volumes.${key}`, message: `volume ${v.name} declared as external, but could not be found`, hint: `create it first: docker volume create ${v.name}` });
+      });
+    }),
+  ]);
+  if (problems.length) throw new DiagnosticError(problems);
+}

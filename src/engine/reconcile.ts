@@ -1,0 +1,284 @@
+/**
+ * The planner: a pure function of (project, observed state, options) to a Plan. No engine calls, no
+ * clock; everything it needs (config hashes, image ids) is in its inputs, so golden tests pin it.
+ */
+import type { Project, ServiceConfig } from '../compose/types.js';
+import { LABEL, COMPOSE_VERSION } from './labels.js';
+import type { ObservedContainer, ObservedState } from './observed.js';
+import { PlanBuilder, type Plan } from './plan.js';
+import { fileInjections, toContainerSpec } from './container-spec.js';
+import { serviceConfigHash } from './config-hash.js';
+import { dependencyOrder, serviceReferences } from './dependencies.js';
+import { desiredScale, networkName, serviceContainerName, serviceNetworkKeys, volumeName } from './project-names.js';
+
+export interface UpPlanOptions {
+  /** Services to converge (already including dependencies unless --no-deps). Default: all. */
+  services?: string[];
+  scale?: Record<string, number>;
+  forceRecreate?: boolean;
+  noRecreate?: boolean;
+  noStart?: boolean;
+  removeOrphans?: boolean;
+  /** Seconds for stop during recreate/scale-down. */
+  timeout?: number;
+  /** Current image id per service (from the image store), to recreate containers on a new image. */
+  imageIds?: Record<string, string>;
+  /** Environment for secrets/configs from `environment:`. */
+  env?: Record<string, string | undefined>;
+}
+
+const RUNNING = new Set(['running', 'restarting', 'paused']);
+
+/** Orphans: project containers (not one-off) whose service is no longer declared. */
+export function orphanContainers(project: Project, observed: ObservedState): ObservedContainer[] {
+  return observed.containers.filter((c) => !c.oneOff && !project.services[c.service] && !project.disabledServices[c.service]);
+}
+
+export function planUp(project: Project, observed: ObservedState, opts: UpPlanOptions = {}): Plan {
+  const b = new PlanBuilder();
+  const selected = opts.services ?? Object.keys(project.services);
+  const order = dependencyOrder(project, selected);
+  const labels = (extra: Record<string, string>): Record<string, string> => ({ [LABEL.project]: project.name, [LABEL.version]: COMPOSE_VERSION, ...extra });
+
+  // Networks and volumes used by the selected services, created once.
+  const networkOps = new Map<string, number | undefined>();
+  const volumeOps = new Map<string, number | undefined>();
+  for (const name of order) {
+    const svc = project.services[name]!;
+    for (const key of serviceNetworkKeys(svc)) {
+      if (networkOps.has(key)) continue;
+      const cfg = project.networks[key];
+      const engineName = networkName(project, key);
+      if (cfg?.external || observed.networks.some((n) => n.name === engineName)) {
+        networkOps.set(key, undefined);
+        continue;
+      }
+      networkOps.set(key, b.add({
+        kind: 'create-network',
+        name: engineName,
+        spec: {
+          name: engineName,
+          labels: { ...(cfg?.labels ?? {}), ...labels({ [LABEL.network]: key }) },
+          ...(cfg?.driver ? { driver: cfg.driver } : {}),
+          ...(cfg?.driver_opts ? { driverOpts: cfg.driver_opts } : {}),
+          ...(cfg?.internal ? { internal: true } : {}),
+          ...(cfg?.attachable ? { attachable: true } : {}),
+          ...(cfg?.enable_ipv6 ? { enableIpv6: true } : {}),
+          ...(cfg?.ipam
+            ? {
+                ipam: {
+                  ...(cfg.ipam.driver ? { driver: cfg.ipam.driver } : {}),
+                  ...(cfg.ipam.options ? { options: cfg.ipam.options } : {}),
+                  config: (cfg.ipam.config ?? []).map((c) => ({
+                    ...(c.subnet ? { subnet: c.subnet } : {}),
+                    ...(c.ip_range ? { ipRange: c.ip_range } : {}),
+                    ...(c.gateway ? { gateway: c.gateway } : {}),
+                    ...(c.aux_addresses ? { auxAddresses: c.aux_addresses } : {}),
+                  })),
+                },
+              }
+            : {}),
+        },
+      }));
+    }
+    for (const v of svc.volumes) {
+      if (v.type !== 'volume' || !v.source || volumeOps.has(v.source)) continue;
+      const cfg = project.volumes[v.source];
+      const engineName = volumeName(project, v.source);
+      if (cfg?.external || observed.volumes.some((o) => o.name === engineName)) {
+        volumeOps.set(v.source, undefined);
+        continue;
+      }
+      volumeOps.set(v.source, b.add({
+        kind: 'create-volume',
+        name: engineName,
+        spec: {
+          name: engineName,
+          labels: { ...(cfg?.labels ?? {}), ...labels({ [LABEL.volume]: v.source }) },
+          ...(cfg?.driver ? { driver: cfg.driver } : {}),
+          ...(cfg?.driver_opts ? { driverOpts: cfg.driver_opts } : {}),
+        },
+      }));
+    }
+  }
+
+  // Per service: which operations start its containers (gates wait on them) and whether it was recreated.
+  const startOps = new Map<string, number[]>();
+  const touched = new Map<string, boolean>();
+  const desiredNames = new Map<string, string[]>();
+  const firstContainer = (s: string): string => desiredNames.get(s)?.[0] ?? serviceContainerName(project, project.services[s] ?? ({ name: s } as ServiceConfig), 1);
+
+  for (const name of order) {
+    const svc = project.services[name]!;
+    const hash = serviceConfigHash(svc);
+    const imageId = opts.imageIds?.[name];
+    const want = desiredScale(svc, opts.scale?.[name]);
+    const existing = observed.containers.filter((c) => c.service === name && !c.oneOff).sort((a, b2) => a.number - b2.number);
+    const keep = existing.slice(0, want);
+    const extra = existing.slice(want).reverse(); // highest numbers go first
+
+    // Gates: this service's starts wait for each dependency's condition.
+    const gateDeps = (): number[] => {
+      const gates: number[] = [];
+      for (const [dep, d] of Object.entries(svc.depends_on)) {
+        if (!selected.includes(dep)) {
+          if (!project.services[dep] && !d.required) b.warnings.push(`${name} depends on optional service ${dep}, which is not enabled: not waiting for it`);
+          continue;
+        }
+        gates.push(b.add({
+          kind: 'wait-dependency',
+          name,
+          service: name,
+          dependency: dep,
+          condition: d.condition,
+          containers: desiredNames.get(dep) ?? [],
+          required: d.required,
+          deps: startOps.get(dep) ?? [],
+        }));
+      }
+      return gates;
+    };
+    let gates: number[] | undefined;
+    const gate = (): number[] => (gates ??= gateDeps());
+
+    const refDeps = serviceReferences(svc).flatMap((s) => startOps.get(s) ?? []);
+    const infraDeps = [
+      ...serviceNetworkKeys(svc).map((k) => networkOps.get(k)),
+      ...svc.volumes.filter((v) => v.type === 'volume' && v.source).map((v) => volumeOps.get(v.source!)),
+    ];
+    const starts: number[] = [];
+    const names: string[] = [];
+    let recreated = false;
+    const spec = (n: number) =>
+      toContainerSpec({ project, service: svc, number: n, configHash: hash, ...(imageId ? { imageId } : {}), serviceContainer: firstContainer });
+    const files = fileInjections(project, svc, opts.env ?? {});
+
+    const createAndStart = (n: number, after: Array<number | undefined>, replaces?: string): void => {
+      const s = spec(n);
+      names.push(s.name);
+      const create = b.add({ kind: 'create-container', name: s.name, service: name, spec: s, files, ...(replaces ? { replaces } : {}), deps: [...infraDeps, ...refDeps, ...after] });
+      if (!opts.noStart) starts.push(b.add({ kind: 'start-container', name: s.name, service: name, created: true, deps: [create, ...gate()] }));
+    };
+
+    for (const c of keep) {
+      const changed = c.configHash !== hash || (imageId !== undefined && c.imageId !== imageId);
+      const recreate = opts.forceRecreate || (!opts.noRecreate && changed);
+      if (recreate) {
+        recreated = true;
+        const stop = RUNNING.has(c.status) ? b.add({ kind: 'stop-container', name: c.name, service: name, ...(opts.timeout !== undefined ? { timeout: opts.timeout } : {}) }) : undefined;
+        const rm = b.add({ kind: 'remove-container', name: c.name, service: name, volumes: false, deps: [stop] });
+        createAndStart(c.number, [rm], c.name);
+      } else {
+        names.push(c.name);
+        if (!RUNNING.has(c.status) && !opts.noStart) starts.push(b.add({ kind: 'start-container', name: c.name, service: name, created: false, deps: [...infraDeps, ...refDeps, ...gate()] }));
+      }
+    }
+    const used = new Set(keep.map((c) => c.number));
+    for (let n = 1; names.length < want; n++) if (!used.has(n)) createAndStart(n, []);
+    for (const c of extra) {
+      const stop = RUNNING.has(c.status) ? b.add({ kind: 'stop-container', name: c.name, service: name, ...(opts.timeout !== undefined ? { timeout: opts.timeout } : {}) }) : undefined;
+      b.add({ kind: 'remove-container', name: c.name, service: name, volumes: false, deps: [stop] });
+    }
+    startOps.set(name, starts);
+    desiredNames.set(name, names);
+    touched.set(name, recreated);
+    // Fill in the gates' container lists now that the dependency's names are known.
+  }
+
+  // restart: true — a dependency that was recreated restarts its running dependents.
+  for (const name of order) {
+    const svc = project.services[name]!;
+    if (touched.get(name) || (startOps.get(name)?.length ?? 0) > 0) continue;
+    for (const [dep, d] of Object.entries(svc.depends_on)) {
+      if (!d.restart || !touched.get(dep)) continue;
+      for (const c of desiredNames.get(name) ?? []) {
+        b.add({ kind: 'restart-container', name: c, service: name, ...(opts.timeout !== undefined ? { timeout: opts.timeout } : {}), deps: startOps.get(dep) ?? [] });
+      }
+    }
+  }
+
+  const orphans = orphanContainers(project, observed);
+  if (orphans.length) {
+    if (opts.removeOrphans) {
+      for (const c of orphans) {
+        const stop = RUNNING.has(c.status) ? b.add({ kind: 'stop-container', name: c.name, service: c.service, ...(opts.timeout !== undefined ? { timeout: opts.timeout } : {}) }) : undefined;
+        b.add({ kind: 'remove-container', name: c.name, service: c.service, volumes: false, deps: [stop] });
+      }
+    } else {
+      b.warnings.push(
+        `found orphan containers (${orphans.map((c) => c.name).join(', ')}) for this project; if you removed or renamed this service in your compose file, run this command with --remove-orphans to clean it up`,
+      );
+    }
+  }
+  return b.build();
+}
+
+export interface DownPlanOptions {
+  removeOrphans?: boolean;
+  volumes?: boolean;
+  /** Images to remove (--rmi), resolved by the caller. */
+  images?: string[];
+  timeout?: number;
+  /** Services to stop and remove; default all (and then networks/volumes too). */
+  services?: string[];
+}
+
+/**
+ * down: stop dependents before their dependencies, remove every container, then the project's
+ * networks, and with -v its volumes; with --rmi its images.
+ */
+export function planDown(project: Project, observed: ObservedState, opts: DownPlanOptions = {}): Plan {
+  const b = new PlanBuilder();
+  const all = !opts.services;
+  const selected = new Set(opts.services ?? Object.keys(project.services));
+  const order = dependencyOrder(project, [...selected]).reverse(); // dependents first
+  const stopOps = new Map<string, number[]>();
+  const removeOps: number[] = [];
+  const timeout = opts.timeout !== undefined ? { timeout: opts.timeout } : {};
+  const orphans = new Set(orphanContainers(project, observed).map((c) => c.id));
+  const containersOf = (svc: string): ObservedContainer[] => observed.containers.filter((c) => c.service === svc && !c.oneOff).sort((a, b2) => b2.number - a.number);
+
+  for (const name of order) {
+    const svc = project.services[name];
+    // A service stops after every running service that depends on it has stopped.
+    const dependents = order.filter((o) => project.services[o]?.depends_on[name]).flatMap((o) => stopOps.get(o) ?? []);
+    const stops: number[] = [];
+    for (const c of containersOf(name)) {
+      const stop = RUNNING.has(c.status) ? b.add({ kind: 'stop-container', name: c.name, service: name, ...timeout, deps: dependents }) : undefined;
+      if (stop !== undefined) stops.push(stop);
+      removeOps.push(b.add({ kind: 'remove-container', name: c.name, service: name, volumes: !!opts.volumes, deps: [stop ?? undefined, ...(stop === undefined ? dependents : [])] }));
+    }
+    stopOps.set(name, stops);
+    void svc;
+  }
+  // One-off containers (run) of the selected services go too.
+  for (const c of observed.containers.filter((c) => c.oneOff && selected.has(c.service))) {
+    removeOps.push(b.add({ kind: 'remove-container', name: c.name, service: c.service, volumes: true }));
+  }
+  if (all) {
+    const remaining = observed.containers.filter((c) => orphans.has(c.id));
+    if (opts.removeOrphans) {
+      for (const c of remaining) {
+        const stop = RUNNING.has(c.status) ? b.add({ kind: 'stop-container', name: c.name, service: c.service, ...timeout }) : undefined;
+        removeOps.push(b.add({ kind: 'remove-container', name: c.name, service: c.service, volumes: !!opts.volumes, deps: [stop] }));
+      }
+    } else if (remaining.length) {
+      b.warnings.push(`found orphan containers (${remaining.map((c) => c.name).join(', ')}) for this project; run with --remove-orphans to remove them`);
+    }
+    const declaredNetworks = new Set(Object.entries(project.networks).filter(([, n]) => !n.external).map(([, n]) => n.name));
+    for (const n of observed.networks) {
+      if (declaredNetworks.has(n.name) || n.key === 'default' || opts.removeOrphans || !project.networks[n.key]) {
+        if (project.networks[n.key]?.external) continue;
+        b.add({ kind: 'remove-network', name: n.name, deps: removeOps });
+      }
+    }
+    if (opts.volumes) {
+      for (const v of observed.volumes) {
+        if (project.volumes[v.key]?.external) continue;
+        b.add({ kind: 'remove-volume', name: v.name, deps: removeOps });
+      }
+    }
+    for (const img of opts.images ?? []) b.add({ kind: 'remove-image', name: img, deps: removeOps });
+  }
+  return b.build();
+}

@@ -1,0 +1,86 @@
+import type { Project } from '../compose/types.js';
+import type { ContainerRuntime } from '../runtime/runtime.js';
+import { executePlan } from './executor.js';
+import { ensureImages } from './images.js';
+import { observe } from './observed.js';
+import { preflight } from './preflight.js';
+import type { Plan } from './plan.js';
+import { noProgress, type ProgressSink } from './progress.js';
+import { planUp } from './reconcile.js';
+import { withDependencies } from './dependencies.js';
+import { waitForCondition } from './wait-condition.js';
+import { UserError } from '../util/errors.js';
+
+export interface UpOptions {
+  /** Services named on the command line; empty = all. */
+  services?: string[];
+  noDeps?: boolean;
+  scale?: Record<string, number>;
+  forceRecreate?: boolean;
+  noRecreate?: boolean;
+  noStart?: boolean;
+  removeOrphans?: boolean;
+  build?: boolean;
+  noBuild?: boolean;
+  pull?: string;
+  /** Stop timeout in seconds. */
+  timeout?: number;
+  /** --wait: block until every started container is running/healthy. */
+  wait?: boolean;
+  waitTimeoutMs?: number;
+  progress?: ProgressSink;
+  signal?: AbortSignal;
+  env?: Record<string, string | undefined>;
+}
+
+export interface UpResult {
+  plan: Plan;
+  services: string[];
+}
+
+/** Converges the engine to the project: images, preflight, observe, plan, apply, then --wait. */
+export async function up(runtime: ContainerRuntime, project: Project, opts: UpOptions = {}): Promise<UpResult> {
+  const progress = opts.progress ?? noProgress;
+  const named = opts.services?.length ? opts.services : undefined;
+  const services = named ? (opts.noDeps ? named : withDependencies(project, named)) : Object.keys(project.services);
+  for (const s of services) {
+    if (!project.services[s]) throw new UserError(`no such service: ${s}`, { code: 'not-found' });
+  }
+  const [imageIds, observed] = await Promise.all([
+    ensureImages(runtime, project, services, { ...(opts.build ? { build: true } : {}), ...(opts.pull ? { pull: opts.pull } : {}), progress }),
+    observe(runtime, project.name),
+    preflight(runtime, project, services),
+  ]);
+  const plan = planUp(project, observed, {
+    services,
+    ...(opts.scale ? { scale: opts.scale } : {}),
+    ...(opts.forceRecreate ? { forceRecreate: true } : {}),
+    ...(opts.noRecreate ? { noRecreate: true } : {}),
+    ...(opts.noStart ? { noStart: true } : {}),
+    ...(opts.removeOrphans ? { removeOrphans: true } : {}),
+    ...(opts.timeout !== undefined ? { timeout: opts.timeout } : {}),
+    imageIds,
+    env: opts.env ?? process.env,
+  });
+  await executePlan(runtime, plan, {
+    progress,
+    ...(opts.signal ? { signal: opts.signal } : {}),
+    ...(opts.waitTimeoutMs !== undefined ? { waitTimeoutMs: opts.waitTimeoutMs } : {}),
+  });
+  if (opts.wait && !opts.noStart) await waitRunning(runtime, project, services, opts);
+  return { plan, services };
+}
+
+/** --wait: every container of the services is running, and healthy when it has a healthcheck. */
+async function waitRunning(runtime: ContainerRuntime, project: Project, services: string[], opts: UpOptions): Promise<void> {
+  const current = await observe(runtime, project.name);
+  const progress = opts.progress ?? noProgress;
+  await Promise.all(current.containers.filter((c) => !c.oneOff && services.includes(c.service)).map(async (c) => {
+    progress({ resource: `Container ${c.name}`, text: 'Waiting', status: 'working' });
+    await waitForCondition(runtime, c.service, c.name, 'running_or_healthy', {
+      ...(opts.signal ? { signal: opts.signal } : {}),
+      ...(opts.waitTimeoutMs !== undefined ? { timeoutMs: opts.waitTimeoutMs } : {}),
+    });
+    progress({ resource: `Container ${c.name}`, text: 'Healthy', status: 'done' });
+  }));
+}

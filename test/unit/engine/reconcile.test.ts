@@ -1,0 +1,152 @@
+/**
+ * The planner as golden text: each case is (project, observed) -> the plan it must produce.
+ */
+import { describe, expect, it } from 'vitest';
+import { planDown, planUp } from '../../../src/engine/reconcile.js';
+import { planToString } from '../../../src/engine/plan.js';
+import { serviceConfigHash } from '../../../src/engine/config-hash.js';
+import type { ObservedContainer, ObservedState } from '../../../src/engine/observed.js';
+import { dep, project, service } from '../../fixtures/engine/project.js';
+
+const empty: ObservedState = { containers: [], networks: [], volumes: [] };
+
+function running(p: ReturnType<typeof project>, svc: string, n: number, over: Partial<ObservedContainer> = {}): ObservedContainer {
+  return {
+    id: `${svc}${n}`,
+    name: `${p.name}-${svc}-${n}`,
+    service: svc,
+    number: n,
+    oneOff: false,
+    configHash: serviceConfigHash(p.services[svc]!),
+    imageId: 'sha256:img',
+    status: 'running',
+    labels: {},
+    ...over,
+  };
+}
+
+const stack = project('app', [
+  service('db', { healthcheck: { test: ['CMD', 'true'] }, volumes: [{ type: 'volume', source: 'data', target: '/data' }] }),
+  service('web', { depends_on: { db: dep('service_healthy') } }),
+  service('proxy', { depends_on: { web: dep('service_started') } }),
+], { volumes: { data: { name: 'app_data' } } });
+const imageIds = { db: 'sha256:img', web: 'sha256:img', proxy: 'sha256:img' };
+
+describe('planUp', () => {
+  it('creates everything on an empty engine, gated by depends_on', () => {
+    expect(planToString(planUp(stack, empty, { imageIds }))).toBe(
+      `#1 create-network app_default
+#2 create-volume app_data
+#3 create-container app-db-1 after #1 #2
+#4 start-container app-db-1 after #3
+#5 create-container app-web-1 after #1
+#6 wait-dependency web on db service_healthy [app-db-1] after #4
+#7 start-container app-web-1 after #5 #6
+#8 create-container app-proxy-1 after #1
+#9 wait-dependency proxy on web service_started [app-web-1] after #7
+#10 start-container app-proxy-1 after #8 #9
+`);
+  });
+
+  it('is empty when nothing changed (the fast no-op)', () => {
+    const observed: ObservedState = {
+      containers: [running(stack, 'db', 1), running(stack, 'proxy', 1), running(stack, 'web', 1)],
+      networks: [{ id: 'n', name: 'app_default', key: 'default' }],
+      volumes: [{ name: 'app_data', key: 'data' }],
+    };
+    expect(planToString(planUp(stack, observed, { imageIds }))).toBe('');
+  });
+
+  it('recreates only the changed service, and restarts dependents with restart: true', () => {
+    const changed = project('app', [
+      service('db', { healthcheck: { test: ['CMD', 'true'] }, environment: { NEW: '1' } }),
+      service('web', { depends_on: { db: dep('service_healthy', { restart: true }) } }),
+    ]);
+    const observed: ObservedState = {
+      containers: [running(stack, 'db', 1), running(changed, 'web', 1)],
+      networks: [{ id: 'n', name: 'app_default', key: 'default' }],
+      volumes: [],
+    };
+    expect(planToString(planUp(changed, observed, { imageIds }))).toBe(
+      `#1 stop-container app-db-1
+#2 remove-container app-db-1 after #1
+#3 create-container app-db-1 (replaces app-db-1) after #2
+#4 start-container app-db-1 after #3
+#5 restart-container app-web-1 after #4
+`);
+  });
+
+  it('scales up with the lowest free numbers and down from the highest', () => {
+    const p = project('s', [service('web')]);
+    const three: ObservedState = {
+      containers: [1, 2, 3].map((n) => running(p, 'web', n)),
+      networks: [{ id: 'n', name: 's_default', key: 'default' }],
+      volumes: [],
+    };
+    expect(planToString(planUp(p, three, { scale: { web: 1 }, imageIds: { web: 'sha256:img' } }))).toBe(
+      `#1 stop-container s-web-3
+#2 remove-container s-web-3 after #1
+#3 stop-container s-web-2
+#4 remove-container s-web-2 after #3
+`);
+    const gap: ObservedState = { ...three, containers: [running(p, 'web', 2)] };
+    expect(planToString(planUp(p, gap, { scale: { web: 3 }, imageIds: { web: 'sha256:img' } }))).toBe(
+      `#1 create-container s-web-1
+#2 start-container s-web-1 after #1
+#3 create-container s-web-3
+#4 start-container s-web-3 after #3
+`);
+  });
+
+  it('warns about orphans and removes them with --remove-orphans', () => {
+    const p = project('o', [service('web')]);
+    const observed: ObservedState = {
+      containers: [running(p, 'web', 1), { ...running(p, 'web', 1), id: 'x', name: 'o-old-1', service: 'old' }],
+      networks: [{ id: 'n', name: 'o_default', key: 'default' }],
+      volumes: [],
+    };
+    expect(planToString(planUp(p, observed, { imageIds: { web: 'sha256:img' } }))).toMatch(/^warning: found orphan containers \(o-old-1\)/);
+    expect(planToString(planUp(p, observed, { removeOrphans: true, imageIds: { web: 'sha256:img' } }))).toBe(
+      `#1 stop-container o-old-1
+#2 remove-container o-old-1 after #1
+`);
+  });
+
+  it('skips an optional dependency that is not enabled, with a warning', () => {
+    const p = project('q', [service('web', { depends_on: { cache: dep('service_started', { required: false }) } })]);
+    expect(planToString(planUp(p, empty, { imageIds: { web: 'i' } }))).toBe(
+      `#1 create-network q_default
+#2 create-container q-web-1 after #1
+#3 start-container q-web-1 after #2
+warning: web depends on optional service cache, which is not enabled: not waiting for it
+`);
+  });
+
+  it('recreates on a new image id and with --force-recreate, never with --no-recreate', () => {
+    const p = project('r', [service('web')]);
+    const observed: ObservedState = { containers: [running(p, 'web', 1)], networks: [{ id: 'n', name: 'r_default', key: 'default' }], volumes: [] };
+    expect(planToString(planUp(p, observed, { imageIds: { web: 'sha256:new' } }))).toContain('create-container r-web-1 (replaces r-web-1)');
+    expect(planToString(planUp(p, observed, { forceRecreate: true, imageIds: { web: 'sha256:img' } }))).toContain('(replaces r-web-1)');
+    expect(planToString(planUp(p, observed, { noRecreate: true, imageIds: { web: 'sha256:new' } }))).toBe('');
+  });
+});
+
+describe('planDown', () => {
+  it('stops dependents first, then removes networks and (with -v) volumes', () => {
+    const observed: ObservedState = {
+      containers: [running(stack, 'db', 1), running(stack, 'web', 1), running(stack, 'proxy', 1)],
+      networks: [{ id: 'n', name: 'app_default', key: 'default' }],
+      volumes: [{ name: 'app_data', key: 'data' }],
+    };
+    expect(planToString(planDown(stack, observed, { volumes: true }))).toBe(
+      `#1 stop-container app-proxy-1
+#2 remove-container app-proxy-1 after #1
+#3 stop-container app-web-1 after #1
+#4 remove-container app-web-1 after #3
+#5 stop-container app-db-1 after #3
+#6 remove-container app-db-1 after #5
+#7 remove-network app_default after #2 #4 #6
+#8 remove-volume app_data after #2 #4 #6
+`);
+  });
+});
