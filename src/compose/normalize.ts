@@ -232,6 +232,7 @@ export async function normalizeService(name: string, t: Tree, ctx: NormalizeCont
       put(out, 'driver_opts', nf.map('driver_opts'));
       put(out, 'gw_priority', nf.int('gw_priority'));
       put(out, 'priority', nf.int('priority'));
+      put(out, 'interface_name', nf.str('interface_name'));
       svc.networks[n] = out;
     }
   }
@@ -327,6 +328,24 @@ export async function normalizeService(name: string, t: Tree, ctx: NormalizeCont
   if (Array.isArray(t.label_file)) svc.label_file = t.label_file.map((x) => (ctx.resolvePaths ? absPath(String(x)) : String(x)));
   if (t.models !== undefined) svc.models = plain(t.models) as ServiceConfig['models'];
   if (isTree(t.provider)) svc.provider = plain(t.provider) as ServiceConfig['provider'];
+  for (const k of ['post_start', 'pre_stop'] as const) {
+    const hooks = t[k];
+    if (!Array.isArray(hooks)) continue;
+    svc[k] = hooks.filter(isTree).map((h, i) => {
+      const hf = new Fields(h, [...p, k, i], ctx.diags);
+      const cmd = h.command;
+      const hook: NonNullable<ServiceConfig['post_start']>[number] = {
+        command: typeof cmd === 'string' ? ['/bin/sh', '-c', cmd] : Array.isArray(cmd) ? cmd.map(String) : [],
+      };
+      put(hook, 'user', hf.str('user'));
+      put(hook, 'privileged', hf.bool('privileged'));
+      put(hook, 'working_dir', hf.str('working_dir'));
+      if (isTree(h.environment)) hook.environment = Object.fromEntries(Object.entries(h.environment).map(([ek, ev]) => [ek, ev === null ? null : String(ev)]));
+      else if (Array.isArray(h.environment)) hook.environment = Object.fromEntries(h.environment.map((e) => String(e)).map((e) => (e.includes('=') ? [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)] : [e, null])));
+      return hook;
+    });
+  }
+  put(svc, 'pull_refresh_after', f.str('pull_refresh_after'));
   const ext = extensionsOf(t);
   if (ext) svc.extensions = ext;
   return svc;

@@ -167,6 +167,7 @@ const serviceNetwork = z.union([
     driver_opts: z.record(z.string(), strOrNum).optional(),
     gw_priority: int.optional(),
     priority: int.optional(),
+    interface_name: str.optional(),
   }),
 ]);
 
@@ -186,6 +187,14 @@ const envFile = z.union([
   str,
   z.array(z.union([str, obj({ path: str, required: bool.optional(), format: str.optional() })])),
 ]);
+
+const hook = obj({
+  command,
+  user: strOrNum.optional(),
+  privileged: bool.optional(),
+  working_dir: str.optional(),
+  environment: listOrDict.optional(),
+});
 
 const serviceShape: Shape = {
   annotations: labels,
@@ -251,10 +260,13 @@ const serviceShape: Shape = {
   pids_limit: int,
   platform: str,
   ports: z.array(port),
+  post_start: z.array(hook),
+  pre_stop: z.array(hook),
   privileged: bool,
   profiles: strList,
   provider: z.record(z.string(), z.unknown()),
   pull_policy: str,
+  pull_refresh_after: str,
   read_only: bool,
   restart: str,
   runtime: str,

@@ -88,6 +88,7 @@ export interface ServiceNetworkConfig {
   mac_address?: string;
   driver_opts?: Record<string, string>;
   gw_priority?: number;
+  interface_name?: string;
   /** Higher first when connecting. Default 0. */
   priority?: number;
 }
@@ -187,6 +188,14 @@ export interface DevelopConfig {
   watch?: Array<{ path: string; action: string; target?: string; ignore?: string[]; include?: string[]; exec?: unknown }>;
 }
 
+export interface LifecycleHook {
+  command: string[];
+  user?: string;
+  privileged?: boolean;
+  working_dir?: string;
+  environment?: Record<string, string | null>;
+}
+
 export interface ServiceConfig {
   /** The service's key in `services`. */
   name: string;
@@ -284,6 +293,10 @@ export interface ServiceConfig {
   models?: Record<string, { endpoint_var?: string; model_var?: string } | null>;
   provider?: { type: string; options?: Record<string, string | string[]> };
   use_api_socket?: boolean;
+  /** Lifecycle hooks run with exec after start / before stop. */
+  post_start?: LifecycleHook[];
+  pre_stop?: LifecycleHook[];
+  pull_refresh_after?: string;
   /** Service-level x- extension fields, kept verbatim. */
   extensions?: Record<string, unknown>;
 }

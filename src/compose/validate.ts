@@ -72,7 +72,17 @@ function report(root: Tree, f: Flat, diags: Diagnostics): void {
     return;
   }
   let message = f.message;
-  if (f.code === 'invalid_type' && f.expected) message = `must be ${article(f.expected)}`;
+  if (f.code === 'invalid_type' && valueAt(root, f.path) === undefined) message = 'is required';
+  else if (f.code === 'invalid_type' && f.expected) message = `must be ${article(f.expected)}`;
   else if (f.code === 'invalid_value') message = message.replace(/^Invalid option: expected one of/, 'must be one of');
   diags.add(pos, f.path, message);
+}
+
+function valueAt(root: unknown, path: readonly PathSeg[]): unknown {
+  let cur = root;
+  for (const seg of path) {
+    if (typeof cur !== 'object' || cur === null) return undefined;
+    cur = (cur as Record<PathSeg, unknown>)[seg];
+  }
+  return cur;
 }
