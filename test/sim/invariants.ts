@@ -39,6 +39,8 @@ export class SafetyChecker {
   /** Log matching, inductively: (index, term) fixes the content and the previous entry's term. */
   private readonly identity = new Map<string, { hash: string; prevTerm: number | null }>();
   private readonly lastApplied = new Map<NodeId, number>();
+  /** State machine images by applied index, from snapshots taken anywhere. */
+  private readonly images = new Map<number, string>();
 
   /** Call whenever a node is seen as leader of `term`; returns true if this is news. */
   observeLeader(id: NodeId, term: number, log: LogView): boolean {
@@ -100,6 +102,17 @@ export class SafetyChecker {
   /** A node's apply position after a restart (it re-applies from its snapshot). */
   resetApplied(id: NodeId, index: number): void {
     this.lastApplied.set(id, index);
+  }
+
+  /** A state machine image at index (a snapshot taken or restored): all nodes must agree on it. */
+  observeImage(id: NodeId, index: number, image: string): void {
+    const seen = this.images.get(index);
+    if (seen === undefined) this.images.set(index, image);
+    else if (seen !== image) throw new InvariantViolation('state machine safety', `${id}: state at index ${index} differs from a snapshot taken elsewhere`);
+  }
+
+  hasImage(index: number): boolean {
+    return this.images.has(index);
   }
 
   leaderCount(): number {

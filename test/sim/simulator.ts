@@ -338,6 +338,7 @@ export class Simulation {
     // 3. Apply.
     if (rd.snapshot) {
       n.kv.restore(rd.snapshot.data);
+      this.checker.observeImage(n.id, rd.snapshot.meta.index, new TextDecoder().decode(n.kv.snapshot()));
       this.checker.observeRestored(n.id, rd.snapshot.meta.index);
     }
     for (const e of rd.committedEntries) this.applyEntry(n, e);
@@ -353,6 +354,8 @@ export class Simulation {
   private afterAdvance(n: SimNode, core: RaftCore): void {
     const st = core.status();
     if (st.role === 'leader') this.checker.observeLeader(n.id, st.term, core);
+    // Replayed or replicated, the state at an index is the same everywhere.
+    if (this.checker.hasImage(st.applied)) this.checker.observeImage(n.id, st.applied, new TextDecoder().decode(n.kv.snapshot()));
     // Serve reads whose read point is applied.
     if (n.readsWaitingApply.length > 0) {
       const rest: typeof n.readsWaitingApply = [];
@@ -367,7 +370,9 @@ export class Simulation {
     if (pc > 0 && st.applied - st.snapshotIndex >= pc) {
       {
         // The KV reflects `applied`, so the snapshot is taken exactly there.
-        const snap = core.compact(st.applied, n.kv.snapshot());
+        const image = n.kv.snapshot();
+        this.checker.observeImage(n.id, st.applied, new TextDecoder().decode(image));
+        const snap = core.compact(st.applied, image);
         n.durable.snapshot = snap;
         n.durable.entries = n.durable.entries.filter((e) => e.index > snap.meta.index);
         this.log(`${n.id} compacts to ${snap.meta.index}`);
