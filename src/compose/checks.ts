@@ -24,6 +24,9 @@ export function checkProject(root: Tree, diags: Diagnostics): void {
     const svc = services[name];
     if (!isTree(svc)) continue;
     const at = (k: string) => keyPos(svc, k);
+    if (!/^[a-zA-Z0-9._-]+$/.test(name)) {
+      diags.add(keyPos(services, name), ['services', name], `invalid service name "${name}"`, 'use letters, digits, ".", "_" and "-"');
+    }
     if (svc.image === undefined && svc.build === undefined && svc.provider === undefined) {
       diags.add(keyPos(services, name), ['services', name], 'has neither an image nor a build context', 'add `image:` or `build:`');
     }

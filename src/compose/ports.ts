@@ -65,7 +65,8 @@ function range(s: string, spec: string): [number, number] {
   if (!m) throw new Error(`invalid port "${spec}"`);
   const lo = Number(m[1]);
   const hi = m[2] === undefined ? lo : Number(m[2]);
-  if (lo < 1 || hi > 65535 || hi < lo) throw new Error(`port out of range in "${spec}" (1-65535)`);
+  if (hi < lo) throw new Error(`invalid port range in "${spec}": ${lo} is above ${hi}`);
+  if (lo < 1 || hi > 65535) throw new Error(`port out of range in "${spec}" (1-65535)`);
   if (hi - lo > 10000) throw new Error(`port range too large in "${spec}"`);
   return [lo, hi];
 }
