@@ -61,7 +61,7 @@ function canonicalizeService(svc: Tree, path: PathSeg[], diags: Diagnostics): vo
   if (typeof svc.build === 'string') svc.build = mk({ context: svc.build }, svc, 'build');
   if (isTree(svc.build)) {
     const b = svc.build;
-    if (b.context === undefined) b.context = '.';
+    // No default context here: an override's `build:` without context must not replace the base's.
     for (const k of ['args', 'labels', 'additional_contexts'] as const) if (b[k] !== undefined) b[k] = toMap(b[k], '=', k === 'args');
     if (b.ssh !== undefined) b.ssh = Array.isArray(b.ssh) ? b.ssh.map(String) : Object.entries(b.ssh as Tree).map(([k, v]) => (v === null ? k : `${k}=${String(v)}`));
     if (b.extra_hosts !== undefined) b.extra_hosts = hostsMap(b.extra_hosts);

@@ -16,8 +16,10 @@ function abs(dir: string, p: string): string {
 }
 
 export function rebaseService(svc: Tree, dir: string): Tree {
-  if (isTree(svc.build) && typeof svc.build.context === 'string' && !isRemoteContext(svc.build.context)) {
-    svc.build.context = abs(dir, svc.build.context);
+  if (isTree(svc.build)) {
+    const ctx = svc.build.context;
+    if (ctx === undefined) svc.build.context = dir;
+    else if (typeof ctx === 'string' && !isRemoteContext(ctx)) svc.build.context = abs(dir, ctx);
   }
   if (Array.isArray(svc.env_file)) for (const e of svc.env_file) if (isTree(e) && typeof e.path === 'string') e.path = abs(dir, e.path);
   if (Array.isArray(svc.label_file)) svc.label_file = svc.label_file.map((f) => (typeof f === 'string' ? abs(dir, f) : f));
