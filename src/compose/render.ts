@@ -55,7 +55,8 @@ function sortKeys(o: Record<string, unknown>): Record<string, unknown> {
 }
 
 export function renderYaml(p: Project): string {
-  return stringify(projectToDocument(p), { lineWidth: 0, aliasDuplicateObjects: false });
+  // YAML 1.1 quoting ("no", "on", "1:2") so readers with 1.1 habits (Compose v1, PyYAML) read back strings.
+  return stringify(projectToDocument(p), { lineWidth: 0, aliasDuplicateObjects: false, version: '1.1' });
 }
 
 export function renderJson(p: Project): string {
