@@ -1,0 +1,41 @@
+/** What every project command starts from: the loaded project and a runtime for the engine. */
+import { loadProjectFromCli } from '../../src/compose/index.js';
+import type { Project } from '../../src/compose/types.js';
+import { DockerRuntime } from '../../src/runtime/index.js';
+import type { ContainerRuntime } from '../../src/runtime/runtime.js';
+import { UserError } from '../../src/util/errors.js';
+import type { GlobalOptions } from './global-options.js';
+import { progressRenderer, type ProgressRenderer } from './progress.js';
+
+export interface CommandContext {
+  project: Project;
+  runtime: ContainerRuntime;
+  progress: ProgressRenderer;
+}
+
+export async function commandContext(globals: GlobalOptions, services: string[] = []): Promise<CommandContext> {
+  const project = await loadProjectFromCli(globals, services);
+  return { project, runtime: new DockerRuntime(), progress: progressRenderer(globals.progress) };
+}
+
+/** Parses repeated `SVC=N` flags (--scale). */
+export function parseScale(values: string[] | undefined): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const v of values ?? []) {
+    const m = /^([^=]+)=(\d+)$/.exec(v);
+    if (!m) throw new UserError(`--scale expects SERVICE=NUMBER, got ${v}`, { code: 'invalid' });
+    out[m[1]!] = Number(m[2]);
+  }
+  return out;
+}
+
+const COLORS = [36, 33, 32, 35, 34, 96, 93, 92, 95, 94];
+/** Compose-style coloured `name  | ` prefixes, padded to the longest name. */
+export function prefixer(names: string[], color: boolean): (name: string) => string {
+  const width = Math.max(0, ...names.map((n) => n.length));
+  const idx = new Map(names.map((n, i) => [n, i]));
+  return (name) => {
+    const p = `${name.padEnd(width)}  | `;
+    return color ? `\x1b[${COLORS[(idx.get(name) ?? 0) % COLORS.length]}m${p}\x1b[0m` : p;
+  };
+}

@@ -1,0 +1,117 @@
+/**
+ * `tscompose up`: converge, then either return (-d) or attach: stream every container's logs with
+ * coloured prefixes until they all exit. Ctrl-C stops the project gracefully; a second Ctrl-C kills.
+ */
+import { up } from '../../src/engine/up.js';
+import { lifecycle } from '../../src/engine/lifecycle.js';
+import { projectContainers } from '../../src/engine/containers.js';
+import { streamLogs } from '../../src/engine/logs.js';
+import { UserError } from '../../src/util/errors.js';
+import type { GlobalOptions } from './global-options.js';
+import { commandContext, parseScale, prefixer } from './context.js';
+
+export interface UpFlags extends GlobalOptions {
+  detach?: boolean;
+  scale?: string[];
+  forceRecreate?: boolean;
+  recreate?: boolean;
+  deps?: boolean;
+  removeOrphans?: boolean;
+  wait?: boolean;
+  waitTimeout?: string;
+  start?: boolean;
+  build?: boolean;
+  pull?: string;
+  timeout?: string;
+  abortOnContainerExit?: boolean;
+  exitCodeFrom?: string;
+  attach?: string[];
+  noAttach?: string[];
+  color?: boolean;
+  noLogPrefix?: boolean;
+}
+
+export async function upCommand(services: string[], flags: UpFlags): Promise<number> {
+  const ctx = await commandContext(flags, services);
+  const { project, runtime, progress } = ctx;
+  const detach = flags.detach || flags.wait || flags.start === false;
+  if (flags.exitCodeFrom && !project.services[flags.exitCodeFrom]) throw new UserError(`--exit-code-from: no such service ${flags.exitCodeFrom}`);
+  const abort = new AbortController();
+  let interrupts = 0;
+  const onSigint = (): void => {
+    interrupts++;
+    abort.abort();
+  };
+  process.on('SIGINT', onSigint);
+  process.on('SIGTERM', onSigint);
+  let result;
+  try {
+    result = await up(runtime, project, {
+      services,
+      ...(flags.deps === false ? { noDeps: true } : {}),
+      scale: parseScale(flags.scale),
+      ...(flags.forceRecreate ? { forceRecreate: true } : {}),
+      ...(flags.recreate === false ? { noRecreate: true } : {}),
+      ...(flags.start === false ? { noStart: true } : {}),
+      ...(flags.removeOrphans ? { removeOrphans: true } : {}),
+      ...(flags.build ? { build: true } : {}),
+      ...(flags.pull ? { pull: flags.pull } : {}),
+      ...(flags.timeout !== undefined ? { timeout: Number(flags.timeout) } : {}),
+      ...(flags.wait ? { wait: true } : {}),
+      ...(flags.waitTimeout !== undefined ? { waitTimeoutMs: Number(flags.waitTimeout) * 1000 } : {}),
+      progress: progress.sink,
+      signal: abort.signal,
+    });
+  } finally {
+    progress.done();
+  }
+  if (detach) return 0;
+
+  // Attached: follow logs of the services' containers until they all stop.
+  const attachSet = flags.attach?.length ? flags.attach : result.services.filter((s) => project.services[s]?.attach !== false && !flags.noAttach?.includes(s));
+  const containers = await projectContainers(runtime, project.name, { services: attachSet });
+  const names = containers.map((c) => `${c.service}-${c.number}`);
+  const prefix = prefixer(names, process.stdout.isTTY === true && flags.color !== false);
+  const logAbort = new AbortController();
+  const logs = streamLogs(runtime, containers.map((c, i) => ({ name: names[i]!, id: c.id })), { follow: true, signal: logAbort.signal }, (src, line) => {
+    process.stdout.write(`${flags.noLogPrefix ? '' : prefix(src.name)}${line.text}\n`);
+  });
+  const watched = await projectContainers(runtime, project.name, { services: result.services });
+  let exitCode = 0;
+  const stopAll = async (kill: boolean): Promise<void> => {
+    process.stderr.write(kill ? 'Killing...\n' : 'Gracefully stopping... (press Ctrl+C again to force)\n');
+    await lifecycle(runtime, project, kill ? 'kill' : 'stop', { services: result.services, ...(flags.timeout !== undefined ? { timeout: Number(flags.timeout) } : {}), progress: progress.sink });
+  };
+  const exits = watched.map(async (c) => {
+    const code = await runtime.waitContainer(c.id).catch(() => -1);
+    process.stdout.write(`${c.service}-${c.number} exited with code ${code}\n`);
+    return { c, code };
+  });
+  const firstExit = Promise.race(exits);
+  const interrupted = new Promise<'int'>((resolve) => {
+    if (abort.signal.aborted) resolve('int');
+    abort.signal.addEventListener('abort', () => resolve('int'), { once: true });
+  });
+  if (flags.abortOnContainerExit || flags.exitCodeFrom) {
+    const first = await Promise.race([firstExit, interrupted]);
+    if (first !== 'int') exitCode = first.code;
+    await stopAll(false);
+  } else {
+    const r = await Promise.race([Promise.all(exits).then(() => 'exited' as const), interrupted]);
+    if (r === 'int') {
+      // A second Ctrl-C while stopping kills instead of waiting for the grace period.
+      process.removeListener('SIGINT', onSigint);
+      process.once('SIGINT', () => void stopAll(true));
+      await stopAll(false);
+      exitCode = 130;
+    }
+  }
+  if (flags.exitCodeFrom) {
+    const target = watched.find((c) => c.service === flags.exitCodeFrom);
+    if (target) exitCode = (await runtime.inspectContainer(target.id)).exitCode;
+  }
+  logAbort.abort();
+  await Promise.race([logs.catch(() => undefined), new Promise((r) => setTimeout(r, 500))]);
+  void interrupts;
+  return exitCode;
+}

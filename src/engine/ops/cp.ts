@@ -1,0 +1,150 @@
+/**
+ * `cp`: files between a service container and the local filesystem, in either direction, as tar
+ * streams through the engine's archive API. Destination rules follow `docker cp`: into an existing
+ * directory the source keeps its name; otherwise the copy takes the destination's name.
+ */
+import { stat } from 'node:fs/promises';
+import { basename, dirname, resolve } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { extract as extractFs, pack as packFs, type ExtractOptions, type Headers } from 'tar-fs';
+import { extract as tarExtract } from 'tar-stream';
+import type { ContainerRuntime } from '../../runtime/runtime.js';
+import { isEngineNotFound } from '../../runtime/errors.js';
+import { UserError } from '../../util/errors.js';
+import type { Scope } from './scope.js';
+import { selectOne, type ProjectContainer } from './select-containers.js';
+
+export type CopyEndpoint = { kind: 'local'; path: string } | { kind: 'container'; service: string; path: string };
+
+/** Splits "SERVICE:PATH" from a local path; paths starting with / or . are always local. */
+export function parseCopyArg(arg: string): CopyEndpoint {
+  if (arg === '-' || arg.startsWith('/') || arg.startsWith('.')) return { kind: 'local', path: arg };
+  const i = arg.indexOf(':');
+  if (i <= 0) return { kind: 'local', path: arg };
+  return { kind: 'container', service: arg.slice(0, i), path: arg.slice(i + 1) || '/' };
+}
+
+export interface CopyOptions {
+  source: string;
+  destination: string;
+  index?: number;
+  /** -a: keep uid/gid (from the container) / give files to the container's user (into it). */
+  archive?: boolean;
+  /** --all: one-off `run` containers are candidates too. */
+  all?: boolean;
+  /** For "-": a tar on stdin (into a container) or to stdout (out of one). */
+  stdin?: NodeJS.ReadableStream;
+  stdout?: NodeJS.WritableStream;
+}
+
+export async function copyCommand(runtime: ContainerRuntime, scope: Scope, opts: CopyOptions): Promise<{ container: string }> {
+  const src = parseCopyArg(opts.source);
+  const dst = parseCopyArg(opts.destination);
+  if (src.kind === dst.kind) {
+    throw new UserError(src.kind === 'local' ? 'one of source and destination must be SERVICE:PATH' : 'copying between containers is not supported', {
+      code: 'invalid',
+      hint: 'tscompose cp SERVICE:SRC_PATH DEST_PATH|-   or   tscompose cp SRC_PATH|- SERVICE:DEST_PATH',
+    });
+  }
+  const service = src.kind === 'container' ? src.service : (dst as { service: string }).service;
+  const c = await selectOne(runtime, scope, service, { ...(opts.index !== undefined ? { index: opts.index } : {}), oneOff: opts.all ? 'include' : 'exclude' });
+  if (src.kind === 'container') await fromContainer(runtime, c, src.path, dst.path, opts);
+  else await toContainer(runtime, c, src.path, (dst as { path: string }).path, opts);
+  return { container: c.name };
+}
+
+async function fromContainer(runtime: ContainerRuntime, c: ProjectContainer, path: string, dest: string, opts: CopyOptions): Promise<void> {
+  let tar: NodeJS.ReadableStream;
+  try {
+    tar = await runtime.getArchive(c.id, path);
+  } catch (e) {
+    if (isEngineNotFound(e)) throw new UserError(`no such file or directory in ${c.name}: ${path}`, { code: 'not-found' });
+    throw e;
+  }
+  if (dest === '-') {
+    await pipeline(tar, opts.stdout ?? process.stdout);
+    return;
+  }
+  const target = resolve(dest);
+  const st = await stat(target).catch(() => undefined);
+  let dir = target;
+  let rename: string | undefined;
+  if (!st?.isDirectory()) {
+    if (dest.endsWith('/')) throw new UserError(`destination directory ${dest} does not exist`, { code: 'not-found' });
+    const parent = await stat(dirname(target)).catch(() => undefined);
+    if (!parent?.isDirectory()) throw new UserError(`destination directory ${dirname(target)} does not exist`, { code: 'not-found' });
+    dir = dirname(target);
+    rename = basename(target);
+  }
+  const options: ExtractOptions & { chown: boolean } = {
+    // Without -a the files belong to whoever runs the copy, as with `docker cp`.
+    chown: opts.archive ?? false,
+    ...(rename ? { map: (h: Headers) => ({ ...h, name: renameRoot(h.name, rename) }) } : {}),
+  };
+  await pipeline(tar, extractFs(dir, options));
+}
+
+async function toContainer(runtime: ContainerRuntime, c: ProjectContainer, src: string, dest: string, opts: CopyOptions): Promise<void> {
+  const copyUidGid = opts.archive ? { copyUidGid: true } : {};
+  if (src === '-') {
+    // Like `docker cp -`, stdin is a tar archive extracted into the destination directory.
+    await putOrExplain(runtime, c, dest, opts.stdin ?? process.stdin, copyUidGid);
+    return;
+  }
+  const local = resolve(src);
+  const st = await stat(local).catch(() => undefined);
+  if (!st) throw new UserError(`no such file or directory: ${src}`, { code: 'not-found' });
+  const kind = await containerPathKind(runtime, c.id, dest);
+  let dir = dest;
+  let name = basename(local);
+  if (kind !== 'dir') {
+    if (kind === 'file' && st.isDirectory()) throw new UserError(`cannot copy a directory onto the file ${c.name}:${dest}`, { code: 'conflict' });
+    if (kind === 'missing' && dest.endsWith('/')) throw new UserError(`destination directory ${c.name}:${dest} does not exist`, { code: 'not-found' });
+    dir = dirname(dest.replace(/\/+$/, '')) || '/';
+    name = basename(dest.replace(/\/+$/, ''));
+  }
+  const root = basename(local);
+  const tar = packFs(dirname(local), { entries: [root], map: (h) => ({ ...h, name: renameRoot(h.name, name) }) });
+  // tar-stream's Pack is a streamx Readable; Node's stream types do not know it.
+  await putOrExplain(runtime, c, dir, tar as unknown as NodeJS.ReadableStream, copyUidGid);
+}
+
+async function putOrExplain(runtime: ContainerRuntime, c: ProjectContainer, dir: string, tar: NodeJS.ReadableStream, opts: { copyUidGid?: boolean }): Promise<void> {
+  try {
+    await runtime.putArchive(c.id, dir, tar, opts);
+  } catch (e) {
+    if (isEngineNotFound(e)) throw new UserError(`destination directory ${c.name}:${dir} does not exist`, { code: 'not-found' });
+    throw e;
+  }
+}
+
+/** Replaces the first path component of a tar entry name. */
+export function renameRoot(entry: string, root: string): string {
+  const i = entry.indexOf('/');
+  return i < 0 ? root : root + entry.slice(i);
+}
+
+/** Reads just the first header of the engine's archive of `path` to learn what is there. */
+async function containerPathKind(runtime: ContainerRuntime, id: string, path: string): Promise<'dir' | 'file' | 'missing'> {
+  let tar: NodeJS.ReadableStream;
+  try {
+    tar = await runtime.getArchive(id, path);
+  } catch (e) {
+    if (isEngineNotFound(e)) return 'missing';
+    throw e;
+  }
+  return new Promise((res) => {
+    const ex = tarExtract();
+    let settled = false;
+    const done = (k: 'dir' | 'file' | 'missing'): void => {
+      if (settled) return;
+      settled = true;
+      (tar as NodeJS.ReadableStream & { destroy?: () => void }).destroy?.();
+      res(k);
+    };
+    ex.on('entry', (h) => done(h.type === 'directory' ? 'dir' : 'file'));
+    ex.on('error', () => done('missing'));
+    ex.on('finish', () => done('missing'));
+    tar.pipe(ex);
+  });
+}

@@ -1,0 +1,104 @@
+/**
+ * start, stop, restart, kill, pause, unpause: one engine call per container, services walked in
+ * dependency order (start forwards, stop backwards), the containers of one service in parallel.
+ * Each reports Compose's progress words through the sink.
+ */
+import type { ContainerRuntime } from '../../runtime/runtime.js';
+import { UserError } from '../../util/errors.js';
+import type { ProgressSink } from '../progress.js';
+import type { Scope } from './scope.js';
+import { dependencyGraph, startLayers, withRestartDependents } from './service-order.js';
+import { noContainers, selectContainers, type ProjectContainer } from './select-containers.js';
+
+export type LifecycleAction = 'start' | 'stop' | 'restart' | 'kill' | 'pause' | 'unpause';
+
+export interface LifecycleOptions {
+  services: string[];
+  /** stop/restart: seconds before SIGKILL. */
+  timeout?: number;
+  /** kill: the signal. */
+  signal?: string;
+  /** restart: only the named services, not their `restart: true` dependents. */
+  noDeps?: boolean;
+}
+
+const WORDS: Record<LifecycleAction, [string, string]> = {
+  start: ['Starting', 'Started'],
+  stop: ['Stopping', 'Stopped'],
+  restart: ['Restarting', 'Started'],
+  kill: ['Killing', 'Killed'],
+  pause: ['Pausing', 'Paused'],
+  unpause: ['Unpausing', 'Unpaused'],
+};
+
+/** Which containers an action applies to: the others are left alone (Compose does the same). */
+function applies(action: LifecycleAction, c: ProjectContainer): boolean {
+  switch (action) {
+    case 'start':
+      return c.status !== 'running' && c.status !== 'paused' && c.status !== 'restarting';
+    case 'stop':
+      return c.status === 'running' || c.status === 'paused' || c.status === 'restarting';
+    case 'kill':
+    case 'pause':
+      return c.status === 'running' || c.status === 'restarting';
+    case 'unpause':
+      return c.status === 'paused';
+    case 'restart':
+      return true;
+  }
+}
+
+export async function lifecycleCommand(runtime: ContainerRuntime, scope: Scope, action: LifecycleAction, opts: LifecycleOptions, progress: ProgressSink): Promise<void> {
+  const all = await selectContainers(runtime, scope);
+  const graph = dependencyGraph(scope, all);
+  // Validate names (with did-you-mean) even when the service has no containers.
+  const named = opts.services.length ? await selectContainers(runtime, scope, { services: opts.services }) : all;
+  let services = opts.services.length ? [...opts.services] : [...new Set(all.map((c) => c.service))];
+  if (action === 'restart' && !opts.noDeps && opts.services.length) services = withRestartDependents(services, graph);
+  const containers = opts.services.length ? all.filter((c) => services.includes(c.service)) : named;
+  if (!containers.length) {
+    if (action === 'start' || action === 'restart') throw noContainers(scope, opts.services);
+    // Stopping (or killing, pausing) what does not exist is already the desired state.
+    return;
+  }
+  const layers = startLayers([...new Set(containers.map((c) => c.service))], graph);
+  if (action === 'stop' || action === 'kill' || action === 'pause') layers.reverse();
+  if (action === 'kill' && !containers.some((c) => applies('kill', c))) {
+    throw new UserError(`no running containers to kill in project ${scope.name}`, { code: 'conflict' });
+  }
+  const [doing, done] = WORDS[action];
+  for (const layer of layers) {
+    const targets = containers.filter((c) => layer.includes(c.service) && applies(action, c));
+    await Promise.all(
+      targets.map(async (c) => {
+        const resource = `Container ${c.name}`;
+        progress({ resource, text: doing, status: 'working' });
+        try {
+          await runOne(runtime, action, c, opts);
+        } catch (e) {
+          progress({ resource, text: 'Error', status: 'error', detail: e instanceof Error ? e.message : String(e) });
+          throw e;
+        }
+        progress({ resource, text: done, status: 'done' });
+      }),
+    );
+  }
+}
+
+function runOne(runtime: ContainerRuntime, action: LifecycleAction, c: ProjectContainer, opts: LifecycleOptions): Promise<void> {
+  const t = opts.timeout !== undefined ? { timeout: opts.timeout } : {};
+  switch (action) {
+    case 'start':
+      return runtime.startContainer(c.id);
+    case 'stop':
+      return runtime.stopContainer(c.id, t);
+    case 'restart':
+      return runtime.restartContainer(c.id, t);
+    case 'kill':
+      return runtime.killContainer(c.id, opts.signal ?? 'SIGKILL');
+    case 'pause':
+      return runtime.pauseContainer(c.id);
+    case 'unpause':
+      return runtime.unpauseContainer(c.id);
+  }
+}
