@@ -66,3 +66,26 @@ export function cli(args: string[], opts: { cwd?: string; env?: Record<string, s
     );
   });
 }
+
+import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { execFileSync } from 'node:child_process';
+
+/** A temporary project directory holding compose.yaml (and any extra files). */
+export function projectDir(compose: string, files: Record<string, string> = {}): { dir: string; remove: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), 'tscompose-it-'));
+  writeFileSync(join(dir, 'compose.yaml'), compose);
+  for (const [name, content] of Object.entries(files)) writeFileSync(join(dir, name), content);
+  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+let built = false;
+/** Builds dist/ once per test file so `cli()` runs the current sources. */
+export function ensureBuilt(): void {
+  if (built) return;
+  execFileSync(process.execPath, [join(REPO, 'scripts', 'build.mjs')], { cwd: REPO, stdio: 'inherit' });
+  built = true;
+}
+
+/** A busybox command that exits at once on SIGTERM (busybox as PID 1 ignores it otherwise). */
+export const SLEEPER = `["sh", "-c", "trap 'exit 0' TERM; sleep 3600 & wait"]`;
