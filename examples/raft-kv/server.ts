@@ -138,6 +138,12 @@ async function handle(req: http.IncomingMessage, res: http.ServerResponse): Prom
   if (method !== 'GET' && method !== 'PUT' && method !== 'DELETE') return send(res, 405, `method ${method} not allowed on /kv/KEY\n`, { allow: 'GET, PUT, DELETE' });
 
   const fullPath = `${path}${url.search}`;
+  if (method === 'GET' && url.searchParams.get('stale') === '1') {
+    // Debugging and tests: this member's own applied state, not linearizable, never redirected.
+    req.resume();
+    const v = store.data.get(key);
+    return v === undefined ? send(res, 404, 'key not found\n') : send(res, 200, v);
+  }
   if (node.role !== 'leader') {
     req.resume();
     return redirect(res, fullPath, node.leader);
