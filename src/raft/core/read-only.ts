@@ -13,8 +13,11 @@ export interface PendingRead {
   acks: Set<NodeId>;
 }
 
+/** A map key for a request context (hex; no Node Buffer, so the core stays platform-neutral). */
 export function contextKey(ctx: Uint8Array): string {
-  return Buffer.from(ctx.buffer, ctx.byteOffset, ctx.byteLength).toString('hex');
+  let s = '';
+  for (let i = 0; i < ctx.byteLength; i++) s += (ctx[i]! < 16 ? '0' : '') + ctx[i]!.toString(16);
+  return s;
 }
 
 export class ReadOnlyQueue {
