@@ -19,6 +19,8 @@ export interface FileContext {
   reader: FileReader;
   lookup: Lookup;
   interpolate: boolean;
+  /** Non-fatal notices (unset variables, obsolete keys), collected once each. */
+  warnings: Set<string>;
   /** Base for relative paths in a file read from stdin. */
   cwd: string;
   /** Parsed files by absolute path, so extends chains read each file once. */
@@ -52,7 +54,10 @@ async function loadUncached(ctx: FileContext, file: string, stack: string[]): Pr
   const layers = parseYamlLayers(text, file);
   const diags = new Diagnostics();
   for (const layer of layers) {
-    if (ctx.interpolate) interpolateTree(layer, ctx.lookup, diags);
+    if (ctx.interpolate) {
+      interpolateTree(layer, ctx.lookup, diags, (name) => ctx.warnings.add(`the "${name}" variable is not set; defaulting to a blank string`));
+    }
+    if (layer.version !== undefined) ctx.warnings.add(`${file}: the attribute "version" is obsolete and ignored`);
   }
   diags.throwIfAny();
   for (const layer of layers) validateFile(layer, diags);

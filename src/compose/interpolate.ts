@@ -6,11 +6,11 @@ import { Diagnostics } from './diagnostics.js';
 import { substitute, TemplateError, type Lookup } from './template.js';
 import { isTree, keyPos, type PathSeg, type Tree } from './tree.js';
 
-export function interpolateTree(root: Tree, lookup: Lookup, diags: Diagnostics): void {
-  walk(root, [], lookup, diags);
+export function interpolateTree(root: Tree, lookup: Lookup, diags: Diagnostics, missing?: (name: string) => void): void {
+  walk(root, [], lookup, diags, missing);
 }
 
-function walk(container: Tree | unknown[], path: PathSeg[], lookup: Lookup, diags: Diagnostics): void {
+function walk(container: Tree | unknown[], path: PathSeg[], lookup: Lookup, diags: Diagnostics, missing?: (name: string) => void): void {
   const keys: PathSeg[] = Array.isArray(container) ? container.map((_, i) => i) : Object.keys(container);
   for (const k of keys) {
     const c = container as Record<PathSeg, unknown>;
@@ -18,13 +18,13 @@ function walk(container: Tree | unknown[], path: PathSeg[], lookup: Lookup, diag
     const here = [...path, k];
     if (typeof v === 'string') {
       try {
-        c[k] = substitute(v, lookup);
+        c[k] = substitute(v, lookup, missing);
       } catch (e) {
         if (!(e instanceof TemplateError)) throw e;
         diags.add(keyPos(container, k), here, e.message, e.kind === 'missing' ? `set ${e.variable} in the environment or in .env` : 'use $$ for a literal $');
       }
     } else if (Array.isArray(v) || isTree(v)) {
-      walk(v, here, lookup, diags);
+      walk(v, here, lookup, diags, missing);
     }
   }
 }

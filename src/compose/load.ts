@@ -47,7 +47,7 @@ export async function loadProject(options: LoadOptions): Promise<Project> {
   }
   const lookup = (n: string) => (Object.prototype.hasOwnProperty.call(env, n) ? env[n] : undefined);
 
-  const ctx: FileContext = { reader, lookup, interpolate, cache: new Map(), cwd };
+  const ctx: FileContext = { reader, lookup, interpolate, cache: new Map(), cwd, warnings: new Set() };
   const trees: Tree[] = [];
   for (const file of files) {
     const tree = await loadComposeFile(ctx, file);
@@ -83,6 +83,7 @@ export async function loadProject(options: LoadOptions): Promise<Project> {
     disabledServices: {},
     environment: env,
     extensions: extensionsOf(root) ?? {},
+    warnings: [],
   };
   for (const s of Object.keys(services).sort()) {
     const svc = services[s];
@@ -98,6 +99,7 @@ export async function loadProject(options: LoadOptions): Promise<Project> {
   for (const [k, v] of Object.entries(root.secrets as Tree)) project.secrets[k] = normalizeSecret('secrets', k, isTree(v) ? v : newTree(), nctx);
   for (const [k, v] of Object.entries(root.configs as Tree)) project.configs[k] = normalizeSecret('configs', k, isTree(v) ? v : newTree(), nctx);
   diags.throwIfAny();
+  project.warnings = [...ctx.warnings];
   return project;
 }
 

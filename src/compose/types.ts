@@ -38,6 +38,8 @@ export interface Project {
   environment: Record<string, string>;
   /** Top-level x- extension fields, kept verbatim. */
   extensions: Record<string, unknown>;
+  /** Non-fatal notices for the user (unset variables, obsolete `version`); commands print them to stderr. */
+  warnings?: string[];
 }
 
 export type DependsOnCondition = 'service_started' | 'service_healthy' | 'service_completed_successfully';

@@ -126,6 +126,11 @@ describe('loadProject', () => {
     expect(d[0]!.message).toMatch(/extends cycle/);
   });
 
+  it('warns about unset variables and the obsolete version key, once each', async () => {
+    const p = await load({ '/proj/compose.yaml': 'version: "3"\nservices:\n  a:\n    image: "${REPO}/a:${TAG:-1}"\n    hostname: $REPO\n' });
+    expect(p.warnings).toEqual(['the "REPO" variable is not set; defaulting to a blank string', '/proj/compose.yaml: the attribute "version" is obsolete and ignored']);
+  });
+
   it('rejects alias bombs instead of exhausting memory', async () => {
     const lines = ['a0: &a0 [x, x, x, x, x, x, x, x, x, x]'];
     for (let i = 1; i < 9; i++) lines.push(`a${i}: &a${i} [${Array(10).fill(`*a${i - 1}`).join(', ')}]`);
