@@ -107,6 +107,9 @@ async function resolveExtends(ctx: FileContext, file: string, tree: Tree, stack:
       await resolve(baseName, [...chain, name]);
       base = cloneTree(services[baseName] as Tree);
     }
+    // Documented Compose rule: dependencies are always declared locally, never inherited.
+    delete base.depends_on;
+    delete base.volumes_from;
     delete svc.extends;
     services[name] = mergeTrees(base, svc, 'services.*');
     done.add(name);
