@@ -57,8 +57,8 @@ export interface ContainerRuntime {
   attach(id: string, opts: { stdin: boolean; tty: boolean }): Promise<ExecSession>;
   /** A tar stream of the path. */
   getArchive(id: string, path: string): Promise<NodeJS.ReadableStream>;
-  /** Extracts a tar stream into the directory at path. */
-  putArchive(id: string, path: string, tar: NodeJS.ReadableStream | Buffer): Promise<void>;
+  /** Extracts a tar stream into the directory at path; copyUidGid gives the files to the container's user. */
+  putArchive(id: string, path: string, tar: NodeJS.ReadableStream | Buffer, opts?: { copyUidGid?: boolean }): Promise<void>;
   resizeContainer(id: string, rows: number, cols: number): Promise<void>;
 
   // exec

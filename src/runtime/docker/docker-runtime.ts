@@ -77,7 +77,16 @@ export class DockerRuntime implements ContainerRuntime {
 
   async createContainer(spec: ContainerSpec): Promise<string> {
     const opts = toCreateOptions(spec);
-    const c = await this.call(`create container ${spec.name}`, () => this.docker.createContainer(opts));
+    const c = await this.call(`create container ${spec.name}`, () => this.docker.createContainer(opts)).catch((e: unknown) => {
+      if (e instanceof RuntimeError && e.kind === 'conflict') {
+        throw new RuntimeError('conflict', `container name ${spec.name} is already in use by another container`, {
+          hint: `remove or rename it (docker rm -f ${spec.name}), or run under another project name`,
+          ...(e.statusCode !== undefined ? { statusCode: e.statusCode } : {}),
+          cause: e,
+        });
+      }
+      throw e;
+    });
     // API 1.41 attaches one network at create; join the others before the first start.
     const first = opts.NetworkingConfig?.EndpointsConfig ? Object.keys(opts.NetworkingConfig.EndpointsConfig)[0] : undefined;
     const isNetworkMode = !spec.networkMode || !/^(host|none|bridge|container:|service:)/.test(spec.networkMode);
@@ -192,8 +201,8 @@ export class DockerRuntime implements ContainerRuntime {
     return this.call(`copy from ${id}:${path}`, () => this.docker.getContainer(id).getArchive({ path }));
   }
 
-  async putArchive(id: string, path: string, tar: NodeJS.ReadableStream | Buffer): Promise<void> {
-    await this.call(`copy to ${id}:${path}`, () => this.docker.getContainer(id).putArchive(tar, { path }));
+  async putArchive(id: string, path: string, tar: NodeJS.ReadableStream | Buffer, opts: { copyUidGid?: boolean } = {}): Promise<void> {
+    await this.call(`copy to ${id}:${path}`, () => this.docker.getContainer(id).putArchive(tar, { path, ...(opts.copyUidGid ? { copyUIDGID: '1' } : {}) }));
   }
 
   async resizeContainer(id: string, rows: number, cols: number): Promise<void> {
