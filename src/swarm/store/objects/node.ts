@@ -1,0 +1,69 @@
+import { z } from 'zod';
+import { idSchema, labelsSchema, metaSchema, timeSchema } from './common.js';
+
+export const nodeRoleSchema = z.enum(['worker', 'manager']);
+export type NodeRole = z.infer<typeof nodeRoleSchema>;
+
+/** What the operator wants of a node. */
+export const nodeSpecSchema = z.strictObject({
+  availability: z.enum(['active', 'pause', 'drain']),
+  /** Desired role; the certificate role follows it on the next renewal. */
+  role: nodeRoleSchema,
+  labels: labelsSchema,
+});
+export type NodeSpec = z.infer<typeof nodeSpecSchema>;
+
+/** What the node reports about itself when its session starts. */
+export const nodeDescriptionSchema = z.strictObject({
+  hostname: z.string(),
+  platform: z.strictObject({ os: z.string(), architecture: z.string() }),
+  resources: z.strictObject({ nanoCPUs: z.int().nonnegative(), memoryBytes: z.int().nonnegative() }),
+  engine: z.strictObject({ id: z.string(), version: z.string(), labels: labelsSchema }),
+});
+export type NodeDescription = z.infer<typeof nodeDescriptionSchema>;
+
+export const nodeStateSchema = z.enum(['unknown', 'down', 'ready', 'disconnected']);
+export type NodeState = z.infer<typeof nodeStateSchema>;
+
+export const nodeStatusSchema = z.strictObject({
+  state: nodeStateSchema,
+  /** Address the node was seen from. */
+  addr: z.string(),
+  message: z.string(),
+  /**
+   * Time of the last heartbeat the leader recorded, or null. The dispatcher keeps live heartbeats
+   * in memory and writes only state changes, so this is not updated on every beat.
+   */
+  lastHeartbeat: timeSchema.nullable(),
+});
+export type NodeStatus = z.infer<typeof nodeStatusSchema>;
+
+export const managerStatusSchema = z.strictObject({
+  raftId: z.string().min(1),
+  /** Address other managers reach its raft transport on. */
+  addr: z.string(),
+  reachability: z.enum(['unknown', 'unreachable', 'reachable']),
+  leader: z.boolean(),
+});
+export type ManagerStatus = z.infer<typeof managerStatusSchema>;
+
+export const nodeCertificateSchema = z.strictObject({
+  /** Role written into the current certificate (may lag the spec's role until renewal). */
+  role: nodeRoleSchema,
+  state: z.enum(['pending', 'issued', 'renew', 'rotate', 'failed']),
+  /** notAfter of the current certificate, or null before one is issued. */
+  expiry: timeSchema.nullable(),
+});
+
+export const nodeBodySchema = z.strictObject({
+  id: idSchema,
+  spec: nodeSpecSchema,
+  /** Null until the node's first session. */
+  description: nodeDescriptionSchema.nullable(),
+  status: nodeStatusSchema,
+  /** Null for workers. */
+  managerStatus: managerStatusSchema.nullable(),
+  certificate: nodeCertificateSchema,
+});
+export const nodeSchema = nodeBodySchema.extend({ meta: metaSchema });
+export type Node = z.infer<typeof nodeSchema>;

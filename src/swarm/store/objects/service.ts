@@ -1,0 +1,75 @@
+import { z } from 'zod';
+import { durationSchema, idSchema, labelsSchema, metaSchema, nameSchema, timeSchema } from './common.js';
+import { taskSpecSchema } from './task-spec.js';
+
+export const serviceModeSchema = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('replicated'), replicas: z.int().nonnegative() }),
+  z.strictObject({ type: z.literal('global') }),
+]);
+export type ServiceMode = z.infer<typeof serviceModeSchema>;
+
+/** How a rolling update (or rollback) proceeds. */
+export const updateConfigSchema = z.strictObject({
+  /** Tasks replaced at once; 0 means all. */
+  parallelism: z.int().nonnegative(),
+  delayMs: durationSchema,
+  failureAction: z.enum(['pause', 'continue', 'rollback']),
+  /** How long a new task is watched for failure after it starts. */
+  monitorMs: durationSchema,
+  maxFailureRatio: z.number().min(0).max(1),
+  order: z.enum(['stop-first', 'start-first']),
+});
+export type UpdateConfig = z.infer<typeof updateConfigSchema>;
+
+export const portConfigSchema = z.strictObject({
+  name: z.string(),
+  protocol: z.enum(['tcp', 'udp', 'sctp']),
+  targetPort: z.int().min(1).max(65535),
+  /** Null asks the allocator to pick one (ingress mode). */
+  publishedPort: z.int().min(1).max(65535).nullable(),
+  publishMode: z.enum(['ingress', 'host']),
+});
+export type PortConfig = z.infer<typeof portConfigSchema>;
+
+export const endpointSpecSchema = z.strictObject({
+  mode: z.enum(['vip', 'dnsrr']),
+  ports: z.array(portConfigSchema),
+});
+
+export const serviceSpecSchema = z.strictObject({
+  name: nameSchema,
+  labels: labelsSchema,
+  mode: serviceModeSchema,
+  task: taskSpecSchema,
+  update: updateConfigSchema.nullable(),
+  rollback: updateConfigSchema.nullable(),
+  endpoint: endpointSpecSchema,
+});
+export type ServiceSpec = z.infer<typeof serviceSpecSchema>;
+
+export const updateStatusSchema = z.strictObject({
+  state: z.enum(['updating', 'paused', 'completed', 'rollback-started', 'rollback-paused', 'rollback-completed']),
+  startedAt: timeSchema,
+  completedAt: timeSchema.nullable(),
+  message: z.string(),
+});
+export type UpdateStatus = z.infer<typeof updateStatusSchema>;
+
+/** What the allocator decided for the service's endpoint. */
+export const endpointSchema = z.strictObject({
+  /** Ports with published ports filled in. */
+  ports: z.array(portConfigSchema),
+  virtualIPs: z.array(z.strictObject({ networkId: idSchema, addr: z.string().min(1) })),
+});
+
+export const serviceBodySchema = z.strictObject({
+  id: idSchema,
+  spec: serviceSpecSchema,
+  /** The spec before the last update, kept so a rollback knows where to go. */
+  previousSpec: serviceSpecSchema.nullable(),
+  updateStatus: updateStatusSchema.nullable(),
+  /** Null until the allocator has run. */
+  endpoint: endpointSchema.nullable(),
+});
+export const serviceSchema = serviceBodySchema.extend({ meta: metaSchema });
+export type Service = z.infer<typeof serviceSchema>;

@@ -1,0 +1,58 @@
+import { z } from 'zod';
+import { idSchema, metaSchema, timeSchema } from './common.js';
+import { taskSpecSchema } from './task-spec.js';
+
+/**
+ * Task states in their only allowed order (swarmkit's task model). Observed state moves forward
+ * only; the store does not police transitions (that is the writers' contract, checked where the
+ * transition is decided) but the order is exported so they share one definition.
+ */
+export const TASK_STATES = [
+  'new',
+  'pending',
+  'assigned',
+  'accepted',
+  'preparing',
+  'ready',
+  'starting',
+  'running',
+  'complete',
+  'shutdown',
+  'failed',
+  'rejected',
+  'remove',
+  'orphaned',
+] as const;
+export const taskStateSchema = z.enum(TASK_STATES);
+export type TaskState = z.infer<typeof taskStateSchema>;
+
+export const taskStatusSchema = z.strictObject({
+  state: taskStateSchema,
+  /** When the writer observed this state (proposer-side time). */
+  timestamp: timeSchema,
+  message: z.string(),
+  /** Why the task failed or was rejected; null otherwise. */
+  err: z.string().nullable(),
+  exitCode: z.int().nullable(),
+  containerId: z.string().nullable(),
+});
+export type TaskStatus = z.infer<typeof taskStatusSchema>;
+
+export const taskBodySchema = z.strictObject({
+  id: idSchema,
+  serviceId: idSchema,
+  /** Replica number of a replicated service (1-based); 0 for global tasks, which key by node. */
+  slot: z.int().nonnegative(),
+  /** Null until the scheduler assigns it. */
+  nodeId: idSchema.nullable(),
+  desiredState: taskStateSchema,
+  status: taskStatusSchema,
+  /** Copy of the service's task template when the task was made. */
+  spec: taskSpecSchema,
+  /** meta.version of the service the spec was copied from. */
+  serviceVersion: z.int().nonnegative(),
+  /** Addresses the allocator gave the task on each network. */
+  networks: z.array(z.strictObject({ networkId: idSchema, addresses: z.array(z.string().min(1)) })),
+});
+export const taskSchema = taskBodySchema.extend({ meta: metaSchema });
+export type Task = z.infer<typeof taskSchema>;
