@@ -29,9 +29,14 @@ export async function down(runtime: ContainerRuntime, project: Project, opts: Do
     // Remove only images that exist; built images also carry the project label.
     const present = await runtime.listImages({ labels: { [LABEL.project]: project.name } });
     for (const i of present) for (const t of i.tags) if (opts.rmi === 'all' || candidates.has(t.replace(/:latest$/, ''))) candidates.add(t);
+    // Several names can point at one image; remove each image once.
+    const seen = new Set<string>();
     for (const c of candidates) {
-      const ok = await runtime.inspectImage(c).then(() => true, () => false);
-      if (ok) images.push(c);
+      const id = await runtime.inspectImage(c).then((i) => i.id, () => undefined);
+      if (id && !seen.has(id)) {
+        seen.add(id);
+        images.push(c);
+      }
     }
   }
   const plan = planDown(project, observed, {
