@@ -64,7 +64,9 @@ export async function loadProject(options: LoadOptions): Promise<Project> {
   checkProject(root, diags);
   diags.throwIfAny();
 
-  const profiles = [...new Set([...(options.profiles ?? []), ...(env.COMPOSE_PROFILES ?? '').split(',').map((p) => p.trim())])].filter(Boolean);
+  // Like Compose: COMPOSE_PROFILES is the default of --profile, used only when no flag is given.
+  const requested = options.profiles && options.profiles.length > 0 ? options.profiles : (env.COMPOSE_PROFILES ?? '').split(',');
+  const profiles = [...new Set(requested.map((p) => p.trim()))].filter(Boolean);
   const services = root.services as Tree;
   const active = activeServices(services, profiles, options.services, diags);
   diags.throwIfAny();
