@@ -23,8 +23,8 @@ function obj(shape: Shape, _extensions = true): z.ZodType {
 }
 
 const str = z.string();
-const int = z.union([z.number().int(), z.string().regex(/^-?\d+$/, 'expected an integer')]);
-const num = z.union([z.number(), z.string().regex(/^-?\d+(\.\d+)?$/, 'expected a number')]);
+const int = z.union([z.number().int(), z.string().regex(/^-?\d+$/, 'must be an integer')]);
+const num = z.union([z.number(), z.string().regex(/^-?\d+(\.\d+)?$/, 'must be a number')]);
 const bool = z.union([z.boolean(), z.enum(['true', 'false', 'True', 'False', 'TRUE', 'FALSE'])]);
 const strOrNum = z.union([z.string(), z.number()]);
 const scalar = z.union([z.string(), z.number(), z.boolean(), z.null()]);
