@@ -100,6 +100,8 @@ export class RaftNode<R> {
   private applied = 0;
   private lastSnapshotIndex = 0;
   private soft: SoftState = { leader: null, role: 'follower' };
+  private durableTerm = 0;
+  private durableVote: NodeId | null = null;
 
   constructor(private readonly opts: RaftNodeOptions<R>) {
     this.id = opts.id;
@@ -117,6 +119,8 @@ export class RaftNode<R> {
       this.restoreSnapshot(rec.snapshot);
       this.lastSnapshotIndex = rec.snapshot.meta.index;
     }
+    this.durableTerm = rec.hardState.term;
+    this.durableVote = rec.hardState.vote;
     const founders = Object.keys(o.peers).sort();
     this.core = new RaftCore({
       id: o.id,
@@ -319,11 +323,20 @@ export class RaftNode<R> {
   private async handleReady(rd: Ready): Promise<void> {
     // 1. Persist (one write + fdatasync for the whole batch).
     if (rd.snapshot || rd.entries.length > 0 || rd.hardState) {
+      // A Ready that only advances the commit index needs no fsync: commit is volatile in raft (a
+      // restarted member re-learns it), and term/vote, which must be durable, did not change.
+      const hs = rd.hardState;
+      const commitOnly = !rd.snapshot && rd.entries.length === 0 && hs !== undefined && hs.term === this.durableTerm && hs.vote === this.durableVote;
       await this.storage.save({
         entries: rd.entries,
-        ...(rd.hardState ? { hardState: rd.hardState } : {}),
+        ...(hs ? { hardState: hs } : {}),
         ...(rd.snapshot ? { snapshot: rd.snapshot } : {}),
+        sync: !commitOnly,
       });
+      if (hs) {
+        this.durableTerm = hs.term;
+        this.durableVote = hs.vote;
+      }
     }
     if (this.stopped) return;
     // 2. Send: every message may rely on what was just made durable.

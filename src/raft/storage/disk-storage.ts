@@ -34,6 +34,8 @@ export interface PersistBatch {
   hardState?: HardState;
   entries: readonly Entry[];
   snapshot?: Snapshot;
+  /** false: skip the fsync (only when nothing but the commit index changed). Default true. */
+  sync?: boolean;
 }
 
 export class DiskStorage {
@@ -100,7 +102,7 @@ export class DiskStorage {
         });
         await this.releaseBefore(b.snapshot);
       } else {
-        await this.wal.append({ entries: b.entries, ...(b.hardState ? { hardState: b.hardState } : {}) });
+        await this.wal.append({ entries: b.entries, ...(b.hardState ? { hardState: b.hardState } : {}), sync: b.sync !== false || b.entries.length > 0 });
       }
     });
   }

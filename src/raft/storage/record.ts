@@ -74,9 +74,21 @@ export function checkRecord(buf: Uint8Array, offset: number): RecordCheck {
  * buffer length; the length check rejects almost every position before a CRC is computed.
  */
 export function validRecordAfter(buf: Uint8Array, from: number): number {
-  for (let p = from + 1; p + RECORD_HEADER_BYTES <= buf.length; p++) {
+  // Preallocated segments end in zeros, which never hold a record: scan only up to the last non-zero byte.
+  let end = buf.length;
+  while (end > from && buf[end - 1] === 0) end--;
+  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  for (let p = from + 1; p + RECORD_HEADER_BYTES <= end; p++) {
+    // Cheap pre-check (length and its inverse) before the full check with its CRC.
+    if ((~view.getUint32(p) >>> 0) !== view.getUint32(p + 4)) continue;
     const c = checkRecord(buf, p);
     if (c.ok) return p;
   }
   return -1;
+}
+
+/** True when every byte from `from` on is zero: the unused, preallocated end of a segment. */
+export function zeroTail(buf: Uint8Array, from: number): boolean {
+  for (let p = from; p < buf.length; p++) if (buf[p] !== 0) return false;
+  return true;
 }

