@@ -18,7 +18,7 @@ export function logPrefixes(names: readonly string[], opts: { colour: boolean })
   const width = Math.max(0, ...names.map((n) => n.length)) + 1;
   const out = new Map<string, string>();
   names.forEach((n, i) => {
-    const p = `${n.padEnd(width)}| `;
+    const p = `${n.padEnd(width)} | `;
     out.set(n, opts.colour ? paint(colourCode(i), p) : p);
   });
   return out;

@@ -1,0 +1,25 @@
+/** `tscompose cp`: SERVICE:SRC DEST or SRC SERVICE:DEST -> src/engine/ops/cp.ts. */
+import { copyCommand } from '../../../src/engine/ops/cp.js';
+import type { GlobalOptions } from '../global-options.js';
+import { intFlag, opsContext } from './common.js';
+
+export interface CpFlags extends GlobalOptions {
+  index?: string;
+  all?: boolean;
+  archive?: boolean;
+}
+
+export async function cp(source: string, destination: string, flags: CpFlags): Promise<number> {
+  const { runtime, scope } = await opsContext(flags);
+  const index = intFlag('--index', flags.index);
+  await copyCommand(runtime, scope, {
+    source,
+    destination,
+    ...(index !== undefined ? { index } : {}),
+    archive: flags.archive ?? false,
+    all: flags.all ?? false,
+    stdin: process.stdin,
+    stdout: process.stdout,
+  });
+  return 0;
+}

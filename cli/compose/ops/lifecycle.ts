@@ -1,0 +1,32 @@
+/** `tscompose start|stop|restart|kill|pause|unpause`: flags -> src/engine/ops/lifecycle.ts. */
+import { lifecycleCommand, type LifecycleAction } from '../../../src/engine/ops/lifecycle.js';
+import type { GlobalOptions } from '../global-options.js';
+import { intFlag, opsContext } from './common.js';
+
+export interface LifecycleFlags extends GlobalOptions {
+  timeout?: string;
+  signal?: string;
+  deps?: boolean;
+}
+
+export async function lifecycle(action: LifecycleAction, services: string[], flags: LifecycleFlags): Promise<number> {
+  const { runtime, scope, progress } = await opsContext(flags);
+  const timeout = intFlag('--timeout', flags.timeout);
+  try {
+    await lifecycleCommand(
+      runtime,
+      scope,
+      action,
+      {
+        services,
+        ...(timeout !== undefined ? { timeout } : {}),
+        ...(flags.signal ? { signal: flags.signal } : {}),
+        noDeps: flags.deps === false,
+      },
+      progress.sink,
+    );
+  } finally {
+    progress.done();
+  }
+  return 0;
+}
