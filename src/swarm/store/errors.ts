@@ -25,6 +25,10 @@ export type StoreErrorReason =
   | 'stale-index'
   /** Snapshot bytes that cannot be restored. */
   | 'bad-snapshot'
+  /** A transaction too large for one command; split it with `batch`. */
+  | 'too-large'
+  /** A transaction or view callback returned a promise (callbacks must be synchronous). */
+  | 'async-callback'
   /** A watcher fell too far behind and was closed. */
   | 'watch-overflow'
   /** The proposer returned something that is not an apply result (a wiring bug). */
@@ -41,6 +45,8 @@ const CODE: Record<StoreErrorReason, ErrorCode> = {
   'unsupported-version': 'unsupported',
   'stale-index': 'invalid',
   'bad-snapshot': 'invalid',
+  'too-large': 'invalid',
+  'async-callback': 'failed',
   'watch-overflow': 'unavailable',
   internal: 'failed',
 };

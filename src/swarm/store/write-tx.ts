@@ -40,8 +40,8 @@ export class OverlayWriteTx implements WriteTx {
 
   constructor(
     private readonly base: ReadTx,
-    /** Proposer-side time of the transaction; only used for the placeholder meta of creates. */
-    private readonly ts: number,
+    /** Proposer-side time of the transaction: the command's `ts`. */
+    readonly ts: number,
   ) {}
 
   get index(): number {
@@ -61,6 +61,15 @@ export class OverlayWriteTx implements WriteTx {
       else out.push({ op: p.op, kind: p.kind, ...(p.op === 'update' ? { version: p.baseVersion } : {}), object: stripMeta(p.object as StoreObject) } as Change);
     }
     return out;
+  }
+
+  /** Record this transaction's changes again in `target` (how a batch folds in one step). */
+  replayOnto(target: WriteTx): void {
+    for (const p of this.pending.values()) {
+      if (p.op === 'delete') target.delete(p.kind, p.id);
+      else if (p.op === 'create') target.create(p.kind, stripMeta(p.object));
+      else target.update(p.kind, p.object as StoreObject);
+    }
   }
 
   get<K extends Kind>(kind: K, id: string): StoreObject<K> | undefined {
