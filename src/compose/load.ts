@@ -142,6 +142,7 @@ async function applyIncludes(
     const spec = typeof entry === 'string' ? { path: [entry] } : isTree(entry) ? entry : undefined;
     if (!spec) continue;
     const paths = (Array.isArray(spec.path) ? spec.path : [spec.path]).map((p) => path.resolve(dir, String(p)));
+    if (paths.length === 0) fail(pos, ['include', i, 'path'], 'needs at least one path');
     for (const p of paths) if (stack.includes(p)) fail(pos, ['include', i], `include cycle: ${[...stack, p].join(' -> ')}`);
     const projectDir = typeof spec.project_directory === 'string' ? path.resolve(dir, spec.project_directory) : path.dirname(paths[0]!);
     const envFiles = spec.env_file === undefined ? undefined : (Array.isArray(spec.env_file) ? spec.env_file : [spec.env_file]).map((f) => path.resolve(dir, String(f)));

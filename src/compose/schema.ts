@@ -344,7 +344,7 @@ const secretTop = obj({
 const include = z.array(
   z.union([
     str,
-    obj({ path: strOrList, project_directory: str.optional(), env_file: strOrList.optional() }, false),
+    obj({ path: z.union([str, z.array(str).min(1, 'needs at least one path')]), project_directory: str.optional(), env_file: strOrList.optional() }, false),
   ]),
 );
 
