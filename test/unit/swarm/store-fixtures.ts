@@ -154,3 +154,42 @@ export function cluster(id = 'c1'): ObjectBody<'cluster'> {
 
 export const text = (b: Uint8Array): string => new TextDecoder().decode(b);
 export const bytes = (s: string): Uint8Array => new TextEncoder().encode(s);
+
+/**
+ * Holds proposals until `commitAll()`, like raft's window between propose and apply, so tests can
+ * build several transactions from the same state and then let apply order decide between them.
+ */
+export class InFlightProposer {
+  private index = 0;
+  private readonly queue: { cmd: Uint8Array; resolve: (r: unknown) => void }[] = [];
+  private readonly replicas: { apply(data: Uint8Array, index: number): unknown }[] = [];
+  attach(r: { apply(data: Uint8Array, index: number): unknown }): this {
+    this.replicas.push(r);
+    return this;
+  }
+  propose(cmd: Uint8Array): Promise<unknown> {
+    return new Promise((resolve) => this.queue.push({ cmd, resolve }));
+  }
+  get inFlight(): number {
+    return this.queue.length;
+  }
+  /** Apply every queued proposal in proposal order. */
+  commitAll(): void {
+    for (let q = this.queue.shift(); q !== undefined; q = this.queue.shift()) {
+      const index = ++this.index;
+      let local: unknown;
+      this.replicas.forEach((r, i) => {
+        const res = r.apply(q.cmd, index);
+        if (i === 0) local = res;
+      });
+      q.resolve(local);
+    }
+  }
+}
+
+export function inFlightStore(): { store: MemoryStore; proposer: InFlightProposer } {
+  const proposer = new InFlightProposer();
+  const store = new MemoryStore({ proposer, now: steppingClock() });
+  proposer.attach(store);
+  return { store, proposer };
+}
