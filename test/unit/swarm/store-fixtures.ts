@@ -175,7 +175,11 @@ export class InFlightProposer {
   }
   /** Apply every queued proposal in proposal order. */
   commitAll(): void {
-    for (let q = this.queue.shift(); q !== undefined; q = this.queue.shift()) {
+    this.commit(Infinity);
+  }
+  /** Apply the `n` oldest queued proposals. */
+  commit(n: number): void {
+    for (let q = n > 0 ? this.queue.shift() : undefined; q !== undefined; q = --n > 0 ? this.queue.shift() : undefined) {
       const index = ++this.index;
       let local: unknown;
       this.replicas.forEach((r, i) => {
