@@ -837,6 +837,7 @@ export class RaftCore {
     }
     const members = new Set([...this.conf.voters, ...this.conf.learners]);
     for (const id of [...this.progress.keys()]) if (!members.has(id)) this.progress.delete(id);
+    const added: NodeId[] = [];
     for (const id of members) {
       const pr = this.progress.get(id);
       if (pr) pr.learner = isLearner(this.conf, id);
@@ -844,12 +845,13 @@ export class RaftCore {
         const np = new Progress(this.log.lastIndex() + 1, this.maxInflight, isLearner(this.conf, id));
         np.recentActive = true;
         this.progress.set(id, np);
+        added.push(id);
       }
     }
     if (this.leadTransferee !== null && !isVoter(this.conf, this.leadTransferee)) this.leadTransferee = null;
     // A smaller quorum may commit more; a new member needs its first append.
     if (this.maybeCommit()) this.bcastAppend();
-    else for (const id of members) if (id !== this.id) this.sendAppend(id);
+    else for (const id of added) this.sendAppend(id);
   }
 
   private confAt(index: number): ConfState {
