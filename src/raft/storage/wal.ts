@@ -24,6 +24,15 @@ const NAME_RE = /^wal-([0-9a-f]{16})-([0-9a-f]{16})\.log$/;
 
 export const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024;
 
+/** RAFT_NODE_TRACE=1: fsync counters printed every second (diagnostics for tuning). */
+const walTrace = process.env.RAFT_NODE_TRACE === '1' ? { syncs: 0, syncMs: 0, bytes: 0 } : null;
+if (walTrace) {
+  setInterval(() => {
+    process.stderr.write(`raft-wal trace: ${JSON.stringify({ ...walTrace, syncMs: Math.round(walTrace.syncMs) })}\n`);
+    Object.assign(walTrace, { syncs: 0, syncMs: 0, bytes: 0 });
+  }, 1000).unref();
+}
+
 export interface StorageLogger {
   warn(msg: string): void;
   info?(msg: string): void;
@@ -250,7 +259,13 @@ export class Wal {
         const { bytesWritten } = await fh.write(buf, done, buf.length - done, before + done);
         done += bytesWritten;
       }
+      const tw = performance.now();
       if (sync) await fh.datasync();
+      if (walTrace) {
+        walTrace.syncs++;
+        walTrace.syncMs += performance.now() - tw;
+        walTrace.bytes += buf.length;
+      }
       this.size = before + buf.length;
     } catch (e) {
       const code = errnoCode(e);
