@@ -3,8 +3,13 @@
  * timestamps, colour, following until containers stop or Ctrl-C; exec's exit code, env, workdir,
  * user, index, privileged, detach, stdin, and the errors for wrong names and indexes.
  */
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REPO } from './compose-helpers.js';
 import { TEST_IMAGE, ensureBuilt, eventually, opsProject, runtime } from './helpers/ops-project.js';
+
+const BIN = join(REPO, 'bin', 'tscompose.mjs');
 
 const p = opsProject('opslogs', `
 services:
@@ -162,6 +167,26 @@ describe('tscompose exec', () => {
     const r = await p.cli(['exec', '-d', 'database', 'sh', '-c', 'sleep 1; touch /tmp/detached-done']);
     expect(r.code).toBe(0);
     await eventually(async () => (await p.cli(['exec', '-T', 'database', 'test', '-f', '/tmp/detached-done'])).code === 0, 'detached command ran');
+  });
+
+  it('on a terminal allocates a TTY, forwards typed input and returns the exit code; -T disables it', async () => {
+    // script(1) gives the CLI a pseudo-terminal as stdin/stdout, as an interactive shell would.
+    const viaScript = (cmd: string, input: string) =>
+      new Promise<{ code: number | null; out: string }>((resolve) => {
+        const child = spawn('script', ['-qfec', `node ${JSON.stringify(BIN)} -p ${p.name} ${cmd}`, '/dev/null'], { cwd: p.dir });
+        let out = '';
+        child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+        child.on('close', (code) => resolve({ code, out }));
+        child.stdin.end(input);
+      });
+    const tty = await viaScript(`exec database sh -c 'tty; exit 4'`, '');
+    expect(tty.code).toBe(4);
+    expect(tty.out).toMatch(/\/dev\/pts\/\d+/);
+    const typed = await viaScript('exec database sh', 'echo typed-$((40+2)); exit 5\n');
+    expect(typed.code).toBe(5);
+    expect(typed.out).toContain('typed-42');
+    const noTty = await viaScript(`exec -T database sh -c 'tty; exit 0'`, '');
+    expect(noTty.out).toContain('not a tty');
   });
 
   it('forwards stdin', async () => {
