@@ -28,7 +28,7 @@ export interface OpsProject {
   name: string;
   dir: string;
   /** Runs `tscompose -p NAME ARGS` in the project directory; stdin gets `input` then EOF. */
-  cli(args: string[], opts?: { input?: string | Buffer; timeoutMs?: number; env?: Record<string, string> }): Promise<CliResult>;
+  cli(args: string[], opts?: { input?: string | Buffer; timeoutMs?: number; env?: Record<string, string>; cwd?: string }): Promise<CliResult>;
   /** Starts the CLI and hands back the process, for commands that stream (logs -f, events). */
   spawn(args: string[]): ChildProcess & { output(): string };
   cleanup(): Promise<void>;
@@ -39,8 +39,8 @@ export function opsProject(prefix: string, composeYaml: string): OpsProject {
   const dir = mkdtempSync(join(tmpdir(), `${name}-`));
   writeFileSync(join(dir, 'compose.yaml'), composeYaml);
   const children: ChildProcess[] = [];
-  const start = (args: string[], env?: Record<string, string>): ChildProcess => {
-    const child = spawn(process.execPath, [BIN, '-p', name, ...args], { cwd: dir, env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+  const start = (args: string[], env?: Record<string, string>, cwd = dir): ChildProcess => {
+    const child = spawn(process.execPath, [BIN, '-p', name, ...args], { cwd, env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
     children.push(child);
     return child;
   };
@@ -49,7 +49,7 @@ export function opsProject(prefix: string, composeYaml: string): OpsProject {
     dir,
     cli(args, opts = {}) {
       return new Promise((resolve) => {
-        const child = start(args, opts.env);
+        const child = start(args, opts.env, opts.cwd);
         let stdout = '';
         let stderr = '';
         child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
