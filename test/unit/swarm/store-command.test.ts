@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { COMMAND_FORMAT_VERSION, decodeCommand, encodeCommand, InvalidCommandError, type ApplyResult } from '../../../src/swarm/store/index.js';
+import { COMMAND_FORMAT_VERSION, decodeCommand, encodeCommand, InvalidCommandError, type ApplyResult, type Command } from '../../../src/swarm/store/index.js';
 import { bytes, network, newStore, node, service, text } from './store-fixtures.js';
 
 function refused(r: ApplyResult): string {
@@ -10,7 +10,7 @@ function refused(r: ApplyResult): string {
 
 describe('store: command format', () => {
   it('encodes as canonical JSON with the version tag, and decodes back', () => {
-    const cmd = { v: COMMAND_FORMAT_VERSION, ts: 5, changes: [{ op: 'create' as const, kind: 'node' as const, object: node('n1') }] };
+    const cmd: Command = { v: COMMAND_FORMAT_VERSION, ts: 5, changes: [{ op: 'create', kind: 'node', object: node('n1') }] };
     const b = encodeCommand(cmd);
     expect(text(b).startsWith('{"changes":[{"kind":"node","object":{')).toBe(true);
     expect(text(b).endsWith(',"ts":5,"v":1}')).toBe(true);
