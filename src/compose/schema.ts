@@ -14,7 +14,7 @@ type Shape = Record<string, z.ZodType>;
  * Object with known keys. Every other key fails with the known keys in the message;
  * the issue mapper drops the ones starting with `x-` (extension fields are allowed everywhere).
  */
-function obj(shape: Shape, _extensions = true): z.ZodType {
+function obj(shape: Shape): z.ZodType {
   const keys = Object.keys(shape);
   const unknownKey = z.unknown().superRefine((_v, ctx) => {
     ctx.addIssue({ code: 'custom', message: UNKNOWN_KEY + keys.join(',') });
@@ -42,7 +42,7 @@ const fileRef = z.union([
   obj({ source: str, target: str.optional(), uid: strOrNum.optional(), gid: strOrNum.optional(), mode: strOrNum.optional() }),
 ]);
 
-const ulimits = z.record(z.string(), z.union([int, obj({ soft: int, hard: int }, false)]));
+const ulimits = z.record(z.string(), z.union([int, obj({ soft: int, hard: int })]));
 
 const build = z.union([
   str,
@@ -344,7 +344,7 @@ const secretTop = obj({
 const include = z.array(
   z.union([
     str,
-    obj({ path: z.union([str, z.array(str).min(1, 'needs at least one path')]), project_directory: str.optional(), env_file: strOrList.optional() }, false),
+    obj({ path: z.union([str, z.array(str).min(1, 'needs at least one path')]), project_directory: str.optional(), env_file: strOrList.optional() }),
   ]),
 );
 
