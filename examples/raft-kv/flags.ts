@@ -14,7 +14,7 @@ export interface KvFlags {
 
 export const USAGE =
   'usage: raft-kv --id ID --data DIR --raft HOST:PORT --http HOST:PORT --peers ID1=HOST:PORT,ID2=HOST:PORT,...\n' +
-  '       [--tick-ms N (default 50)] [--snapshot-every N (default 10000)]';
+  '       [--tick-ms N (default 50)] [--snapshot-every N (default 100000)]';
 
 function hostPort(flag: string, v: string): { host: string; port: number } {
   const m = /^(\[[^\]]+\]|[^:\s]+):(\d{1,5})$/.exec(v);
@@ -72,6 +72,6 @@ export function parseFlags(argv: readonly string[]): KvFlags {
     http: hostPort('--http', seen.get('--http') as string),
     peers,
     tickMs: seen.has('--tick-ms') ? positiveInt('--tick-ms', seen.get('--tick-ms') as string) : 50,
-    snapshotEvery: seen.has('--snapshot-every') ? positiveInt('--snapshot-every', seen.get('--snapshot-every') as string) : 10_000,
+    snapshotEvery: seen.has('--snapshot-every') ? positiveInt('--snapshot-every', seen.get('--snapshot-every') as string) : 100_000,
   };
 }
