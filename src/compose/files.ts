@@ -3,7 +3,7 @@
  * from the working directory upwards holding one of the default names (plus its override file).
  */
 import * as path from 'node:path';
-import { UserError } from '../util/errors.js';
+import { DiagnosticError } from '../util/errors.js';
 import type { FileReader } from './types.js';
 
 export const DEFAULT_FILES = ['compose.yaml', 'compose.yml', 'docker-compose.yaml', 'docker-compose.yml'];
@@ -32,10 +32,12 @@ export async function discoverFiles(cwd: string, reader: FileReader): Promise<st
     if (parent === dir) break;
     dir = parent;
   }
-  throw new UserError(`no configuration file provided: not found in ${cwd} or its parents`, {
-    code: 'not-found',
-    hint: `create compose.yaml or pass -f FILE`,
-  });
+  // A DiagnosticError like every loader error, but coded not-found: commands that can work from a
+  // project name alone (logs, down -p x) tell "no file here" from "a broken file" by that code.
+  throw new DiagnosticError(
+    [{ message: `no configuration file provided: not found in ${cwd} or its parents`, hint: 'create compose.yaml or pass -f FILE' }],
+    { code: 'not-found' },
+  );
 }
 
 /** COMPOSE_FILE: a list separated by the platform path separator (`:` here), relative to cwd. */

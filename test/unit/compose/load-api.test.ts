@@ -113,7 +113,10 @@ describe('loadProject', () => {
   });
 
   it('says so when no compose file is found', async () => {
-    await expect(load({}, { cwd: '/empty' })).rejects.toThrow(/no configuration file provided/);
+    const e = await load({}, { cwd: '/empty' }).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(DiagnosticError);
+    expect((e as DiagnosticError).code).toBe('not-found');
+    expect((e as DiagnosticError).message).toMatch(/no configuration file provided/);
   });
 
   it('detects extends cycles across files without hanging', async () => {
