@@ -23,12 +23,21 @@ export function coalesceMessages(msgs: readonly Message[]): Message[] {
   const out: Message[] = [];
   // Per peer: position in `out` of its latest message, if that message may still absorb the next one.
   const open = new Map<NodeId, number>();
+  // Merged messages are fresh copies whose entry arrays we own and may extend in place (no O(n^2) copying).
+  const owned = new Set<Message>();
   for (const m of msgs) {
     const at = open.get(m.to);
     const prev = at === undefined ? undefined : out[at];
     if (prev && prev.type === 'append' && m.type === 'append' && continues(prev, m)) {
-      const entries: Entry[] = [...(prev.entries ?? []), ...(m.entries ?? [])];
-      out[at as number] = { ...prev, entries, commit: Math.max(prev.commit ?? 0, m.commit ?? 0) };
+      let merged = prev;
+      if (!owned.has(prev)) {
+        merged = { ...prev, entries: [...(prev.entries ?? [])] };
+        owned.add(merged);
+        out[at as number] = merged;
+      }
+      const into = merged.entries as Entry[];
+      for (const e of m.entries ?? []) into.push(e);
+      merged.commit = Math.max(prev.commit ?? 0, m.commit ?? 0);
       continue;
     }
     if (

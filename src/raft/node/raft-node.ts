@@ -112,6 +112,8 @@ export class RaftNode<R> {
   private soft: SoftState = { leader: null, role: 'follower' };
   private durableTerm = 0;
   private durableVote: NodeId | null = null;
+  /** Highest log index made durable by this driver (entries up to it are on disk). */
+  private durableLast = 0;
 
   constructor(private readonly opts: RaftNodeOptions<R>) {
     this.id = opts.id;
@@ -131,6 +133,7 @@ export class RaftNode<R> {
     }
     this.durableTerm = rec.hardState.term;
     this.durableVote = rec.hardState.vote;
+    this.durableLast = rec.entries[rec.entries.length - 1]?.index ?? rec.snapshot?.meta.index ?? 0;
     const founders = Object.keys(o.peers).sort();
     this.core = new RaftCore({
       id: o.id,
@@ -332,6 +335,15 @@ export class RaftNode<R> {
 
   private async handleReady(rd: Ready): Promise<void> {
     const t0 = performance.now();
+    // 0. Committed entries that this member had already made durable in earlier Readys are
+    // committed on a quorum and durable here: applying them (and answering their proposers) need
+    // not wait for this Ready's fsync. This takes one fsync off every write's latency. Entries not
+    // yet durable here (e.g. a single-member cluster commits its own unsynced entries) wait.
+    let early = 0;
+    if (!rd.snapshot) {
+      while (early < rd.committedEntries.length && (rd.committedEntries[early] as Entry).index <= this.durableLast) early++;
+      for (let i = 0; i < early; i++) this.applyEntry(rd.committedEntries[i] as Entry);
+    }
     // 1. Persist (one write + fdatasync for the whole batch).
     if (rd.snapshot || rd.entries.length > 0 || rd.hardState) {
       // A Ready that only advances the commit index needs no fsync: commit is volatile in raft (a
@@ -348,8 +360,10 @@ export class RaftNode<R> {
         this.durableTerm = hs.term;
         this.durableVote = hs.vote;
       }
+      if (rd.snapshot) this.durableLast = rd.snapshot.meta.index;
+      const last = rd.entries[rd.entries.length - 1];
+      if (last) this.durableLast = last.index;
     }
-    if (this.stopped) return;
     const t1 = performance.now();
     if (trace) {
       trace.readys++;
@@ -359,6 +373,7 @@ export class RaftNode<R> {
       trace.maxSaveMs = Math.max(trace.maxSaveMs, t1 - t0);
       trace.committed += rd.committedEntries.length;
     }
+    if (this.stopped) return;
     // 2. Send: every message may rely on what was just made durable.
     if (rd.messages.length > 0) this.transport.send(coalesceMessages(rd.messages));
     // 3. Apply.
@@ -373,7 +388,7 @@ export class RaftNode<R> {
         p.reject(new TimeoutError(`proposal at index ${index} (outcome hidden by a snapshot)`, 0));
       }
     }
-    for (const e of rd.committedEntries) this.applyEntry(e);
+    for (let i = early; i < rd.committedEntries.length; i++) this.applyEntry(rd.committedEntries[i] as Entry);
     for (const rs of rd.readStates) {
       const key = new TextDecoder().decode(rs.context);
       const r = this.reads.get(key);
