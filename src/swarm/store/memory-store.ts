@@ -151,15 +151,18 @@ export class MemoryStore implements ReplicatedStateMachine {
   }
 
   /**
-   * Replace the whole state with a snapshot. The snapshot is checked completely first; on a bad
-   * one this throws an {@link InvalidCommandError} and the store is unchanged. Watchers get the
-   * difference (creates, updates, deletes) so they stay level with the new state.
+   * Replace the whole state with a snapshot (empty bytes: the empty initial state). The snapshot
+   * is checked completely first; on a bad one this throws an InvalidCommandError and the store is
+   * unchanged. Watchers get the difference (creates, updates, deletes) so they stay level.
    */
   restore(data: Uint8Array): void {
-    const snap = decodeSnapshot(data);
     const next = new StoreState();
-    next.reset(snap.objects, snap.index);
-    const events = diff(this.state, next, snap.index);
+    // Empty bytes mean the initial, empty state (raft restores that before any snapshot exists).
+    if (data.length > 0) {
+      const snap = decodeSnapshot(data);
+      next.reset(snap.objects, snap.index);
+    }
+    const events = diff(this.state, next, next.appliedIndex);
     this.state = next;
     this.publish(events);
   }

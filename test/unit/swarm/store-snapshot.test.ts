@@ -143,3 +143,16 @@ describe('store: deterministic apply', () => {
     expect(store.view((tx) => tx.get('node', 'n1'))?.meta).toEqual({ version: 10, createdAt: 42, updatedAt: 42 });
   });
 });
+
+describe('store: restore of empty bytes', () => {
+  it('means the empty initial state (the raft driver restores it before any snapshot exists)', async () => {
+    const { store } = newStore();
+    await store.update((tx) => tx.create('node', node('n1')));
+    const w = store.watch();
+    store.restore(new Uint8Array(0));
+    expect(store.index).toBe(0);
+    expect(store.view((tx) => tx.count('node'))).toBe(0);
+    expect(w.drain().map((e) => `${e.action}:${e.object.id}`)).toEqual(['delete:n1']);
+    expect(text(store.snapshot())).toBe(text(createLocalStore().store.snapshot()));
+  });
+});
