@@ -65,11 +65,16 @@ export function parseFlags(argv: readonly string[]): KvFlags {
   if (!peers[id]) throw new FlagError(`--peers must include this node (${id})`);
   const raft = hostPort('--raft', seen.get('--raft') as string);
   if (raft.port === 0) throw new FlagError('--raft: port 0 is not allowed (peers must know the address)');
+  const httpAddr = hostPort('--http', seen.get('--http') as string);
+  if (httpAddr.port === 0) throw new FlagError('--http: port 0 is not allowed (followers redirect clients to this address)');
+  if (peers[id] !== `${seen.get('--raft')}` && peers[id] !== `${raft.host}:${raft.port}`) {
+    throw new FlagError(`--peers says ${id} is at ${peers[id]} but --raft is ${seen.get('--raft')}`);
+  }
   return {
     id,
     data: seen.get('--data') as string,
     raft,
-    http: hostPort('--http', seen.get('--http') as string),
+    http: httpAddr,
     peers,
     tickMs: seen.has('--tick-ms') ? positiveInt('--tick-ms', seen.get('--tick-ms') as string) : 50,
     snapshotEvery: seen.has('--snapshot-every') ? positiveInt('--snapshot-every', seen.get('--snapshot-every') as string) : 100_000,
