@@ -67,8 +67,9 @@ export function parseFlags(argv: readonly string[]): KvFlags {
   if (raft.port === 0) throw new FlagError('--raft: port 0 is not allowed (peers must know the address)');
   const httpAddr = hostPort('--http', seen.get('--http') as string);
   if (httpAddr.port === 0) throw new FlagError('--http: port 0 is not allowed (followers redirect clients to this address)');
-  if (peers[id] !== `${seen.get('--raft')}` && peers[id] !== `${raft.host}:${raft.port}`) {
-    throw new FlagError(`--peers says ${id} is at ${peers[id]} but --raft is ${seen.get('--raft')}`);
+  // The host may differ (listen on 0.0.0.0, advertise a routable address); a different port is a typo.
+  if (hostPort(`--peers ${id}`, peers[id] as string).port !== raft.port) {
+    throw new FlagError(`--peers says ${id} is at ${peers[id]} but --raft listens on port ${raft.port}`);
   }
   return {
     id,
