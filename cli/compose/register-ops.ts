@@ -107,7 +107,9 @@ export function registerOpsCommands(program: Command): void {
       .action(async (services: string[], _o: unknown, cmd: Command) => {
         await run(async () => (await import('./ops/lifecycle.js')).lifecycle(name, services, flagsOf(cmd)));
       });
-  lifecycle('start', 'Start services');
+  lifecycle('start', 'Start services')
+    .option('--wait', 'Wait for services to be running|healthy. Implies detached mode.')
+    .option('--wait-timeout <seconds>', 'Maximum duration in seconds to wait for the project to be running|healthy');
   lifecycle('stop', 'Stop services').option('-t, --timeout <seconds>', 'Specify a shutdown timeout in seconds');
   lifecycle('restart', 'Restart service containers')
     .option('-t, --timeout <seconds>', 'Specify a shutdown timeout in seconds')

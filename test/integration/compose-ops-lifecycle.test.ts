@@ -29,6 +29,18 @@ services:
     image: ${TEST_IMAGE}
     profiles: [jobs]
     command: ["sleep", "1000"]
+  checked:
+    image: ${TEST_IMAGE}
+    init: true
+    profiles: [jobs]
+    command: ["sh", "-c", "sleep 1; touch /ready; sleep 1000"]
+    healthcheck: { test: ["CMD", "test", "-f", "/ready"], interval: 200ms, retries: 100 }
+  sick:
+    image: ${TEST_IMAGE}
+    init: true
+    profiles: [jobs]
+    command: ["sleep", "1000"]
+    healthcheck: { test: ["CMD", "false"], interval: 200ms, retries: 1 }
 `);
 
 const labels = { 'com.docker.compose.project': p.name };
@@ -81,6 +93,18 @@ describe('stop, start, restart', () => {
     expect(after.startedAt).not.toBe(before);
     const logs = await p.cli(['logs', '--no-log-prefix', '--index', '1', 'web']);
     expect(logs.stdout).toContain('got-term');
+  });
+
+  it('start --wait returns once the containers are healthy; an unhealthy one fails it', async () => {
+    const created = await p.cli(['--profile', 'jobs', 'create', 'checked', 'sick']);
+    expect(created.code, created.stderr).toBe(0);
+    const r = await p.cli(['--profile', 'jobs', 'start', '--wait', 'checked'], { timeoutMs: 30_000 });
+    expect(r.code, r.stderr).toBe(0);
+    expect((await runtime.inspectContainer(`${p.name}-checked-1`)).health?.status).toBe('healthy');
+    const sick = await p.cli(['--profile', 'jobs', 'start', '--wait', '--wait-timeout', '10', 'sick'], { timeoutMs: 30_000 });
+    expect(sick.code).toBe(1);
+    expect(sick.stderr).toMatch(/sick-1 is unhealthy/);
+    await p.cli(['--profile', 'jobs', 'stop', '-t', '0', 'checked', 'sick']);
   });
 
   it('start on a project without containers suggests up', async () => {

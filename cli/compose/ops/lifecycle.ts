@@ -7,11 +7,14 @@ export interface LifecycleFlags extends GlobalOptions {
   timeout?: string;
   signal?: string;
   deps?: boolean;
+  wait?: boolean;
+  waitTimeout?: string;
 }
 
 export async function lifecycle(action: LifecycleAction, services: string[], flags: LifecycleFlags): Promise<number> {
   const { runtime, scope, progress } = await opsContext(flags);
   const timeout = intFlag('--timeout', flags.timeout);
+  const waitTimeout = intFlag('--wait-timeout', flags.waitTimeout);
   try {
     await lifecycleCommand(
       runtime,
@@ -22,6 +25,8 @@ export async function lifecycle(action: LifecycleAction, services: string[], fla
         ...(timeout !== undefined ? { timeout } : {}),
         ...(flags.signal ? { signal: flags.signal } : {}),
         noDeps: flags.deps === false,
+        wait: flags.wait ?? false,
+        ...(waitTimeout ? { waitTimeoutMs: waitTimeout * 1000 } : {}),
       },
       progress.sink,
     );

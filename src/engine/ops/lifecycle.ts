@@ -6,6 +6,7 @@
 import type { ContainerRuntime } from '../../runtime/runtime.js';
 import { UserError } from '../../util/errors.js';
 import type { ProgressSink } from '../progress.js';
+import { waitForCondition } from '../wait-condition.js';
 import type { Scope } from './scope.js';
 import { dependencyGraph, startLayers, withRestartDependents } from './service-order.js';
 import { noContainers, selectContainers, type ProjectContainer } from './select-containers.js';
@@ -20,6 +21,9 @@ export interface LifecycleOptions {
   signal?: string;
   /** restart: only the named services, not their `restart: true` dependents. */
   noDeps?: boolean;
+  /** start --wait: block until every started container is running, and healthy if it has a check. */
+  wait?: boolean;
+  waitTimeoutMs?: number;
 }
 
 const WORDS: Record<LifecycleAction, [string, string]> = {
@@ -83,6 +87,23 @@ export async function lifecycleCommand(runtime: ContainerRuntime, scope: Scope, 
       }),
     );
   }
+  if (opts.wait && (action === 'start' || action === 'restart')) await waitHealthy(runtime, containers, opts, progress);
+}
+
+async function waitHealthy(runtime: ContainerRuntime, containers: ProjectContainer[], opts: LifecycleOptions, progress: ProgressSink): Promise<void> {
+  await Promise.all(
+    containers.map(async (c) => {
+      const resource = `Container ${c.name}`;
+      progress({ resource, text: 'Waiting', status: 'working' });
+      try {
+        await waitForCondition(runtime, c.service, c.name, 'running_or_healthy', opts.waitTimeoutMs !== undefined ? { timeoutMs: opts.waitTimeoutMs } : {});
+      } catch (e) {
+        progress({ resource, text: 'Error', status: 'error', detail: e instanceof Error ? e.message : String(e) });
+        throw e;
+      }
+      progress({ resource, text: 'Healthy', status: 'done' });
+    }),
+  );
 }
 
 function runOne(runtime: ContainerRuntime, action: LifecycleAction, c: ProjectContainer, opts: LifecycleOptions): Promise<void> {
