@@ -16,6 +16,19 @@ export interface TlsMaterial {
   ca: string | Buffer;
   cert: string | Buffer;
   key: string | Buffer;
+  /**
+   * Require the sender id in a connection's Hello to be named by the client certificate (its CN or
+   * a DNS/URI subjectAltName), so one member cannot speak for another. Default true.
+   */
+  verifyPeerId?: boolean;
+}
+
+/** Whether a verified client certificate names `id` (CN, or a DNS:/URI: subjectAltName). */
+function certNames(cert: tls.PeerCertificate, id: string): boolean {
+  const cn = cert.subject?.CN;
+  if (cn === id || (Array.isArray(cn) && cn.includes(id))) return true;
+  const sans = (cert.subjectaltname ?? '').split(',').map((x) => x.trim());
+  return sans.includes(`DNS:${id}`) || sans.includes(`URI:${id}`);
 }
 
 export interface TransportLogger {
@@ -213,7 +226,14 @@ class InboundConnection {
   private onFrame(kind: FrameKind, body: Uint8Array): void {
     if (this.from === null) {
       if (kind !== FrameKind.Hello) throw new ProtocolError('first frame is not a hello');
-      this.from = new BinaryReader(body).str();
+      const from = new BinaryReader(body).str();
+      const material = this.t.tlsMaterial;
+      if (material && material.verifyPeerId !== false && this.sock instanceof tls.TLSSocket) {
+        if (!certNames(this.sock.getPeerCertificate(), from)) {
+          throw new ProtocolError(`hello claims to be ${JSON.stringify(from)} but the client certificate does not name it`);
+        }
+      }
+      this.from = from;
       return;
     }
     switch (kind) {

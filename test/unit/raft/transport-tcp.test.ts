@@ -176,6 +176,15 @@ describe('TcpTransport over mutual TLS', () => {
     expect(b.got).toEqual([]);
   });
 
+  it('drops a member whose certificate does not name the id it claims', async () => {
+    const b = await node('b', { tls: tlsB });
+    const liar = await node('mallory', { tls: tlsA }); // a valid cluster certificate, but for "a"
+    liar.t.setPeer('b', b.addr);
+    liar.t.send([append('mallory', 'b', 1)]);
+    await until(() => b.warnings.some((w) => /claims to be "mallory" but the client certificate does not name it/.test(w)));
+    expect(b.got).toEqual([]);
+  });
+
   it('refuses a plain-TCP client on a TLS listener', async () => {
     const b = await node('b', { tls: tlsB });
     const plain = await node('plain');
