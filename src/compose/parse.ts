@@ -9,8 +9,12 @@ import { newTree, setKeyPos, setMarker, setSelfPos, type Pos, type Tree } from '
 
 const RESET = Symbol('reset');
 
-/** Expanding aliases can blow up exponentially ("billion laughs"); past this many nodes we stop. */
-const MAX_NODES = 250_000;
+/**
+ * Expanding aliases can blow up exponentially ("billion laughs"): nodes produced by alias
+ * expansion are capped; plain nodes are bounded by the text itself, with a generous sanity cap.
+ */
+const MAX_ALIAS_NODES = 50_000;
+const MAX_NODES = 5_000_000;
 const MAX_DEPTH = 200;
 
 export function parseYamlLayers(text: string, file: string): Tree[] {
@@ -57,6 +61,8 @@ function keyName(text: string, offset: number): string {
 
 class Converter {
   private count = 0;
+  private aliasNodes = 0;
+  private aliasDepth = 0;
   constructor(
     private readonly doc: Document,
     private readonly pos: (offset: number) => Pos,
@@ -68,7 +74,7 @@ class Converter {
   }
 
   node(n: Node | null | undefined, depth: number): unknown {
-    if (++this.count > MAX_NODES || depth > MAX_DEPTH) {
+    if (++this.count > MAX_NODES || depth > MAX_DEPTH || (this.aliasDepth > 0 && ++this.aliasNodes > MAX_ALIAS_NODES)) {
       this.diags.add(this.at(n), undefined, 'document too large or too deeply nested (alias expansion?)');
       throw new TooLarge();
     }
@@ -84,7 +90,12 @@ class Converter {
         this.diags.add(this.at(n), undefined, `unknown alias *${(n as Alias).source}`);
         return null;
       }
-      return this.node(target, depth + 1);
+      this.aliasDepth++;
+      try {
+        return this.node(target, depth + 1);
+      } finally {
+        this.aliasDepth--;
+      }
     }
     if (isScalar(n)) {
       const v = n.value;

