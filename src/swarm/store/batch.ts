@@ -1,4 +1,3 @@
-import { encodeCommand, COMMAND_FORMAT_VERSION } from './command.js';
 import { StoreError } from './errors.js';
 import type { MemoryStore } from './memory-store.js';
 import { OverlayWriteTx, type WriteTx } from './write-tx.js';
@@ -56,7 +55,9 @@ export async function runBatch(store: MemoryStore, fn: (b: Batch) => Promise<voi
         }
         if (child.size === 0) return;
         child.replayOnto(tx);
-        bytes += encodeCommand({ v: COMMAND_FORMAT_VERSION, ts: tx.ts, changes: child.changes() }).length;
+        // An estimate (plain, unsorted JSON) is enough to decide when to flush; the exact
+        // limit is enforced on the encoded command in commit().
+        bytes += Buffer.byteLength(JSON.stringify(child.changes()));
         if (tx.size >= store.maxChangesPerCommand || bytes * 2 >= store.maxCommandBytes) await flush();
       } finally {
         busy = false;

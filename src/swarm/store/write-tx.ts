@@ -63,12 +63,15 @@ export class OverlayWriteTx implements WriteTx {
     return out;
   }
 
-  /** Record this transaction's changes again in `target` (how a batch folds in one step). */
-  replayOnto(target: WriteTx): void {
+  /**
+   * Record this transaction's changes again in `target` (how a batch folds in one step). The
+   * objects were validated when recorded here, so only the existence and version checks run again.
+   */
+  replayOnto(target: OverlayWriteTx): void {
     for (const p of this.pending.values()) {
       if (p.op === 'delete') target.delete(p.kind, p.id);
-      else if (p.op === 'create') target.create(p.kind, stripMeta(p.object));
-      else target.update(p.kind, p.object as StoreObject);
+      else if (p.op === 'create') target.recordCreate(p.kind, stripMeta(p.object));
+      else target.recordUpdate(p.kind, p.object as StoreObject);
     }
   }
 
@@ -115,7 +118,10 @@ export class OverlayWriteTx implements WriteTx {
   }
 
   create<K extends Kind>(kind: K, object: ObjectBody<K>): StoreObject<K> {
-    const body = validateBody(kind, stripMeta(object), `${kind}`);
+    return this.recordCreate(kind, validateBody(kind, stripMeta(object), `${kind}`));
+  }
+
+  private recordCreate<K extends Kind>(kind: K, body: ObjectBody<K>): StoreObject<K> {
     const key = `${kind}/${body.id}`;
     const p = this.pending.get(key);
     if (p !== undefined && p.object === undefined) {
@@ -131,6 +137,11 @@ export class OverlayWriteTx implements WriteTx {
 
   update<K extends Kind>(kind: K, object: StoreObject<K>): StoreObject<K> {
     const body = validateBody(kind, stripMeta(object), `${kind}`);
+    return this.recordUpdate(kind, { ...body, meta: (object as { meta?: unknown }).meta } as StoreObject<K>);
+  }
+
+  private recordUpdate<K extends Kind>(kind: K, object: StoreObject<K>): StoreObject<K> {
+    const body = stripMeta(object) as ObjectBody<K>;
     const key = `${kind}/${body.id}`;
     const cur = this.get(kind, body.id);
     if (cur === undefined) throw new StoreError('not-found', `${key} does not exist`, { object: key });
