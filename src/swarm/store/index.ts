@@ -9,7 +9,7 @@ export * from './events.js';
 export * from './command.js';
 export * from './proposer.js';
 export * from './local-proposer.js';
-export * from './read-tx.js';
+export type { ReadTx } from './read-tx.js';
 export type { WriteTx } from './write-tx.js';
 export type { Batch, BatchResult } from './batch.js';
 export { Watch, DEFAULT_WATCH_LIMIT } from './watch.js';
