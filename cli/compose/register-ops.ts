@@ -191,6 +191,7 @@ export function registerOpsCommands(program: Command): void {
     .option('--index <n>', 'Index of the container if service has multiple replicas')
     .option('--all', 'Include containers created by the run command')
     .option('-a, --archive', 'Archive mode (copy all uid/gid information)')
+    .option('-L, --follow-link', 'Always follow symbol link in SRC_PATH')
     .action(async (source: string, destination: string, _o: unknown, cmd: Command) => {
       await run(async () => (await import('./ops/cp.js')).cp(source, destination, flagsOf(cmd)));
     });

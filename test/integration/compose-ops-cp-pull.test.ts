@@ -4,7 +4,7 @@
  * services, images already present under the `missing` policy).
  */
 import { execFileSync } from 'node:child_process';
-import { chownSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_IMAGE, ensureBuilt, opsProject } from './helpers/ops-project.js';
@@ -15,7 +15,7 @@ services:
     image: ${TEST_IMAGE}
     init: true
     scale: 2
-    command: ["sh", "-c", "mkdir -p /srv/tree/sub && echo $$HOSTNAME > /srv/who && echo leaf > /srv/tree/sub/leaf && echo owned > /srv/owned && chown 1001:1002 /srv/owned && sleep 1000"]
+    command: ["sh", "-c", "mkdir -p /srv/tree/sub && echo $$HOSTNAME > /srv/who && echo leaf > /srv/tree/sub/leaf && echo owned > /srv/owned && chown 1001:1002 /srv/owned && ln -s tree/sub/leaf /srv/link && sleep 1000"]
   userbox:
     image: ${TEST_IMAGE}
     init: true
@@ -104,6 +104,22 @@ describe('tscompose cp', () => {
     expect((await p.cli(['--profile', 'cp', 'cp', '-a', 'mine.txt', 'userbox:/tmp/given.txt'])).code).toBe(0);
     // The engine maps to the container's configured user (nobody here).
     expect(await stat('/tmp/given.txt')).toBe('65534:65534\n');
+  });
+
+  it('copies a symbolic link as a link, or what it points to with -L (both directions)', async () => {
+    expect((await p.cli(['cp', 'box:/srv/link', 'link-plain'])).code).toBe(0);
+    expect(lstatSync(local('link-plain')).isSymbolicLink()).toBe(true);
+    expect(readlinkSync(local('link-plain'))).toBe('tree/sub/leaf');
+    const r = await p.cli(['cp', '-L', 'box:/srv/link', 'link-followed']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(lstatSync(local('link-followed')).isFile()).toBe(true);
+    expect(readFileSync(local('link-followed'), 'utf8')).toBe('leaf\n');
+    writeFileSync(local('target.txt'), 'pointed-to\n');
+    symlinkSync('target.txt', local('local-link'));
+    expect((await p.cli(['cp', 'local-link', 'box:/tmp/as-link'])).code).toBe(0);
+    expect(await inBox('test -L /tmp/as-link && echo link')).toBe('link\n');
+    expect((await p.cli(['cp', '-L', 'local-link', 'box:/tmp/deref'])).code).toBe(0);
+    expect(await inBox('test -L /tmp/deref || cat /tmp/deref')).toBe('pointed-to\n');
   });
 
   it('streams a tar to stdout with - and reads one from stdin with -', async () => {

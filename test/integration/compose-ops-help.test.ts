@@ -39,7 +39,7 @@ const FLAGS: Record<string, string[]> = {
   logs: ['-f, --follow', '--index', '--since', '--until', '--no-color', '--no-log-prefix', '-t, --timestamps', '-n, --tail'],
   exec: ['-d, --detach', '-e, --env', '--index', '--privileged', '-u, --user', '-T, --no-tty', '-w, --workdir'],
   run: ['-d, --detach', '-e, --env', '--env-from-file', '-l, --label', '--rm', '-T, --no-tty', '--name', '-u, --user', '-w, --workdir', '--entrypoint', '--cap-add', '--cap-drop', '--no-deps', '-v, --volume', '-p, --publish', '--use-aliases', '-P, --service-ports', '--pull', '-q, --quiet', '--quiet-pull', '--build', '--remove-orphans', '-i, --interactive'],
-  start: [],
+  start: ['--wait', '--wait-timeout'],
   stop: ['-t, --timeout'],
   restart: ['-t, --timeout', '--no-deps'],
   kill: ['-s, --signal'],
@@ -52,7 +52,7 @@ const FLAGS: Record<string, string[]> = {
   events: ['--json', '--since', '--until'],
   ls: ['-a, --all', '--format', '-q, --quiet', '--filter'],
   wait: ['--down-project'],
-  cp: ['--index', '--all', '-a, --archive'],
+  cp: ['--index', '--all', '-a, --archive', '-L, --follow-link'],
   pull: ['-q, --quiet', '--include-deps', '--ignore-pull-failures', '--ignore-buildable', '--policy'],
 };
 

@@ -7,6 +7,7 @@ export interface CpFlags extends GlobalOptions {
   index?: string;
   all?: boolean;
   archive?: boolean;
+  followLink?: boolean;
 }
 
 export async function cp(source: string, destination: string, flags: CpFlags): Promise<number> {
@@ -18,6 +19,7 @@ export async function cp(source: string, destination: string, flags: CpFlags): P
     ...(index !== undefined ? { index } : {}),
     archive: flags.archive ?? false,
     all: flags.all ?? false,
+    followLink: flags.followLink ?? false,
     stdin: process.stdin,
     stdout: process.stdout,
   });

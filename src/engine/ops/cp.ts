@@ -4,7 +4,7 @@
  * directory the source keeps its name; otherwise the copy takes the destination's name.
  */
 import { stat } from 'node:fs/promises';
-import { basename, dirname, resolve } from 'node:path';
+import { basename, dirname, posix, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { extract as extractFs, pack as packFs, type ExtractOptions, type Headers } from 'tar-fs';
 import { extract as tarExtract } from 'tar-stream';
@@ -32,6 +32,8 @@ export interface CopyOptions {
   archive?: boolean;
   /** --all: one-off `run` containers are candidates too. */
   all?: boolean;
+  /** -L: copy what a symbolic link source points to, not the link. */
+  followLink?: boolean;
   /** For "-": a tar on stdin (into a container) or to stdout (out of one). */
   stdin?: NodeJS.ReadableStream;
   stdout?: NodeJS.WritableStream;
@@ -54,9 +56,12 @@ export async function copyCommand(runtime: ContainerRuntime, scope: Scope, opts:
 }
 
 async function fromContainer(runtime: ContainerRuntime, c: ProjectContainer, path: string, dest: string, opts: CopyOptions): Promise<void> {
+  // The copy keeps the name the user gave even when -L fetched the link's target.
+  const asked = basename(path.replace(/\/+$/, '')) || '/';
+  const source = opts.followLink ? await resolveLink(runtime, c, path) : path;
   let tar: NodeJS.ReadableStream;
   try {
-    tar = await runtime.getArchive(c.id, path);
+    tar = await runtime.getArchive(c.id, source);
   } catch (e) {
     if (isEngineNotFound(e)) throw new UserError(`no such file or directory in ${c.name}: ${path}`, { code: 'not-found' });
     throw e;
@@ -68,7 +73,7 @@ async function fromContainer(runtime: ContainerRuntime, c: ProjectContainer, pat
   const target = resolve(dest);
   const st = await stat(target).catch(() => undefined);
   let dir = target;
-  let rename: string | undefined;
+  let rename: string | undefined = source !== path ? asked : undefined;
   if (!st?.isDirectory()) {
     if (dest.endsWith('/')) throw new UserError(`destination directory ${dest} does not exist`, { code: 'not-found' });
     const parent = await stat(dirname(target)).catch(() => undefined);
@@ -104,7 +109,7 @@ async function toContainer(runtime: ContainerRuntime, c: ProjectContainer, src: 
     name = basename(dest.replace(/\/+$/, ''));
   }
   const root = basename(local);
-  const tar = packFs(dirname(local), { entries: [root], map: (h) => ({ ...h, name: renameRoot(h.name, name) }) });
+  const tar = packFs(dirname(local), { entries: [root], dereference: opts.followLink ?? false, map: (h) => ({ ...h, name: renameRoot(h.name, name) }) });
   // tar-stream's Pack is a streamx Readable; Node's stream types do not know it.
   await putOrExplain(runtime, c, dir, tar as unknown as NodeJS.ReadableStream, copyUidGid);
 }
@@ -124,27 +129,50 @@ export function renameRoot(entry: string, root: string): string {
   return i < 0 ? root : root + entry.slice(i);
 }
 
+interface PathStat {
+  kind: 'dir' | 'file' | 'symlink' | 'missing';
+  linkname?: string;
+}
+
 /** Reads just the first header of the engine's archive of `path` to learn what is there. */
-async function containerPathKind(runtime: ContainerRuntime, id: string, path: string): Promise<'dir' | 'file' | 'missing'> {
+async function containerStat(runtime: ContainerRuntime, id: string, path: string): Promise<PathStat> {
   let tar: NodeJS.ReadableStream;
   try {
     tar = await runtime.getArchive(id, path);
   } catch (e) {
-    if (isEngineNotFound(e)) return 'missing';
+    if (isEngineNotFound(e)) return { kind: 'missing' };
     throw e;
   }
   return new Promise((res) => {
     const ex = tarExtract();
     let settled = false;
-    const done = (k: 'dir' | 'file' | 'missing'): void => {
+    const done = (st: PathStat): void => {
       if (settled) return;
       settled = true;
       (tar as NodeJS.ReadableStream & { destroy?: () => void }).destroy?.();
-      res(k);
+      res(st);
     };
-    ex.on('entry', (h) => done(h.type === 'directory' ? 'dir' : 'file'));
-    ex.on('error', () => done('missing'));
-    ex.on('finish', () => done('missing'));
+    ex.on('entry', (h) =>
+      done(h.type === 'directory' ? { kind: 'dir' } : h.type === 'symlink' ? { kind: 'symlink', ...(h.linkname ? { linkname: h.linkname } : {}) } : { kind: 'file' }),
+    );
+    ex.on('error', () => done({ kind: 'missing' }));
+    ex.on('finish', () => done({ kind: 'missing' }));
     tar.pipe(ex);
   });
+}
+
+async function containerPathKind(runtime: ContainerRuntime, id: string, path: string): Promise<'dir' | 'file' | 'missing'> {
+  const st = await containerStat(runtime, id, path);
+  return st.kind === 'symlink' ? 'file' : st.kind;
+}
+
+/** Follows symbolic links (relative ones from the link's directory), at most 16 hops like the kernel's limit spirit. */
+async function resolveLink(runtime: ContainerRuntime, c: ProjectContainer, path: string): Promise<string> {
+  let current = path;
+  for (let hop = 0; hop < 16; hop++) {
+    const st = await containerStat(runtime, c.id, current);
+    if (st.kind !== 'symlink' || !st.linkname) return current;
+    current = posix.resolve(posix.dirname(current), st.linkname);
+  }
+  throw new UserError(`too many levels of symbolic links in ${c.name}:${path}`, { code: 'invalid' });
 }
