@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isStoreError, StoreError } from '../../../src/swarm/store/index.js';
+import { isStoreError, MemoryStore, StoreError } from '../../../src/swarm/store/index.js';
 import { cluster, config, network, newStore, node, secret, service, task } from './store-fixtures.js';
 
 describe('store: create, read, update, delete', () => {
@@ -161,5 +161,30 @@ describe('store: find helpers and indexes', () => {
     expect(store.view((tx) => tx.findTasksByNode('n1').map((x) => x.id))).toEqual(['ta1', 'tb1']);
     await store.update((tx) => tx.delete('task', 'ta1'));
     expect(store.view((tx) => tx.findTasksByNode('n1').map((x) => x.id))).toEqual(['tb1']);
+  });
+});
+
+describe('store: the proposer seam', () => {
+  it("the proposer's own failure (not leader, timeout) reaches the caller unchanged", async () => {
+    const notLeader = new Error('not the leader');
+    const store = new MemoryStore({ proposer: { propose: () => Promise.reject(notLeader) } });
+    await expect(store.update((tx) => tx.create('node', node('n1')))).rejects.toBe(notLeader);
+    expect(store.view((tx) => tx.count('node'))).toBe(0);
+  });
+
+  it('a proposer that is not wired to the store is reported as an internal error', async () => {
+    const store = new MemoryStore({ proposer: { propose: () => Promise.resolve('ok') } });
+    await expect(store.update((tx) => tx.create('node', node('n1')))).rejects.toSatisfy((e) => isStoreError(e, 'internal'));
+  });
+
+  it('an id deleted in a transaction cannot be created again in it', async () => {
+    const { store } = newStore();
+    await store.update((tx) => tx.create('node', node('n1')));
+    await expect(
+      store.update((tx) => {
+        tx.delete('node', 'n1');
+        tx.create('node', node('n1'));
+      }),
+    ).rejects.toSatisfy((e) => isStoreError(e, 'exists'));
   });
 });
