@@ -37,7 +37,6 @@ function ensureCompose() {
 execFileSync(process.execPath, [path.join(repo, 'scripts', 'build.mjs')], { cwd: repo, stdio: 'inherit' });
 ensureCompose();
 
-const CMD = ['sleep', '3600'];
 const svc = (extra = '') => `    image: ${IMAGE}\n    init: true\n    command: ["sleep", "3600"]\n${extra}`;
 const FILES = {
   stack: `services:\n  db:\n${svc('    healthcheck: {test: ["CMD", "true"], interval: 200ms, retries: 10}\n')}  cache:\n${svc()}  api:\n${svc('    depends_on: {db: {condition: service_healthy}, cache: {condition: service_started}}\n')}  web:\n${svc('    depends_on: {api: {condition: service_started}}\n')}`,
@@ -65,46 +64,10 @@ function timed(argv, env = {}) {
 const ts = (p, file, ...args) => timed([process.execPath, path.join(repo, 'dist', 'tscompose.mjs'), '--progress', 'quiet', '-p', p, '-f', `${file}.yaml`, ...args]);
 const dc = (p, file, ...args) => timed(['docker-compose', '--no-ansi', '-p', p, '-f', `${file}.yaml`, ...args], { COMPOSE_INTERACTIVE_NO_CLI: '1' });
 
-// ---- the floor: the same engine objects, created by direct parallel calls
-
-async function floorUp(p, services, { healthGated = false } = {}) {
-  const t0 = process.hrtime.bigint();
-  const net = `${p}_default`;
-  await docker.createNetwork({ Name: net, Labels: { 'com.docker.compose.project': p } });
-  const create = (name, extra = {}) =>
-    docker.createContainer({
-      name: `${p}-${name}-1`, Image: IMAGE, Cmd: CMD, Labels: { 'com.docker.compose.project': p },
-      HostConfig: { Init: true, NetworkMode: net }, NetworkingConfig: { EndpointsConfig: { [net]: { Aliases: [name] } } }, ...extra,
-    });
-  if (!healthGated) {
-    await Promise.all(services.map(async (s) => (await create(s)).start()));
-  } else {
-    const [db, cache, api, web] = await Promise.all([
-      create('db', { Healthcheck: { Test: ['CMD', 'true'], Interval: 200e6, Retries: 10 } }), create('cache'), create('api'), create('web'),
-    ]);
-    await Promise.all([db.start(), cache.start()]);
-    for (;;) {
-      const i = await db.inspect();
-      if (i.State.Health?.Status === 'healthy') break;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    await api.start();
-    await web.start();
-  }
-  return Number(process.hrtime.bigint() - t0) / 1e6;
-}
-
-async function floorDown(p) {
-  const t0 = process.hrtime.bigint();
-  const list = await docker.listContainers({ all: true, filters: JSON.stringify({ label: [`com.docker.compose.project=${p}`] }) });
-  await Promise.all(list.map(async (c) => {
-    const k = docker.getContainer(c.Id);
-    await k.stop({ t: 10 }).catch(() => undefined);
-    await k.remove();
-  }));
-  await docker.getNetwork(`${p}_default`).remove();
-  return Number(process.hrtime.bigint() - t0) / 1e6;
-}
+// ---- the floor lives in compose-engine-floor.mjs: run in this process and as its own process
+// (a CLI pays node's start-up and module loading; the process floor shows what any node CLI pays).
+import { floorUp, floorDown } from './compose-engine-floor.mjs';
+const floorProc = (...args) => timed([process.execPath, path.join(repo, 'test', 'bench', 'compose-engine-floor.mjs'), ...args]);
 
 async function cleanup(p) {
   const list = await docker.listContainers({ all: true, filters: JSON.stringify({ label: [`com.docker.compose.project=${p}`] }) });
@@ -116,23 +79,28 @@ async function cleanup(p) {
 }
 
 const results = [];
-async function scenario(name, { ts: tsRun, dc: dcRun, floor }) {
-  const r = { name, ts: [], dc: [], floor: [] };
+async function scenario(name, { ts: tsRun, dc: dcRun, floor, floorP }) {
+  const r = { name, ts: [], dc: [], floor: [], proc: [] };
   for (let i = 0; i < RUNS; i++) {
     r.ts.push(await tsRun());
     r.dc.push(await dcRun());
     if (floor) r.floor.push(await floor());
+    if (floorP) r.proc.push(await floorP());
   }
   results.push(r);
+  line(name, r);
+}
+
+function line(name, r) {
   const f = (xs) => (xs.length ? `${median(xs).toFixed(0)} ms` : '-');
   const ratio = (a, b) => (a.length && b.length ? (median(a) / median(b)).toFixed(2) : '-');
-  console.log(`${name.padEnd(34)} tscompose ${f(r.ts).padStart(8)}  docker-compose ${f(r.dc).padStart(8)}  floor ${f(r.floor).padStart(8)}  ts/floor ${ratio(r.ts, r.floor).padStart(5)}  ts/dc ${ratio(r.ts, r.dc).padStart(5)}`);
+  console.log(`${name.padEnd(34)} tscompose ${f(r.ts).padStart(8)}  docker-compose ${f(r.dc).padStart(8)}  floor ${f(r.floor).padStart(8)}  floor-process ${f(r.proc).padStart(8)}  ts/floor ${ratio(r.ts, r.floor).padStart(5)}  ts/floor-process ${ratio(r.ts, r.proc).padStart(5)}  ts/dc ${ratio(r.ts, r.dc).padStart(5)}`);
 }
 
 const stackServices = ['db', 'cache', 'api', 'web'];
 const many = Array.from({ length: 30 }, (_, i) => `s${i}`);
 const scaled = Array.from({ length: 20 }, (_, i) => `web${i}`);
-const downs = { ts: [], dc: [], floor: [] };
+const downs = { ts: [], dc: [], floor: [], proc: [] };
 
 try {
   console.log(`engine benchmark: ${RUNS} runs each, medians; docker engine ${(await docker.version()).Version}`);
@@ -140,16 +108,19 @@ try {
     ts: async () => { const p = newProject('t'); const ms = ts(p, 'stack', 'up', '-d'); await cleanup(p); return ms; },
     dc: async () => { const p = newProject('d'); const ms = dc(p, 'stack', 'up', '-d'); await cleanup(p); return ms; },
     floor: async () => { const p = newProject('f'); const ms = await floorUp(p, stackServices, { healthGated: true }); await cleanup(p); return ms; },
+    floorP: async () => { const p = newProject('f'); const ms = floorProc('up', p, 'stack'); await cleanup(p); return ms; },
   });
   await scenario('up -d --scale web=20', {
     ts: async () => { const p = newProject('t'); const ms = ts(p, 'scale', 'up', '-d', '--scale', 'web=20'); await cleanup(p); return ms; },
     dc: async () => { const p = newProject('d'); const ms = dc(p, 'scale', 'up', '-d', '--scale', 'web=20'); await cleanup(p); return ms; },
     floor: async () => { const p = newProject('f'); const ms = await floorUp(p, scaled); await cleanup(p); return ms; },
+    floorP: async () => { const p = newProject('f'); const ms = floorProc('up', p, 'scale'); await cleanup(p); return ms; },
   });
   await scenario('up -d (30 independent services)', {
     ts: async () => { const p = newProject('t'); const ms = ts(p, 'many', 'up', '-d'); downs.ts.push(ts(p, 'many', 'down')); await cleanup(p); return ms; },
     dc: async () => { const p = newProject('d'); const ms = dc(p, 'many', 'up', '-d'); downs.dc.push(dc(p, 'many', 'down')); await cleanup(p); return ms; },
     floor: async () => { const p = newProject('f'); const ms = await floorUp(p, many); downs.floor.push(await floorDown(p)); await cleanup(p); return ms; },
+    floorP: async () => { const p = newProject('f'); const ms = floorProc('up', p, 'many'); downs.proc.push(floorProc('down', p)); await cleanup(p); return ms; },
   });
   const tsP = newProject('t');
   const dcP = newProject('d');
@@ -161,8 +132,7 @@ try {
   });
   await cleanup(tsP);
   await cleanup(dcP);
-  const f = (xs) => `${median(xs).toFixed(0)} ms`;
-  console.log(`${'down (30 services)'.padEnd(34)} tscompose ${f(downs.ts).padStart(8)}  docker-compose ${f(downs.dc).padStart(8)}  floor ${f(downs.floor).padStart(8)}  ts/floor ${(median(downs.ts) / median(downs.floor)).toFixed(2).padStart(5)}  ts/dc ${(median(downs.ts) / median(downs.dc)).toFixed(2).padStart(5)}`);
+  line('down (30 services)', downs);
 } finally {
   for (const p of projects) await cleanup(p);
   rmSync(dir, { recursive: true, force: true });
