@@ -11,7 +11,7 @@ import { DEFAULT_WATCH_LIMIT, Watch } from './watch.js';
 import { OverlayWriteTx, type WriteTx } from './write-tx.js';
 import { runBatch, type Batch, type BatchResult } from './batch.js';
 
-/** Raft entries should stay well below the transport's frame limit; `batch` splits below this. */
+/** One command per raft append at most (the core sizes appends at 1 MiB); `batch` stays below it. */
 export const DEFAULT_MAX_COMMAND_BYTES = 1024 * 1024;
 /** Changes per command that `batch` aims for (swarmkit uses a similar bound). */
 export const DEFAULT_MAX_CHANGES_PER_COMMAND = 200;
