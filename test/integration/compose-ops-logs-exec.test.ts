@@ -3,7 +3,8 @@
  * timestamps, colour, following until containers stop or Ctrl-C; exec's exit code, env, workdir,
  * user, index, privileged, detach, stdin, and the errors for wrong names and indexes.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO } from './compose-helpers.js';
@@ -187,6 +188,36 @@ describe('tscompose exec', () => {
     expect(typed.out).toContain('typed-42');
     const noTty = await viaScript(`exec -T database sh -c 'tty; exit 0'`, '');
     expect(noTty.out).toContain('not a tty');
+  });
+
+  it('sends the terminal size at start and again on SIGWINCH', async () => {
+    // A Python pty driver: sets 33x111, waits for the first size line, resizes to 44x122 + SIGWINCH.
+    const driver = join(p.dir, 'pty-driver.py');
+    writeFileSync(driver, [
+      'import os, pty, sys, fcntl, termios, struct, signal, select, time',
+      'pid, fd = pty.fork()',
+      'if pid == 0:',
+      '    os.execvp(sys.argv[1], sys.argv[1:])',
+      "fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack('HHHH', 33, 111, 0, 0))",
+      "out = b''; resized = False; deadline = time.time() + 30",
+      'while time.time() < deadline:',
+      "    if not resized and b'33 111' in out:",
+      "        fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack('HHHH', 44, 122, 0, 0)); os.kill(pid, signal.SIGWINCH); resized = True",
+      '    r, _, _ = select.select([fd], [], [], 0.1)',
+      '    if r:',
+      '        try: d = os.read(fd, 1024)',
+      '        except OSError: break',
+      '        if not d: break',
+      '        out += d',
+      '_, status = os.waitpid(pid, 0)',
+      'sys.stdout.write(out.decode()); sys.exit(os.waitstatus_to_exitcode(status))',
+    ].join('\n'));
+    // The first resize races the process start (API 1.41 has no size at exec create): wait for it.
+    // (stty writes to a file: busybox's stty inside $(...) fails with ECHILD.)
+    const script = 'until stty size >/tmp/sz 2>/dev/null && read s </tmp/sz && [ "$s" != "0 0" ]; do sleep 0.05; done; echo $s; n=0; while stty size >/tmp/sz 2>/dev/null; read t </tmp/sz; [ "$t" = "$s" ] && [ $n -lt 100 ]; do sleep 0.1; n=$((n+1)); done; echo $t; exit 6';
+    const r = spawnSync('python3', [driver, process.execPath, BIN, '-p', p.name, 'exec', 'database', 'sh', '-c', script], { cwd: p.dir, encoding: 'utf8', timeout: 40_000 });
+    expect(r.status).toBe(6);
+    expect(r.stdout.replace(/\r/g, '').trim().split('\n')).toEqual(['33 111', '44 122']);
   });
 
   it('forwards stdin', async () => {
