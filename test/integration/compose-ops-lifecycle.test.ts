@@ -2,10 +2,12 @@
  * The state-changing and inspecting day-2 commands against the real engine: stop/start/restart
  * (order, -t), kill -s, pause/unpause, rm (prompt, -f, -s, -v), wait, top, port, images, events, ls.
  */
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REPO } from './compose-helpers.js';
 import { TEST_IMAGE, ensureBuilt, eventually, opsProject, runtime } from './helpers/ops-project.js';
 
 const p = opsProject('opslife', `
@@ -149,6 +151,16 @@ describe('rm', () => {
     await expect(runtime.inspectContainer(`${p.name}-db-1`)).rejects.toThrow(/no such container|not found/i);
   });
 
+  it('on a terminal, asks Yes/No and removes on y', async () => {
+    const up = await p.cli(['up', '-d', '--no-deps', 'db']);
+    expect(up.code, up.stderr).toBe(0);
+    await p.cli(['stop', '-t', '0', 'db']);
+    const r = spawnSync('script', ['-qfec', `node ${JSON.stringify(join(REPO, 'bin', 'tscompose.mjs'))} -p ${p.name} rm db`, '/dev/null'], { cwd: p.dir, input: 'y\n', encoding: 'utf8', timeout: 30_000 });
+    expect(r.stdout).toMatch(new RegExp(`\\? Going to remove ${p.name}-db-1 Yes/No \\[y/N\\]`));
+    expect(r.status).toBe(0);
+    await expect(runtime.inspectContainer(`${p.name}-db-1`)).rejects.toThrow();
+  });
+
   it('leaves running containers alone ("No stopped containers"), -s stops them first, -f skips the question, -v removes anonymous volumes', async () => {
     const running = await p.cli(['rm', '-f', 'web']);
     expect(running.code).toBe(0);
@@ -228,6 +240,18 @@ describe('events and ls', () => {
     expect(events[0]).toMatchObject({ type: 'container', service: 'web', action: 'kill' });
     expect((events[0]!.attributes as Record<string, string>).signal).toBe('10');
     expect(Object.keys(events[0]!.attributes as object).some((k) => k.startsWith('com.docker.compose.'))).toBe(false);
+  });
+
+  it('events --since/--until replays a past window and ends by itself', async () => {
+    const from = Math.floor(Date.now() / 1000) - 1;
+    await p.cli(['pause', 'web']);
+    await p.cli(['unpause', 'web']);
+    await new Promise((r) => setTimeout(r, 1100));
+    const r = await p.cli(['events', '--json', '--since', String(from), '--until', String(Math.floor(Date.now() / 1000)), 'web'], { timeoutMs: 20_000 });
+    expect(r.code).toBe(0);
+    const actions = r.stdout.split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { action: string }).action);
+    expect(actions.filter((a) => a === 'pause')).toHaveLength(2);
+    expect(actions.filter((a) => a === 'unpause')).toHaveLength(2);
   });
 
   it('events prints text lines by default', async () => {
