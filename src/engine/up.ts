@@ -81,6 +81,7 @@ async function waitRunning(runtime: ContainerRuntime, project: Project, services
       ...(opts.signal ? { signal: opts.signal } : {}),
       ...(opts.waitTimeoutMs !== undefined ? { timeoutMs: opts.waitTimeoutMs } : {}),
     });
-    progress({ resource: `Container ${c.name}`, text: 'Healthy', status: 'done' });
+    // Containers without a healthcheck are waited for until running, and reported as such.
+    progress({ resource: `Container ${c.name}`, text: c.health ? 'Healthy' : 'Running', status: 'done' });
   }));
 }
