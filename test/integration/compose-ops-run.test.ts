@@ -3,9 +3,11 @@
  * --entrypoint, -u, -w, -l, -v, --name), ports (-p, --service-ports), detach, stdin, and
  * dependencies (started through up, or left alone with --no-deps).
  */
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REPO } from './compose-helpers.js';
 import { TEST_IMAGE, ensureBuilt, opsProject, runtime } from './helpers/ops-project.js';
 
 const p = opsProject('opsrun', `
@@ -108,6 +110,15 @@ describe('tscompose run', () => {
     const r = await p.cli(['run', '--rm', '--no-deps', '-T', 'app', 'sh', '-c', 'tr a-z A-Z; tty || true'], { input: 'piped\n' });
     expect(r.code).toBe(0);
     expect(r.stdout).toBe('PIPED\nnot a tty\n');
+  });
+
+  it('on a terminal allocates a TTY and still returns the exit code', async () => {
+    const bin = JSON.stringify(join(REPO, 'bin', 'tscompose.mjs'));
+    const r = spawnSync('script', ['-qfec', `node ${bin} -p ${p.name} run --rm --no-deps app sh -c 'tty; exit 9'`, '/dev/null'], { cwd: p.dir, input: '', encoding: 'utf8', timeout: 30_000 });
+    expect(r.status).toBe(9);
+    expect(r.stdout).toMatch(/\/dev\/pts\/\d+/);
+    const noTty = spawnSync('script', ['-qfec', `node ${bin} -p ${p.name} run --rm --no-deps -T app sh -c 'tty; exit 0'`, '/dev/null'], { cwd: p.dir, input: '', encoding: 'utf8', timeout: 30_000 });
+    expect(noTty.stdout).toContain('not a tty');
   });
 
   it('--no-deps leaves missing dependencies alone; without it they are created', async () => {

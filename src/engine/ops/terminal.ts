@@ -37,8 +37,14 @@ export async function attachSession(session: ExecSession, io: LocalStdio, opts: 
     }
     const outDone = Promise.all([drain(session.stdout, io.stdout), drain(session.stderr, io.stderr)]);
     if (opts.interactive && session.stdin) {
-      const remote = session.stdin;
-      const onData = (d: Buffer): void => void remote.write(d);
+      const remote = session.stdin as NodeJS.WritableStream & { writableEnded?: boolean; destroyed?: boolean };
+      // The process may end (and the engine close its stdin) while we still have input to send:
+      // that is not an error of ours, so late writes are dropped instead of crashing on EPIPE.
+      const onRemoteError = (): void => undefined;
+      remote.on('error', onRemoteError);
+      const onData = (d: Buffer): void => {
+        if (!remote.writableEnded && !remote.destroyed) remote.write(d);
+      };
       // End of local input half-closes the remote stdin so `echo x | exec -T cat` terminates.
       const onEnd = (): void => {
         const sock = remote as NodeJS.WritableStream & { end?: () => void };
