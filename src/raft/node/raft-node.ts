@@ -11,7 +11,7 @@ import { BinaryReader, BinaryWriter } from '../codec.js';
 import { RaftCore, type Ready, type Role, type SoftState, type Status } from '../core/index.js';
 import { DiskStorage, StorageWriteError } from '../storage/index.js';
 import { TcpTransport, type TlsMaterial } from '../transport/index.js';
-import { EntryType, type ConfChange, type ConfChangeType, type Entry, type Message, type NodeId, type Snapshot } from '../types.js';
+import { EntryType, type ConfChange, type ConfChangeType, type Entry, type HardState, type Message, type NodeId, type Snapshot } from '../types.js';
 import {
   NotLeaderError,
   ProposalDroppedError,
@@ -114,6 +114,8 @@ export class RaftNode<R> {
   private durableVote: NodeId | null = null;
   /** Highest log index made durable by this driver (entries up to it are on disk). */
   private durableLast = 0;
+  /** A commit-only hard state not yet written (see handleReady). */
+  private lazyHardState: HardState | null = null;
 
   constructor(private readonly opts: RaftNodeOptions<R>) {
     this.id = opts.id;
@@ -362,17 +364,21 @@ export class RaftNode<R> {
       if (appends.length > 0) this.transport.send(coalesceMessages(appends));
     }
     // 1. Persist (one write + fdatasync for the whole batch).
-    if (rd.snapshot || rd.entries.length > 0 || rd.hardState) {
-      // A Ready that only advances the commit index needs no fsync: commit is volatile in raft (a
-      // restarted member re-learns it), and term/vote, which must be durable, did not change.
-      const hs = rd.hardState;
-      const commitOnly = !rd.snapshot && rd.entries.length === 0 && hs !== undefined && hs.term === this.durableTerm && hs.vote === this.durableVote;
+    // A Ready that only advances the commit index is not written at all: commit is volatile in raft
+    // (a restarted member re-learns it from the leader) and term/vote, which must be durable, did
+    // not change. The newest such hard state rides along with the next write instead.
+    const hs = rd.hardState;
+    const commitOnly = !rd.snapshot && rd.entries.length === 0 && hs !== undefined && hs.term === this.durableTerm && hs.vote === this.durableVote;
+    if (commitOnly) {
+      this.lazyHardState = hs;
+    } else if (rd.snapshot || rd.entries.length > 0 || hs) {
+      const write = hs ?? this.lazyHardState ?? undefined;
       await this.storage.save({
         entries: rd.entries,
-        ...(hs ? { hardState: hs } : {}),
+        ...(write ? { hardState: write } : {}),
         ...(rd.snapshot ? { snapshot: rd.snapshot } : {}),
-        sync: !commitOnly,
       });
+      this.lazyHardState = null;
       if (hs) {
         this.durableTerm = hs.term;
         this.durableVote = hs.vote;
