@@ -58,7 +58,8 @@ describe('commands', () => {
     expect(r.stdout).not.toContain('db-1');
     const bare = await run('logs', '--no-log-prefix', '--index', '1', 'web');
     expect(bare.stdout).toBe('web says hello\n');
-    const ts = await run('logs', '-t', '--tail', '1', 'web');
+    // The last two lines of each container: its stdout and its stderr line.
+    const ts = await run('logs', '-t', '--tail', '2', 'web');
     expect(ts.stdout).toMatch(/\| \d{4}-\d\d-\d\dT[\d:.]+Z web says hello/);
   });
 
