@@ -10,6 +10,7 @@
  * write (the process died mid-append, before the fsync that would have acknowledged it): it is cut
  * off with a warning. Damage anywhere else is corruption: opening fails with the file and offset.
  */
+import { writeSync } from 'node:fs';
 import { open, readdir, readFile, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BinaryReader, BinaryWriter, CodecError, readEntry, readHardState, writeEntry, writeHardState } from '../codec.js';
@@ -254,11 +255,10 @@ export class Wal {
     if (!fh) throw new StorageWriteError('raft wal is closed', 'ECLOSED');
     const before = this.size;
     try {
+      // The copy into the page cache is synchronous (microseconds for a Ready's worth of bytes):
+      // one thread-pool round trip less per batch than an async write; only the fsync is async.
       let done = 0;
-      while (done < buf.length) {
-        const { bytesWritten } = await fh.write(buf, done, buf.length - done, before + done);
-        done += bytesWritten;
-      }
+      while (done < buf.length) done += writeSync(fh.fd, buf, done, buf.length - done, before + done);
       const tw = performance.now();
       if (sync) await fh.datasync();
       if (walTrace) {
