@@ -68,7 +68,8 @@ export async function upCommand(services: string[], flags: UpFlags): Promise<num
   if (detach) return 0;
 
   // Attached: follow logs of the services' containers until they all stop.
-  const attachSet = flags.attach?.length ? flags.attach : result.services.filter((s) => project.services[s]?.attach !== false && !flags.noAttach?.includes(s));
+  const { attach, noAttach } = attachFlags(process.argv);
+  const attachSet = attach.length ? attach : result.services.filter((s) => project.services[s]?.attach !== false && !noAttach.includes(s));
   const containers = await projectContainers(runtime, project.name, { services: attachSet });
   const names = containers.map((c) => `${c.service}-${c.number}`);
   const prefix = prefixer(names, process.stdout.isTTY === true && flags.color !== false);
@@ -114,4 +115,20 @@ export async function upCommand(services: string[], flags: UpFlags): Promise<num
   await Promise.race([logs.catch(() => undefined), new Promise((r) => setTimeout(r, 500))]);
   void interrupts;
   return exitCode;
+}
+
+/**
+ * --attach / --no-attach from the raw arguments: commander reads `--no-attach X` as the negation of
+ * `--attach` and files X under `attach`, so the two cannot be told apart from the parsed flags.
+ */
+export function attachFlags(argv: string[]): { attach: string[]; noAttach: string[] } {
+  const out = { attach: [] as string[], noAttach: [] as string[] };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    for (const [flag, list] of [['--attach', out.attach], ['--no-attach', out.noAttach]] as const) {
+      if (a === flag && argv[i + 1] !== undefined) list.push(argv[++i]!);
+      else if (a.startsWith(`${flag}=`)) list.push(a.slice(flag.length + 1));
+    }
+  }
+  return out;
 }

@@ -168,6 +168,31 @@ services:
   });
 });
 
+describe('attached up with --attach / --no-attach', () => {
+  it('streams only the attached services', async () => {
+    const q = uniqueProject('attsel');
+    const dir = projectDir(`
+services:
+  a: {image: ${TEST_IMAGE}, command: ["sh", "-c", "echo from-a"]}
+  b: {image: ${TEST_IMAGE}, command: ["sh", "-c", "echo from-b"]}
+  c: {image: ${TEST_IMAGE}, command: ["sh", "-c", "echo from-c"]}
+`);
+    try {
+      const r = await cli(['-p', q, '--progress', 'plain', 'up', '--no-attach', 'b'], { cwd: dir.dir });
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toMatch(/^a-1\s+\| from-a$/m);
+      expect(r.stdout).toMatch(/^c-1\s+\| from-c$/m);
+      expect(r.stdout).not.toContain('from-b');
+      const only = await cli(['-p', q, '--progress', 'plain', 'up', '--attach', 'b', '--force-recreate'], { cwd: dir.dir });
+      expect(only.stdout).toMatch(/^b-1\s+\| from-b$/m);
+      expect(only.stdout).not.toContain('from-a');
+    } finally {
+      await cleanupProject(q);
+      dir.remove();
+    }
+  });
+});
+
 describe('build', () => {
   it('builds from a Dockerfile with args and labels; up --build recreates on a new image; down --rmi local removes it', async () => {
     const q = uniqueProject('bld');

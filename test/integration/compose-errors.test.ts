@@ -122,6 +122,25 @@ services:
     expect(again.stderr).toContain('is unhealthy');
   });
 
+  it('failed one-shot dependency: names it and its exit code', async () => {
+    const { p, up } = setup('failedjob', `
+services:
+  migrate:
+    image: ${TEST_IMAGE}
+    command: ["sh", "-c", "exit 3"]
+  app:
+    image: ${TEST_IMAGE}
+    command: ${SLEEPER}
+    depends_on: {migrate: {condition: service_completed_successfully}}
+`);
+    const r = await up();
+    expect(r.code).toBe(1);
+    noStack(r.stderr);
+    expect(r.stderr).toContain(`dependency failed to start: container ${p}-migrate-1 exited with code 3 (condition service_completed_successfully)`);
+    expect(r.stderr).toContain('not started: app');
+    expect((await runtime.inspectContainer(`${p}-app-1`)).startedAt).toBeUndefined();
+  });
+
   it('dependency wait with --wait-timeout: names the condition and the timeout', async () => {
     const { p, dir } = setup('timeout', `
 services:
