@@ -27,6 +27,9 @@ function flagsOf<T>(cmd: Command): T {
 const run = (action: () => Promise<number | void>): Promise<never> => runCommand('tscompose', action);
 
 export function registerOpsCommands(program: Command): void {
+  // exec and run pass everything after SERVICE to the command, which commander allows only when
+  // the program's own options must come before the subcommand (the entry point already says so).
+  program.enablePositionalOptions();
   const declare = (name: string): Command => {
     const existing = program.commands.findIndex((c) => c.name() === name);
     if (existing >= 0) (program.commands as Command[]).splice(existing, 1);
@@ -114,7 +117,9 @@ export function registerOpsCommands(program: Command): void {
   lifecycle('restart', 'Restart service containers')
     .option('-t, --timeout <seconds>', 'Specify a shutdown timeout in seconds')
     .option('--no-deps', "Don't restart dependent services");
-  lifecycle('kill', 'Force stop service containers').option('-s, --signal <signal>', 'SIGNAL to send to the container', 'SIGKILL');
+  lifecycle('kill', 'Force stop service containers')
+    .option('-s, --signal <signal>', 'SIGNAL to send to the container', 'SIGKILL')
+    .option('--remove-orphans', 'Remove containers for services not defined in the Compose file', ['1', 'true'].includes((process.env.COMPOSE_REMOVE_ORPHANS ?? '').toLowerCase()));
   lifecycle('pause', 'Pause services');
   lifecycle('unpause', 'Unpause services');
 

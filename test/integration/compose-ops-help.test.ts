@@ -87,3 +87,21 @@ describe('wait --down-project', () => {
     expect(await runtime.listContainers({ all: true, labels: { 'com.docker.compose.project': down.name } })).toEqual([]);
   });
 });
+
+describe('kill --remove-orphans', () => {
+  it('kills the services and removes containers of services no longer in the file', async () => {
+    const up = await down.cli(['up', '-d', 'long']);
+    expect(up.code, up.stderr).toBe(0);
+    const ghost = await runtime.createContainer({
+      name: `${down.name}-ghost-1`,
+      image: TEST_IMAGE,
+      cmd: ['sleep', '1000'],
+      labels: { 'com.docker.compose.project': down.name, 'com.docker.compose.service': 'ghost', 'com.docker.compose.oneoff': 'False', 'com.docker.compose.container-number': '1' },
+    });
+    await runtime.startContainer(ghost);
+    const r = await down.cli(['kill', '--remove-orphans']);
+    expect(r.code, r.stderr).toBe(0);
+    await expect(runtime.inspectContainer(ghost)).rejects.toThrow();
+    expect((await runtime.inspectContainer(`${down.name}-long-1`)).exitCode).toBe(137);
+  });
+});

@@ -9,6 +9,7 @@ export interface LifecycleFlags extends GlobalOptions {
   deps?: boolean;
   wait?: boolean;
   waitTimeout?: string;
+  removeOrphans?: boolean;
 }
 
 export async function lifecycle(action: LifecycleAction, services: string[], flags: LifecycleFlags): Promise<number> {
@@ -26,6 +27,7 @@ export async function lifecycle(action: LifecycleAction, services: string[], fla
         ...(flags.signal ? { signal: flags.signal } : {}),
         noDeps: flags.deps === false,
         wait: flags.wait ?? false,
+        removeOrphans: flags.removeOrphans ?? false,
         ...(waitTimeout ? { waitTimeoutMs: waitTimeout * 1000 } : {}),
       },
       progress.sink,

@@ -21,6 +21,8 @@ export interface LifecycleOptions {
   signal?: string;
   /** restart: only the named services, not their `restart: true` dependents. */
   noDeps?: boolean;
+  /** kill --remove-orphans: also remove containers of services no longer in the model. */
+  removeOrphans?: boolean;
   /** start --wait: block until every started container is running, and healthy if it has a check. */
   wait?: boolean;
   waitTimeoutMs?: number;
@@ -62,6 +64,7 @@ export async function lifecycleCommand(runtime: ContainerRuntime, scope: Scope, 
   const containers = opts.services.length ? all.filter((c) => services.includes(c.service)) : named;
   if (!containers.length) {
     if (action === 'start' || action === 'restart') throw noContainers(scope, opts.services);
+    if (opts.removeOrphans && scope.project) await removeOrphans(runtime, scope, all, progress);
     // Stopping (or killing, pausing) what does not exist is already the desired state.
     return;
   }
@@ -88,6 +91,21 @@ export async function lifecycleCommand(runtime: ContainerRuntime, scope: Scope, 
     );
   }
   if (opts.wait && (action === 'start' || action === 'restart')) await waitHealthy(runtime, containers, opts, progress);
+  if (opts.removeOrphans && scope.project) await removeOrphans(runtime, scope, all, progress);
+}
+
+/** Containers whose service is neither active nor disabled by a profile: left from an older file. */
+async function removeOrphans(runtime: ContainerRuntime, scope: Scope, all: ProjectContainer[], progress: ProgressSink): Promise<void> {
+  const project = scope.project!;
+  const orphans = all.filter((c) => !project.services[c.service] && !project.disabledServices[c.service]);
+  await Promise.all(
+    orphans.map(async (c) => {
+      const resource = `Container ${c.name}`;
+      progress({ resource, text: 'Removing', status: 'working' });
+      await runtime.removeContainer(c.id, { force: true });
+      progress({ resource, text: 'Removed', status: 'done' });
+    }),
+  );
 }
 
 async function waitHealthy(runtime: ContainerRuntime, containers: ProjectContainer[], opts: LifecycleOptions, progress: ProgressSink): Promise<void> {
