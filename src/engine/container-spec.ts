@@ -17,6 +17,16 @@ export interface ContainerSpecInput {
   /** Resolves `service:X` (network_mode, volumes_from, ipc, pid) to a container name. */
   serviceContainer?: (service: string) => string;
   oneOff?: { name: string };
+  /** Secrets/configs with content or environment, written to host files: bind-mounted read-only. */
+  hostFiles?: HostFile[];
+}
+
+/** A secret or config materialized on the host for a read-only bind mount. */
+export interface HostFile {
+  path: string;
+  target: string;
+  content: string;
+  mode: number;
 }
 
 export function dependsOnLabel(service: ServiceConfig): string {
@@ -106,6 +116,7 @@ export function toContainerSpec(input: ContainerSpecInput): ContainerSpec {
     const def = project.secrets[ref.source] ?? project.configs[ref.source];
     if (def?.file) mounts.push({ type: 'bind', source: def.file, target: ref.target, readOnly: true });
   }
+  for (const f of input.hostFiles ?? []) mounts.push({ type: 'bind', source: f.path, target: f.target, readOnly: true });
 
   const networks: ContainerSpec['networks'] = {};
   for (const key of serviceNetworkKeys(svc)) {
@@ -218,6 +229,24 @@ export function fileInjections(project: Project, svc: ServiceConfig, env: Record
     if (!def || def.file) continue;
     const content = def.content ?? (def.environment ? (project.environment[def.environment] ?? env[def.environment] ?? '') : undefined);
     if (content !== undefined) out.push({ target: ref.target, content, mode: ref.mode ?? 0o444 });
+  }
+  return out;
+}
+
+/**
+ * Secrets and configs from `content:`/`environment:` as host files under the project's state
+ * directory, so they are bind-mounted read-only like file-based ones (and work with read_only).
+ */
+export function hostFiles(project: Project, svc: ServiceConfig, env: Record<string, string | undefined>, stateDir: string): HostFile[] {
+  const out: HostFile[] = [];
+  for (const [kind, refs] of [['secrets', svc.secrets], ['configs', svc.configs]] as const) {
+    for (const ref of refs) {
+      const def = (kind === 'secrets' ? project.secrets : project.configs)[ref.source];
+      if (!def || def.file) continue;
+      const content = def.content ?? (def.environment ? (project.environment[def.environment] ?? env[def.environment] ?? '') : undefined);
+      if (content === undefined) continue;
+      out.push({ path: `${stateDir}/${kind}/${ref.source}`, target: ref.target, content, mode: ref.mode ?? 0o444 });
+    }
   }
   return out;
 }

@@ -7,6 +7,8 @@ import type { Plan } from './plan.js';
 import { noProgress, type ProgressSink } from './progress.js';
 import { planDown } from './reconcile.js';
 import { serviceImage } from './project-names.js';
+import { rm } from 'node:fs/promises';
+import { projectStateDir } from './state-dir.js';
 
 export interface DownOptions {
   volumes?: boolean;
@@ -47,5 +49,7 @@ export async function down(runtime: ContainerRuntime, project: Project, opts: Do
     images: [...new Set(images)],
   });
   await executePlan(runtime, plan, { progress: opts.progress ?? noProgress });
+  // The project's host-side files (materialized secrets) go with its containers.
+  if (!opts.services?.length) await rm(projectStateDir(project.name), { recursive: true, force: true });
   return plan;
 }

@@ -5,7 +5,8 @@
  * created but could not start is removed again so the next `up` starts clean.
  */
 import { pack as tarPack } from 'tar-stream';
-import { posix } from 'node:path';
+import { posix, dirname } from 'node:path';
+import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import type { ContainerRuntime } from '../runtime/runtime.js';
 import { UserError } from '../util/errors.js';
 import { describeOperation, type Operation, type Plan } from './plan.js';
@@ -108,6 +109,7 @@ export async function executePlan(runtime: ContainerRuntime, plan: Plan, opts: E
         await runtime.createVolume(op.spec);
         return;
       case 'create-container': {
+        for (const f of op.hostFiles ?? []) await writeHostFile(f.path, f.content, f.mode);
         const id = await runtime.createContainer(op.spec);
         if (op.files.length) await runtime.putArchive(id, '/', await filesTar(op.files));
         return;
@@ -164,4 +166,13 @@ async function filesTar(files: Array<{ target: string; content: string; mode: nu
   const chunks: Buffer[] = [];
   for await (const c of p as AsyncIterable<Buffer>) chunks.push(c);
   return Buffer.concat(chunks);
+}
+
+/** Writes a materialized secret/config; rewriting in place keeps running containers' mounts valid. */
+async function writeHostFile(path: string, content: string, mode: number): Promise<void> {
+  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+  // A previous up left it read-only; make it writable for the owner before rewriting in place.
+  await chmod(path, 0o600).catch(() => undefined);
+  await writeFile(path, content, { mode });
+  await chmod(path, mode);
 }

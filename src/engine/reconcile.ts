@@ -6,7 +6,7 @@ import type { Project, ServiceConfig } from '../compose/types.js';
 import { LABEL, COMPOSE_VERSION } from './labels.js';
 import type { ObservedContainer, ObservedState } from './observed.js';
 import { PlanBuilder, type Plan } from './plan.js';
-import { fileInjections, toContainerSpec } from './container-spec.js';
+import { fileInjections, hostFiles, toContainerSpec } from './container-spec.js';
 import { serviceConfigHash } from './config-hash.js';
 import { dependencyOrder, serviceReferences } from './dependencies.js';
 import { desiredScale, networkName, serviceContainerName, serviceNetworkKeys, volumeName } from './project-names.js';
@@ -25,6 +25,8 @@ export interface UpPlanOptions {
   imageIds?: Record<string, string>;
   /** Environment for secrets/configs from `environment:`. */
   env?: Record<string, string | undefined>;
+  /** Project state directory: content/environment secrets are written there and bind-mounted. */
+  stateDir?: string;
 }
 
 const RUNNING = new Set(['running', 'restarting', 'paused']);
@@ -149,14 +151,17 @@ export function planUp(project: Project, observed: ObservedState, opts: UpPlanOp
     const starts: number[] = [];
     const names: string[] = [];
     let recreated = false;
+    const materialized = opts.stateDir !== undefined ? hostFiles(project, svc, opts.env ?? {}, opts.stateDir) : [];
     const spec = (n: number) =>
-      toContainerSpec({ project, service: svc, number: n, configHash: hash, ...(imageId ? { imageId } : {}), serviceContainer: firstContainer });
-    const files = fileInjections(project, svc, opts.env ?? {});
+      toContainerSpec({ project, service: svc, number: n, configHash: hash, ...(imageId ? { imageId } : {}), serviceContainer: firstContainer, hostFiles: materialized });
+    // Without a state directory, content secrets are copied into the container after create.
+    const files = opts.stateDir !== undefined ? [] : fileInjections(project, svc, opts.env ?? {});
+    const hostFileWrites = materialized.map((f) => ({ path: f.path, content: f.content, mode: f.mode }));
 
     const createAndStart = (n: number, after: Array<number | undefined>, replaces?: string): void => {
       const s = spec(n);
       names.push(s.name);
-      const create = b.add({ kind: 'create-container', name: s.name, service: name, spec: s, files, ...(replaces ? { replaces } : {}), deps: [...infraDeps, ...refDeps, ...after] });
+      const create = b.add({ kind: 'create-container', name: s.name, service: name, spec: s, files, ...(hostFileWrites.length ? { hostFiles: hostFileWrites } : {}), ...(replaces ? { replaces } : {}), deps: [...infraDeps, ...refDeps, ...after] });
       if (!opts.noStart) starts.push(b.add({ kind: 'start-container', name: s.name, service: name, created: true, deps: [create, ...gate()] }));
     };
 

@@ -10,6 +10,7 @@ import { planUp } from './reconcile.js';
 import { withDependencies } from './dependencies.js';
 import { waitForCondition } from './wait-condition.js';
 import { UserError } from '../util/errors.js';
+import { projectStateDir } from './state-dir.js';
 
 export interface UpOptions {
   /** Services named on the command line; empty = all. */
@@ -61,6 +62,7 @@ export async function up(runtime: ContainerRuntime, project: Project, opts: UpOp
     ...(opts.timeout !== undefined ? { timeout: opts.timeout } : {}),
     imageIds,
     env: opts.env ?? process.env,
+    stateDir: projectStateDir(project.name, opts.env ?? process.env),
   });
   await executePlan(runtime, plan, {
     progress,

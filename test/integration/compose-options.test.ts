@@ -30,6 +30,7 @@ services:
     stop_grace_period: 3s
     extra_hosts: ["gateway.test:10.1.2.3"]
     dns: [10.0.0.53]
+    read_only: true
     tmpfs: ["/run/scratch:size=1m"]
     sysctls: {net.core.somaxconn: "1024"}
     shm_size: 32m
@@ -89,7 +90,7 @@ beforeAll(async () => {
   mkdirSync(join(d.dir, 'conf'));
   writeFileSync(join(d.dir, 'conf', 'x'), 'conf');
   await runtime.createNetwork({ name: ext, labels: { 'com.docker.compose.project': p } });
-  const r = await cli(['-p', p, '--progress', 'plain', 'up', '-d'], { cwd: d.dir, env: { TOKEN: 'from-env' } });
+  const r = await cli(['-p', p, '--progress', 'plain', 'up', '-d'], { cwd: d.dir, env: { TOKEN: 'from-env', TSCOMPOSE_STATE_DIR: join(d.dir, 'state') } });
   expect(r.code, r.stderr).toBe(0);
 });
 afterAll(async () => {
@@ -107,7 +108,7 @@ describe('service options', () => {
     const h = c.HostConfig;
     expect(h).toMatchObject({
       Init: true, Memory: 64 * 1024 * 1024, NanoCpus: 5e8, CapAdd: ['NET_ADMIN'], CapDrop: ['MKNOD'], ExtraHosts: ['gateway.test:10.1.2.3'],
-      Dns: ['10.0.0.53'], Tmpfs: { '/run/scratch': 'size=1m' }, Sysctls: { 'net.core.somaxconn': '1024' },
+      Dns: ['10.0.0.53'], ReadonlyRootfs: true, Tmpfs: { '/run/scratch': 'size=1m' }, Sysctls: { 'net.core.somaxconn': '1024' },
       ShmSize: 32 * 1024 * 1024, RestartPolicy: { Name: 'unless-stopped' }, LogConfig: { Type: 'json-file', Config: { 'max-size': '1m' } },
     });
     expect(h.Ulimits).toEqual([{ Name: 'nofile', Soft: 1024, Hard: 2048 }]);
@@ -146,8 +147,13 @@ describe('service options', () => {
     expect(await read('/run/secrets/token')).toBe('from-env');
     expect(await read('/run/secrets/fromfile')).toBe('s3cret\n');
     expect(await read('/etc/motd')).toBe('welcome');
-    const write = await runtime.exec(`${p}-app-1`, { cmd: ['sh', '-c', 'echo x > /run/secrets/fromfile'] });
-    expect(write.exitCode).not.toBe(0);
+    for (const target of ['/run/secrets/fromfile', '/run/secrets/token', '/etc/motd']) {
+      const write = await runtime.exec(`${p}-app-1`, { cmd: ['sh', '-c', `echo x > ${target}`] });
+      expect(write.exitCode, target).not.toBe(0);
+    }
+    // Content and environment secrets are host files under the project's state directory.
+    const mounts = inspect('container', `${p}-app-1`).Mounts as Array<{ Destination: string; Source: string; RW: boolean }>;
+    expect(mounts.find((m) => m.Destination === '/run/secrets/token')).toMatchObject({ Source: join(d.dir, 'state', p, 'secrets', 'token'), RW: false });
   });
 
   it('service-name DNS between services on a network', async () => {
