@@ -115,6 +115,34 @@ describe('RaftNode', () => {
     expect(again.status().applied).toBeGreaterThanOrEqual(121);
   });
 
+  it('adds a member as a learner (address via ConfChange context), promotes it, and removes another', async () => {
+    const c = await cluster(3, { snapshotEvery: 20 });
+    const l = await c.leader();
+    for (let i = 0; i < 30; i++) await l.propose(enc(`y=${i}`));
+    // A fourth member joins: empty membership, learns everything from the leader (a snapshot here).
+    const port = await freePort();
+    const sm = new MapSM();
+    const dir = await mkdtemp(join(tmpdir(), 'raft-node-join-'));
+    cleanup.push(() => rm(dir, { recursive: true, force: true }));
+    const n4 = new RaftNode<string | null>({ id: 'n4', dataDir: dir, listen: { host: '127.0.0.1', port }, peers: { ...Object.fromEntries(c.ids.map((id) => [id, l.addressOf(id)!])) }, join: true, stateMachine: sm, tickMs: 20 });
+    await n4.start();
+    cleanup.push(() => n4.stop());
+    await l.addLearner('n4', `127.0.0.1:${port}`);
+    expect(l.status().conf.learners).toEqual(['n4']);
+    for (let i = 0; i < 200 && sm.m.get('y') !== '29'; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(sm.m.get('y')).toBe('29');
+    expect(n4.role).toBe('learner');
+    await l.promote('n4');
+    expect(l.status().conf.voters).toContain('n4');
+    const victim = c.ids.find((id) => id !== l.id)!;
+    await l.remove(victim);
+    expect(l.status().conf.voters).not.toContain(victim);
+    await l.propose(enc('y=after'));
+    for (let i = 0; i < 200 && sm.m.get('y') !== 'after'; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(sm.m.get('y')).toBe('after');
+    expect(n4.addressOf('n4')).toBe(`127.0.0.1:${port}`);
+  });
+
   it('rejects pending and new work with StoppedError after stop()', async () => {
     const c = await cluster(1);
     const l = await c.leader();
