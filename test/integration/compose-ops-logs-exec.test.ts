@@ -23,6 +23,14 @@ services:
     image: ${TEST_IMAGE}
     init: true
     command: ["sh", "-c", "echo db-ready; sleep 1000"]
+  flaky:
+    image: ${TEST_IMAGE}
+    profiles: [manual]
+    restart: on-failure:2
+    command: ["sh", "-c", "echo attempt; sleep 0.5; exit 1"]
+  idle:
+    image: ${TEST_IMAGE}
+    profiles: [manual]
   ticker:
     image: ${TEST_IMAGE}
     profiles: [manual]
@@ -114,6 +122,21 @@ describe('tscompose logs', () => {
     expect(r.stdout).toBe('tick 1\ntick 2\ntick 3\n');
     // It ended because the container stopped, not at once.
     expect(Date.now() - started).toBeGreaterThan(800);
+  });
+
+  it('-f keeps following a container its restart policy restarts, each line once, until it stays stopped', async () => {
+    const up = await p.cli(['--profile', 'manual', 'up', '-d', 'flaky']);
+    expect(up.code, up.stderr).toBe(0);
+    const r = await p.cli(['--profile', 'manual', 'logs', '-f', '--no-log-prefix', 'flaky'], { timeoutMs: 30_000 });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toBe('attempt\nattempt\nattempt\n');
+    const info = await runtime.inspectContainer(`${p.name}-flaky-1`);
+    expect([info.running, info.restartCount]).toEqual([false, 2]);
+  });
+
+  it('a service without containers has no logs (exit 0, like Compose)', async () => {
+    const r = await p.cli(['--profile', 'manual', 'logs', 'idle']);
+    expect(r).toMatchObject({ code: 0, stdout: '' });
   });
 
   it('-f ends cleanly on Ctrl-C', async () => {

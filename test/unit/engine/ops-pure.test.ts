@@ -11,6 +11,7 @@ import { formatEvent } from '../../../src/engine/ops/events.js';
 import { humanSize, splitRef } from '../../../src/engine/ops/images.js';
 import { combinedStatus } from '../../../src/engine/ops/list-projects.js';
 import { logPrefixes } from '../../../src/engine/ops/log-prefix.js';
+import { fixedTimestamp } from '../../../src/engine/ops/logs.js';
 import { applyRunOverrides, mergeEnv, parsePublish, parseVolume, type RunOverrides } from '../../../src/engine/ops/run-spec.js';
 import { checkServices } from '../../../src/engine/ops/scope.js';
 import { startLayers, withRestartDependents, type DependencyEdge } from '../../../src/engine/ops/service-order.js';
@@ -51,6 +52,14 @@ describe('log prefixes', () => {
   it('colours in Compose order: cyan, yellow, green, ...', () => {
     const p = logPrefixes(['a', 'b', 'c'], { colour: true });
     expect([...p.values()]).toEqual(['\u001b[36ma  | \u001b[0m', '\u001b[33mb  | \u001b[0m', '\u001b[32mc  | \u001b[0m']);
+  });
+});
+
+describe('log timestamps', () => {
+  it('pads inspect times to the engine log format so they compare as strings', () => {
+    expect(fixedTimestamp('2024-05-01T12:00:00.4619Z')).toBe('2024-05-01T12:00:00.461900000Z');
+    expect(fixedTimestamp('2024-05-01T12:00:00Z')).toBe('2024-05-01T12:00:00.000000000Z');
+    expect(fixedTimestamp('2024-05-01T12:00:00.461964167Z') < '2024-05-01T12:00:00.461964168Z').toBe(true);
   });
 });
 
