@@ -55,10 +55,12 @@ function applies(action: LifecycleAction, c: ProjectContainer): boolean {
 }
 
 export async function lifecycleCommand(runtime: ContainerRuntime, scope: Scope, action: LifecycleAction, opts: LifecycleOptions, progress: ProgressSink): Promise<void> {
-  const all = await selectContainers(runtime, scope);
+  // As Compose: kill also reaches one-off `run` containers; the others leave them alone.
+  const oneOff = action === 'kill' ? 'include' : 'exclude';
+  const all = await selectContainers(runtime, scope, { oneOff });
   const graph = dependencyGraph(scope, all);
   // Validate names (with did-you-mean) even when the service has no containers.
-  const named = opts.services.length ? await selectContainers(runtime, scope, { services: opts.services }) : all;
+  const named = opts.services.length ? await selectContainers(runtime, scope, { services: opts.services, oneOff }) : all;
   let services = opts.services.length ? [...opts.services] : [...new Set(all.map((c) => c.service))];
   if (action === 'restart' && !opts.noDeps && opts.services.length) services = withRestartDependents(services, graph);
   const containers = opts.services.length ? all.filter((c) => services.includes(c.service)) : named;

@@ -1,4 +1,4 @@
-/** `top`: the processes of each running project container, as the engine's `ps` reports them. */
+/** `top`: the processes of each running project container (one-offs included, as Compose), as the engine's `ps` reports them. */
 import type { ContainerRuntime } from '../../runtime/runtime.js';
 import type { TopResult } from '../../runtime/types.js';
 import type { Scope } from './scope.js';
@@ -10,7 +10,7 @@ export interface ContainerTop {
 }
 
 export async function topCommand(runtime: ContainerRuntime, scope: Scope, services: string[]): Promise<ContainerTop[]> {
-  const containers = (await selectContainers(runtime, scope, { services })).filter((c) => c.status === 'running');
+  const containers = (await selectContainers(runtime, scope, { services, oneOff: 'include' })).filter((c) => c.status === 'running');
   return Promise.all(containers.map(async (c) => ({ name: c.name, top: await runtime.topContainer(c.id) })));
 }
 

@@ -4,6 +4,7 @@
  */
 import type { ContainerRuntime } from '../../runtime/runtime.js';
 import type { Scope } from './scope.js';
+import { UserError } from '../../util/errors.js';
 import { noContainers, selectContainers } from './select-containers.js';
 
 export interface WaitOptions {
@@ -12,8 +13,16 @@ export interface WaitOptions {
 }
 
 export async function waitCommand(runtime: ContainerRuntime, scope: Scope, opts: WaitOptions): Promise<{ container: string; exitCode: number }> {
-  const containers = await selectContainers(runtime, scope, { services: opts.services });
-  if (!containers.length) throw noContainers(scope, opts.services);
+  // One-off `run` containers count too, as in Compose.
+  const all = await selectContainers(runtime, scope, { services: opts.services, oneOff: 'include' });
+  const containers = all.filter((c) => c.status === 'running' || c.status === 'restarting' || c.status === 'paused');
+  if (!containers.length) {
+    if (!all.length) throw noContainers(scope, opts.services);
+    throw new UserError(`no running containers to wait for in ${opts.services.join(', ')}`, {
+      code: 'conflict',
+      hint: `they have already stopped: tscompose ps -a shows their exit codes`,
+    });
+  }
   const inner = new AbortController();
   opts.signal?.addEventListener('abort', () => inner.abort(), { once: true });
   try {
