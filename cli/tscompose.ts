@@ -6,6 +6,7 @@
 import { Command, Option } from 'commander';
 import pkg from '../package.json' with { type: 'json' };
 import { runCommand } from './run-command.js';
+import { registerOpsCommands } from './compose/register-ops.js';
 import type { GlobalOptions } from './compose/global-options.js';
 
 const program = new Command('tscompose');
@@ -120,63 +121,6 @@ program
   });
 
 program
-  .command('logs')
-  .description('view output from containers')
-  .argument('[services...]')
-  .option('-f, --follow', 'follow log output')
-  .option('-n, --tail <n>', 'number of lines from the end', 'all')
-  .option('--since <time>', 'since timestamp (RFC3339 or unix seconds) or relative (42m)')
-  .option('--until <time>', 'until timestamp or relative')
-  .option('-t, --timestamps', 'show timestamps')
-  .option('--no-log-prefix', 'no service prefix')
-  .option('--no-color', 'monochrome')
-  .option('--index <n>', 'container index')
-  .action(async (services: string[], _o: unknown, cmd: Command) => {
-    await run(async () => (await import('./compose/logs.js')).logsCommand(services, globals(cmd) as never));
-  });
-
-program
-  .command('exec')
-  .description('execute a command in a running container')
-  .argument('<service>')
-  .argument('<command...>')
-  .option('-d, --detach', 'run in the background')
-  .option('-e, --env <KEY=VAL>', 'set environment (repeatable)', collect, [])
-  .option('-w, --workdir <dir>', 'working directory')
-  .option('-u, --user <user>', 'user')
-  .option('-T, --no-tty', 'disable pseudo-TTY allocation')
-  .option('-i, --interactive', 'keep stdin open (default true)', true)
-  .option('--privileged', 'extended privileges')
-  .option('--index <n>', 'container index', '1')
-  .passThroughOptions()
-  .action(async (service: string, command: string[], _o: unknown, cmd: Command) => {
-    await run(async () => (await import('./compose/exec.js')).execCommand(service, command, globals(cmd) as never));
-  });
-
-program
-  .command('run')
-  .description('run a one-off command on a service')
-  .argument('<service>')
-  .argument('[command...]')
-  .option('-d, --detach', 'run in the background, print the container id')
-  .option('--rm', 'remove the container when it exits')
-  .option('--name <name>', 'container name')
-  .option('-e, --env <KEY=VAL>', 'set environment (repeatable)', collect, [])
-  .option('--entrypoint <cmd>', 'override the entrypoint')
-  .option('-w, --workdir <dir>', 'working directory')
-  .option('-u, --user <user>', 'user')
-  .option('--no-deps', 'do not start linked services')
-  .option('--service-ports', 'publish the service\'s ports')
-  .option('-p, --publish <port>', 'publish a port (repeatable)', collect, [])
-  .option('-T, --no-tty', 'disable pseudo-TTY allocation')
-  .option('-i, --interactive', 'keep stdin open', true)
-  .option('--build', 'build the image first')
-  .passThroughOptions()
-  .action(async (service: string, command: string[], _o: unknown, cmd: Command) => {
-    await run(async () => (await import('./compose/run.js')).runServiceCommand(service, command, globals(cmd) as never));
-  });
-
-program
   .command('build')
   .description('build or rebuild services')
   .argument('[services...]')
@@ -186,16 +130,6 @@ program
   .option('--build-arg <KEY=VAL>', 'build argument (repeatable)', collect, [])
   .action(async (services: string[], _o: unknown, cmd: Command) => {
     await run(async () => (await import('./compose/build.js')).buildCommand(services, globals(cmd) as never));
-  });
-
-program
-  .command('pull')
-  .description('pull service images')
-  .argument('[services...]')
-  .option('-q, --quiet', 'no progress')
-  .option('--ignore-pull-failures', 'continue on failures')
-  .action(async (services: string[], _o: unknown, cmd: Command) => {
-    await run(async () => (await import('./compose/pull.js')).pullCommand(services, globals(cmd) as never));
   });
 
 program
@@ -211,107 +145,7 @@ program
     await run(async () => (await import('./compose/up.js')).upCommand(services, { ...(globals(cmd) as import('./compose/up.js').UpFlags), start: false, detach: true }));
   });
 
-for (const [name, desc] of [
-  ['start', 'start existing containers'],
-  ['stop', 'stop running containers'],
-  ['restart', 'restart containers'],
-  ['pause', 'pause containers'],
-  ['unpause', 'unpause containers'],
-] as const) {
-  const c = program.command(name).description(desc).argument('[services...]');
-  if (name === 'stop' || name === 'restart') c.option('-t, --timeout <seconds>', 'stop timeout');
-  c.action(async (services: string[], _o: unknown, cmd: Command) => {
-    await run(async () => (await import('./compose/lifecycle.js')).lifecycleCommand(name, services, globals(cmd) as never));
-  });
-}
-
-program
-  .command('kill')
-  .description('force stop containers')
-  .argument('[services...]')
-  .option('-s, --signal <signal>', 'signal to send', 'SIGKILL')
-  .option('--remove-orphans', 'also orphans')
-  .action(async (services: string[], _o: unknown, cmd: Command) => {
-    await run(async () => (await import('./compose/lifecycle.js')).lifecycleCommand('kill', services, globals(cmd) as never));
-  });
-
-program
-  .command('rm')
-  .description('remove stopped containers')
-  .argument('[services...]')
-  .option('-f, --force', 'do not ask')
-  .option('-s, --stop', 'stop running containers first')
-  .option('-v, --volumes', 'remove anonymous volumes')
-  .action(async (services: string[], _o: unknown, cmd: Command) => {
-    await run(async () => (await import('./compose/lifecycle.js')).lifecycleCommand('rm', services, globals(cmd) as never));
-  });
-
-program
-  .command('top')
-  .description('display running processes')
-  .argument('[services...]')
-  .action(async (services: string[], _o: unknown, cmd: Command) => {
-    await run(async () => (await import('./compose/top.js')).topCommand(services, globals(cmd) as never));
-  });
-
-program
-  .command('port')
-  .description('print the public port for a port binding')
-  .argument('<service>')
-  .argument('<private_port>')
-  .option('--protocol <proto>', 'tcp|udp', 'tcp')
-  .option('--index <n>', 'container index', '1')
-  .action(async (service: string, port: string, _o: unknown, cmd: Command) => {
-    await run(async () => (await import('./compose/port.js')).portCommand(service, port, globals(cmd) as never));
-  });
-
-program
-  .command('images')
-  .description('list images used by the created containers')
-  .argument('[services...]')
-  .option('-q, --quiet', 'only ids')
-  .addOption(new Option('--format <format>', 'table|json').choices(['table', 'json']).default('table'))
-  .action(async (services: string[], _o: unknown, cmd: Command) => {
-    await run(async () => (await import('./compose/images.js')).imagesCommand(services, globals(cmd) as never));
-  });
-
-program
-  .command('events')
-  .description('receive real time events from containers')
-  .argument('[services...]')
-  .option('--json', 'one JSON object per line')
-  .action(async (services: string[], _o: unknown, cmd: Command) => {
-    await run(async () => (await import('./compose/events.js')).eventsCommand(services, globals(cmd) as never));
-  });
-
-program
-  .command('ls')
-  .description('list running compose projects')
-  .option('-a, --all', 'include stopped projects')
-  .option('-q, --quiet', 'only names')
-  .addOption(new Option('--format <format>', 'table|json').choices(['table', 'json']).default('table'))
-  .action(async (_o: unknown, cmd: Command) => {
-    await run(async () => (await import('./compose/ls.js')).lsCommand(globals(cmd) as never));
-  });
-
-program
-  .command('wait')
-  .description('block until containers of the services stop; print their exit codes')
-  .argument('<services...>')
-  .option('--down-project', 'down the project when the first container stops')
-  .action(async (services: string[], _o: unknown, cmd: Command) => {
-    await run(async () => (await import('./compose/wait.js')).waitCommand(services, globals(cmd) as never));
-  });
-
-program
-  .command('cp')
-  .description('copy files between a service container and the local filesystem')
-  .argument('<src>')
-  .argument('<dest>')
-  .option('--index <n>', 'container index', '1')
-  .action(async (src: string, dest: string, _o: unknown, cmd: Command) => {
-    await run(async () => (await import('./compose/cp.js')).cpCommand(src, dest, globals(cmd) as never));
-  });
+registerOpsCommands(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   process.stderr.write(`tscompose: ${e instanceof Error ? e.message : String(e)}\n`);

@@ -1,7 +1,6 @@
 /** Progress renderers and small CLI helpers, without an engine. */
 import { describe, expect, it } from 'vitest';
 import { progressRenderer } from '../../../cli/compose/progress.js';
-import { parseTime } from '../../../cli/compose/logs.js';
 import { table } from '../../../cli/compose/table.js';
 import { serviceConfigHash } from '../../../src/engine/config-hash.js';
 import { service } from '../../fixtures/engine/project.js';
@@ -50,11 +49,6 @@ describe('progress renderers', () => {
 });
 
 describe('helpers', () => {
-  it('parseTime: relative, unix and RFC3339', () => {
-    expect(parseTime('10m', 1_000_000_000)).toBe(1_000_000 - 600);
-    expect(parseTime('1700000000')).toBe(1_700_000_000);
-    expect(parseTime('2024-01-01T00:00:00Z')).toBe(1_704_067_200);
-  });
   it('table: padded columns', () => {
     expect(table(['A', 'BB'], [['xyz', '1']])).toBe('A     BB\nxyz   1\n');
   });
