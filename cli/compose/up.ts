@@ -111,8 +111,10 @@ export async function upCommand(services: string[], flags: UpFlags): Promise<num
     const target = watched.find((c) => c.service === flags.exitCodeFrom);
     if (target) exitCode = (await runtime.inspectContainer(target.id)).exitCode;
   }
+  // Followed log streams end by themselves once their containers have stopped; under load the last
+  // lines can arrive after the exit event, so give them time before cutting the streams.
+  await Promise.race([logs.catch(() => undefined), new Promise((r) => setTimeout(r, 5000).unref())]);
   logAbort.abort();
-  await Promise.race([logs.catch(() => undefined), new Promise((r) => setTimeout(r, 500))]);
   void interrupts;
   return exitCode;
 }
