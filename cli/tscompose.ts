@@ -3,11 +3,16 @@
  * tscompose entry point: declares commands and flags, loads each command's implementation only when
  * it runs (keeps `--version` fast), and maps errors to exit codes.
  */
+import { setMaxListeners } from 'node:events';
 import { Command, Option } from 'commander';
 import pkg from '../package.json' with { type: 'json' };
 import { runCommand } from './run-command.js';
 import { registerOpsCommands } from './compose/register-ops.js';
 import type { GlobalOptions } from './compose/global-options.js';
+
+// One command may run dozens of engine calls in parallel, each listening on a shared signal inside
+// dockerode; Node's leak warning (10 listeners) is noise for a short-lived CLI and alarms users.
+setMaxListeners(256);
 
 const program = new Command('tscompose');
 program
