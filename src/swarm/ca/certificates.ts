@@ -122,6 +122,11 @@ export interface IssueOptions {
   now?: Date;
   /** Default {@link DEFAULT_NODE_VALIDITY_MS}; never beyond the root's own expiry. */
   validityMs?: number;
+  /**
+   * IP subjectAltNames (the node's advertised addresses). Why: raft's transport dials peers by IP
+   * and Node's TLS checks the server's IP against the certificate's IP SANs.
+   */
+  ipAddresses?: readonly string[];
 }
 
 /**
@@ -221,6 +226,7 @@ export class RootCA {
         new x509.SubjectAlternativeNameExtension([
           { type: 'dns', value: opts.nodeId },
           { type: 'dns', value: ou },
+          ...(opts.ipAddresses ?? []).map((ip) => ({ type: 'ip' as const, value: ip })),
         ]),
         await x509.SubjectKeyIdentifierExtension.create(csr.publicKey),
         await x509.AuthorityKeyIdentifierExtension.create(this.#cert),
