@@ -1,0 +1,119 @@
+import { Daemon } from '../../src/swarm/daemon/daemon.js';
+import type { NodeView } from '../../src/swarm/api/schemas.js';
+import { dataDir, ensureDaemon, local, socketPath, type SwarmGlobals } from './local.js';
+
+/** The tsswarm commands: argument handling and rendering only; the daemon does the work. */
+
+export async function daemonCommand(g: SwarmGlobals, o: { advertiseAddr?: string; nodeName?: string }): Promise<number> {
+  const d = new Daemon({
+    dataDir: dataDir(g),
+    socketPath: socketPath(g),
+    ...(o.advertiseAddr ? { advertiseAddr: o.advertiseAddr } : {}),
+    ...(o.nodeName ? { hostname: o.nodeName } : {}),
+    ...(process.env.TSSWARM_HEARTBEAT_MS ? { heartbeatPeriodMs: Number(process.env.TSSWARM_HEARTBEAT_MS) } : {}),
+    ...(process.env.TSSWARM_RAFT_TICK_MS ? { raftTickMs: Number(process.env.TSSWARM_RAFT_TICK_MS) } : {}),
+  });
+  await d.start();
+  await new Promise<void>((resolve) => {
+    const stop = (): void => {
+      void d.stop().finally(resolve);
+      setTimeout(resolve, 3000).unref();
+    };
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', stop);
+  });
+  return 0;
+}
+
+export async function initCommand(g: SwarmGlobals, o: { advertiseAddr?: string; listenAddr?: string }): Promise<void> {
+  await ensureDaemon(g, []);
+  const r = await local<{ clusterId: string; nodeId: string; apiAddr: string; workerToken: string }>(g, '/local/init', { body: { ...o } });
+  process.stdout.write(
+    `Swarm initialized: current node (${r.nodeId}) is now a manager of cluster ${r.clusterId}.\n\n` +
+      `To add a worker to this swarm, run the following command:\n\n    tsswarm join --token ${r.workerToken} ${r.apiAddr}\n\n` +
+      `To add a manager to this swarm, run 'tsswarm join-token manager' and follow the instructions.\n`,
+  );
+}
+
+export async function joinCommand(g: SwarmGlobals, remote: string, o: { token: string; advertiseAddr?: string; listenAddr?: string }): Promise<void> {
+  await ensureDaemon(g, []);
+  const r = await local<{ nodeId: string; role: string }>(g, '/local/join', { body: { token: o.token, remote, ...(o.advertiseAddr ? { advertiseAddr: o.advertiseAddr } : {}), ...(o.listenAddr ? { listenAddr: o.listenAddr } : {}) } });
+  process.stdout.write(`This node (${r.nodeId}) joined a swarm as a ${r.role}.\n`);
+}
+
+export async function joinTokenCommand(g: SwarmGlobals, role: string, o: { rotate?: boolean; quiet?: boolean }): Promise<void> {
+  if (role !== 'worker' && role !== 'manager') throw new (await import('../../src/util/errors.js')).UserError(`join-token: role must be worker or manager, got ${JSON.stringify(role)}`);
+  const tokens = o.rotate
+    ? await local<{ worker: string; manager: string }>(g, '/v1/join-tokens/rotate', { body: { role } })
+    : await local<{ worker: string; manager: string }>(g, '/v1/join-tokens');
+  const token = tokens[role];
+  if (o.quiet) return void process.stdout.write(`${token}\n`);
+  const info = await local<{ managers?: { apiAddr: string }[] }>(g, '/local/info');
+  const addr = info.managers?.[0]?.apiAddr ?? 'MANAGER:4242';
+  if (o.rotate) process.stdout.write(`Successfully rotated ${role} join token.\n\n`);
+  process.stdout.write(`To add a ${role} to this swarm, run the following command:\n\n    tsswarm join --token ${token} ${addr}\n`);
+}
+
+export async function leaveCommand(g: SwarmGlobals, o: { force?: boolean }): Promise<void> {
+  await local(g, '/local/leave', { body: { force: o.force === true } });
+  process.stdout.write('Node left the swarm.\n');
+}
+
+export async function infoCommand(g: SwarmGlobals, o: { format?: string }): Promise<void> {
+  const info = await local<Record<string, unknown>>(g, '/local/info');
+  if (o.format === 'json') return void process.stdout.write(JSON.stringify(info, null, 2) + '\n');
+  if (info.member !== true) return void process.stdout.write('Swarm: inactive\n');
+  const raft = info.raft as { role: string; term: number; commit: number; applied: number } | undefined;
+  const managers = (info.managers as { nodeId: string; apiAddr: string }[] | undefined) ?? [];
+  const lines = [
+    'Swarm: active',
+    ` Cluster ID: ${String(info.clusterId)}`,
+    ` Node ID: ${String(info.nodeId)}`,
+    ` Role: ${String(info.role)}`,
+    ` Managers: ${managers.map((m) => `${m.nodeId} (${m.apiAddr})`).join(', ')}`,
+  ];
+  if (raft) lines.push(` Leader: ${String(info.leader)}`, ` Raft: ${raft.role}, term ${raft.term}, commit ${raft.commit}, applied ${raft.applied}`);
+  process.stdout.write(lines.join('\n') + '\n');
+}
+
+export async function nodeLsCommand(g: SwarmGlobals, o: { quiet?: boolean; format?: string }): Promise<void> {
+  const { nodes } = await local<{ nodes: NodeView[] }>(g, '/v1/nodes');
+  if (o.format === 'json') return void process.stdout.write(JSON.stringify(nodes, null, 2) + '\n');
+  if (o.quiet) return void process.stdout.write(nodes.map((n) => n.id + '\n').join(''));
+  const rows = [['ID', 'HOSTNAME', 'STATUS', 'AVAILABILITY', 'MANAGER STATUS'], ...nodes.map((n) => [n.id, n.hostname, cap(n.status), cap(n.availability), n.managerStatus ? cap(n.managerStatus) : ''])];
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  process.stdout.write(rows.map((r) => r.map((c, i) => c.padEnd(widths[i]! + 3)).join('').trimEnd()).join('\n') + '\n');
+}
+
+export async function nodeInspectCommand(g: SwarmGlobals, ids: string[]): Promise<void> {
+  const out = [];
+  for (const id of ids) out.push((await local<{ node: unknown }>(g, `/v1/nodes/${encodeURIComponent(id)}`)).node);
+  process.stdout.write(JSON.stringify(out, null, 2) + '\n');
+}
+
+export async function nodeUpdateCommand(g: SwarmGlobals, id: string, o: { availability?: string; labelAdd: string[]; labelRm: string[] }): Promise<void> {
+  const labelAdd: Record<string, string> = {};
+  for (const l of o.labelAdd) {
+    const i = l.indexOf('=');
+    labelAdd[i < 0 ? l : l.slice(0, i)] = i < 0 ? '' : l.slice(i + 1);
+  }
+  await local(g, `/v1/nodes/${encodeURIComponent(id)}/update`, {
+    body: { ...(o.availability ? { availability: o.availability } : {}), ...(o.labelAdd.length ? { labelAdd } : {}), ...(o.labelRm.length ? { labelRm: o.labelRm } : {}) },
+  });
+  process.stdout.write(`${id}\n`);
+}
+
+export async function nodeRoleCommand(g: SwarmGlobals, verb: 'promote' | 'demote', ids: string[]): Promise<void> {
+  for (const id of ids) await local(g, `/v1/nodes/${encodeURIComponent(id)}/${verb}`, { body: {} });
+}
+
+export async function nodeRmCommand(g: SwarmGlobals, ids: string[], o: { force?: boolean }): Promise<void> {
+  for (const id of ids) {
+    await local(g, `/v1/nodes/${encodeURIComponent(id)}${o.force ? '?force=true' : ''}`, { method: 'DELETE' });
+    process.stdout.write(`${id}\n`);
+  }
+}
+
+function cap(s: string): string {
+  return s.charAt(0).toUpperCase() + s.slice(1);
+}

@@ -1,0 +1,53 @@
+import { UserError, type ErrorCode } from '../../util/errors.js';
+
+/** The wire codes of specs/api.md, each with its HTTP status. */
+export const API_STATUS = {
+  invalid: 400,
+  unauthenticated: 401,
+  forbidden: 403,
+  'invalid-token': 403,
+  'not-found': 404,
+  conflict: 409,
+  unavailable: 503,
+  internal: 500,
+} as const;
+export type ApiCode = keyof typeof API_STATUS;
+
+/** The error body every non-2xx answer carries. */
+export interface ApiErrorBody {
+  code: ApiCode;
+  message: string;
+  field: string | null;
+}
+
+const USER_CODE: Record<ApiCode, ErrorCode> = {
+  invalid: 'invalid',
+  unauthenticated: 'invalid',
+  forbidden: 'invalid',
+  'invalid-token': 'invalid',
+  'not-found': 'not-found',
+  conflict: 'conflict',
+  unavailable: 'unavailable',
+  internal: 'failed',
+};
+
+/** An API refusal: raised by handlers, serialised at the edge, and rebuilt by the client. */
+export class ApiError extends UserError {
+  readonly apiCode: ApiCode;
+  readonly field: string | null;
+  readonly status: number;
+  constructor(code: ApiCode, message: string, opts: { field?: string | null; hint?: string } = {}) {
+    super(message, { code: USER_CODE[code], ...(opts.hint === undefined ? {} : { hint: opts.hint }) });
+    this.name = 'ApiError';
+    this.apiCode = code;
+    this.field = opts.field ?? null;
+    this.status = API_STATUS[code];
+  }
+  toBody(): ApiErrorBody {
+    return { code: this.apiCode, message: this.message, field: this.field };
+  }
+}
+
+export function isApiError(e: unknown, code?: ApiCode): e is ApiError {
+  return e instanceof ApiError && (code === undefined || e.apiCode === code);
+}

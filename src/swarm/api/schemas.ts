@@ -1,0 +1,69 @@
+import { z } from 'zod';
+import { ApiError } from './errors.js';
+
+/**
+ * Request bodies of the manager API (specs/api.md). Every request is parsed with one of these
+ * before a handler sees it; strict objects so a misspelt field is an error, not ignored.
+ */
+
+/** `host:port` with a numeric port. */
+export const addrSchema = z.string().regex(/^[^\s:]+:\d{1,5}$/, 'expected HOST:PORT');
+
+export const joinRequestSchema = z.strictObject({
+  token: z.string().min(1).max(200),
+  csr: z.string().min(1).max(10_000),
+  hostname: z.string().min(1).max(253),
+  /** Host the node is reached at (no port): goes into its certificate's IP SAN. */
+  advertiseAddr: z.string().min(1).max(253),
+  /** Managers only: raft address host:port. */
+  raftAddr: addrSchema.optional(),
+});
+export type JoinRequest = z.infer<typeof joinRequestSchema>;
+
+export const managerAddrSchema = z.strictObject({ nodeId: z.string(), apiAddr: z.string(), raftAddr: z.string() });
+export type ManagerAddr = z.infer<typeof managerAddrSchema>;
+
+export const joinResponseSchema = z.strictObject({
+  nodeId: z.string(),
+  role: z.enum(['manager', 'worker']),
+  clusterId: z.string(),
+  certPem: z.string(),
+  caPem: z.string(),
+  caKeyPem: z.string().optional(),
+  managers: z.array(managerAddrSchema),
+});
+export type JoinResponse = z.infer<typeof joinResponseSchema>;
+
+export const heartbeatRequestSchema = z.strictObject({ hostname: z.string().min(1).max(253) });
+export const leaveRequestSchema = z.strictObject({ force: z.boolean() });
+
+export const nodeUpdateRequestSchema = z.strictObject({
+  availability: z.enum(['active', 'pause', 'drain']).optional(),
+  labelAdd: z.record(z.string().min(1).max(128), z.string().max(1024)).optional(),
+  labelRm: z.array(z.string().min(1)).optional(),
+});
+export type NodeUpdateRequest = z.infer<typeof nodeUpdateRequestSchema>;
+
+export const rotateRequestSchema = z.strictObject({ role: z.enum(['worker', 'manager']) });
+export const emptySchema = z.strictObject({});
+
+/** One row of `node ls`. */
+export interface NodeView {
+  id: string;
+  hostname: string;
+  role: 'manager' | 'worker';
+  status: string;
+  availability: string;
+  managerStatus: 'leader' | 'reachable' | 'unreachable' | null;
+  addr: string;
+  labels: Record<string, string>;
+}
+
+/** Parses `body` with `schema`; the first issue becomes an `invalid` ApiError naming its field. */
+export function parseBody<S extends z.ZodType>(schema: S, body: unknown): z.infer<S> {
+  const r = schema.safeParse(body);
+  if (r.success) return r.data;
+  const issue = r.error.issues[0];
+  const field = issue && issue.path.length > 0 ? issue.path.map(String).join('.') : null;
+  throw new ApiError('invalid', `invalid request${field ? ` field ${field}` : ''}: ${issue?.message ?? 'does not match the schema'}`, { field });
+}

@@ -1,0 +1,333 @@
+import http from 'node:http';
+import net from 'node:net';
+import os from 'node:os';
+import { chmod, mkdir, rm, unlink } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { z } from 'zod';
+import { ApiError } from '../api/errors.js';
+import { apiRequest, type Target } from '../api/client.js';
+import { parseBody, addrSchema } from '../api/schemas.js';
+import { Session } from '../agent/session.js';
+import { Manager } from '../manager/manager.js';
+import { ApiServer, toApiError } from '../manager/api-server.js';
+import { raftAddrOf, splitHostPort } from '../manager/addresses.js';
+import { createCluster, joinCluster } from './bootstrap.js';
+import { loadIdentity, saveIdentity, saveNodeState, type Identity } from './identity.js';
+
+export interface DaemonOptions {
+  dataDir: string;
+  socketPath: string;
+  /** Defaults for init/join when the CLI does not give them. */
+  advertiseAddr?: string;
+  hostname?: string;
+  /** Agents' heartbeat period written into a new cluster (ms). */
+  heartbeatPeriodMs?: number;
+  raftTickMs?: number;
+  log?: (msg: string) => void;
+}
+
+const initSchema = z.strictObject({ advertiseAddr: z.string().min(1).optional(), listenAddr: addrSchema.optional() });
+const joinSchema = z.strictObject({ token: z.string().min(1), remote: addrSchema, advertiseAddr: z.string().min(1).optional(), listenAddr: addrSchema.optional() });
+const leaveSchema = z.strictObject({ force: z.boolean() });
+
+const DEFAULT_LISTEN = '0.0.0.0:4242';
+
+/**
+ * One per host: serves the local CLI on a unix socket, and runs what this node's identity asks
+ * for: the agent session always, and on managers the raft member, store and manager API.
+ */
+export class Daemon {
+  private identity: Identity | null = null;
+  private manager: Manager | null = null;
+  private api: ApiServer | null = null;
+  private session: Session | null = null;
+  private local: http.Server | null = null;
+  private busy = false;
+  private readonly log: (msg: string) => void;
+
+  constructor(private readonly o: DaemonOptions) {
+    this.log = o.log ?? ((m) => process.stderr.write(`${new Date().toISOString()} tsswarm: ${m}\n`));
+  }
+
+  /** Comes back as the node on disk (if any), then serves the socket. */
+  async start(): Promise<void> {
+    await mkdir(this.o.dataDir, { recursive: true, mode: 0o700 });
+    this.identity = await loadIdentity(this.o.dataDir);
+    if (this.identity) {
+      this.log(`restarting as ${this.identity.state.role} ${this.identity.state.nodeId} of cluster ${this.identity.state.clusterId}`);
+      await this.bringUp(this.identity, 'restart');
+    }
+    await this.listenLocal();
+  }
+
+  async stop(): Promise<void> {
+    await this.bringDown();
+    const l = this.local;
+    this.local = null;
+    if (l) {
+      l.closeAllConnections();
+      await new Promise((r) => l.close(r));
+    }
+  }
+
+  private async listenLocal(): Promise<void> {
+    const path = this.o.socketPath;
+    await mkdir(dirname(path), { recursive: true });
+    if (await answers(path)) throw new ApiError('conflict', `another daemon already serves ${path}`);
+    await unlink(path).catch(() => undefined);
+    const server = http.createServer((req, res) => void this.serveLocal(req, res));
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(path, () => resolve());
+    });
+    // Group-writable so an operator group can use the CLI; the socket is the CLI's credential.
+    await chmod(path, 0o660);
+    this.local = server;
+    this.log(`serving the CLI on ${path}`);
+  }
+
+  private async bringUp(id: Identity, mode: 'init' | 'join' | 'restart'): Promise<void> {
+    const hostname = id.state.hostname;
+    if (id.state.role === 'manager') {
+      const m = await Manager.create({
+        dataDir: this.o.dataDir,
+        identity: id,
+        mode,
+        heartbeatPeriodMs: this.o.heartbeatPeriodMs ?? 5000,
+        ...(this.o.raftTickMs ? { tickMs: this.o.raftTickMs } : {}),
+        log: this.log,
+      });
+      await m.start();
+      this.manager = m;
+      const api = new ApiServer({ manager: m, identity: id, log: this.log });
+      await api.listen(id.state.listenAddr ?? DEFAULT_LISTEN);
+      this.api = api;
+      // A manager heartbeats to itself first (forwarded to the leader), then to the others.
+      const self = { nodeId: id.state.nodeId, apiAddr: m.apiAddr, raftAddr: m.raftAddr };
+      if (!id.state.managers.some((x) => x.nodeId === self.nodeId)) id.state.managers = [self, ...id.state.managers];
+    }
+    this.session = new Session({
+      identity: id,
+      hostname,
+      periodMs: this.o.heartbeatPeriodMs ?? 5000,
+      log: this.log,
+      onManagers: (managers) => {
+        const self = managers.find((x) => x.nodeId === id.state.nodeId);
+        id.state.managers = self ? [self, ...managers.filter((x) => x !== self)] : managers;
+        void saveNodeState(this.o.dataDir, id.state).catch((e: unknown) => this.log(`saving node state: ${(e as Error).message}`));
+      },
+    });
+    this.session.run();
+  }
+
+  private async bringDown(): Promise<void> {
+    this.session?.stop();
+    this.session = null;
+    await this.api?.close();
+    this.api = null;
+    await this.manager?.stop();
+    this.manager = null;
+  }
+
+  private async serveLocal(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    try {
+      const url = new URL(req.url ?? '/', 'http://local');
+      const body = await readBody(req);
+      const method = req.method ?? 'GET';
+      let out: unknown;
+      if (method === 'POST' && url.pathname === '/local/init') out = await this.exclusive(() => this.init(body));
+      else if (method === 'POST' && url.pathname === '/local/join') out = await this.exclusive(() => this.join(body));
+      else if (method === 'POST' && url.pathname === '/local/leave') out = await this.exclusive(() => this.leave(body));
+      else if (method === 'GET' && url.pathname === '/local/info') out = await this.info();
+      else if (url.pathname.startsWith('/v1/')) out = await this.proxy(method, url.pathname + url.search, body);
+      else throw new ApiError('not-found', `no such endpoint: ${method} ${url.pathname}`);
+      reply(res, 200, out);
+    } catch (e) {
+      const err = toApiError(e);
+      if (err.apiCode === 'internal') this.log(`local: ${(e as Error)?.stack ?? String(e)}`);
+      reply(res, err.status, err.toBody());
+    }
+  }
+
+  /** init/join/leave change what this daemon is: one at a time. */
+  private async exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.busy) throw new ApiError('conflict', 'another init/join/leave is in progress');
+    this.busy = true;
+    try {
+      return await fn();
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  private refuseIfMember(): void {
+    const s = this.identity?.state;
+    if (s) throw new ApiError('conflict', `this node is already part of cluster ${s.clusterId} as ${s.role} ${s.nodeId}`, { hint: 'run `tsswarm leave` first' });
+  }
+
+  private async init(raw: unknown): Promise<unknown> {
+    this.refuseIfMember();
+    const b = parseBody(initSchema, raw ?? {});
+    const listenAddr = b.listenAddr ?? DEFAULT_LISTEN;
+    const advertiseAddr = b.advertiseAddr ?? this.o.advertiseAddr ?? defaultAdvertise(listenAddr);
+    const { identity, cluster } = await createCluster({ hostname: this.hostname(), advertiseAddr, listenAddr, heartbeatPeriodMs: this.o.heartbeatPeriodMs ?? 5000 });
+    await saveIdentity(this.o.dataDir, identity);
+    this.identity = identity;
+    try {
+      await this.bringUp(identity, 'init');
+      const m = this.manager!;
+      await until(() => m.isLeader, 10_000, 'the new one-member raft group to elect this node');
+      await m.store.update((tx) => {
+        tx.create('cluster', cluster);
+        tx.create('node', {
+          id: identity.state.nodeId,
+          spec: { availability: 'active', role: 'manager', labels: {} },
+          description: { hostname: identity.state.hostname, platform: { os: 'linux', architecture: process.arch }, resources: { nanoCPUs: 0, memoryBytes: 0 }, engine: { id: '', version: '', labels: {} } },
+          status: { state: 'ready', addr: advertiseAddr, message: '', lastHeartbeat: null },
+          managerStatus: { raftId: identity.state.nodeId, addr: m.raftAddr, reachability: 'reachable', leader: true },
+          certificate: { role: 'manager', state: 'issued', expiry: null },
+        });
+      });
+    } catch (e) {
+      await this.forget();
+      throw e;
+    }
+    this.log(`initialised cluster ${identity.state.clusterId}; this node is manager ${identity.state.nodeId}`);
+    return { clusterId: identity.state.clusterId, nodeId: identity.state.nodeId, apiAddr: this.manager!.apiAddr, workerToken: cluster.rootCA.joinTokens.worker };
+  }
+
+  private async join(raw: unknown): Promise<unknown> {
+    this.refuseIfMember();
+    const b = parseBody(joinSchema, raw);
+    const listenAddr = b.listenAddr ?? DEFAULT_LISTEN;
+    const advertiseAddr = b.advertiseAddr ?? this.o.advertiseAddr ?? defaultAdvertise(listenAddr, splitHostPort(b.remote).host);
+    const raftAddr = `${advertiseAddr}:${splitHostPort(raftAddrOf(listenAddr)).port}`;
+    const { answer, keyPem } = await joinCluster({ token: b.token, remote: b.remote, hostname: this.hostname(), advertiseAddr, raftAddr });
+    const identity: Identity = {
+      state: {
+        nodeId: answer.nodeId,
+        clusterId: answer.clusterId,
+        role: answer.role,
+        hostname: this.hostname(),
+        advertiseAddr,
+        listenAddr: answer.role === 'manager' ? listenAddr : null,
+        managers: answer.managers,
+      },
+      keyPem,
+      certPem: answer.certPem,
+      caPem: answer.caPem,
+      caKeyPem: answer.caKeyPem ?? null,
+    };
+    await saveIdentity(this.o.dataDir, identity);
+    this.identity = identity;
+    await this.bringUp(identity, 'join');
+    this.log(`joined cluster ${answer.clusterId} as ${answer.role} ${answer.nodeId}`);
+    return { nodeId: answer.nodeId, role: answer.role, clusterId: answer.clusterId };
+  }
+
+  private async leave(raw: unknown): Promise<unknown> {
+    const b = parseBody(leaveSchema, raw ?? { force: false });
+    const id = this.identity;
+    if (!id) throw new ApiError('conflict', 'this node is not part of a cluster');
+    try {
+      await this.proxy('POST', '/v1/leave', { force: b.force });
+    } catch (e) {
+      if (!b.force) throw e;
+      this.log(`leave: the managers did not acknowledge (${(e as Error).message}); leaving anyway (--force)`);
+    }
+    await this.forget();
+    return { left: id.state.clusterId };
+  }
+
+  /** Stops everything and deletes this node's identity and raft data: it is a new node afterwards. */
+  private async forget(): Promise<void> {
+    await this.bringDown();
+    this.identity = null;
+    for (const f of ['node.json', 'node.key', 'node.crt', 'ca.crt', 'ca.key', 'raft']) await rm(join(this.o.dataDir, f), { recursive: true, force: true });
+  }
+
+  private async info(): Promise<unknown> {
+    const id = this.identity;
+    if (!id) return { member: false };
+    const base = { member: true, nodeId: id.state.nodeId, clusterId: id.state.clusterId, role: id.state.role, hostname: id.state.hostname, managers: id.state.managers };
+    const m = this.manager;
+    if (!m) return base;
+    const st = m.raft.status();
+    return { ...base, managers: m.managers(), leader: st.leader, raft: { role: st.role, term: st.term, commit: st.commit, applied: st.applied } };
+  }
+
+  /** The CLI's `/v1/*` calls, sent with this node's certificate to this manager or a known one. */
+  private async proxy(method: string, path: string, body: unknown): Promise<unknown> {
+    const id = this.identity;
+    if (!id) throw new ApiError('conflict', 'this node is not part of a cluster', { hint: 'run `tsswarm init` or `tsswarm join` first' });
+    const tls = { ca: id.caPem, cert: id.certPem, key: id.keyPem };
+    const targets: Target[] = (this.manager ? [this.manager.apiAddr] : []).concat(id.state.managers.map((x) => x.apiAddr)).map((addr) => ({ kind: 'https', addr, tls }));
+    let last: unknown = new ApiError('unavailable', 'no manager address known');
+    for (const t of [...new Map(targets.map((x) => [x.kind === 'https' ? x.addr : '', x])).values()]) {
+      try {
+        return await apiRequest(t, path, { method: method as 'GET' | 'POST' | 'DELETE', ...(body === undefined ? {} : { body }) });
+      } catch (e) {
+        if (!(e instanceof ApiError) || e.apiCode !== 'unavailable') throw e;
+        last = e;
+      }
+    }
+    throw last;
+  }
+
+  private hostname(): string {
+    return this.o.hostname ?? os.hostname();
+  }
+}
+
+/** The first non-internal IPv4 address, or the listen host when it is specific. */
+function defaultAdvertise(listenAddr: string, towards?: string): string {
+  const host = splitHostPort(listenAddr).host;
+  if (host !== '0.0.0.0' && host !== '::') return host;
+  if (towards === '127.0.0.1') return '127.0.0.1';
+  for (const list of Object.values(os.networkInterfaces())) {
+    for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
+  }
+  throw new ApiError('invalid', 'cannot choose an address to advertise: pass --advertise-addr', { field: 'advertiseAddr' });
+}
+
+async function until(check: () => boolean, ms: number, what: string): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) throw new ApiError('unavailable', `timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** Whether something accepts connections on the unix socket `path`. */
+export function answers(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.connect(path);
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
+}
+
+function reply(res: http.ServerResponse, status: number, body: unknown): void {
+  const buf = Buffer.from(JSON.stringify(body ?? {}));
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': String(buf.length) });
+  res.end(buf);
+}
+
+function readBody(req: http.IncomingMessage): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('error', reject);
+    req.on('end', () => {
+      if (chunks.length === 0) return resolve(undefined);
+      try {
+        resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')));
+      } catch {
+        reject(new ApiError('invalid', 'request body is not JSON'));
+      }
+    });
+  });
+}

@@ -1,0 +1,67 @@
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { readPrivateKeyFile, writePrivateKeyFile } from '../ca/index.js';
+import { managerAddrSchema } from '../api/schemas.js';
+
+/**
+ * What a node remembers about itself across restarts, in its data dir: `node.json` (ids, role,
+ * addresses, known managers), `node.key` (0600), `node.crt`, `ca.crt`, and on managers `ca.key`
+ * (0600). With these a restarted daemon is the same node of the same cluster.
+ */
+export const nodeStateSchema = z.strictObject({
+  nodeId: z.string(),
+  clusterId: z.string(),
+  role: z.enum(['manager', 'worker']),
+  hostname: z.string(),
+  advertiseAddr: z.string(),
+  /** Manager API listen address host:port (raft on port + 1). Managers only. */
+  listenAddr: z.string().nullable(),
+  managers: z.array(managerAddrSchema),
+});
+export type NodeState = z.infer<typeof nodeStateSchema>;
+
+export interface Identity {
+  state: NodeState;
+  keyPem: string;
+  certPem: string;
+  caPem: string;
+  caKeyPem: string | null;
+}
+
+const STATE = 'node.json';
+
+export async function loadIdentity(dataDir: string): Promise<Identity | null> {
+  let raw: string;
+  try {
+    raw = await readFile(join(dataDir, STATE), 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw e;
+  }
+  const state = nodeStateSchema.parse(JSON.parse(raw));
+  const caKeyPem = state.role === 'manager' ? await readPrivateKeyFile(join(dataDir, 'ca.key')).catch(() => null) : null;
+  return {
+    state,
+    keyPem: await readPrivateKeyFile(join(dataDir, 'node.key')),
+    certPem: await readFile(join(dataDir, 'node.crt'), 'utf8'),
+    caPem: await readFile(join(dataDir, 'ca.crt'), 'utf8'),
+    caKeyPem,
+  };
+}
+
+/** Writes key material first and node.json last (atomically), so a crash never leaves a state without its keys. */
+export async function saveIdentity(dataDir: string, id: Identity): Promise<void> {
+  await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  await writePrivateKeyFile(join(dataDir, 'node.key'), id.keyPem);
+  if (id.caKeyPem) await writePrivateKeyFile(join(dataDir, 'ca.key'), id.caKeyPem);
+  await writeFile(join(dataDir, 'node.crt'), id.certPem);
+  await writeFile(join(dataDir, 'ca.crt'), id.caPem);
+  await saveNodeState(dataDir, id.state);
+}
+
+export async function saveNodeState(dataDir: string, state: NodeState): Promise<void> {
+  const tmp = join(dataDir, `${STATE}.tmp`);
+  await writeFile(tmp, JSON.stringify(state, null, 2) + '\n');
+  await rename(tmp, join(dataDir, STATE));
+}

@@ -1,0 +1,355 @@
+import https from 'node:https';
+import type http from 'node:http';
+import { isIP, type AddressInfo } from 'node:net';
+import { X509Certificate, randomBytes } from 'node:crypto';
+import type { TLSSocket } from 'node:tls';
+import { NotLeaderError, RaftNodeError, TimeoutError } from '../../raft/node/index.js';
+import {
+  generateNodeId,
+  isCertError,
+  isJoinTokenError,
+  roleOfJoinToken,
+  rotateJoinTokens,
+  verifyNodeCertificate,
+  certificateValidity,
+  type NodeRole,
+} from '../ca/index.js';
+import { isConflict, isStoreError } from '../store/index.js';
+import { ApiError } from '../api/errors.js';
+import { apiRequest } from '../api/client.js';
+import {
+  heartbeatRequestSchema,
+  joinRequestSchema,
+  leaveRequestSchema,
+  nodeUpdateRequestSchema,
+  parseBody,
+  rotateRequestSchema,
+  type JoinResponse,
+} from '../api/schemas.js';
+import type { Identity } from '../daemon/identity.js';
+import type { Manager } from './manager.js';
+import { splitHostPort } from './addresses.js';
+
+/** Who is calling, from its verified client certificate (or the manager that forwarded for it). */
+interface Peer {
+  nodeId: string;
+  role: NodeRole;
+}
+
+interface Ctx {
+  peer: Peer | null;
+  body: unknown;
+  params: string[];
+  query: URLSearchParams;
+}
+
+type Auth = 'none' | 'node' | 'manager';
+
+interface Route {
+  method: string;
+  path: RegExp;
+  auth: Auth;
+  /** Writes run on the leader; a follower forwards the request there. */
+  leader: boolean;
+  handle(ctx: Ctx): Promise<unknown>;
+}
+
+const MAX_BODY = 256 * 1024;
+/** Set by a manager forwarding a request to the leader; honoured only from a manager certificate. */
+const ON_BEHALF = 'x-tsswarm-on-behalf-of';
+
+export interface ApiServerOptions {
+  manager: Manager;
+  identity: Identity;
+  log: (msg: string) => void;
+}
+
+/** The manager API of specs/api.md over HTTPS with optional client certificates. */
+export class ApiServer {
+  private server: https.Server | null = null;
+  private readonly routes: Route[];
+
+  constructor(private readonly o: ApiServerOptions) {
+    this.routes = this.makeRoutes();
+  }
+
+  async listen(addr: string): Promise<AddressInfo> {
+    const { host, port } = splitHostPort(addr);
+    const id = this.o.identity;
+    const server = https.createServer({
+      key: id.keyPem,
+      cert: id.certPem,
+      ca: id.caPem,
+      // Ask for a certificate but let the handshake finish without one: the join endpoint must be
+      // reachable by a node that has none yet. Every other route checks `authorized` itself.
+      requestCert: true,
+      rejectUnauthorized: false,
+    });
+    server.on('request', (req, res) => void this.serve(req, res));
+    server.on('tlsClientError', () => undefined);
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => resolve());
+    });
+    this.server = server;
+    return server.address() as AddressInfo;
+  }
+
+  async close(): Promise<void> {
+    const s = this.server;
+    this.server = null;
+    if (!s) return;
+    s.closeAllConnections();
+    await new Promise((r) => s.close(r));
+  }
+
+  private async serve(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    try {
+      const url = new URL(req.url ?? '/', 'https://x');
+      const method = req.method ?? 'GET';
+      let match: RegExpExecArray | null = null;
+      const route = this.routes.find((r) => r.method === method && (match = r.path.exec(url.pathname)) !== null);
+      if (!route || !match) throw new ApiError('not-found', `no such endpoint: ${method} ${url.pathname}`);
+      const peer = await this.authenticate(req, route.auth);
+      const raw = await readJson(req);
+      const params = (match as RegExpExecArray).slice(1).map((p) => decodeURIComponent(p));
+      const m = this.o.manager;
+      if (route.leader && !m.isLeader) return send(res, 200, await this.forward(req, url, raw, peer));
+      if (!route.leader && route.auth === 'manager') await this.readBarrier();
+      send(res, 200, await route.handle({ peer, body: raw, params, query: url.searchParams }));
+    } catch (e) {
+      const err = toApiError(e);
+      if (err.apiCode === 'internal') this.o.log(`api: ${(e as Error)?.stack ?? String(e)}`);
+      send(res, err.status, err.toBody());
+    }
+  }
+
+  /** Linearizable reads on any manager: wait until this replica has applied the commit index. */
+  private async readBarrier(): Promise<void> {
+    await this.o.manager.raft.read({ timeoutMs: 3000 });
+  }
+
+  private async authenticate(req: http.IncomingMessage, auth: Auth): Promise<Peer | null> {
+    if (auth === 'none') return null;
+    const sock = req.socket as TLSSocket;
+    const raw = sock.getPeerCertificate?.()?.raw;
+    if (!raw) throw new ApiError('unauthenticated', 'a client certificate of this cluster is required');
+    if (!sock.authorized) throw new ApiError('unauthenticated', `client certificate refused: ${String(sock.authorizationError ?? 'not issued by this cluster')}`);
+    let peer: Peer;
+    try {
+      const ident = await verifyNodeCertificate(new X509Certificate(raw).toString(), this.o.identity.caPem, { clusterId: this.o.identity.state.clusterId });
+      peer = { nodeId: ident.nodeId, role: ident.role };
+    } catch (e) {
+      throw new ApiError('unauthenticated', `client certificate refused: ${(e as Error).message}`);
+    }
+    const behalf = req.headers[ON_BEHALF];
+    if (typeof behalf === 'string' && peer.role === 'manager') {
+      const [nodeId, role] = behalf.split(':');
+      if (nodeId && (role === 'manager' || role === 'worker')) peer = { nodeId, role };
+    }
+    if (auth === 'manager' && peer.role !== 'manager') throw new ApiError('forbidden', `node ${peer.nodeId} is a worker: this endpoint is for managers only`);
+    return peer;
+  }
+
+  /** Sends the same request to the leader with this manager's certificate, on behalf of `peer`. */
+  private forward(req: http.IncomingMessage, url: URL, body: unknown, peer: Peer | null): Promise<unknown> {
+    const m = this.o.manager;
+    const id = this.o.identity;
+    const headers = peer ? { [ON_BEHALF]: `${peer.nodeId}:${peer.role}` } : undefined;
+    return apiRequest(
+      { kind: 'https', addr: m.leaderApiAddr(), tls: { ca: id.caPem, cert: id.certPem, key: id.keyPem } },
+      url.pathname + url.search,
+      { method: (req.method ?? 'GET') as 'GET' | 'POST' | 'DELETE', body: body ?? undefined, ...(headers ? { headers } : {}) },
+    );
+  }
+
+  private makeRoutes(): Route[] {
+    const m = this.o.manager;
+    const id = this.o.identity;
+    const r = (method: string, path: string, auth: Auth, leader: boolean, handle: (ctx: Ctx) => Promise<unknown>): Route => ({
+      method,
+      path: new RegExp(`^${path.replace(/:[a-z]+/g, '([^/]+)')}$`),
+      auth,
+      leader,
+      handle,
+    });
+    const findNode = (ref: string) => {
+      const all = m.store.view((tx) => tx.find('node'));
+      const exact = all.find((n) => n.id === ref || n.description?.hostname === ref);
+      if (exact) return exact;
+      const byPrefix = all.filter((n) => n.id.startsWith(ref));
+      if (byPrefix.length === 1) return byPrefix[0]!;
+      if (byPrefix.length > 1) throw new ApiError('conflict', `node reference ${JSON.stringify(ref)} is ambiguous (${byPrefix.length} matches)`, { field: 'id' });
+      throw new ApiError('not-found', `no node ${JSON.stringify(ref)}`, { field: 'id' });
+    };
+    return [
+      r('GET', '/v1/ca', 'none', false, async () => ({ caPem: id.caPem })),
+      r('POST', '/v1/join', 'none', true, async (c) => this.join(c.body)),
+      r('POST', '/v1/heartbeat', 'node', true, async (c) => {
+        const body = parseBody(heartbeatRequestSchema, c.body);
+        const peer = c.peer!;
+        const n = m.store.view((tx) => tx.get('node', peer.nodeId));
+        if (!n) throw new ApiError('not-found', `node ${peer.nodeId} is not part of this cluster (removed?)`);
+        await m.dispatcher?.heartbeat(peer.nodeId, n.status.addr, body.hostname);
+        return { periodMs: m.cluster().spec.dispatcher.heartbeatPeriodMs, managers: m.managers(), role: n.spec.role };
+      }),
+      r('POST', '/v1/leave', 'node', true, async (c) => {
+        const body = parseBody(leaveRequestSchema, c.body);
+        const peer = c.peer!;
+        if (!body.force) m.checkQuorumWithout(peer.nodeId);
+        const st = m.raft.status();
+        if ([...st.conf.voters, ...st.conf.learners].includes(peer.nodeId)) await m.changeMembership(() => m.raft.remove(peer.nodeId));
+        await m.store.update((tx) => {
+          const n = tx.get('node', peer.nodeId);
+          if (n) tx.update('node', { ...n, status: { ...n.status, state: 'down', message: 'left the cluster' }, managerStatus: null });
+        });
+        return {};
+      }),
+      r('GET', '/v1/info', 'manager', false, async () => {
+        const st = m.raft.status();
+        const c = m.cluster();
+        return { clusterId: c.id, leader: st.leader, managers: m.managers(), raft: { term: st.term, commit: st.commit, applied: st.applied, leader: st.leader } };
+      }),
+      r('GET', '/v1/nodes', 'manager', false, async () => ({ nodes: m.nodeViews() })),
+      r('GET', '/v1/nodes/:id', 'manager', false, async (c) => {
+        const n = findNode(c.params[0]!);
+        const st = m.raft.status();
+        return { node: n, view: m.view(n, st.leader, new Set([...st.conf.voters, ...st.conf.learners])) };
+      }),
+      r('POST', '/v1/nodes/:id/update', 'manager', true, async (c) => {
+        const body = parseBody(nodeUpdateRequestSchema, c.body);
+        const n = findNode(c.params[0]!);
+        const labels = { ...n.spec.labels, ...(body.labelAdd ?? {}) };
+        for (const k of body.labelRm ?? []) delete labels[k];
+        await m.store.update((tx) => {
+          const cur = tx.get('node', n.id);
+          if (!cur) throw new ApiError('not-found', `no node ${n.id}`);
+          tx.update('node', { ...cur, spec: { ...cur.spec, availability: body.availability ?? cur.spec.availability, labels } });
+        });
+        return { id: n.id };
+      }),
+      r('DELETE', '/v1/nodes/:id', 'manager', true, async (c) => {
+        const n = findNode(c.params[0]!);
+        const force = c.query.get('force') === 'true';
+        if (n.id === m.nodeId) throw new ApiError('conflict', 'a manager cannot remove itself: use `tsswarm leave` on it');
+        if (n.status.state !== 'down' && !force) throw new ApiError('conflict', `node ${n.id} is ${n.status.state}: it must be down to be removed (or use --force)`);
+        if (n.spec.role === 'manager' && !force) m.checkQuorumWithout(n.id);
+        const st = m.raft.status();
+        if ([...st.conf.voters, ...st.conf.learners].includes(n.id)) await m.changeMembership(() => m.raft.remove(n.id));
+        await m.store.update((tx) => tx.delete('node', n.id));
+        return { id: n.id };
+      }),
+      r('GET', '/v1/join-tokens', 'manager', false, async () => m.cluster().rootCA.joinTokens),
+      r('POST', '/v1/join-tokens/rotate', 'manager', true, async (c) => {
+        const body = parseBody(rotateRequestSchema, c.body);
+        const res = await m.store.update((tx) => {
+          const cl = tx.find('cluster')[0];
+          if (!cl) throw new ApiError('unavailable', 'no cluster object');
+          const joinTokens = rotateJoinTokens(cl.rootCA.joinTokens, { [body.role]: new Uint8Array(randomBytes(16)) });
+          tx.update('cluster', { ...cl, rootCA: { ...cl.rootCA, joinTokens } });
+          return joinTokens;
+        });
+        return res.value;
+      }),
+      r('POST', '/v1/nodes/:id/promote', 'manager', true, async () => {
+        throw new ApiError('conflict', 'promote is not implemented yet: join a new manager with the manager token instead');
+      }),
+      r('POST', '/v1/nodes/:id/demote', 'manager', true, async () => {
+        throw new ApiError('conflict', 'demote is not implemented yet: run `tsswarm leave` on the manager instead');
+      }),
+    ];
+  }
+
+  /** Token + CSR -> certificate. Runs on the leader (it creates the node and changes membership). */
+  private async join(raw: unknown): Promise<JoinResponse> {
+    const m = this.o.manager;
+    const body = parseBody(joinRequestSchema, raw);
+    const cluster = m.cluster();
+    let role: NodeRole;
+    try {
+      role = roleOfJoinToken(body.token, cluster.rootCA.joinTokens);
+    } catch (e) {
+      if (isJoinTokenError(e)) throw new ApiError('invalid-token', e.message, { field: 'token' });
+      throw e;
+    }
+    if (role === 'manager' && !body.raftAddr) throw new ApiError('invalid', 'a manager must say its raft address', { field: 'raftAddr' });
+    const nodeId = generateNodeId();
+    let certPem: string;
+    try {
+      certPem = await m.ca.issue(body.csr, {
+        nodeId,
+        role,
+        validityMs: cluster.spec.ca.nodeCertExpiryMs,
+        ...(isIP(body.advertiseAddr) ? { ipAddresses: [body.advertiseAddr] } : {}),
+      });
+    } catch (e) {
+      if (isCertError(e)) throw new ApiError('invalid', e.message, { field: 'csr' });
+      throw e;
+    }
+    await m.store.update((tx) =>
+      tx.create('node', {
+        id: nodeId,
+        spec: { availability: 'active', role, labels: {} },
+        description: {
+          hostname: body.hostname,
+          platform: { os: 'linux', architecture: process.arch },
+          resources: { nanoCPUs: 0, memoryBytes: 0 },
+          engine: { id: '', version: '', labels: {} },
+        },
+        status: { state: 'unknown', addr: body.advertiseAddr, message: 'joined', lastHeartbeat: null },
+        managerStatus: role === 'manager' ? { raftId: nodeId, addr: body.raftAddr!, reachability: 'unknown', leader: false } : null,
+        certificate: { role, state: 'issued', expiry: certificateValidity(certPem).notAfter.getTime() },
+      }),
+    );
+    // A new manager starts as a learner; the leader's promotion loop makes it a voter once caught up.
+    if (role === 'manager') await m.changeMembership(() => m.raft.addLearner(nodeId, body.raftAddr!));
+    this.o.log(`node ${nodeId} (${body.hostname}) joined as ${role}`);
+    return {
+      nodeId,
+      role,
+      clusterId: cluster.id,
+      certPem,
+      caPem: this.o.identity.caPem,
+      ...(role === 'manager' && this.o.identity.caKeyPem ? { caKeyPem: this.o.identity.caKeyPem } : {}),
+      managers: m.managers(),
+    };
+  }
+}
+
+function send(res: http.ServerResponse, status: number, body: unknown): void {
+  const buf = Buffer.from(JSON.stringify(body ?? {}));
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': String(buf.length) });
+  res.end(buf);
+}
+
+function readJson(req: http.IncomingMessage): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size <= MAX_BODY) chunks.push(c);
+    });
+    req.on('error', reject);
+    req.on('end', () => {
+      if (size > MAX_BODY) return reject(new ApiError('invalid', `request body larger than ${MAX_BODY} bytes`));
+      if (size === 0) return resolve(undefined);
+      try {
+        resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')));
+      } catch {
+        reject(new ApiError('invalid', 'request body is not JSON'));
+      }
+    });
+  });
+}
+
+export function toApiError(e: unknown): ApiError {
+  if (e instanceof ApiError) return e;
+  if (isConflict(e)) return new ApiError('conflict', e.message);
+  if (isStoreError(e)) return new ApiError('invalid', e.message);
+  if (e instanceof NotLeaderError) return new ApiError('unavailable', 'leadership changed; retry');
+  if (e instanceof TimeoutError) return new ApiError('unavailable', e.message);
+  if (e instanceof RaftNodeError) return new ApiError('unavailable', e.message);
+  return new ApiError('internal', 'internal error');
+}
+
