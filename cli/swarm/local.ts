@@ -43,7 +43,7 @@ export async function ensureDaemon(g: SwarmGlobals, extra: string[]): Promise<vo
   const out = openSync(join(dir, 'daemon.log'), 'a');
   const script = process.argv[1];
   if (!script) throw new Error('cannot find the tsswarm program to start the daemon');
-  const child = spawn(process.execPath, [script, 'daemon', '--host', sock, '--data-dir', dir, ...extra], { detached: true, stdio: ['ignore', out, out], env: process.env });
+  const child = spawn(process.execPath, [script, '--host', sock, '--data-dir', dir, 'daemon', ...extra], { detached: true, stdio: ['ignore', out, out], env: process.env });
   child.unref();
   const deadline = Date.now() + 15_000;
   while (!(await answers(sock))) {
