@@ -13,6 +13,7 @@ export interface Profile {
   crashEvery: number; // mean ms between crashes (0: none)
   crashBetweenPersistAndSend: number; // probability per Ready
   asyncDriver: boolean; // Readys complete later; ticks and messages are handled meanwhile
+  earlyAppends: boolean; // with asyncDriver: a leader's appends go out before its fsync (node driver)
   tornPersist: boolean; // crashes may also fall between persisting entries and the hard state
   leaderCrashBoost: number; // multiplies crashBetweenPersistAndSend for a leader's own appends
   partitionEvery: number; // mean ms between partitions (0: none)
@@ -37,6 +38,7 @@ export function drawProfile(r: Prng): Profile {
     crashBetweenPersistAndSend: r.pick([0, 0.003, 0.01]),
     tornPersist: r.chance(0.3),
     asyncDriver: r.chance(0.5),
+    earlyAppends: r.chance(0.5),
     leaderCrashBoost: r.pick([1, 10, 30]),
     partitionEvery: r.pick([0, 300, 700]),
     membership: r.chance(0.6),

@@ -271,6 +271,21 @@ export class Simulation {
         // Like a driver awaiting fsync: the core keeps taking ticks and messages meanwhile, and the
         // Ready completes (persist, send, apply, advance) later, unless the node crashes first.
         n.inFlight = rd;
+        if (this.profile.earlyAppends && core.status().role === 'leader' && rd.entries.length > 0) {
+          // The node driver's optimisation (thesis §10.2.1): a leader's appends whose commit index
+          // is already durable here go out before its own fsync.
+          const d = n.durable;
+          const durableLast = d.entries[d.entries.length - 1]?.index ?? d.snapshot?.meta.index ?? 0;
+          const early = rd.messages.filter((m) => m.type === 'append' && (m.commit ?? 0) <= durableLast);
+          for (const m of early) this.sendMsg(m);
+          rd.messages = rd.messages.filter((m) => !early.includes(m));
+          if (early.length > 0 && this.faultsOn && this.rng.chance(this.profile.crashBetweenPersistAndSend * this.profile.leaderCrashBoost)) {
+            // The window this optimisation opens: appends sent, the leader's own write lost.
+            this.crash(n, 'leader sent appends early, crashed before its fsync');
+            this.scheduleRestart(n);
+            return;
+          }
+        }
         this.schedule(this.rng.int(0, 4), () => {
           if (!n.alive || n.core !== core || n.inFlight !== rd) return;
           this.handleReady(n, core, rd);
