@@ -9,6 +9,7 @@ import { canonicalizeFile } from './canonical.js';
 import { interpolateTree } from './interpolate.js';
 import { mergeTrees } from './merge.js';
 import { parseYamlLayers } from './parse.js';
+import type { YamlParser } from './parse-fast.js';
 import { rebaseService } from './rebase.js';
 import { cloneTree, isTree, keyPos, newTree, type Tree } from './tree.js';
 import type { Lookup } from './template.js';
@@ -25,6 +26,8 @@ export interface FileContext {
   cwd: string;
   /** Parsed files by absolute path, so extends chains read each file once. */
   cache: Map<string, Promise<Tree>>;
+  /** YAML parser (default: the precise one, with positions); see loadProject. */
+  parser?: YamlParser;
 }
 
 export async function readText(ctx: FileContext, file: string, display: string): Promise<string> {
@@ -51,7 +54,7 @@ export function loadComposeFile(ctx: FileContext, file: string, stack: string[] 
 
 async function loadUncached(ctx: FileContext, file: string, stack: string[]): Promise<Tree> {
   const text = await readText(ctx, file, file);
-  const layers = parseYamlLayers(text, file);
+  const layers = (ctx.parser ?? parseYamlLayers)(text, file);
   const diags = new Diagnostics();
   for (const layer of layers) {
     if (ctx.interpolate) {

@@ -18,6 +18,8 @@ import { loadComposeFile, type FileContext } from './file-loader.js';
 import { composeFileFromEnv, discoverFiles } from './files.js';
 import { mergeTrees } from './merge.js';
 import { extensionsOf, normalizeNetwork, normalizeSecret, normalizeService, normalizeVolumeTop, type NormalizeContext } from './normalize.js';
+import { parseYamlLayers } from './parse.js';
+import { parseYamlLayersFast, type YamlParser } from './parse-fast.js';
 import { activeServices } from './profiles.js';
 import { isValidProjectName, normalizeProjectName } from './project-name.js';
 import { rebaseResource, rebaseService } from './rebase.js';
@@ -26,8 +28,23 @@ import type { LoadOptions, Project, ServiceConfig } from './types.js';
 
 const RESOURCE_KINDS = ['services', 'networks', 'volumes', 'secrets', 'configs'] as const;
 
-/** Loads, interpolates, merges, validates and normalizes a compose project. */
+/**
+ * Loads, interpolates, merges, validates and normalizes a compose project. Fast path first
+ * (js-yaml, no positions); any error, warning or unsupported construct -> loaded again with the
+ * precise parser, so every diagnostic and warning comes from it with file:line:col.
+ */
 export async function loadProject(options: LoadOptions): Promise<Project> {
+  try {
+    const project = await loadProjectWith(options, parseYamlLayersFast);
+    if (project.warnings === undefined || project.warnings.length === 0) return project;
+  } catch {
+    // fall through to the precise path
+  }
+  return loadProjectWith(options, parseYamlLayers);
+}
+
+/** loadProject with a given YAML parser (tests force one or the other). */
+export async function loadProjectWith(options: LoadOptions, parser: YamlParser): Promise<Project> {
   const { reader, cwd } = options;
   const shell = cleanEnv(options.env);
   const interpolate = options.interpolate !== false;
@@ -47,7 +64,7 @@ export async function loadProject(options: LoadOptions): Promise<Project> {
   }
   const lookup = (n: string) => (Object.prototype.hasOwnProperty.call(env, n) ? env[n] : undefined);
 
-  const ctx: FileContext = { reader, lookup, interpolate, cache: new Map(), cwd, warnings: new Set() };
+  const ctx: FileContext = { reader, lookup, interpolate, cache: new Map(), cwd, warnings: new Set(), parser };
   const trees: Tree[] = [];
   for (const file of files) {
     const tree = await loadComposeFile(ctx, file);
