@@ -11,20 +11,20 @@ export function interpolateTree(root: Tree, lookup: Lookup, diags: Diagnostics, 
 }
 
 function walk(container: Tree | unknown[], path: PathSeg[], lookup: Lookup, diags: Diagnostics, missing?: (name: string) => void): void {
-  const keys: PathSeg[] = Array.isArray(container) ? container.map((_, i) => i) : Object.keys(container);
+  // The path is only built for a diagnostic or a descent (one array per node was most of this walk).
+  const keys: PathSeg[] = Array.isArray(container) ? Array.from(container.keys()) : Object.keys(container);
+  const c = container as Record<PathSeg, unknown>;
   for (const k of keys) {
-    const c = container as Record<PathSeg, unknown>;
     const v = c[k];
-    const here = [...path, k];
     if (typeof v === 'string') {
       try {
         c[k] = substitute(v, lookup, missing);
       } catch (e) {
         if (!(e instanceof TemplateError)) throw e;
-        diags.add(keyPos(container, k), here, e.message, e.kind === 'missing' ? `set ${e.variable} in the environment or in .env` : 'use $$ for a literal $');
+        diags.add(keyPos(container, k), [...path, k], e.message, e.kind === 'missing' ? `set ${e.variable} in the environment or in .env` : 'use $$ for a literal $');
       }
     } else if (Array.isArray(v) || isTree(v)) {
-      walk(v, here, lookup, diags, missing);
+      walk(v, [...path, k], lookup, diags, missing);
     }
   }
 }

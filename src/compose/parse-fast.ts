@@ -105,7 +105,10 @@ export const parseYamlLayersFast: YamlParser = (text) => {
   return layers;
 };
 
-const SEPARATOR = new Set([' ', '[', '{', ',', ':', '-', '?', '!', '&']);
+// Characters after which a quote or bracket may open a node: space [ { , : - ? ! & and line start.
+const SEPARATOR = new Uint8Array(128);
+for (const c of ' [{,:-?!&\n') SEPARATOR[c.charCodeAt(0)] = 1;
+const NL = 10, HASH = 35, DQ = 34, SQ = 39, BS = 92, LB = 91, RB = 93, LC = 123, RC = 125, SP = 32;
 
 /**
  * Whether a flow collection or quoted scalar may continue on the next line. Conservative: a quote
@@ -113,39 +116,38 @@ const SEPARATOR = new Set([' ', '[', '{', ',', ':', '-', '?', '!', '&']);
  */
 function spansLines(text: string): boolean {
   let depth = 0;
-  let quote = '';
-  let prev = '\n';
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
-    if (c === '\n') {
-      if (depth > 0 || quote !== '') return true;
+  let quote = 0;
+  let prev = NL;
+  const n = text.length;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c === NL) {
+      if (depth > 0 || quote !== 0) return true;
       prev = c;
       continue;
     }
-    if (quote === '"') {
-      if (c === '\\') i++;
-      else if (c === '"') quote = '';
-      prev = 'x';
+    if (quote !== 0) {
+      if (quote === DQ && c === BS) {
+        if (text.charCodeAt(i + 1) === NL) return true; // an escaped line break continues the scalar
+        i++;
+      }
+      else if (c === quote) quote = 0;
+      prev = 0;
       continue;
     }
-    if (quote === "'") {
-      if (c === "'") quote = '';
-      prev = 'x';
-      continue;
-    }
-    const opener = prev === '\n' || SEPARATOR.has(prev);
-    if (c === '#' && (prev === '\n' || prev === ' ')) {
+    if (c === HASH && (prev === NL || prev === SP)) {
       const eol = text.indexOf('\n', i);
       if (eol < 0) break;
       i = eol - 1;
       continue;
     }
-    if ((c === '"' || c === "'") && opener) quote = c;
-    else if ((c === '[' || c === '{') && (opener || depth > 0)) depth++;
-    else if ((c === ']' || c === '}') && depth > 0) depth--;
+    const opener = prev < 128 && SEPARATOR[prev] === 1;
+    if ((c === DQ || c === SQ) && opener) quote = c;
+    else if ((c === LB || c === LC) && (opener || depth > 0)) depth++;
+    else if ((c === RB || c === RC) && depth > 0) depth--;
     prev = c;
   }
-  return depth > 0 || quote !== '';
+  return depth > 0 || quote !== 0;
 }
 
 class FastConverter {

@@ -123,13 +123,14 @@ try {
   const inproc = await samples(load);
   const inMedian = median(inproc.wall);
   const inCpu = median(inproc.cpu);
-  // The share of the `yaml` library alone (parse to AST with positions), to tell our phases from it.
+  // The `yaml` library alone (parse to AST with positions): the precise path, which loadProject
+  // uses only when the load reports errors or warnings (successful loads parse with js-yaml).
   const { parseAllDocuments, LineCounter } = createRequire(path.join(repo, 'package.json'))('yaml');
   const text = readFileSync(file, 'utf8');
   const parse = await samples(() => parseAllDocuments(text, { lineCounter: new LineCounter(), merge: true, uniqueKeys: true }));
   console.log(`\nload average now: ${loadavg().map((x) => x.toFixed(1)).join(' ')} on ${cpus().length} CPUs (wall time suffers when it is high; CPU time much less)`);
   console.log(`in-process loadProject, ${SERVICES} services, heavy file ${(text.length / 1024).toFixed(0)} KiB (${inproc.wall.length} runs, median): wall ${ms(inMedian)}, CPU ${ms(inCpu)}  target <= 50 ms: ${inMedian <= 50 ? 'met' : 'MISSED'}`);
-  console.log(`  of which YAML parsing by the yaml library: wall ${ms(median(parse.wall))}, CPU ${ms(median(parse.cpu))}`);
+  console.log(`  YAML parsing by the yaml library (precise path, errors/warnings only): wall ${ms(median(parse.wall))}, CPU ${ms(median(parse.cpu))}`);
 
   const lightDir = path.join(work, 'light');
   mkdirSync(lightDir);
@@ -139,7 +140,7 @@ try {
   const lightParse = await samples(() => parseAllDocuments(lightText, { lineCounter: new LineCounter(), merge: true, uniqueKeys: true }));
   const lightMedian = median(light.wall);
   console.log(`in-process loadProject, ${SERVICES} services, light file ${(lightText.length / 1024).toFixed(0)} KiB: wall ${ms(lightMedian)}, CPU ${ms(median(light.cpu))}  target <= 50 ms: ${lightMedian <= 50 ? 'met' : 'MISSED'}`);
-  console.log(`  of which YAML parsing by the yaml library: wall ${ms(median(lightParse.wall))}, CPU ${ms(median(lightParse.cpu))}`);
+  console.log(`  YAML parsing by the yaml library (precise path, errors/warnings only): wall ${ms(median(lightParse.wall))}, CPU ${ms(median(lightParse.cpu))}`);
 
   // 2. whole processes.
   if (!process.argv.includes('--in-process')) await wholeProcesses(work);
