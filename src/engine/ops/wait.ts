@@ -4,7 +4,6 @@
  */
 import type { ContainerRuntime } from '../../runtime/runtime.js';
 import type { Scope } from './scope.js';
-import { UserError } from '../../util/errors.js';
 import { noContainers, selectContainers } from './select-containers.js';
 
 export interface WaitOptions {
@@ -15,14 +14,12 @@ export interface WaitOptions {
 export async function waitCommand(runtime: ContainerRuntime, scope: Scope, opts: WaitOptions): Promise<{ container: string; exitCode: number }> {
   // One-off `run` containers count too, as in Compose.
   const all = await selectContainers(runtime, scope, { services: opts.services, oneOff: 'include' });
-  const containers = all.filter((c) => c.status === 'running' || c.status === 'restarting' || c.status === 'paused');
-  if (!containers.length) {
-    if (!all.length) throw noContainers(scope, opts.services);
-    throw new UserError(`no running containers to wait for in ${opts.services.join(', ')}`, {
-      code: 'conflict',
-      hint: `they have already stopped: tscompose ps -a shows their exit codes`,
-    });
-  }
+  if (!all.length) throw noContainers(scope, opts.services);
+  // Running containers are what `wait` is for; when every one has already stopped, the engine's
+  // wait answers at once with the exit code, as in Compose (and a kill that lands before this
+  // command has listed the containers is not lost).
+  const running = all.filter((c) => c.status === 'running' || c.status === 'restarting' || c.status === 'paused');
+  const containers = running.length ? running : all;
   const inner = new AbortController();
   opts.signal?.addEventListener('abort', () => inner.abort(), { once: true });
   try {
