@@ -4,7 +4,7 @@
  * All problems of a file are reported together.
  */
 import * as path from 'node:path';
-import { Diagnostics, fail } from './diagnostics.js';
+import { CarriedDiagnostics, Diagnostics, fail } from './diagnostics.js';
 import { canonicalizeFile } from './canonical.js';
 import { interpolateTree } from './interpolate.js';
 import { mergeTrees } from './merge.js';
@@ -28,6 +28,8 @@ export interface FileContext {
   cache: Map<string, Promise<Tree>>;
   /** YAML parser (default: the precise one, with positions); see loadProject. */
   parser?: YamlParser;
+  /** Problems found so far in this load; phases go on after one finds problems (see diagnostics.ts). */
+  carried?: CarriedDiagnostics;
 }
 
 export async function readText(ctx: FileContext, file: string, display: string): Promise<string> {
@@ -55,21 +57,34 @@ export function loadComposeFile(ctx: FileContext, file: string, stack: string[] 
 async function loadUncached(ctx: FileContext, file: string, stack: string[]): Promise<Tree> {
   const text = await readText(ctx, file, file);
   const layers = (ctx.parser ?? parseYamlLayers)(text, file);
-  const diags = new Diagnostics();
+  const carried = ctx.carried ?? new CarriedDiagnostics();
+  let diags = new Diagnostics();
   for (const layer of layers) {
     if (ctx.interpolate) {
       interpolateTree(layer, ctx.lookup, diags, (name) => ctx.warnings.add(`the "${name}" variable is not set; defaulting to a blank string`));
     }
     if (layer.version !== undefined) ctx.warnings.add(`${file}: the attribute "version" is obsolete and ignored`);
   }
-  diags.throwIfAny();
-  for (const layer of layers) validateFile(layer, diags);
-  diags.throwIfAny();
-  for (const layer of layers) canonicalizeFile(layer, diags);
-  diags.throwIfAny();
+  carried.absorb(diags);
+  diags = new Diagnostics();
+  const validated = await carried.phase(() => {
+    for (const layer of layers) validateFile(layer, diags);
+  }, diags);
+  carried.absorb(diags);
+  diags = new Diagnostics();
+  const canonical = validated && (await carried.phase(() => {
+    for (const layer of layers) canonicalizeFile(layer, diags);
+  }, diags));
+  carried.absorb(diags);
   let tree = layers[0] ?? newTree();
+  if (!canonical) {
+    carried.throwIfAny();
+    return tree;
+  }
   for (const layer of layers.slice(1)) tree = mergeTrees(tree, layer);
-  await resolveExtends(ctx, file, tree, stack);
+  await carried.phase(() => resolveExtends(ctx, file, tree, stack));
+  // Without a shared collector (a direct call), report here; with one, the load reports at its end.
+  if (!ctx.carried) carried.throwIfAny();
   return tree;
 }
 

@@ -11,7 +11,7 @@
  * Each phase reports all its problems at once, as one DiagnosticError.
  */
 import * as path from 'node:path';
-import { Diagnostics, fail } from './diagnostics.js';
+import { CarriedDiagnostics, Diagnostics, fail } from './diagnostics.js';
 import { checkProject } from './checks.js';
 import { cleanEnv, readEnvFiles } from './env.js';
 import { loadComposeFile, type FileContext } from './file-loader.js';
@@ -64,11 +64,14 @@ export async function loadProjectWith(options: LoadOptions, parser: YamlParser):
   }
   const lookup = (n: string) => (Object.prototype.hasOwnProperty.call(env, n) ? env[n] : undefined);
 
-  const ctx: FileContext = { reader, lookup, interpolate, cache: new Map(), cwd, warnings: new Set(), parser };
+  // Every phase reports into one collector and the load goes on after problems, so a single run
+  // shows all of them; the load throws them together at the end (see CarriedDiagnostics).
+  const carried = new CarriedDiagnostics();
+  const ctx: FileContext = { reader, lookup, interpolate, cache: new Map(), cwd, warnings: new Set(), parser, carried };
   const trees: Tree[] = [];
   for (const file of files) {
     const tree = await loadComposeFile(ctx, file);
-    await applyIncludes(ctx, tree, file === '-' ? workingDir : path.dirname(file), shell, env, [file]);
+    await carried.phase(() => applyIncludes(ctx, tree, file === '-' ? workingDir : path.dirname(file), shell, env, [file]));
     trees.push(tree);
   }
   let root = trees[0] ?? newTree();
@@ -78,15 +81,20 @@ export async function loadProjectWith(options: LoadOptions, parser: YamlParser):
   const name = projectName(options.projectName, env.COMPOSE_PROJECT_NAME, root, workingDir);
 
   const diags = new Diagnostics();
-  checkProject(root, diags);
-  diags.throwIfAny();
+  if (!(await carried.phase(() => checkProject(root, diags), diags))) carried.throwIfAny();
+  carried.absorb(diags);
+  diags.list.length = 0;
 
   // Like Compose: COMPOSE_PROFILES is the default of --profile, used only when no flag is given.
   const requested = options.profiles && options.profiles.length > 0 ? options.profiles : (env.COMPOSE_PROFILES ?? '').split(',');
   const profiles = [...new Set(requested.map((p) => p.trim()))].filter(Boolean);
   const services = root.services as Tree;
-  const active = activeServices(services, profiles, options.services, diags);
-  diags.throwIfAny();
+  let active = new Set<string>();
+  if (!(await carried.phase(() => void (active = activeServices(services, profiles, options.services, diags)), diags))) carried.throwIfAny();
+  carried.absorb(diags);
+  diags.list.length = 0;
+  // Normalization reads what the checks above vouched for; after problems, it runs only as far as
+  // it can (a crash on a broken subtree ends the load with what was found).
 
   const nctx: NormalizeContext = { projectName: name, workingDir, lookup, reader, resolvePaths: normalize, interpolate, diags };
   const project: Project = {
@@ -107,17 +115,24 @@ export async function loadProjectWith(options: LoadOptions, parser: YamlParser):
   for (const s of Object.keys(services).sort()) {
     const svc = services[s];
     if (!isTree(svc)) continue;
-    const normalized: ServiceConfig = await normalizeService(s, svc, nctx);
-    if (active.has(s)) project.services[s] = normalized;
-    else project.disabledServices[s] = normalized;
+    const ok = await carried.phase(async () => {
+      const normalized: ServiceConfig = await normalizeService(s, svc, nctx);
+      if (active.has(s)) project.services[s] = normalized;
+      else project.disabledServices[s] = normalized;
+    }, diags);
+    if (!ok) carried.throwIfAny();
   }
-  for (const [k, v] of Object.entries(root.networks as Tree)) project.networks[k] = normalizeNetwork(k, isTree(v) ? v : newTree(), nctx);
-  const usesDefault = Object.values(project.services).some((s) => 'default' in s.networks);
-  if (usesDefault && !project.networks.default) project.networks.default = { name: `${name}_default` };
-  for (const [k, v] of Object.entries(root.volumes as Tree)) project.volumes[k] = normalizeVolumeTop(k, isTree(v) ? v : newTree(), nctx);
-  for (const [k, v] of Object.entries(root.secrets as Tree)) project.secrets[k] = normalizeSecret('secrets', k, isTree(v) ? v : newTree(), nctx);
-  for (const [k, v] of Object.entries(root.configs as Tree)) project.configs[k] = normalizeSecret('configs', k, isTree(v) ? v : newTree(), nctx);
-  diags.throwIfAny();
+  const resourcesOk = await carried.phase(() => {
+    for (const [k, v] of Object.entries(root.networks as Tree)) project.networks[k] = normalizeNetwork(k, isTree(v) ? v : newTree(), nctx);
+    const usesDefault = Object.values(project.services).some((s) => 'default' in s.networks);
+    if (usesDefault && !project.networks.default) project.networks.default = { name: `${name}_default` };
+    for (const [k, v] of Object.entries(root.volumes as Tree)) project.volumes[k] = normalizeVolumeTop(k, isTree(v) ? v : newTree(), nctx);
+    for (const [k, v] of Object.entries(root.secrets as Tree)) project.secrets[k] = normalizeSecret('secrets', k, isTree(v) ? v : newTree(), nctx);
+    for (const [k, v] of Object.entries(root.configs as Tree)) project.configs[k] = normalizeSecret('configs', k, isTree(v) ? v : newTree(), nctx);
+  }, diags);
+  if (!resourcesOk) carried.throwIfAny();
+  carried.absorb(diags);
+  carried.throwIfAny();
   project.warnings = [...ctx.warnings];
   return project;
 }

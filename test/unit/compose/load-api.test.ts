@@ -58,8 +58,10 @@ describe('loadProject', () => {
         '/proj/compose.override.yaml': 'services:\n  web:\n    ports: ["1:2", "bad"]\n    depends_on: [ghost]\n',
       }),
     );
+    // Both problems of the override, each at its own line, in one run.
     expect(d).toEqual([
       expect.objectContaining({ file: '/proj/compose.override.yaml', line: 3, col: 20, path: 'services.web.ports[1]' }),
+      expect.objectContaining({ file: '/proj/compose.override.yaml', line: 4, col: 18, path: 'services.web.depends_on.ghost' }),
     ]);
   });
 
