@@ -1,6 +1,5 @@
 import type { ContainerRuntime } from '../runtime/runtime.js';
 import type { ContainerSummary } from '../runtime/types.js';
-import { UserError } from '../util/errors.js';
 import { LABEL, projectFilter } from './labels.js';
 
 export interface ProjectContainer extends ContainerSummary {
@@ -24,17 +23,4 @@ export async function projectContainers(
     .filter((c) => (opts.oneOff === 'include' ? true : c.oneOff === (opts.oneOff ?? false)))
     .filter((c) => !opts.services?.length || opts.services.includes(c.service))
     .sort((a, b) => a.service.localeCompare(b.service) || a.number - b.number || a.name.localeCompare(b.name));
-}
-
-/** The container `exec`/`cp`/`port` act on: service + --index (default 1). */
-export async function serviceContainer(runtime: ContainerRuntime, project: string, service: string, index = 1): Promise<ProjectContainer> {
-  const list = await projectContainers(runtime, project, { services: [service] });
-  const c = list.find((x) => x.number === index);
-  if (!c) {
-    throw new UserError(list.length ? `service "${service}" has no container number ${index}` : `service "${service}" is not running`, {
-      code: 'not-found',
-      hint: list.length ? `existing: ${list.map((x) => x.number).join(', ')}` : 'start it with `tscompose up -d`',
-    });
-  }
-  return c;
 }
