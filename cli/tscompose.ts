@@ -6,6 +6,7 @@
 import { setMaxListeners } from 'node:events';
 import { Command, Option } from 'commander';
 import pkg from '../package.json' with { type: 'json' };
+import { usageExitCodes } from './usage-exit.js';
 import { runCommand } from './run-command.js';
 import { registerOpsCommands } from './compose/register-ops.js';
 import type { GlobalOptions } from './compose/global-options.js';
@@ -27,6 +28,7 @@ program
   .option('--ansi <when>', 'control ANSI output: never|always|auto', 'auto')
   .showHelpAfterError('(run with --help for usage)')
   .enablePositionalOptions();
+usageExitCodes(program);
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];

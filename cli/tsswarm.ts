@@ -2,6 +2,7 @@
 /** tsswarm entry point: the cluster face. Commands load lazily, like tscompose's. */
 import { Command, Option } from 'commander';
 import pkg from '../package.json' with { type: 'json' };
+import { usageExitCodes } from './usage-exit.js';
 import { runCommand } from './run-command.js';
 import type { SwarmGlobals } from './swarm/local.js';
 
@@ -13,6 +14,7 @@ program
   .option('--data-dir <dir>', 'the node\'s state directory (env TSSWARM_DATA_DIR; default /var/lib/tsswarm)')
   .showHelpAfterError('(run with --help for usage)')
   .enablePositionalOptions();
+usageExitCodes(program);
 
 const g = (cmd: Command): SwarmGlobals => cmd.optsWithGlobals() as SwarmGlobals;
 const cmds = (): Promise<typeof import('./swarm/commands.js')> => import('./swarm/commands.js');

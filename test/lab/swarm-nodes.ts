@@ -1,0 +1,126 @@
+/**
+ * tsswarm daemons on lab hosts: start one per host (as systemd would), run the real CLI inside a
+ * host, talk to a daemon's unix socket from the test, kill -9 and restart daemons.
+ */
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { apiRequest, type RequestOptions } from '../../src/swarm/api/client.js';
+import { answers } from '../../src/swarm/daemon/daemon.js';
+import { eventually, type Lab, type LabHost, type LabProcess, type RunResult } from './harness.js';
+
+export const TSSWARM_BIN = path.resolve('bin/tsswarm.mjs');
+export const API_PORT = 4242;
+
+export interface SwarmNodeOptions {
+  /** Agents' heartbeat period for a cluster created here (ms); small so tests see `down` quickly. */
+  heartbeatMs?: number;
+  /** Extra environment for every daemon. */
+  env?: Record<string, string>;
+}
+
+/** Raft/manager status as `tsswarm info --format json` reports it. */
+export interface InfoJson {
+  member: boolean;
+  nodeId?: string;
+  clusterId?: string;
+  role?: 'manager' | 'worker';
+  leader?: string | null;
+  managers?: { nodeId: string; apiAddr: string; raftAddr: string }[];
+  raft?: { role: string; term: number; commit: number; applied: number };
+}
+
+export class SwarmNodes {
+  private readonly daemons = new Map<string, LabProcess>();
+
+  constructor(
+    readonly lab: Lab,
+    private readonly o: SwarmNodeOptions = {},
+  ) {}
+
+  socket(h: LabHost | string): string {
+    return path.join(path.dirname(this.host(h).socket), 'tsswarm.sock');
+  }
+
+  dataDir(h: LabHost | string): string {
+    return path.join(path.dirname(this.host(h).dataRoot), 'tsswarm');
+  }
+
+  addr(h: LabHost | string): string {
+    return `${this.host(h).ip}:${API_PORT}`;
+  }
+
+  host(h: LabHost | string): LabHost {
+    return typeof h === 'string' ? this.lab.host(h) : h;
+  }
+
+  /** Starts `tsswarm daemon` in the host and waits for its socket. */
+  async start(h: LabHost | string): Promise<void> {
+    const host = this.host(h);
+    const env: Record<string, string> = { TSSWARM_HEARTBEAT_MS: String(this.o.heartbeatMs ?? 300), ...this.o.env };
+    const proc = this.lab.spawnInHost(host, process.execPath, [TSSWARM_BIN, '--host', this.socket(host), '--data-dir', this.dataDir(host), 'daemon'], env, {
+      logFile: path.join(path.dirname(host.configFile), 'tsswarm.log'),
+    });
+    this.daemons.set(host.id, proc);
+    await eventually(async () => (await answers(this.socket(host))) || undefined, { timeoutMs: 20_000, what: `the tsswarm daemon of ${host.id}` });
+  }
+
+  /** kill -9 (a crash) or SIGTERM (a clean stop) of the host's daemon; waits until it is gone. */
+  async kill(h: LabHost | string, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    const host = this.host(h);
+    const proc = this.daemons.get(host.id);
+    if (!proc) return;
+    proc.kill(signal);
+    await proc.exited;
+    this.daemons.delete(host.id);
+  }
+
+  /** The real CLI inside the host: `tsswarm --host SOCK --data-dir DIR args...`. */
+  cli(h: LabHost | string, args: readonly string[], timeoutMs = 30_000): Promise<RunResult> {
+    const host = this.host(h);
+    return this.lab.exec(host, [process.execPath, TSSWARM_BIN, '--host', this.socket(host), '--data-dir', this.dataDir(host), ...args], { check: false, timeoutMs });
+  }
+
+  /** Like {@link cli} but throws with the output on a non-zero exit. */
+  async ok(h: LabHost | string, args: readonly string[]): Promise<string> {
+    const r = await this.cli(h, args);
+    if (r.code !== 0) throw new Error(`tsswarm ${args.join(' ')} on ${this.host(h).id} exited ${r.code}: ${r.stderr.trim()}`);
+    return r.stdout;
+  }
+
+  /** A request straight to the daemon's unix socket (what the CLI sends), without a process start. */
+  local<T>(h: LabHost | string, urlPath: string, opts: RequestOptions = {}): Promise<T> {
+    return apiRequest<T>({ kind: 'unix', socketPath: this.socket(h) }, urlPath, { timeoutMs: 5000, ...opts });
+  }
+
+  info(h: LabHost | string): Promise<InfoJson> {
+    return this.local<InfoJson>(h, '/local/info');
+  }
+
+  /** The file of this node's identity (certificate, key, state) as stored. */
+  file(h: LabHost | string, name: string): string {
+    return readFileSync(path.join(this.dataDir(h), name), 'utf8');
+  }
+
+  /** The leader as the given managers agree on it (a majority of them), or undefined. */
+  async agreedLeader(hosts: readonly string[]): Promise<string | undefined> {
+    const seen = await Promise.all(hosts.map((h) => this.info(h).then((i) => i.leader ?? null, () => null)));
+    const counts = new Map<string, number>();
+    for (const l of seen) if (l) counts.set(l, (counts.get(l) ?? 0) + 1);
+    for (const [l, n] of counts) if (n > hosts.length / 2) return l;
+    return undefined;
+  }
+
+  /** Stops every daemon this object started (SIGTERM, then SIGKILL). */
+  async stopAll(): Promise<void> {
+    await Promise.all(
+      [...this.daemons.keys()].map(async (id) => {
+        const p = this.daemons.get(id)!;
+        p.kill('SIGTERM');
+        const t = setTimeout(() => p.kill('SIGKILL'), 5000);
+        await p.exited;
+        clearTimeout(t);
+        this.daemons.delete(id);
+      }),
+    );
+  }
+}
