@@ -34,8 +34,17 @@ program
   .description('create a cluster with this node as its first manager')
   .option('--advertise-addr <addr>', 'address other nodes reach this manager at')
   .option('--listen-addr <addr:port>', 'manager API listen address (raft on port + 1)', '0.0.0.0:4242')
-  .action(async (o: { advertiseAddr?: string; listenAddr?: string }, cmd: Command) => {
+  .option('--cert-expiry <duration>', 'life of node certificates, renewed automatically (default 2160h)')
+  .action(async (o: { advertiseAddr?: string; listenAddr?: string; certExpiry?: string }, cmd: Command) => {
     await runCommand('tsswarm', async () => (await cmds()).initCommand(g(cmd), o));
+  });
+
+program
+  .command('update')
+  .description('change cluster-wide settings (on a manager)')
+  .option('--cert-expiry <duration>', 'life of node certificates; shorter takes effect at once (min 30s)')
+  .action(async (o: { certExpiry?: string }, cmd: Command) => {
+    await runCommand('tsswarm', async () => (await cmds()).clusterUpdateCommand(g(cmd), o));
   });
 
 program

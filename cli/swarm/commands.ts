@@ -1,5 +1,7 @@
 import { Daemon } from '../../src/swarm/daemon/daemon.js';
 import type { NodeView } from '../../src/swarm/api/schemas.js';
+import { parseDuration } from '../../src/compose/units.js';
+import { UserError } from '../../src/util/errors.js';
 import { dataDir, ensureDaemon, local, socketPath, type SwarmGlobals } from './local.js';
 
 /** The tsswarm commands: argument handling and rendering only; the daemon does the work. */
@@ -25,9 +27,11 @@ export async function daemonCommand(g: SwarmGlobals, o: { advertiseAddr?: string
   return 0;
 }
 
-export async function initCommand(g: SwarmGlobals, o: { advertiseAddr?: string; listenAddr?: string }): Promise<void> {
+export async function initCommand(g: SwarmGlobals, o: { advertiseAddr?: string; listenAddr?: string; certExpiry?: string }): Promise<void> {
+  const { certExpiry, ...rest } = o;
+  const body = { ...rest, ...(certExpiry === undefined ? {} : { certExpiryMs: durationMs('--cert-expiry', certExpiry) }) };
   await ensureDaemon(g, []);
-  const r = await local<{ clusterId: string; nodeId: string; apiAddr: string; workerToken: string }>(g, '/local/init', { body: { ...o } });
+  const r = await local<{ clusterId: string; nodeId: string; apiAddr: string; workerToken: string }>(g, '/local/init', { body });
   process.stdout.write(
     `Swarm initialized: current node (${r.nodeId}) is now a manager of cluster ${r.clusterId}.\n\n` +
       `To add a worker to this swarm, run the following command:\n\n    tsswarm join --token ${r.workerToken} ${r.apiAddr}\n\n` +
@@ -42,7 +46,7 @@ export async function joinCommand(g: SwarmGlobals, remote: string, o: { token: s
 }
 
 export async function joinTokenCommand(g: SwarmGlobals, role: string, o: { rotate?: boolean; quiet?: boolean }): Promise<void> {
-  if (role !== 'worker' && role !== 'manager') throw new (await import('../../src/util/errors.js')).UserError(`join-token: role must be worker or manager, got ${JSON.stringify(role)}`);
+  if (role !== 'worker' && role !== 'manager') throw new UserError(`join-token: role must be worker or manager, got ${JSON.stringify(role)}`);
   const tokens = o.rotate
     ? await local<{ worker: string; manager: string }>(g, '/v1/join-tokens/rotate', { body: { role } })
     : await local<{ worker: string; manager: string }>(g, '/v1/join-tokens');
@@ -104,7 +108,33 @@ export async function nodeUpdateCommand(g: SwarmGlobals, id: string, o: { availa
 }
 
 export async function nodeRoleCommand(g: SwarmGlobals, verb: 'promote' | 'demote', ids: string[]): Promise<void> {
-  for (const id of ids) await local(g, `/v1/nodes/${encodeURIComponent(id)}/${verb}`, { body: {} });
+  const role = verb === 'promote' ? 'manager' : 'worker';
+  for (const id of ids) {
+    const r = await local<{ id: string; changed: boolean }>(g, `/v1/nodes/${encodeURIComponent(id)}/${verb}`, { body: {} });
+    process.stdout.write(r.changed ? `Node ${id} ${verb}d to a ${role} in the swarm.\n` : `Node ${id} is already a ${role}.\n`);
+  }
+}
+
+/** `tsswarm update`: cluster-wide settings (Docker's `swarm update`). */
+export async function clusterUpdateCommand(g: SwarmGlobals, o: { certExpiry?: string }): Promise<void> {
+  const body: { certExpiryMs?: number } = {};
+  if (o.certExpiry !== undefined) body.certExpiryMs = durationMs('--cert-expiry', o.certExpiry);
+  if (Object.keys(body).length === 0) throw new UserError('update: nothing to change', { hint: 'pass --cert-expiry DURATION', exitCode: 2 });
+  const r = await local<{ certExpiryMs: number }>(g, '/v1/cluster/update', { body });
+  process.stdout.write(`Swarm updated: node certificates now live ${formatDurationMs(r.certExpiryMs)}.\n`);
+}
+
+/** A Go-style duration flag ("90d" is not Go; "2160h", "30s", "1m30s" are) in milliseconds. */
+export function durationMs(flag: string, v: string): number {
+  try {
+    return Math.round(parseDuration(v) / 1e6);
+  } catch (e) {
+    throw new UserError(`${flag}: ${(e as Error).message}`, { hint: 'use a number with a unit: 30s, 10m, 2160h', exitCode: 2 });
+  }
+}
+
+function formatDurationMs(ms: number): string {
+  return ms % 3_600_000 === 0 ? `${ms / 3_600_000}h` : ms % 60_000 === 0 ? `${ms / 60_000}m` : `${ms / 1000}s`;
 }
 
 export async function nodeRmCommand(g: SwarmGlobals, ids: string[], o: { force?: boolean }): Promise<void> {

@@ -5,7 +5,9 @@
  * Needs root (see lab-harness.test.ts).
  */
 import { X509Certificate } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { existsSync } from 'node:fs';
+import * as path from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { apiRequest } from '../../src/swarm/api/client.js';
 import { ApiError } from '../../src/swarm/api/errors.js';
 import { RootCA, createNodeKeyAndCsr } from '../../src/swarm/ca/index.js';
@@ -64,7 +66,14 @@ describe('tsswarm control plane on five lab hosts', () => {
     await Promise.all([...MANAGERS, ...WORKERS].map((h) => sw.start(h)));
   }, 180_000);
 
+  afterEach((ctx) => {
+    if (ctx.task.result?.state !== 'fail') return;
+    for (const h of [...MANAGERS, ...WORKERS]) console.log(`--- ${h} daemon log ---\n${sw.logTail(h)}`);
+  });
+
   afterAll(async () => {
+    // TSLAB_KEEP=1 leaves the cluster running to look at (scripts/lab.sh down removes it).
+    if (process.env.TSLAB_KEEP === '1') return;
     await sw?.stopAll();
     await lab?.teardown();
   }, 120_000);
@@ -212,6 +221,8 @@ describe('tsswarm control plane on five lab hosts', () => {
       tokens: [await sw.ok('h2', ['join-token', 'worker', '-q']), await sw.ok('h2', ['join-token', 'manager', '-q'])],
     };
     expect(after.info.map((i) => [i.clusterId, i.nodeId, i.role])).toEqual(before.info.map((i) => [i.clusterId, i.nodeId, i.role]));
+    // Every manager, the founder included, knows all three voters from its own disk.
+    for (const h of MANAGERS) expect((await sw.info(h)).managers?.map((m) => m.nodeId).sort()).toEqual(MANAGERS.map((x) => ids[x]).sort());
     expect(after.certs).toEqual(before.certs);
     expect(after.tokens).toEqual(before.tokens);
     expect(table.map((n) => ({ id: n.id, role: n.role, hostname: n.hostname, labels: n.labels })).sort((a, b) => a.id.localeCompare(b.id))).toEqual(
@@ -357,4 +368,85 @@ describe('tsswarm control plane on five lab hosts', () => {
       await allReady('h1', [...MANAGERS, ...WORKERS], 30_000);
     }, 90_000);
   });
+  it('node promote and demote change roles for real: raft membership, certificate, CA key', async () => {
+    const dir = sw.dataDir('h4');
+    expect((await sw.ok('h2', ['node', 'promote', ids.h4!])).trim()).toBe(`Node ${ids.h4} promoted to a manager in the swarm.`);
+    await eventually(async () => {
+      const i = await sw.info('h4');
+      const h1 = await sw.info('h1');
+      if (i.role === 'manager' && i.raft?.role === 'follower' && h1.managers?.length === 4) return i;
+      throw new Error(`h4 ${JSON.stringify({ role: i.role, raft: i.raft })}, h1 sees ${h1.managers?.length} managers`);
+    }, { timeoutMs: 20_000, what: 'h4 a voting manager' });
+    expect(new X509Certificate(sw.file('h4', 'node.crt')).subject).toContain('OU=swarm-manager');
+    expect(existsSync(path.join(dir, 'ca.key'))).toBe(true);
+    await eventually(async () => ((await nodes('h4')).find((n) => n.id === ids.h4)?.managerStatus === 'reachable' ? true : undefined), { timeoutMs: 10_000, what: 'h4 reachable' });
+    // The new manager serves the manager API and writes through raft.
+    await sw.ok('h4', ['node', 'update', '--label-add', 'promoted=yes', ids.h4!]);
+    expect((await nodes('h1')).find((n) => n.id === ids.h4)!.labels.promoted).toBe('yes');
+    expect((await sw.ok('h1', ['node', 'promote', ids.h4!])).trim()).toBe(`Node ${ids.h4} is already a manager.`);
+
+    await sw.ok('h1', ['node', 'demote', ids.h4!]);
+    await eventually(async () => {
+      const i = await sw.info('h4');
+      return i.role === 'worker' && !i.raft && (await sw.info('h1')).managers?.length === 3 ? i : undefined;
+    }, { timeoutMs: 20_000, what: 'h4 back to a worker' });
+    expect(new X509Certificate(sw.file('h4', 'node.crt')).subject).toContain('OU=swarm-worker');
+    expect(existsSync(path.join(dir, 'ca.key'))).toBe(false);
+    expect(existsSync(path.join(dir, 'raft'))).toBe(false);
+    const r = await sw.cli('h4', ['node', 'ls']);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/worker/);
+    await sw.ok('h1', ['node', 'update', '--label-rm', 'promoted', ids.h4!]);
+
+    // Demoting the leader hands leadership over first.
+    const leader = hostOfNode((await sw.info('h1')).leader!);
+    await sw.ok(leader, ['node', 'demote', ids[leader]!]);
+    const others = MANAGERS.filter((h) => h !== leader);
+    await eventually(async () => {
+      const l = await sw.agreedLeader(others);
+      const i = await sw.info(leader);
+      return l && l !== ids[leader] && i.role === 'worker' ? l : undefined;
+    }, { timeoutMs: 20_000, what: `${leader} demoted and another leader` });
+    await sw.ok(others[0]!, ['node', 'promote', ids[leader]!]);
+    await eventually(async () => ((await sw.info(others[0]!)).managers?.length === 3 && (await sw.info(leader)).raft?.role === 'follower' ? true : undefined), {
+      timeoutMs: 20_000,
+      what: `${leader} a manager again`,
+    });
+    await allReady('h1', [...MANAGERS, ...WORKERS], 30_000);
+  }, 120_000);
+
+  it('certificates renew before they expire; a shorter cluster expiry takes effect at once', async () => {
+    const hosts = [...MANAGERS, ...WORKERS];
+    const bad = await sw.cli('h1', ['update', '--cert-expiry', '5s']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/certExpiryMs.*at least 30 s|at least 30 s/);
+    expect((await sw.cli('h1', ['update', '--cert-expiry', 'soon'])).code).toBe(2);
+
+    const first = hosts.map((h) => sw.file(h, 'node.crt'));
+    expect(await sw.ok('h2', ['update', '--cert-expiry', '30s'])).toContain('30s');
+    // Every node takes a 30 s certificate at its next heartbeat.
+    const shortLived = await eventually(async () => {
+      const now = hosts.map((h) => sw.file(h, 'node.crt'));
+      const short = now.every((pem, i) => pem !== first[i] && Date.parse(new X509Certificate(pem).validTo) - Date.now() < 60_000);
+      return short ? now : undefined;
+    }, { timeoutMs: 20_000, what: 'every node on a 30 s certificate' });
+    const t0 = Date.now();
+    // ...and renews it inside 50%..80% of its life, again and again, without losing a beat.
+    await eventually(async () => (hosts.every((h, i) => sw.file(h, 'node.crt') !== shortLived[i]) ? true : undefined), { timeoutMs: 30_000, what: 'every node renewing its 30 s certificate' });
+    console.log(`[swarm] 30 s certificates renewed on all ${hosts.length} nodes after ${Date.now() - t0} ms`);
+    // Past the first short certificate's expiry: connections made now use renewed certificates.
+    while (Date.now() - t0 < 32_000) await new Promise((r) => setTimeout(r, 500));
+    const table = await allReady('h3', hosts, 10_000);
+    expect(table.every((n) => n.status === 'ready')).toBe(true);
+    await sw.ok('h5', ['info']);
+    await sw.ok('h2', ['node', 'update', '--label-add', 'renewed=yes', ids.h5!]);
+    await sw.ok('h1', ['node', 'update', '--label-rm', 'renewed', ids.h5!]);
+
+    // Back to a long life: the short certificates are replaced by long ones at their next renewal.
+    await sw.ok('h1', ['update', '--cert-expiry', '2160h']);
+    await eventually(async () => (hosts.every((h) => Date.parse(new X509Certificate(sw.file(h, 'node.crt')).validTo) - Date.now() > 24 * 3600_000) ? true : undefined), {
+      timeoutMs: 40_000,
+      what: 'every node back on a long certificate',
+    });
+  }, 150_000);
 });

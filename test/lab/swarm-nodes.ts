@@ -96,6 +96,16 @@ export class SwarmNodes {
     return this.local<InfoJson>(h, '/local/info');
   }
 
+  /** Last lines of the host's daemon log (printed when a test fails). */
+  logTail(h: LabHost | string, lines = 25): string {
+    const host = this.host(h);
+    try {
+      return readFileSync(path.join(path.dirname(host.configFile), 'tsswarm.log'), 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+    } catch {
+      return '(no log)';
+    }
+  }
+
   /** The file of this node's identity (certificate, key, state) as stored. */
   file(h: LabHost | string, name: string): string {
     return readFileSync(path.join(this.dataDir(h), name), 'utf8');

@@ -9,7 +9,7 @@
  */
 import { BinaryReader, BinaryWriter } from '../codec.js';
 import { RaftCore, type Ready, type Role, type SoftState, type Status } from '../core/index.js';
-import { DiskStorage, StorageWriteError } from '../storage/index.js';
+import { DiskStorage, StorageWriteError, type RecoveredState } from '../storage/index.js';
 import { TcpTransport, type TlsMaterial } from '../transport/index.js';
 import { EntryType, type ConfChange, type ConfChangeType, type Entry, type HardState, type Message, type NodeId, type Snapshot } from '../types.js';
 import {
@@ -128,7 +128,8 @@ export class RaftNode<R> {
   async start(): Promise<{ host: string; port: number }> {
     const o = this.opts;
     this.storage = await DiskStorage.open(o.dataDir, { logger: this.log, ...(o.segmentBytes ? { segmentBytes: o.segmentBytes } : {}) });
-    const rec = this.storage.recovered;
+    let rec = this.storage.recovered;
+    if (rec.fresh && !o.join) rec = await this.bootstrap(Object.keys(o.peers).sort());
     if (rec.snapshot) {
       this.restoreSnapshot(rec.snapshot);
       this.lastSnapshotIndex = rec.snapshot.meta.index;
@@ -136,7 +137,6 @@ export class RaftNode<R> {
     this.durableTerm = rec.hardState.term;
     this.durableVote = rec.hardState.vote;
     this.durableLast = rec.entries[rec.entries.length - 1]?.index ?? rec.snapshot?.meta.index ?? 0;
-    const founders = Object.keys(o.peers).sort();
     this.core = new RaftCore({
       id: o.id,
       electionTick: o.electionTick ?? 10,
@@ -146,7 +146,8 @@ export class RaftNode<R> {
         hardState: rec.hardState,
         snapshot: rec.snapshot,
         entries: rec.entries,
-        conf: o.join ? { voters: [], learners: [] } : { voters: founders, learners: [] },
+        // Membership always comes from the log and snapshot, founders included (see bootstrap).
+        conf: { voters: [], learners: [] },
       },
       applied: rec.snapshot?.meta.index ?? 0,
       logger: { warn: (m) => this.log.warn(m), info: (m) => this.log.info?.(m) },
@@ -217,6 +218,11 @@ export class RaftNode<R> {
 
   remove(id: NodeId, opts: { timeoutMs?: number } = {}): Promise<void> {
     return this.confChange('remove', id, undefined, opts.timeoutMs);
+  }
+
+  /** Uses a renewed certificate for connections made from now on. */
+  updateTls(material: TlsMaterial): void {
+    this.transport.updateTls(material);
   }
 
   /** Hand leadership to `to` (leader only; best effort). */
@@ -487,6 +493,19 @@ export class RaftNode<R> {
     const snap = this.core.compact(this.applied, this.encodeSnapshotData());
     await this.storage.saveSnapshot(snap);
     this.lastSnapshotIndex = snap.meta.index;
+  }
+
+  /**
+   * A founding member's first start: the founding membership is made durable as an initial
+   * snapshot at index 0 (membership + address book + the empty application image). Why: an
+   * initial configuration passed at every start is wrong after a restart once members joined or
+   * left (a manager restarting from disk has no founding list, and would forget the founder);
+   * members that join later receive this same snapshot first, so everyone learns the founders.
+   */
+  private async bootstrap(founders: string[]): Promise<RecoveredState> {
+    const snapshot: Snapshot = { meta: { index: 0, term: 0, conf: { voters: founders, learners: [] } }, data: this.encodeSnapshotData() };
+    await this.storage.saveSnapshot(snapshot);
+    return { ...this.storage.recovered, snapshot, fresh: false };
   }
 
   /** Snapshot data = the address book (so a restored member can reach everyone) + the application's image. */

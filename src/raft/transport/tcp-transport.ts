@@ -287,7 +287,8 @@ class ProtocolError extends Error {}
 export class TcpTransport {
   readonly id: NodeId;
   readonly log: TransportLogger;
-  readonly tlsMaterial: TlsMaterial | undefined;
+  /** Read at every dial, so a renewed certificate is used by the next connection. */
+  tlsMaterial: TlsMaterial | undefined;
   private server: net.Server | null = null;
   private readonly peers = new Map<NodeId, PeerSender>();
   private readonly inbound = new Set<net.Socket>();
@@ -298,6 +299,17 @@ export class TcpTransport {
     this.tlsMaterial = opts.tls;
     this.log = opts.logger ?? { warn: (m) => console.warn(m) };
     this.chunkBytes = opts.snapshotChunkBytes ?? 1024 * 1024;
+  }
+
+  /**
+   * Swaps the certificate (renewal): new outbound connections and new inbound handshakes use it;
+   * connections already up keep theirs until they drop, which TLS allows.
+   */
+  updateTls(material: TlsMaterial): void {
+    if (!this.tlsMaterial) throw new Error('updateTls on a plain-TCP transport');
+    this.tlsMaterial = { ...this.tlsMaterial, ...material };
+    const m = this.tlsMaterial;
+    if (this.server instanceof tls.Server) this.server.setSecureContext({ ca: m.ca, cert: m.cert, key: m.key });
   }
 
   /** Start listening. Resolves with the bound address. */

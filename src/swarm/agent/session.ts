@@ -1,4 +1,6 @@
 import { apiRequest } from '../api/client.js';
+import { certificateValidity } from '../ca/index.js';
+import { renewalReason } from './renewal.js';
 import type { ManagerAddr } from '../api/schemas.js';
 import type { Identity } from '../daemon/identity.js';
 
@@ -10,12 +12,18 @@ export interface SessionOptions {
   log: (msg: string) => void;
   /** Called when a manager reports a different manager list (the daemon persists it). */
   onManagers: (managers: ManagerAddr[]) => void;
+  /**
+   * Called when this node should get a new certificate (see renewal.ts); the daemon renews and
+   * may change what it runs. Not called again while a renewal it started is still running.
+   */
+  onRenewDue: (reason: string) => Promise<void>;
 }
 
 interface HeartbeatAnswer {
   periodMs: number;
   managers: ManagerAddr[];
   role: 'manager' | 'worker';
+  certExpiryMs: number;
 }
 
 /**
@@ -28,6 +36,9 @@ export class Session {
   private next = 0;
   private stopped = false;
   private periodMs: number;
+  private renewing = false;
+  /** Where in the renewal window this node renews; drawn once so nodes spread out. */
+  private readonly random01 = Math.random();
 
   constructor(private readonly o: SessionOptions) {
     this.periodMs = o.periodMs;
@@ -44,6 +55,27 @@ export class Session {
     this.timer = null;
   }
 
+  private maybeRenew(a: HeartbeatAnswer): void {
+    if (this.renewing) return;
+    const id = this.o.identity;
+    const reason = renewalReason({
+      validity: certificateValidity(id.certPem),
+      certRole: id.state.role,
+      wantedRole: a.role,
+      certExpiryMs: a.certExpiryMs,
+      now: new Date(),
+      random01: this.random01,
+    });
+    if (reason === null) return;
+    this.renewing = true;
+    void this.o
+      .onRenewDue(reason)
+      .catch((e: unknown) => this.o.log(`certificate renewal (${reason}): ${(e as Error).message}; retrying at the next heartbeat`))
+      .finally(() => {
+        this.renewing = false;
+      });
+  }
+
   private async beat(): Promise<void> {
     const id = this.o.identity;
     const managers = id.state.managers;
@@ -57,6 +89,7 @@ export class Session {
         );
         this.periodMs = a.periodMs;
         if (a.managers.length > 0 && JSON.stringify(a.managers) !== JSON.stringify(managers)) this.o.onManagers(a.managers);
+        this.maybeRenew(a);
       } catch (e) {
         this.next++;
         this.o.log(`heartbeat to ${m.apiAddr}: ${(e as Error).message}`);

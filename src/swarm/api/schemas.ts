@@ -44,6 +44,32 @@ export const nodeUpdateRequestSchema = z.strictObject({
 });
 export type NodeUpdateRequest = z.infer<typeof nodeUpdateRequestSchema>;
 
+/** A node trading a fresh CSR for a certificate of its current role (renewal, promotion, demotion). */
+export const renewRequestSchema = z.strictObject({
+  csr: z.string().min(1).max(10_000),
+  /** Where this node's raft would listen, used only if the cluster now wants it as a manager. */
+  raftAddr: addrSchema.optional(),
+});
+
+export const renewResponseSchema = z.strictObject({
+  certPem: z.string(),
+  role: z.enum(['manager', 'worker']),
+  caKeyPem: z.string().optional(),
+  managers: z.array(managerAddrSchema),
+});
+export type RenewResponse = z.infer<typeof renewResponseSchema>;
+
+/** Shortest certificate life a cluster accepts: renewal must fit in with heartbeats to spare. */
+export const MIN_CERT_EXPIRY_MS = 30_000;
+
+export const clusterUpdateRequestSchema = z.strictObject({
+  certExpiryMs: z
+    .int()
+    .min(MIN_CERT_EXPIRY_MS, `certificates must live at least ${MIN_CERT_EXPIRY_MS / 1000} s`)
+    .max(20 * 365 * 24 * 3600 * 1000)
+    .optional(),
+});
+
 export const rotateRequestSchema = z.strictObject({ role: z.enum(['worker', 'manager']) });
 export const emptySchema = z.strictObject({});
 

@@ -336,9 +336,11 @@ export interface RenewalWindow {
 }
 
 export function renewalWindow(validity: { notBefore: Date; notAfter: Date }, from = 0.5, to = 0.8): RenewalWindow {
-  const nb = validity.notBefore.getTime();
-  const life = validity.notAfter.getTime() - nb;
-  return { start: new Date(nb + life * from), end: new Date(nb + life * to) };
+  // Life counts from issuance, not from notBefore, which `issue` backdates by the clock-skew
+  // allowance: otherwise a short-lived certificate (30 s) would look half-used at birth.
+  const issued = Math.min(validity.notBefore.getTime() + CLOCK_SKEW_MS, validity.notAfter.getTime());
+  const life = validity.notAfter.getTime() - issued;
+  return { start: new Date(issued + life * from), end: new Date(issued + life * to) };
 }
 
 /**

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
 import {
+  DEFAULT_NODE_VALIDITY_MS,
   RootCA,
   certificateDigest,
   certificateDigestBase36,
@@ -23,12 +24,13 @@ export interface InitMaterial {
   cluster: ObjectBody<'cluster'>;
 }
 
-export async function createCluster(opts: { hostname: string; advertiseAddr: string; listenAddr: string; heartbeatPeriodMs: number }): Promise<InitMaterial> {
+export async function createCluster(opts: { hostname: string; advertiseAddr: string; listenAddr: string; heartbeatPeriodMs: number; certExpiryMs?: number }): Promise<InitMaterial> {
   const clusterId = generateNodeId();
   const nodeId = generateNodeId();
   const { ca, keyPem: caKeyPem } = await RootCA.create({ clusterId });
   const { keyPem, csrPem } = await createNodeKeyAndCsr();
-  const certPem = await ca.issue(csrPem, { nodeId, role: 'manager', ...(isIP(opts.advertiseAddr) ? { ipAddresses: [opts.advertiseAddr] } : {}) });
+  const certExpiryMs = opts.certExpiryMs ?? DEFAULT_NODE_VALIDITY_MS;
+  const certPem = await ca.issue(csrPem, { nodeId, role: 'manager', validityMs: certExpiryMs, ...(isIP(opts.advertiseAddr) ? { ipAddresses: [opts.advertiseAddr] } : {}) });
   const joinTokens = makeJoinTokens(await certificateDigest(ca.certPem), { worker: new Uint8Array(randomBytes(16)), manager: new Uint8Array(randomBytes(16)) });
   const cluster: ObjectBody<'cluster'> = {
     id: clusterId,
@@ -37,7 +39,7 @@ export async function createCluster(opts: { hostname: string; advertiseAddr: str
       labels: {},
       raft: { snapshotInterval: 10_000, keepOldSnapshots: 0, logEntriesForSlowFollowers: 500, heartbeatTick: 1, electionTick: 10 },
       dispatcher: { heartbeatPeriodMs: opts.heartbeatPeriodMs },
-      ca: { nodeCertExpiryMs: 90 * 24 * 3600 * 1000 },
+      ca: { nodeCertExpiryMs: certExpiryMs },
       orchestration: { taskHistoryRetentionLimit: 5 },
     },
     // The CA key stays on the managers' disks (0600) and travels to a joining manager inside its

@@ -1,18 +1,21 @@
 import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
+import { X509Certificate } from 'node:crypto';
 import { chmod, mkdir, rm, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import { ApiError } from '../api/errors.js';
 import { apiRequest, type Target } from '../api/client.js';
-import { parseBody, addrSchema } from '../api/schemas.js';
+import { parseBody, addrSchema, clusterUpdateRequestSchema } from '../api/schemas.js';
 import { Session } from '../agent/session.js';
 import { Manager } from '../manager/manager.js';
 import { ApiServer, toApiError } from '../manager/api-server.js';
 import { raftAddrOf, splitHostPort } from '../manager/addresses.js';
+import { createNodeKeyAndCsr } from '../ca/index.js';
+import { renewResponseSchema } from '../api/schemas.js';
 import { createCluster, joinCluster } from './bootstrap.js';
-import { loadIdentity, saveIdentity, saveNodeState, type Identity } from './identity.js';
+import { loadIdentity, saveIdentity, saveNodeState, swapCredentials, type Identity } from './identity.js';
 
 export interface DaemonOptions {
   dataDir: string;
@@ -26,7 +29,11 @@ export interface DaemonOptions {
   log?: (msg: string) => void;
 }
 
-const initSchema = z.strictObject({ advertiseAddr: z.string().min(1).optional(), listenAddr: addrSchema.optional() });
+const initSchema = z.strictObject({
+  advertiseAddr: z.string().min(1).optional(),
+  listenAddr: addrSchema.optional(),
+  certExpiryMs: clusterUpdateRequestSchema.shape.certExpiryMs,
+});
 const joinSchema = z.strictObject({ token: z.string().min(1), remote: addrSchema, advertiseAddr: z.string().min(1).optional(), listenAddr: addrSchema.optional() });
 const leaveSchema = z.strictObject({ force: z.boolean() });
 
@@ -116,6 +123,7 @@ export class Daemon {
         id.state.managers = self ? [self, ...managers.filter((x) => x !== self)] : managers;
         void saveNodeState(this.o.dataDir, id.state).catch((e: unknown) => this.log(`saving node state: ${(e as Error).message}`));
       },
+      onRenewDue: (reason) => this.renew(reason),
     });
     this.session.run();
   }
@@ -170,7 +178,13 @@ export class Daemon {
     const b = parseBody(initSchema, raw ?? {});
     const listenAddr = b.listenAddr ?? DEFAULT_LISTEN;
     const advertiseAddr = b.advertiseAddr ?? this.o.advertiseAddr ?? defaultAdvertise(listenAddr);
-    const { identity, cluster } = await createCluster({ hostname: this.hostname(), advertiseAddr, listenAddr, heartbeatPeriodMs: this.o.heartbeatPeriodMs ?? 5000 });
+    const { identity, cluster } = await createCluster({
+      hostname: this.hostname(),
+      advertiseAddr,
+      listenAddr,
+      heartbeatPeriodMs: this.o.heartbeatPeriodMs ?? 5000,
+      ...(b.certExpiryMs === undefined ? {} : { certExpiryMs: b.certExpiryMs }),
+    });
     await saveIdentity(this.o.dataDir, identity);
     this.identity = identity;
     try {
@@ -237,6 +251,54 @@ export class Daemon {
     }
     await this.forget();
     return { left: id.state.clusterId };
+  }
+
+  /**
+   * A new key and certificate for this node, of the role the cluster gives it now. Same role: the
+   * TLS endpoints switch to the new certificate in place. Other role: this node becomes what the
+   * certificate says (a promoted worker starts a raft learner and the manager API; a demoted
+   * manager stops them and deletes its raft data and CA key).
+   */
+  private async renew(reason: string): Promise<void> {
+    if (this.busy) return;
+    this.busy = true;
+    try {
+      const id = this.identity;
+      if (!id) return;
+      const listenAddr = id.state.listenAddr ?? DEFAULT_LISTEN;
+      const raftAddr = `${id.state.advertiseAddr}:${splitHostPort(raftAddrOf(listenAddr)).port}`;
+      const { keyPem, csrPem } = await createNodeKeyAndCsr();
+      const answer = renewResponseSchema.parse(await this.proxy('POST', '/v1/certificate/renew', { csr: csrPem, raftAddr }));
+      const roleChanged = answer.role !== id.state.role;
+      const next: Identity = {
+        ...id,
+        state: { ...id.state, role: answer.role, listenAddr: answer.role === 'manager' ? listenAddr : null, managers: answer.managers.length > 0 ? answer.managers : id.state.managers },
+        keyPem,
+        certPem: answer.certPem,
+        caKeyPem: answer.role === 'manager' ? (answer.caKeyPem ?? id.caKeyPem) : null,
+      };
+      if (answer.role === 'manager' && !next.caKeyPem) throw new ApiError('internal', 'the renewal answer for a manager carried no CA key');
+      if (!roleChanged) {
+        await swapCredentials(this.o.dataDir, next);
+        // Everything holding `id` reads it at each connection: update it in place.
+        Object.assign(id, { keyPem: next.keyPem, certPem: next.certPem, caKeyPem: next.caKeyPem });
+        this.api?.reloadTls();
+        this.manager?.raft.updateTls({ ca: id.caPem, cert: id.certPem, key: id.keyPem });
+        this.log(`certificate renewed (${reason}); valid until ${new X509Certificate(id.certPem).validTo}`);
+        return;
+      }
+      this.log(`becoming a ${answer.role} (${reason})`);
+      await this.bringDown();
+      // Raft data of an earlier membership must not survive a role change: a demoted manager was
+      // removed from the group, and a promoted one joins as a new learner from a snapshot.
+      await rm(join(this.o.dataDir, 'raft'), { recursive: true, force: true });
+      await swapCredentials(this.o.dataDir, next);
+      this.identity = next;
+      await this.bringUp(next, answer.role === 'manager' ? 'join' : 'restart');
+      this.log(`now a ${answer.role}`);
+    } finally {
+      this.busy = false;
+    }
   }
 
   /** Stops everything and deletes this node's identity and raft data: it is a new node afterwards. */

@@ -1,4 +1,4 @@
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, open, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { readPrivateKeyFile, writePrivateKeyFile } from '../ca/index.js';
@@ -32,6 +32,7 @@ export interface Identity {
 const STATE = 'node.json';
 
 export async function loadIdentity(dataDir: string): Promise<Identity | null> {
+  await finishCredentialSwap(dataDir);
   let raw: string;
   try {
     raw = await readFile(join(dataDir, STATE), 'utf8');
@@ -64,4 +65,53 @@ export async function saveNodeState(dataDir: string, state: NodeState): Promise<
   const tmp = join(dataDir, `${STATE}.tmp`);
   await writeFile(tmp, JSON.stringify(state, null, 2) + '\n');
   await rename(tmp, join(dataDir, STATE));
+}
+
+const SWAP_MARK = 'credentials.swap';
+const SWAPPED = ['node.key', 'node.crt', 'ca.key'] as const;
+
+/**
+ * Replaces this node's key and certificate (and on managers the CA key) as one step, for renewal
+ * and role changes: a key must never sit beside a certificate for another key, or the node could
+ * not talk to anyone after a crash. New files are written beside the old ones, then a marker
+ * commits the swap, then they are renamed into place; {@link loadIdentity} finishes a committed
+ * swap and discards an uncommitted one. A worker's `ca.key` (after a demotion) is deleted.
+ */
+export async function swapCredentials(dataDir: string, id: Identity): Promise<void> {
+  await writePrivateKeyFile(join(dataDir, 'node.key.new'), id.keyPem);
+  await writeSynced(join(dataDir, 'node.crt.new'), id.certPem);
+  if (id.caKeyPem) await writePrivateKeyFile(join(dataDir, 'ca.key.new'), id.caKeyPem);
+  await writeSynced(join(dataDir, SWAP_MARK), id.caKeyPem ? 'node.key node.crt ca.key\n' : 'node.key node.crt -ca.key\n');
+  await finishCredentialSwap(dataDir);
+  await saveNodeState(dataDir, id.state);
+}
+
+async function finishCredentialSwap(dataDir: string): Promise<void> {
+  let marker: string;
+  try {
+    marker = await readFile(join(dataDir, SWAP_MARK), 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    // No commit: leftovers of an interrupted swap are discarded, the old pair stays.
+    const names = await readdir(dataDir).catch(() => [] as string[]);
+    for (const f of names) if (f.endsWith('.new')) await rm(join(dataDir, f), { force: true });
+    return;
+  }
+  for (const f of SWAPPED) {
+    await rename(join(dataDir, `${f}.new`), join(dataDir, f)).catch((e: NodeJS.ErrnoException) => {
+      if (e.code !== 'ENOENT') throw e;
+    });
+  }
+  if (marker.includes('-ca.key')) await rm(join(dataDir, 'ca.key'), { force: true });
+  await rm(join(dataDir, SWAP_MARK), { force: true });
+}
+
+async function writeSynced(file: string, text: string): Promise<void> {
+  const fh = await open(file, 'w');
+  try {
+    await fh.writeFile(text);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
 }

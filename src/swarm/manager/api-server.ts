@@ -24,7 +24,10 @@ import {
   nodeUpdateRequestSchema,
   parseBody,
   rotateRequestSchema,
+  renewRequestSchema,
+  clusterUpdateRequestSchema,
   type JoinResponse,
+  type RenewResponse,
 } from '../api/schemas.js';
 import type { Identity } from '../daemon/identity.js';
 import type { Manager } from './manager.js';
@@ -101,6 +104,12 @@ export class ApiServer {
     if (!s) return;
     s.closeAllConnections();
     await new Promise((r) => s.close(r));
+  }
+
+  /** Serves new handshakes with a renewed certificate. */
+  reloadTls(): void {
+    const id = this.o.identity;
+    this.server?.setSecureContext({ key: id.keyPem, cert: id.certPem, ca: id.caPem });
   }
 
   private async serve(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
@@ -191,12 +200,24 @@ export class ApiServer {
         const n = m.store.view((tx) => tx.get('node', peer.nodeId));
         if (!n) throw new ApiError('not-found', `node ${peer.nodeId} is not part of this cluster (removed?)`);
         await m.dispatcher?.heartbeat(peer.nodeId, n.status.addr, body.hostname);
-        return { periodMs: m.cluster().spec.dispatcher.heartbeatPeriodMs, managers: m.managers(), role: n.spec.role };
+        const spec = m.cluster().spec;
+        // The node compares role and certificate life with its own and renews when they differ.
+        return { periodMs: spec.dispatcher.heartbeatPeriodMs, managers: m.managers(), role: n.spec.role, certExpiryMs: spec.ca.nodeCertExpiryMs };
+      }),
+      r('POST', '/v1/certificate/renew', 'node', true, async (c) => this.renew(c.peer!, c.body)),
+      r('POST', '/v1/cluster/update', 'manager', true, async (c) => {
+        const body = parseBody(clusterUpdateRequestSchema, c.body);
+        await m.store.update((tx) => {
+          const cl = tx.find('cluster')[0];
+          if (!cl) throw new ApiError('unavailable', 'no cluster object');
+          tx.update('cluster', { ...cl, spec: { ...cl.spec, ca: { ...cl.spec.ca, nodeCertExpiryMs: body.certExpiryMs ?? cl.spec.ca.nodeCertExpiryMs } } });
+        });
+        return { certExpiryMs: m.cluster().spec.ca.nodeCertExpiryMs };
       }),
       r('POST', '/v1/leave', 'node', true, async (c) => {
         const body = parseBody(leaveRequestSchema, c.body);
         const peer = c.peer!;
-        if (!body.force) m.checkQuorumWithout(peer.nodeId);
+        if (!body.force) await m.checkQuorumWithout(peer.nodeId);
         const st = m.raft.status();
         if ([...st.conf.voters, ...st.conf.learners].includes(peer.nodeId)) await m.changeMembership(() => m.raft.remove(peer.nodeId));
         await m.store.update((tx) => {
@@ -233,7 +254,7 @@ export class ApiServer {
         const force = c.query.get('force') === 'true';
         if (n.id === m.nodeId) throw new ApiError('conflict', 'a manager cannot remove itself: use `tsswarm leave` on it');
         if (n.status.state !== 'down' && !force) throw new ApiError('conflict', `node ${n.id} is ${n.status.state}: it must be down to be removed (or use --force)`);
-        if (n.spec.role === 'manager' && !force) m.checkQuorumWithout(n.id);
+        if (n.spec.role === 'manager' && !force) await m.checkQuorumWithout(n.id);
         const st = m.raft.status();
         if ([...st.conf.voters, ...st.conf.learners].includes(n.id)) await m.changeMembership(() => m.raft.remove(n.id));
         await m.store.update((tx) => tx.delete('node', n.id));
@@ -251,13 +272,107 @@ export class ApiServer {
         });
         return res.value;
       }),
-      r('POST', '/v1/nodes/:id/promote', 'manager', true, async () => {
-        throw new ApiError('conflict', 'promote is not implemented yet: join a new manager with the manager token instead');
+      r('POST', '/v1/nodes/:id/promote', 'manager', true, async (c) => {
+        const n = findNode(c.params[0]!);
+        if (n.spec.role === 'manager') return { id: n.id, role: 'manager', changed: false };
+        if (n.status.state === 'down') throw new ApiError('conflict', `node ${n.id} is down: it must be up to take a manager certificate and join raft`);
+        // The node sees the new role in its next heartbeat answer, renews its certificate as a
+        // manager, and the leader adds it as a learner (see renew) and later as a voter.
+        await m.store.update((tx) => {
+          const cur = tx.get('node', n.id);
+          if (!cur) throw new ApiError('not-found', `no node ${n.id}`);
+          tx.update('node', { ...cur, spec: { ...cur.spec, role: 'manager' } });
+        });
+        this.o.log(`node ${n.id} promoted to manager`);
+        return { id: n.id, role: 'manager', changed: true };
       }),
-      r('POST', '/v1/nodes/:id/demote', 'manager', true, async () => {
-        throw new ApiError('conflict', 'demote is not implemented yet: run `tsswarm leave` on the manager instead');
+      r('POST', '/v1/nodes/:id/demote', 'manager', true, async (c) => {
+        const n = findNode(c.params[0]!);
+        if (n.spec.role === 'worker') return { id: n.id, role: 'worker', changed: false };
+        await m.checkQuorumWithout(n.id);
+        // The leader cannot take itself out of raft and then write: hand leadership over first
+        // and let the new leader do it.
+        if (n.id === m.nodeId) return this.handOverAndForward(c, `/v1/nodes/${encodeURIComponent(n.id)}/demote`);
+        const st = m.raft.status();
+        if ([...st.conf.voters, ...st.conf.learners].includes(n.id)) await m.changeMembership(() => m.raft.remove(n.id));
+        await m.store.update((tx) => {
+          const cur = tx.get('node', n.id);
+          if (!cur) throw new ApiError('not-found', `no node ${n.id}`);
+          tx.update('node', { ...cur, spec: { ...cur.spec, role: 'worker' }, managerStatus: null });
+        });
+        this.o.log(`node ${n.id} demoted to worker`);
+        return { id: n.id, role: 'worker', changed: true };
       }),
     ];
+  }
+
+  /**
+   * Moves leadership to the most caught-up other voter, waits for it, and sends `path` there on
+   * behalf of the caller.
+   */
+  private async handOverAndForward(c: Ctx, path: string): Promise<unknown> {
+    const m = this.o.manager;
+    const st = m.raft.status();
+    const target = st.conf.voters
+      .filter((v) => v !== st.id && st.progress?.[v]?.recentActive === true)
+      .sort((a, b) => (st.progress?.[b]?.match ?? 0) - (st.progress?.[a]?.match ?? 0))[0];
+    if (!target) throw new ApiError('unavailable', 'no other manager is reachable to take over leadership');
+    m.raft.transferLeadership(target);
+    const deadline = Date.now() + 5000;
+    while (m.raft.leader === st.id || m.raft.leader === null) {
+      if (Date.now() > deadline) throw new ApiError('unavailable', `leadership did not move to ${target} within 5 s; retry`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const id = this.o.identity;
+    const headers = c.peer ? { [ON_BEHALF]: `${c.peer.nodeId}:${c.peer.role}` } : undefined;
+    return apiRequest({ kind: 'https', addr: m.leaderApiAddr(), tls: { ca: id.caPem, cert: id.certPem, key: id.keyPem } }, path, {
+      method: 'POST',
+      body: c.body ?? {},
+      ...(headers ? { headers } : {}),
+    });
+  }
+
+  /**
+   * CSR -> certificate for the role the store gives the node now. The caller is authenticated by
+   * its current certificate; the role comes from the store, never from the request. A node the
+   * cluster now wants as a manager also gets the CA key and becomes a raft learner.
+   */
+  private async renew(peer: Peer, raw: unknown): Promise<RenewResponse> {
+    const m = this.o.manager;
+    const body = parseBody(renewRequestSchema, raw);
+    const n = m.store.view((tx) => tx.get('node', peer.nodeId));
+    if (!n) throw new ApiError('not-found', `node ${peer.nodeId} is not part of this cluster (removed?)`, { hint: 'leave and join again with a token' });
+    const role = n.spec.role;
+    if (role === 'manager' && !body.raftAddr) throw new ApiError('invalid', 'a node becoming a manager must say its raft address', { field: 'raftAddr' });
+    const cluster = m.cluster();
+    let certPem: string;
+    try {
+      certPem = await m.ca.issue(body.csr, { nodeId: n.id, role, validityMs: cluster.spec.ca.nodeCertExpiryMs, ...(isIP(n.status.addr) ? { ipAddresses: [n.status.addr] } : {}) });
+    } catch (e) {
+      if (isCertError(e)) throw new ApiError('invalid', e.message, { field: 'csr' });
+      throw e;
+    }
+    const st = m.raft.status();
+    const member = [...st.conf.voters, ...st.conf.learners].includes(n.id);
+    await m.store.update((tx) => {
+      const cur = tx.get('node', n.id);
+      if (!cur) throw new ApiError('not-found', `no node ${n.id}`);
+      tx.update('node', {
+        ...cur,
+        certificate: { role, state: 'issued', expiry: certificateValidity(certPem).notAfter.getTime() },
+        managerStatus: role === 'manager' ? (cur.managerStatus ?? { raftId: n.id, addr: body.raftAddr!, reachability: 'unknown', leader: false }) : null,
+      });
+    });
+    if (role === 'manager' && !member) {
+      await m.changeMembership(() => m.raft.addLearner(n.id, body.raftAddr!));
+      this.o.log(`node ${n.id} takes its manager certificate: added as a raft learner`);
+    }
+    return {
+      certPem,
+      role,
+      ...(role === 'manager' && this.o.identity.caKeyPem ? { caKeyPem: this.o.identity.caKeyPem } : {}),
+      managers: m.managers(),
+    };
   }
 
   /** Token + CSR -> certificate. Runs on the leader (it creates the node and changes membership). */

@@ -137,18 +137,24 @@ export class Manager {
 
   /**
    * Would removing `nodeId` from the voters leave a reachable majority? Counted on the leader from
-   * raft's recent-activity flags (check-quorum), so an unreachable voter does not count.
+   * raft's recent-activity flags (check-quorum), so an unreachable voter does not count. Those
+   * flags are cleared at every check-quorum round and set again by the next heartbeat answers, so
+   * a refusal is confirmed over a few heartbeats before it is final.
    */
-  checkQuorumWithout(nodeId: string): void {
-    const st = this.raft.status();
-    const voters = st.conf.voters;
-    if (!voters.includes(nodeId)) return;
-    if (voters.length === 1) throw new ApiError('conflict', 'this is the last manager: removing it would destroy the cluster (use --force to leave anyway)');
-    const after = voters.filter((v) => v !== nodeId);
-    const reachable = after.filter((v) => v === st.id || st.progress?.[v]?.recentActive === true).length;
-    const quorum = Math.floor(after.length / 2) + 1;
-    if (reachable < quorum) {
-      throw new ApiError('conflict', `removing manager ${nodeId} would lose quorum: ${reachable} of the remaining ${after.length} managers are reachable, ${quorum} needed (use --force to leave anyway)`);
+  async checkQuorumWithout(nodeId: string): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      const st = this.raft.status();
+      const voters = st.conf.voters;
+      if (!voters.includes(nodeId)) return;
+      if (voters.length === 1) throw new ApiError('conflict', 'this is the last manager: removing it would destroy the cluster (use --force to leave anyway)');
+      const after = voters.filter((v) => v !== nodeId);
+      const reachable = after.filter((v) => v === st.id || st.progress?.[v]?.recentActive === true).length;
+      const quorum = Math.floor(after.length / 2) + 1;
+      if (reachable >= quorum) return;
+      if (attempt >= 5) {
+        throw new ApiError('conflict', `removing manager ${nodeId} would lose quorum: ${reachable} of the remaining ${after.length} managers are reachable, ${quorum} needed (use --force to leave anyway)`);
+      }
+      await new Promise((r) => setTimeout(r, (this.o.tickMs ?? 50) * 2));
     }
   }
 

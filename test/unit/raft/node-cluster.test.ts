@@ -149,4 +149,47 @@ describe('RaftNode', () => {
     await l.stop();
     expect(await l.propose(enc('a=1')).catch((e: unknown) => e)).toBeInstanceOf(StoppedError);
   });
+  it('a founder and a joined member, both restarted from disk, agree the founder is a voter', async () => {
+    // The swarm pattern: one founder, a second member added by join. Neither may rely on a peer
+    // list at restart: membership comes from the log, where the founder wrote itself at index 1-2.
+    const dir = await mkdtemp(join(tmpdir(), 'raft-node-founder-'));
+    cleanup.push(() => rm(dir, { recursive: true, force: true }));
+    const [pa, pb] = [await freePort(), await freePort()];
+    const addrA = `127.0.0.1:${pa}`;
+    const addrB = `127.0.0.1:${pb}`;
+    const running: RaftNode<string | null>[] = [];
+    cleanup.push(async () => {
+      for (const nd of running) await nd.stop();
+    });
+    const make = async (id: 'a' | 'b', join: boolean, peers: Record<string, string>) => {
+      const nd = new RaftNode<string | null>({ id, dataDir: `${dir}/${id}`, listen: { host: '127.0.0.1', port: id === 'a' ? pa : pb }, peers, join, stateMachine: new MapSM(), tickMs: 20 });
+      await nd.start();
+      running.push(nd);
+      return nd;
+    };
+    const waitFor = async (p: () => boolean, what: string) => {
+      for (let i = 0; i < 300 && !p(); i++) await new Promise((r) => setTimeout(r, 20));
+      if (!p()) throw new Error(`timed out: ${what}; a=${JSON.stringify(a.status().conf)} b=${JSON.stringify(b?.status().conf)}`);
+    };
+    let a = await make('a', false, { a: addrA });
+    await waitFor(() => a.role === 'leader', 'a leads');
+    let b: RaftNode<string | null> | undefined;
+    b = await make('b', true, { a: addrA, b: addrB });
+    await a.addLearner('b', addrB);
+    await waitFor(() => a.status().progress?.b?.match === a.status().commit, 'b caught up');
+    await a.promote('b');
+    await a.propose(enc('k=1'));
+    await waitFor(() => b!.status().conf.voters.length === 2, 'b sees two voters');
+    for (const nd of running.splice(0)) await nd.stop();
+
+    // Restarted with no founding list at all (as a manager restarting from disk does).
+    a = await make('a', true, { a: addrA });
+    b = await make('b', true, { b: addrB });
+    await waitFor(() => a.status().conf.voters.join() === 'a,b' && b!.status().conf.voters.join() === 'a,b', 'both see a,b after restart');
+    await waitFor(() => a.role === 'leader' || b!.role === 'leader', 'a leader after restart');
+    const l = a.role === 'leader' ? a : b;
+    await l.propose(enc('k=2'));
+    expect(b.addressOf('a')).toBe(addrA);
+    expect(a.addressOf('b')).toBe(addrB);
+  });
 });

@@ -6,6 +6,7 @@ import {
   CertError,
   RootCA,
   certificateValidity,
+  CLOCK_SKEW_MS,
   createNodeKeyAndCsr,
   generateNodeId,
   needsRenewal,
@@ -114,13 +115,25 @@ describe('cluster root CA and node certificates', () => {
   });
 
   it('schedules renewal inside 50%..80% of the life', () => {
-    const validity = { notBefore: T0, notAfter: new Date(T0.getTime() + 100 * DAY) };
+    // As `issue` writes it: notBefore backdated by the skew allowance, life counted from T0.
+    const validity = { notBefore: new Date(T0.getTime() - CLOCK_SKEW_MS), notAfter: new Date(T0.getTime() + 100 * DAY) };
     const w = renewalWindow(validity);
     expect(w.start.getTime()).toBe(T0.getTime() + 50 * DAY);
     expect(w.end.getTime()).toBe(T0.getTime() + 80 * DAY);
     expect(renewalTime(validity, 0.5).getTime()).toBe(T0.getTime() + 65 * DAY);
     expect(needsRenewal(validity, new Date(T0.getTime() + 49 * DAY), 0)).toBe(false);
     expect(needsRenewal(validity, new Date(T0.getTime() + 81 * DAY), 0.99)).toBe(true);
+  });
+
+  it('schedules a short-lived certificate from its issuance, not its backdated start', async () => {
+    const { ca } = await RootCA.create({ clusterId: 'c1', now: T0 });
+    const { csrPem } = await createNodeKeyAndCsr();
+    const pem = await ca.issue(csrPem, { nodeId: 'n1', role: 'worker', now: T0, validityMs: 30_000 });
+    const validity = certificateValidity(pem);
+    expect(validity.notBefore.getTime()).toBe(T0.getTime() - CLOCK_SKEW_MS);
+    expect(needsRenewal(validity, new Date(T0.getTime() + 14_000), 0)).toBe(false);
+    expect(needsRenewal(validity, new Date(T0.getTime() + 15_000), 0)).toBe(true);
+    expect(renewalTime(validity, 1).getTime()).toBe(T0.getTime() + 24_000);
   });
 });
 
