@@ -9,6 +9,9 @@ import { ApiError } from '../api/errors.js';
 import { apiRequest, type Target } from '../api/client.js';
 import { parseBody, addrSchema, clusterUpdateRequestSchema } from '../api/schemas.js';
 import { Session } from '../agent/session.js';
+import { TaskExecutor } from '../agent/executor.js';
+import { Worker } from '../agent/worker.js';
+import { DockerRuntime } from '../../runtime/index.js';
 import { Manager } from '../manager/manager.js';
 import { ApiServer, toApiError } from '../manager/api-server.js';
 import { raftAddrOf, splitHostPort } from '../manager/addresses.js';
@@ -26,6 +29,8 @@ export interface DaemonOptions {
   /** Agents' heartbeat period written into a new cluster (ms). */
   heartbeatPeriodMs?: number;
   raftTickMs?: number;
+  /** Pause between the agent's passes when nothing changed (ms). */
+  agentPeriodMs?: number;
   log?: (msg: string) => void;
 }
 
@@ -48,6 +53,7 @@ export class Daemon {
   private manager: Manager | null = null;
   private api: ApiServer | null = null;
   private session: Session | null = null;
+  private worker: Worker | null = null;
   private local: http.Server | null = null;
   private busy = false;
   private readonly log: (msg: string) => void;
@@ -126,9 +132,20 @@ export class Daemon {
       onRenewDue: (reason) => this.renew(reason),
     });
     this.session.run();
+    // Every node, managers included, runs tasks on its own engine (DOCKER_HOST).
+    const executor = new TaskExecutor({ runtime: new DockerRuntime(), nodeId: id.state.nodeId, log: this.log });
+    this.worker = new Worker({
+      executor,
+      call: <T>(path: string, body: unknown) => this.proxy('POST', path, body) as Promise<T>,
+      periodMs: this.o.agentPeriodMs ?? 500,
+      log: this.log,
+    });
+    this.worker.run();
   }
 
   private async bringDown(): Promise<void> {
+    this.worker?.stop();
+    this.worker = null;
     this.session?.stop();
     this.session = null;
     await this.api?.close();

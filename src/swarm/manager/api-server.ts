@@ -32,6 +32,7 @@ import {
 import type { Identity } from '../daemon/identity.js';
 import type { Manager } from './manager.js';
 import { splitHostPort } from './addresses.js';
+import { applyTaskReports, assignmentsFor, taskReportsSchema } from './assignments.js';
 
 /** Who is calling, from its verified client certificate (or the manager that forwarded for it). */
 interface Peer {
@@ -205,6 +206,15 @@ export class ApiServer {
         return { periodMs: spec.dispatcher.heartbeatPeriodMs, managers: m.managers(), role: n.spec.role, certExpiryMs: spec.ca.nodeCertExpiryMs };
       }),
       r('POST', '/v1/certificate/renew', 'node', true, async (c) => this.renew(c.peer!, c.body)),
+      // The dispatcher's half of the agent loop (src/swarm/agent/worker.ts).
+      r('POST', '/v1/dispatcher/assignments', 'node', false, async (c) => {
+        await this.readBarrier();
+        return { tasks: assignmentsFor(m.store, c.peer!.nodeId) };
+      }),
+      r('POST', '/v1/dispatcher/status', 'node', true, async (c) => {
+        const body = parseBody(taskReportsSchema, c.body);
+        return { applied: await applyTaskReports(m.store, c.peer!.nodeId, body.updates) };
+      }),
       r('POST', '/v1/cluster/update', 'manager', true, async (c) => {
         const body = parseBody(clusterUpdateRequestSchema, c.body);
         await m.store.update((tx) => {

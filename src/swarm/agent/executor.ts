@@ -1,0 +1,92 @@
+import { isEngineNotFound, type ContainerRuntime } from '../../runtime/index.js';
+import { mapLimit } from '../../util/map-limit.js';
+import { TASK_LABELS, defaultBridge, taskContainerSpec, type AssignedTask, type NetworkAttacher } from './task-container.js';
+import { isTerminal, observeContainer, stateIndex, type TaskReport } from './task-observation.js';
+
+export interface TaskExecutorOptions {
+  runtime: ContainerRuntime;
+  nodeId: string;
+  log: (msg: string) => void;
+  attacher?: NetworkAttacher;
+  /** Engine calls in flight at once. */
+  concurrency?: number;
+}
+
+/**
+ * Runs a node's tasks on its engine. Level-triggered: every `reconcile` compares the assignments
+ * with the containers labelled for this node and acts on the difference, so a restarted agent
+ * re-adopts its containers and an assignment seen twice does nothing twice. A task's container is
+ * never restarted: a stopped task is reported and the orchestrator makes a new task.
+ */
+export class TaskExecutor {
+  private readonly attacher: NetworkAttacher;
+
+  constructor(private readonly o: TaskExecutorOptions) {
+    this.attacher = o.attacher ?? defaultBridge;
+  }
+
+  /** One pass; returns what was observed of every assigned task that has something to report. */
+  async reconcile(assigned: readonly AssignedTask[]): Promise<TaskReport[]> {
+    const rt = this.o.runtime;
+    const containers = await rt.listContainers({ all: true, labels: { [TASK_LABELS.node]: this.o.nodeId } });
+    const byTask = new Map(containers.map((c) => [c.labels[TASK_LABELS.task] ?? '', c.id]));
+    const wanted = new Set(assigned.map((a) => a.task.id));
+    // Containers of tasks this node no longer runs (removed, or moved away while we were cut off).
+    const strays = containers.filter((c) => !wanted.has(c.labels[TASK_LABELS.task] ?? ''));
+    await mapLimit(strays, this.o.concurrency ?? 8, async (c) => {
+      await rt.removeContainer(c.id, { force: true }).catch((e: unknown) => this.o.log(`removing stray container ${c.name}: ${(e as Error).message}`));
+    });
+    const reports = await mapLimit(assigned, this.o.concurrency ?? 8, (a) => this.one(a, byTask.get(a.task.id)).catch((e: unknown): TaskReport => this.rejected(a, e)));
+    return reports.filter((r): r is TaskReport => r !== null);
+  }
+
+  private async one(a: AssignedTask, containerId: string | undefined): Promise<TaskReport | null> {
+    const rt = this.o.runtime;
+    const t = a.task;
+    const stop = stateIndex(t.desiredState) > stateIndex('running');
+    if (containerId !== undefined) {
+      let info = await rt.inspectContainer(containerId);
+      let r = observeContainer(t.id, info, t.desiredState);
+      const unhealthy = r.state === 'failed' && info.running;
+      if ((stop || unhealthy) && (info.running || info.paused || info.restarting)) {
+        await rt.stopContainer(containerId, { timeout: Math.ceil(t.spec.container.stopGracePeriodMs / 1000) });
+        info = await rt.inspectContainer(containerId);
+        const after = observeContainer(t.id, info, t.desiredState);
+        // An unhealthy task stays failed (with its probe output), not shut down.
+        r = unhealthy ? { ...r, exitCode: info.exitCode } : after;
+      }
+      return r;
+    }
+    if (isTerminal(t.status.state)) return null;
+    if (stop) return { taskId: t.id, state: 'shutdown', message: 'shut down before it started', err: null, exitCode: null, containerId: null };
+    if (stateIndex(t.status.state) >= stateIndex('starting')) {
+      return { taskId: t.id, state: 'failed', message: 'failed', err: 'task: its container disappeared', exitCode: null, containerId: null };
+    }
+    await this.ensureImage(t.spec.container.image);
+    const id = await rt.createContainer(taskContainerSpec(a, this.o.nodeId, this.attacher));
+    await rt.startContainer(id);
+    return observeContainer(t.id, await rt.inspectContainer(id), t.desiredState);
+  }
+
+  /** The image present locally, or pulled; a task that cannot have it is rejected. */
+  private async ensureImage(image: string): Promise<void> {
+    const rt = this.o.runtime;
+    try {
+      await rt.inspectImage(image);
+      return;
+    } catch (e) {
+      if (!isEngineNotFound(e)) throw e;
+    }
+    try {
+      await rt.pullImage(image);
+    } catch (e) {
+      throw new Error(`No such image: ${image} (not on this node, and pulling failed: ${(e as Error).message.split('\n')[0]})`);
+    }
+  }
+
+  private rejected(a: AssignedTask, e: unknown): TaskReport {
+    const msg = (e as Error).message ?? String(e);
+    this.o.log(`task ${a.task.id} (${a.serviceName}): ${msg}`);
+    return { taskId: a.task.id, state: 'rejected', message: 'rejected', err: msg, exitCode: null, containerId: null };
+  }
+}

@@ -1,0 +1,84 @@
+import type { ContainerSpec } from '../../runtime/index.js';
+import type { Task } from '../store/index.js';
+
+/** Labels that make a container a tsswarm task's (the agent re-adopts containers by them). */
+export const TASK_LABELS = {
+  task: 'com.tsswarm.task.id',
+  service: 'com.tsswarm.service.id',
+  serviceName: 'com.tsswarm.service.name',
+  node: 'com.tsswarm.node.id',
+  slot: 'com.tsswarm.task.slot',
+} as const;
+
+/** A task as the dispatcher hands it to its node: the task plus what the node needs beside it. */
+export interface AssignedTask {
+  task: Task;
+  serviceName: string;
+}
+
+/**
+ * Where a task's container is attached. The seam for overlay networking: today every task joins
+ * the engine's default bridge; the overlay driver will return the overlay networks and the
+ * addresses the cluster IPAM gave the task.
+ */
+export interface NetworkAttacher {
+  endpoints(a: AssignedTask): Pick<ContainerSpec, 'networkMode' | 'networks'>;
+}
+
+export const defaultBridge: NetworkAttacher = { endpoints: () => ({ networkMode: 'bridge' }) };
+
+/** Swarm's container name: `<service>.<slot>.<task id>` (global tasks: the node id for the slot). */
+export function taskContainerName(a: AssignedTask): string {
+  const slot = a.task.slot > 0 ? String(a.task.slot) : (a.task.nodeId ?? 'x');
+  return `${a.serviceName}.${slot}.${a.task.id}`;
+}
+
+/** The engine-level container for a task. Pure: the same task always gives the same spec. */
+export function taskContainerSpec(a: AssignedTask, nodeId: string, attacher: NetworkAttacher = defaultBridge): ContainerSpec {
+  const { task } = a;
+  const c = task.spec.container;
+  const limits = task.spec.resources.limits;
+  const hc = c.healthcheck;
+  return {
+    name: taskContainerName(a),
+    image: c.image,
+    labels: {
+      ...c.labels,
+      [TASK_LABELS.task]: task.id,
+      [TASK_LABELS.service]: task.serviceId,
+      [TASK_LABELS.serviceName]: a.serviceName,
+      [TASK_LABELS.node]: nodeId,
+      [TASK_LABELS.slot]: String(task.slot),
+    },
+    ...(c.command.length > 0 ? { entrypoint: c.command } : {}),
+    ...(c.args.length > 0 ? { cmd: c.args } : {}),
+    env: c.env,
+    ...(c.workdir ? { workingDir: c.workdir } : {}),
+    ...(c.user ? { user: c.user } : {}),
+    ...(c.hostname ? { hostname: c.hostname } : {}),
+    mounts: c.mounts.map((m) => ({
+      type: m.type,
+      ...(m.source ? { source: m.source } : {}),
+      target: m.target,
+      readOnly: m.readOnly,
+    })),
+    ...(hc
+      ? {
+          healthcheck: {
+            test: hc.test,
+            interval: hc.intervalMs * 1e6,
+            timeout: hc.timeoutMs * 1e6,
+            retries: hc.retries,
+            startPeriod: hc.startPeriodMs * 1e6,
+          },
+        }
+      : {}),
+    ...(limits.memoryBytes > 0 ? { memory: limits.memoryBytes } : {}),
+    ...(limits.nanoCPUs > 0 ? { nanoCpus: limits.nanoCPUs } : {}),
+    init: c.init,
+    stopTimeout: Math.ceil(c.stopGracePeriodMs / 1000),
+    // The orchestrator restarts tasks (as new tasks); the engine must not do it behind its back.
+    restartPolicy: { name: 'no' },
+    ...attacher.endpoints(a),
+  };
+}

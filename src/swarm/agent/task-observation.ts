@@ -1,0 +1,46 @@
+import type { ContainerInfo } from '../../runtime/index.js';
+import { TASK_STATES, type TaskState } from '../store/index.js';
+
+/** What an agent reports about one task: its observed state and the facts behind it. */
+export interface TaskReport {
+  taskId: string;
+  state: TaskState;
+  message: string;
+  err: string | null;
+  exitCode: number | null;
+  containerId: string | null;
+}
+
+export function stateIndex(s: TaskState): number {
+  return TASK_STATES.indexOf(s);
+}
+
+/** Observed states a task never leaves (the orchestrator replaces it instead). */
+export function isTerminal(s: TaskState): boolean {
+  return stateIndex(s) >= stateIndex('complete');
+}
+
+/**
+ * A task's state read off its container (Swarm's rules): created but not started is `ready`;
+ * running with a healthcheck is `starting` until the first healthy probe, then `running`;
+ * unhealthy is `failed` (the agent then stops the container); exited is `complete` with code 0,
+ * `failed` otherwise, or `shutdown` when the manager asked the task to stop. Pure.
+ */
+export function observeContainer(taskId: string, c: ContainerInfo, desired: TaskState): TaskReport {
+  const base = { taskId, containerId: c.id, exitCode: null, err: null };
+  const stopRequested = stateIndex(desired) > stateIndex('running');
+  if (c.running || c.restarting || c.paused) {
+    const h = c.health?.status;
+    if (h === 'unhealthy') {
+      const out = c.health?.lastOutput?.trim();
+      return { ...base, state: 'failed', message: 'unhealthy container', err: `task: unhealthy container${out ? ` (last probe: ${out.slice(0, 200)})` : ''}` };
+    }
+    if (h === 'starting') return { ...base, state: 'starting', message: 'waiting for the first healthy probe' };
+    return { ...base, state: 'running', message: h === 'healthy' ? 'running (healthy)' : 'running' };
+  }
+  if (!c.startedAt || c.startedAt.startsWith('0001-')) return { ...base, state: 'ready', message: 'created' };
+  if (stopRequested) return { ...base, state: 'shutdown', exitCode: c.exitCode, message: 'shut down' };
+  if (c.exitCode === 0) return { ...base, state: 'complete', exitCode: 0, message: 'finished' };
+  const why = c.oomKilled ? 'out of memory' : c.error ? c.error : `non-zero exit (${c.exitCode})`;
+  return { ...base, state: 'failed', exitCode: c.exitCode, message: 'failed', err: `task: ${why}` };
+}

@@ -1,0 +1,64 @@
+import type { TaskExecutor } from './executor.js';
+import type { AssignedTask } from './task-container.js';
+import type { TaskReport } from './task-observation.js';
+
+export interface WorkerOptions {
+  executor: TaskExecutor;
+  /** A request to a manager (the daemon's, which tries the known managers in turn). */
+  call: <T>(path: string, body: unknown) => Promise<T>;
+  /** Pause between passes when nothing changed. */
+  periodMs: number;
+  log: (msg: string) => void;
+}
+
+/**
+ * The agent's loop: fetch this node's assignments, let the executor converge the engine, and send
+ * the manager every observed state that differs from what the store holds, in one batch. Level
+ * triggered: nothing is remembered between passes, so a lost answer is simply sent again.
+ */
+export class Worker {
+  private stopped = true;
+  private timer: NodeJS.Timeout | null = null;
+  private lastError = '';
+
+  constructor(private readonly o: WorkerOptions) {}
+
+  run(): void {
+    this.stopped = false;
+    void this.pass();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  private async pass(): Promise<void> {
+    let again = false;
+    try {
+      const { tasks } = await this.o.call<{ tasks: AssignedTask[] }>('/v1/dispatcher/assignments', {});
+      const reports = await this.o.executor.reconcile(tasks);
+      const status = new Map(tasks.map((a) => [a.task.id, a.task.status]));
+      const changed = reports.filter((r) => differs(r, status.get(r.taskId)));
+      if (changed.length > 0) {
+        await this.o.call('/v1/dispatcher/status', { updates: changed });
+        // Something moved: look again soon (a start is usually followed by running or health).
+        again = true;
+      }
+      this.lastError = '';
+    } catch (e) {
+      const msg = (e as Error).message;
+      if (msg !== this.lastError) this.o.log(`agent: ${msg}`);
+      this.lastError = msg;
+    }
+    if (this.stopped) return;
+    this.timer = setTimeout(() => void this.pass(), again ? Math.min(100, this.o.periodMs) : this.o.periodMs);
+    this.timer.unref();
+  }
+}
+
+function differs(r: TaskReport, s: AssignedTask['task']['status'] | undefined): boolean {
+  if (!s) return true;
+  return r.state !== s.state || r.containerId !== s.containerId || r.exitCode !== s.exitCode || r.err !== s.err;
+}

@@ -1,0 +1,54 @@
+import { z } from 'zod';
+import type { AssignedTask } from '../agent/task-container.js';
+import { isTerminal, stateIndex } from '../agent/task-observation.js';
+import { taskStateSchema, type MemoryStore } from '../store/index.js';
+
+/** One observed state change as an agent reports it (`POST /v1/dispatcher/status`). */
+export const taskReportSchema = z.strictObject({
+  taskId: z.string().min(1).max(64),
+  state: taskStateSchema,
+  message: z.string().max(1024),
+  err: z.string().max(4096).nullable(),
+  exitCode: z.int().nullable(),
+  containerId: z.string().max(128).nullable(),
+});
+export const taskReportsSchema = z.strictObject({ updates: z.array(taskReportSchema).max(10_000) });
+
+/**
+ * What a node must act on: tasks assigned to it that should run, or that should stop and have not
+ * been seen stopped yet. A task absent from the list is one whose container the agent removes.
+ */
+export function assignmentsFor(store: MemoryStore, nodeId: string): AssignedTask[] {
+  return store.view((tx) =>
+    tx
+      .findTasksByNode(nodeId)
+      .filter((t) => stateIndex(t.desiredState) <= stateIndex('running') || !isTerminal(t.status.state))
+      .filter((t) => stateIndex(t.status.state) >= stateIndex('assigned') || stateIndex(t.desiredState) > stateIndex('running'))
+      .map((task) => ({ task, serviceName: tx.get('service', task.serviceId)?.spec.name ?? task.serviceId })),
+  );
+}
+
+/**
+ * Writes a node's reports in one transaction. A node may report only its own tasks, and a task's
+ * observed state only moves forward (swarmkit's rule): an old report arriving late, or one about a
+ * task since moved elsewhere, changes nothing. Returns how many were applied.
+ */
+export async function applyTaskReports(store: MemoryStore, nodeId: string, reports: z.infer<typeof taskReportSchema>[], now: () => number = Date.now): Promise<number> {
+  const r = await store.update((tx) => {
+    let n = 0;
+    for (const rep of reports) {
+      const t = tx.get('task', rep.taskId);
+      if (!t || t.nodeId !== nodeId) continue;
+      const forward = stateIndex(rep.state) > stateIndex(t.status.state);
+      const detail = rep.state === t.status.state && (rep.containerId !== t.status.containerId || rep.exitCode !== t.status.exitCode || rep.err !== t.status.err);
+      if (!forward && !detail) continue;
+      tx.update('task', {
+        ...t,
+        status: { state: rep.state, timestamp: now(), message: rep.message, err: rep.err, exitCode: rep.exitCode, containerId: rep.containerId },
+      });
+      n++;
+    }
+    return n;
+  });
+  return r.value;
+}
