@@ -52,7 +52,7 @@ export function reconcileReplicated(ctx: SlotContext, tasks: readonly Task[]): v
   const order = [...keys].map((k) => ({ k, slot: k.startsWith('slot:') ? Number(k.slice(5)) : 0 })).sort((a, b) => b.slot - a.slot);
   for (const { k, slot } of order) {
     const wanted = slot >= 1 && slot <= n;
-    reconcileSlot(ctx, slots.get(k) ?? [], { slot, nodeId: null }, { create: wanted, keep: wanted, history: wanted ? ctx.historyLimit : 0 });
+    reconcileSlot(ctx, slots.get(k) ?? [], { slot, nodeId: null }, { create: wanted, keep: wanted, history: wanted ? 'keep' : 'none' });
   }
 }
 
@@ -78,12 +78,12 @@ export function reconcileGlobal(ctx: SlotContext, tasks: readonly Task[], nodeLi
     const node = nodeId === null ? undefined : ctx.nodes.get(nodeId);
     if (node === undefined || nodeId === null || constraints === null) {
       // A replicated slot left from a mode change, or a node that left the cluster.
-      reconcileSlot(ctx, own, { slot: 0, nodeId }, { create: false, keep: false, history: 0 });
+      reconcileSlot(ctx, own, { slot: 0, nodeId }, { create: false, keep: false, history: 'none' });
       continue;
     }
     const matches = matchesAll(node, constraints) && node.spec.availability !== 'drain';
     const create = matches && node.status.state === 'ready' && node.spec.availability === 'active';
-    reconcileSlot(ctx, own, { slot: 0, nodeId }, { create, keep: matches, history: ctx.historyLimit });
+    reconcileSlot(ctx, own, { slot: 0, nodeId }, { create, keep: matches, history: 'keep' });
   }
 }
 

@@ -32,9 +32,10 @@ export interface SlotContext {
  *   holds the slot, subject to the restart policy.
  * - `keep`: live tasks may stay (false: shut them all down; a global service on a paused node has
  *   keep without create).
- * - `history`: finished tasks to keep (0 deletes them as soon as they stop holding the slot).
+ * - `history`: `keep` bounds finished tasks by the retention limit; `none` deletes them as soon as
+ *   they stop holding the slot (slots above the replica count, nodes that left).
  */
-export function reconcileSlot(ctx: SlotContext, tasks: readonly Task[], at: { slot: number; nodeId: string | null }, want: { create: boolean; keep: boolean; history: number }): void {
+export function reconcileSlot(ctx: SlotContext, tasks: readonly Task[], at: { slot: number; nodeId: string | null }, want: { create: boolean; keep: boolean; history: 'keep' | 'none' }): void {
   const { out, nodes, service } = ctx;
   const shut = new Set<string>();
   const shutdown = (t: Task): void => {
@@ -70,6 +71,6 @@ export function reconcileSlot(ctx: SlotContext, tasks: readonly Task[], at: { sl
   // History: finished tasks that no longer hold the slot, newest first; the oldest beyond the
   // limit are deleted. Tasks shut down just now are trimmed on a later pass, once they stopped.
   const finished = tasks.filter((t) => !isLive(t) && !occupies(t, nodes)).sort(newestFirst);
-  const keep = want.history === 0 ? 0 : historyToKeep(want.history, service.spec.task.restartPolicy);
+  const keep = want.history === 'none' ? 0 : historyToKeep(ctx.historyLimit, service.spec.task.restartPolicy);
   for (const t of finished.slice(keep)) out.delete.push(t);
 }

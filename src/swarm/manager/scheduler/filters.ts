@@ -81,12 +81,15 @@ export function firstFailure(i: FilterInput): Filter | null {
 }
 
 /**
- * Swarm's wording: "no suitable node (insufficient memory on 3 nodes; 1 node not available)",
- * filters in pipeline order.
+ * Swarm's wording: "no suitable node (insufficient memory on 3 nodes; 1 node not available)":
+ * the filter that refused most nodes first (as swarmkit's Pipeline.Explain), ties in pipeline order.
  */
 export function explain(failures: ReadonlyMap<Filter, number>): string {
   if (failures.size === 0) return 'no suitable node (no nodes in the cluster)';
-  const parts = FILTERS.filter((f) => failures.has(f)).map((f) => f.explain(failures.get(f) ?? 0));
+  const count = (f: Filter): number => failures.get(f) ?? 0;
+  const parts = FILTERS.filter((f) => failures.has(f))
+    .sort((a, b) => count(b) - count(a) || FILTERS.indexOf(a) - FILTERS.indexOf(b))
+    .map((f) => f.explain(count(f)));
   return `no suitable node (${parts.join('; ')})`;
 }
 
