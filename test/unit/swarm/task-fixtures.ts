@@ -148,19 +148,28 @@ export class World {
     return n;
   }
 
-  /** Run orchestrator, scheduler, updaters and agents until nothing changes (bounded). */
+  /**
+   * Run orchestrator, scheduler, updaters and agents until nothing changes and nothing is due
+   * (bounded). When only a wake-up time is left, the clock jumps to it, as the loops' timers would.
+   */
   settle(o: { outcome?: (t: Task) => 'running' | 'failed'; rounds?: number; stepMs?: number } = {}): void {
-    for (let i = 0; i < (o.rounds ?? 50); i++) {
+    for (let i = 0; i < (o.rounds ?? 100); i++) {
       const a = this.orchestrate();
       const d = this.schedule();
       let u = 0;
+      let wake = a.wakeAt;
       for (const s of this.services) {
         const x = this.update(s.id);
         u += x.shutdown.length + x.create.length + (x.service ? 1 : 0);
+        if (x.wakeAt !== null) wake = wake === null ? x.wakeAt : Math.min(wake, x.wakeAt);
       }
       const g = this.agents(o.outcome);
+      const changed = a.create.length + a.setDesired.length + a.delete.length + d.placements.length + u + g > 0;
       this.now += o.stepMs ?? 1000;
-      if (a.create.length + a.setDesired.length + a.delete.length + d.placements.length + u + g === 0) return;
+      if (!changed) {
+        if (wake === null) return;
+        this.now = Math.max(this.now, wake);
+      }
     }
   }
 

@@ -1,4 +1,5 @@
 import type { Node, ObjectBody, Service, Task, UpdateConfig, UpdateStatus } from '../../store/index.js';
+import { restartDecision } from '../orchestrator/restart.js';
 import { endingOf, indexNodes, isLive, makeTask, newestFirst, sameSpec, slotKey, type NodeIndex } from '../task-model.js';
 
 /**
@@ -42,7 +43,7 @@ export interface UpdateDecision {
   wakeAt: number | null;
 }
 
-type Phase = 'todo' | 'starting' | 'swap' | 'done';
+type Phase = 'todo' | 'starting' | 'swap' | 'refill' | 'done';
 
 interface Replica {
   key: string;
@@ -70,7 +71,7 @@ export function decideUpdate(i: UpdateInput): UpdateDecision {
   const nodes = indexNodes(i.nodes);
   const out: UpdateDecision = { service: null, shutdown: [], create: [], wakeAt: null };
   let service = i.service;
-  const replicas = replicasOf(service, i.tasks, nodes);
+  const replicas = replicasOf(service, i.tasks, nodes, i.now);
   const todo = replicas.filter((r) => r.phase === 'todo');
   let status = service.updateStatus;
 
@@ -113,7 +114,8 @@ export function decideUpdate(i: UpdateInput): UpdateDecision {
   const inProgress = replicas.filter((r) => r.phase === 'starting' || r.phase === 'swap').length;
   const lastUp = Math.max(startedAt, ...made.filter(isUp).map((t) => t.status.timestamp));
 
-  if (todo.length === 0 && inProgress === 0) {
+  const refilling = replicas.some((r) => r.phase === 'refill');
+  if (todo.length === 0 && inProgress === 0 && !refilling) {
     // Done once the last new task has been up for the monitor period (its failures still count).
     const due = lastUp + cfg.monitorMs;
     if (i.now >= due) {
@@ -142,7 +144,7 @@ export function decideUpdate(i: UpdateInput): UpdateDecision {
  * The replicas an update walks over, in slot (or node id) order. Replicated slots above the
  * replica count and global nodes without live tasks are the orchestrator's business.
  */
-function replicasOf(service: Service, tasks: readonly Task[], nodes: NodeIndex): Replica[] {
+function replicasOf(service: Service, tasks: readonly Task[], nodes: NodeIndex, now: number): Replica[] {
   const bySlot = new Map<string, Task[]>();
   for (const t of tasks) bySlot.set(slotKey(t), [...(bySlot.get(slotKey(t)) ?? []), t]);
   const out: Replica[] = [];
@@ -159,12 +161,16 @@ function replicasOf(service: Service, tasks: readonly Task[], nodes: NodeIndex):
     if (old.length > 0) phase = fresh.length === 0 ? 'todo' : fresh.some(isUp) ? 'swap' : 'starting';
     else if (fresh.length > 0) phase = fresh.some(isUp) ? 'done' : 'starting';
     else {
-      // No live task: a stop-first gap if the newest task is an old one we stopped (still
-      // stopping or stopped); otherwise a restart the orchestrator handles.
+      // No live task: the orchestrator will refill the slot from the current spec (a stop-first
+      // gap, or a restart after a failure) unless the restart policy says never. Until then a
+      // slot whose newest task has an older spec is still in progress, so an update (or a
+      // rollback) does not complete with slots waiting for their restart delay.
       const newest = [...ts].sort(newestFirst)[0];
       if (newest === undefined || !replicated) continue;
-      const e = endingOf(newest, nodes);
-      phase = !sameSpec(newest.spec, service.spec.task) && (e === 'running' || e === 'stopped') ? 'starting' : 'done';
+      // A new-spec task that failed and waits for its restart does not hold up the next batch
+      // (failures are judged by the ratio), but the update is not complete without it.
+      const refill = restartDecision(service.spec.task.restartPolicy, newest, ts, nodes, now).kind !== 'never';
+      phase = !refill ? 'done' : sameSpec(newest.spec, service.spec.task) ? 'refill' : 'starting';
     }
     out.push({ key, slot, nodeId, phase, old, fresh });
   }
