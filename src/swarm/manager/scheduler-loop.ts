@@ -30,11 +30,12 @@ export function schedulerLoop(d: LoopDeps): ReconcileLoop {
         const pending = tasks.filter(isSchedulable);
         if (pending.length === 0) return null;
         const services = tx.find('service');
+        const byId = new Map(services.map((s) => [s.id, s]));
         const gates = new Map<string, GateResult>();
         const gated: SchedulerWrites['gated'] = [];
         const ready: Task[] = [];
         for (const t of pending) {
-          const service = services.find((s) => s.id === t.serviceId);
+          const service = byId.get(t.serviceId);
           if (service === undefined) continue; // being removed; the orchestrator winds it down
           let g = gates.get(service.id);
           if (g === undefined) gates.set(service.id, (g = gate({ service, services, tasksOf: (id) => tx.findTasksByService(id) })));

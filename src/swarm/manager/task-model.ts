@@ -32,9 +32,20 @@ export function isLive(t: Task): boolean {
   return !isBefore('running', t.desiredState);
 }
 
+/**
+ * Canonical bytes per spec object. Stored objects are frozen and live as long as their version,
+ * so every loop pass compares each task's spec without re-encoding it.
+ */
+const specBytes = new WeakMap<TaskSpec, string>();
+function bytesOf(s: TaskSpec): string {
+  let b = specBytes.get(s);
+  if (b === undefined) specBytes.set(s, (b = canonicalJson(s)));
+  return b;
+}
+
 /** Task spec equality by canonical bytes (key order cannot make two equal specs differ). */
 export function sameSpec(a: TaskSpec, b: TaskSpec): boolean {
-  return a === b || canonicalJson(a) === canonicalJson(b);
+  return a === b || bytesOf(a) === bytesOf(b);
 }
 
 /** Nodes by id, for the questions below. */
