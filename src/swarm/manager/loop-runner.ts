@@ -30,8 +30,10 @@ export class ReconcileLoop {
   private again = false;
   private current: Promise<void> | null = null;
   private stopped = false;
-  /** Completed runs, for tests and diagnostics. */
+  /** Completed runs and failed ones (conflicts included), for tests and diagnostics. */
   runs = 0;
+  failures = 0;
+  private lastError: string | null = null;
 
   constructor(private readonly o: LoopOptions) {}
 
@@ -80,11 +82,17 @@ export class ReconcileLoop {
     try {
       const wakeAt = await this.o.step();
       this.runs += 1;
+      this.lastError = null;
       this.schedule(wakeAt);
     } catch (e) {
       // Conflicts are the normal price of optimistic writes; the tick retries. Anything else is
-      // logged and retried the same way: a background loop must not die.
-      if (!isConflict(e)) this.o.log(`${this.o.name}: ${e instanceof Error ? e.message : String(e)}`);
+      // logged and retried the same way: a background loop must not die. A failure that repeats
+      // every tick (no leader for a while) is logged once, not once a second.
+      this.failures += 1;
+      if (isConflict(e)) return;
+      const msg = `${this.o.name}: ${e instanceof Error ? e.message : String(e)}`;
+      if (msg !== this.lastError) this.o.log(msg);
+      this.lastError = msg;
     }
   }
 

@@ -1,7 +1,10 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { ReconcileLoop } from '../../../src/swarm/manager/loop-runner.js';
 import { startLeaderLoops, type LeaderLoops } from '../../../src/swarm/manager/loops.js';
-import { createLocalStore, type MemoryStore, type ObjectBody, type Task } from '../../../src/swarm/store/index.js';
-import { node, service, taskSpec } from './store-fixtures.js';
+import { writeOrchestration } from '../../../src/swarm/manager/orchestrator-loop.js';
+import { orchestrate } from '../../../src/swarm/manager/orchestrator/index.js';
+import { ConflictError, createLocalStore, type MemoryStore, type ObjectBody, type Task } from '../../../src/swarm/store/index.js';
+import { node, service, task as taskBody, taskSpec } from './store-fixtures.js';
 
 /**
  * The leader loops on a real MemoryStore (LocalProposer): create objects the way the API would,
@@ -164,5 +167,54 @@ describe('leader loops on a MemoryStore', () => {
     await new Promise((r) => setTimeout(r, 200));
     expect(store.index).toBe(before + 1);
     expect(tasksOf(store, 'late')).toEqual([]);
+  });
+});
+
+describe('loop runner', () => {
+  it('a step that loses a version race is retried on the next tick without a log line; other errors are logged once', async () => {
+    const { store } = createLocalStore();
+    const logs: string[] = [];
+    let calls = 0;
+    const loop = new ReconcileLoop({
+      name: 'test',
+      store,
+      kinds: ['service'],
+      log: (m) => logs.push(m),
+      now: Date.now,
+      tickMs: 20,
+      step: () => {
+        calls += 1;
+        if (calls === 1) return Promise.reject(new ConflictError('version', 'service/x changed'));
+        if (calls <= 4) return Promise.reject(new Error('no leader'));
+        return Promise.resolve(null);
+      },
+    }).start();
+    running.push(() => loop.stop());
+    await vi.waitFor(() => expect(loop.runs).toBeGreaterThanOrEqual(1), wait);
+    expect(loop.failures).toBe(4);
+    expect(logs).toEqual(['test: no leader']);
+  });
+
+  it('orchestrator writes skip a task that changed since the decision; the next run decides again', async () => {
+    const { store } = createLocalStore();
+    await store.update((tx) => {
+      tx.create('node', node('n1'));
+      tx.create('service', service('web', 'web', 1));
+      const t = taskBody('t1', 'web', 1, 'n1');
+      tx.create('task', { ...t, status: { ...t.status, state: 'failed', exitCode: 1 } });
+    });
+    const decide = () =>
+      store.view((tx) => orchestrate({ services: tx.find('service'), tasks: tx.find('task'), nodes: tx.find('node'), now: Date.now(), newId: () => `r${tx.index}` }));
+    const stale = decide();
+    expect(stale.setDesired.map((d) => d.task.id)).toEqual(['t1']);
+    // The agent writes meanwhile: the decision's version of t1 is gone.
+    await store.update((tx) => {
+      const t = tx.get('task', 't1') as Task;
+      tx.update('task', { ...t, status: { ...t.status, message: 'late report' } });
+    });
+    await writeOrchestration(store, { ...stale, create: [] });
+    expect(store.view((tx) => tx.get('task', 't1'))?.desiredState).toBe('running');
+    await writeOrchestration(store, decide());
+    expect(store.view((tx) => tx.get('task', 't1'))?.desiredState).toBe('shutdown');
   });
 });
