@@ -67,6 +67,27 @@ describe('updater: stop-first', () => {
     expect(w.running('web')).toHaveLength(6);
   });
 
+  it('a global service updates stop-first one node at a time', () => {
+    const w = new World();
+    for (const n of ['n1', 'n2', 'n3']) w.addNode(mkNode(n));
+    w.setService(mkService('mon', { global: true, task: taskSpec('v1'), update: { parallelism: 1 } }));
+    w.settle();
+    const s = w.service('mon');
+    w.setService({ ...s, previousSpec: s.spec, spec: { ...s.spec, task: taskSpec('v2') }, updateStatus: null });
+    let maxDown = 0;
+    for (let i = 0; i < 40 && w.service('mon').updateStatus?.state !== 'completed'; i++) {
+      w.update('mon');
+      w.orchestrate();
+      w.schedule();
+      maxDown = Math.max(maxDown, 3 - w.running('mon').length);
+      w.agents();
+      w.now += 1000;
+    }
+    expect(w.service('mon').updateStatus?.state).toBe('completed');
+    expect(maxDown).toBe(1);
+    expect(w.running('mon').map((t) => `${t.nodeId}:${t.spec.container.image}`).sort()).toEqual(['n1:v2', 'n2:v2', 'n3:v2']);
+  });
+
   it('parallelism 0 replaces every slot at once', () => {
     const w = worldWith(4, { parallelism: 0 });
     release(w, 'app:v2');

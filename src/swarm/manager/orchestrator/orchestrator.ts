@@ -82,9 +82,13 @@ export function reconcileGlobal(ctx: SlotContext, tasks: readonly Task[], nodeLi
       continue;
     }
     const matches = matchesAll(node, constraints) && node.spec.availability !== 'drain';
-    const create = matches && node.status.state === 'ready' && node.spec.availability === 'active';
-    reconcileSlot(ctx, own, { slot: 0, nodeId }, { create, keep: matches, history: 'keep' });
+    reconcileSlot(ctx, own, { slot: 0, nodeId }, { create: globalWants(node, constraints), keep: matches, history: 'keep' });
   }
+}
+
+/** A global service gets a new task on this node: ready, active, matching every constraint. */
+export function globalWants(node: Node, constraints: readonly Constraint[]): boolean {
+  return node.status.state === 'ready' && node.spec.availability === 'active' && matchesAll(node, constraints);
 }
 
 /** A removed service: every live task is shut down; each is deleted once it has stopped. */

@@ -1,5 +1,7 @@
 import type { Node, ObjectBody, Service, Task, UpdateConfig, UpdateStatus } from '../../store/index.js';
+import { globalWants } from '../orchestrator/orchestrator.js';
 import { restartDecision } from '../orchestrator/restart.js';
+import { parseConstraints, type Constraint } from '../scheduler/constraints.js';
 import { endingOf, indexNodes, isLive, makeTask, newestFirst, sameSpec, slotKey, type NodeIndex } from '../task-model.js';
 
 /**
@@ -150,6 +152,12 @@ function replicasOf(service: Service, tasks: readonly Task[], nodes: NodeIndex, 
   const out: Replica[] = [];
   const replicated = service.spec.mode.type === 'replicated';
   const n = service.spec.mode.type === 'replicated' ? service.spec.mode.replicas : 0;
+  let constraints: Constraint[] | null;
+  try {
+    constraints = parseConstraints(service.spec.task.placement.constraints);
+  } catch {
+    constraints = null;
+  }
   for (const [key, ts] of bySlot) {
     const slot = ts[0]?.slot ?? 0;
     const nodeId = replicated ? null : (ts[0]?.nodeId ?? null);
@@ -166,7 +174,10 @@ function replicasOf(service: Service, tasks: readonly Task[], nodes: NodeIndex, 
       // slot whose newest task has an older spec is still in progress, so an update (or a
       // rollback) does not complete with slots waiting for their restart delay.
       const newest = [...ts].sort(newestFirst)[0];
-      if (newest === undefined || !replicated) continue;
+      if (newest === undefined) continue;
+      // A global service refills only nodes that can take a new task.
+      const node = nodeId === null ? undefined : nodes.get(nodeId);
+      if (!replicated && (node === undefined || constraints === null || !globalWants(node, constraints))) continue;
       // A new-spec task that failed and waits for its restart does not hold up the next batch
       // (failures are judged by the ratio), but the update is not complete without it.
       const refill = restartDecision(service.spec.task.restartPolicy, newest, ts, nodes, now).kind !== 'never';
