@@ -97,6 +97,23 @@ describe('orchestrator: replicated services', () => {
     expect(a.create).toEqual([]);
   });
 
+  it('keeps enough history for maxAttempts even above the retention limit, and stops restarting when they are used up', () => {
+    const s = mkService('web', { task: { restartPolicy: { condition: 'any', delayMs: 0, maxAttempts: 6, windowMs: 0 } } });
+    const failed = Array.from({ length: 7 }, (_, i) => mkTask(`f${i}`, 'web', 1, { state: 'failed', nodeId: 'n1', desired: 'shutdown', createdAt: i, ts: i, exitCode: 1 }));
+    const a = orchestrate({ services: [s], tasks: failed, nodes: nodes3(), now: 100, newId: ids(), historyLimit: 2 });
+    expect(a.delete).toEqual([]);
+    expect(a.create).toEqual([]);
+    const six = orchestrate({ services: [s], tasks: failed.slice(1), nodes: nodes3(), now: 100, newId: ids(), historyLimit: 2 });
+    expect(six.create).toHaveLength(1);
+  });
+
+  it('replaces tasks of a node that left the cluster and deletes them once they no longer hold the slot', () => {
+    const gone = mkTask('t1', 'web', 1, { state: 'running', nodeId: 'n9' });
+    const a = orchestrate({ services: [mkService('web')], tasks: [gone], nodes: nodes3(), now: 0, newId: ids() });
+    expect(a.setDesired).toEqual([{ task: gone, desiredState: 'shutdown' }]);
+    expect(a.create.map((t) => [t.slot, t.nodeId])).toEqual([[1, null]]);
+  });
+
   it('winds down a removed service: desired shutdown first, deleted once stopped', () => {
     const running = mkTask('a', 'gone', 1, { state: 'running', nodeId: 'n1' });
     const a1 = orchestrate({ services: [], tasks: [running], nodes: nodes3(), now: 0, newId: ids() });
@@ -176,6 +193,18 @@ describe('orchestrator: global services', () => {
       ['n1', 0],
       ['n5', 0],
     ]);
+  });
+
+  it('a node that goes down loses its task; when it is back the new task waits for the old one to stop', () => {
+    const s = mkService('agent', { global: true });
+    const t = mkTask('t1', 'agent', 0, { state: 'running', nodeId: 'n1' });
+    const down = orchestrate({ services: [s], tasks: [t], nodes: [mkNode('n1', { state: 'down' })], now: 0, newId: ids() });
+    expect(down.setDesired).toEqual([{ task: t, desiredState: 'shutdown' }]);
+    expect(down.create).toEqual([]);
+    const stopping = { ...t, desiredState: 'shutdown' as const };
+    expect(orchestrate({ services: [s], tasks: [stopping], nodes: [mkNode('n1')], now: 0, newId: ids() }).create).toEqual([]);
+    const stopped = { ...stopping, status: { ...stopping.status, state: 'shutdown' as const } };
+    expect(orchestrate({ services: [s], tasks: [stopped], nodes: [mkNode('n1')], now: 0, newId: ids() }).create.map((x) => x.nodeId)).toEqual(['n1']);
   });
 
   it('gives a node that joins later its task, keeps tasks on paused nodes and removes them from drained ones', () => {
