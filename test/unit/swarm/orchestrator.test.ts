@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { orchestrate, restartDecision } from '../../../src/swarm/manager/orchestrator/index.js';
 import { indexNodes } from '../../../src/swarm/manager/task-model.js';
@@ -223,5 +224,51 @@ describe('orchestrator: global services', () => {
     w.addNode(mkNode('n2', { availability: 'drain' }));
     w.settle();
     expect(w.perNode(w.running('agent'))).toEqual({ n1: 1, n3: 1 });
+  });
+});
+
+describe('orchestrator + scheduler: convergence property', () => {
+  type Op = { kind: 'scale'; n: number } | { kind: 'availability'; node: number; to: 'active' | 'pause' | 'drain' } | { kind: 'state'; node: number; to: 'ready' | 'down' };
+  const op: fc.Arbitrary<Op> = fc.oneof(
+    fc.record({ kind: fc.constant('scale' as const), n: fc.integer({ min: 0, max: 12 }) }),
+    fc.record({ kind: fc.constant('availability' as const), node: fc.integer({ min: 1, max: 3 }), to: fc.constantFrom('active' as const, 'pause' as const, 'drain' as const) }),
+    fc.record({ kind: fc.constant('state' as const), node: fc.integer({ min: 1, max: 3 }), to: fc.constantFrom('ready' as const, 'down' as const) }),
+  );
+
+  it('after any sequence of scaling and node changes: slots 1..N exactly, on usable nodes, nothing left above N', () => {
+    fc.assert(
+      fc.property(fc.array(op, { minLength: 1, maxLength: 12 }), (ops) => {
+        const w = new World();
+        const state = new Map<number, { availability: 'active' | 'pause' | 'drain'; state: 'ready' | 'down' }>([1, 2, 3].map((i) => [i, { availability: 'active', state: 'ready' }]));
+        const apply = () => {
+          for (const [i, st] of state) w.addNode(mkNode(`n${i}`, st));
+        };
+        apply();
+        let replicas = 3;
+        w.setService(mkService('web', { replicas }));
+        for (const o of ops) {
+          if (o.kind === 'scale') {
+            replicas = o.n;
+            const s = w.service('web');
+            w.setService({ ...s, spec: { ...s.spec, mode: { type: 'replicated', replicas } } });
+          } else if (o.kind === 'availability') state.set(o.node, { ...(state.get(o.node) as { state: 'ready' | 'down' }), availability: o.to });
+          else state.set(o.node, { ...(state.get(o.node) as { availability: 'active' }), state: o.to });
+          apply();
+          w.settle();
+
+          const live = w.live('web');
+          expect(live.map((t) => t.slot).sort((a, b) => a - b)).toEqual(Array.from({ length: replicas }, (_, i) => i + 1));
+          const usable = [...state].filter(([, s]) => s.state === 'ready' && s.availability !== 'drain').map(([i]) => `n${i}`);
+          const canPlace = [...state].some(([, s]) => s.state === 'ready' && s.availability === 'active');
+          for (const t of live) {
+            if (t.nodeId !== null) expect(usable).toContain(t.nodeId);
+            if (canPlace) expect(t.status.state).toBe('running');
+          }
+          expect(w.tasks.filter((t) => t.slot > replicas)).toEqual([]);
+          for (let s = 1; s <= replicas; s++) expect(w.tasks.filter((t) => t.slot === s).length).toBeLessThanOrEqual(6);
+        }
+      }),
+      { seed: 42, numRuns: 150 },
+    );
   });
 });

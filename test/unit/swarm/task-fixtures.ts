@@ -136,6 +136,8 @@ export class World {
     let n = 0;
     for (const t of [...this.tasks]) {
       const s = t.status.state;
+      // A down node's agent reports nothing.
+      if (t.nodeId !== null && this.nodes.find((x) => x.id === t.nodeId)?.status.state === 'down') continue;
       if (t.desiredState === 'shutdown' && ['assigned', 'running', 'pending'].includes(s) && t.nodeId !== null) {
         this.setTask({ ...t, status: { ...t.status, state: 'shutdown', timestamp: this.now } });
         n++;
