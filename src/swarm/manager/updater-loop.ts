@@ -18,9 +18,10 @@ export function updaterLoop(d: LoopDeps): ReconcileLoop {
     ...(d.tickMs === undefined ? {} : { tickMs: d.tickMs }),
     step: async () => {
       const now = d.now();
-      const decisions = d.store.view((tx) =>
-        tx.find('service').map((service) => decideUpdate({ service, tasks: tx.findTasksByService(service.id), nodes: tx.find('node'), now, newId: d.newId })),
-      );
+      const decisions = d.store.view((tx) => {
+        const nodes = tx.find('node');
+        return tx.find('service').map((service) => decideUpdate({ service, tasks: tx.findTasksByService(service.id), nodes, now, newId: d.newId }));
+      });
       let wakeAt: number | null = null;
       const writes = decisions.filter((x) => x.service !== null || x.shutdown.length + x.create.length > 0);
       if (writes.length > 0) await d.store.batch(async (b) => {

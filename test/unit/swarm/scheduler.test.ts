@@ -121,6 +121,11 @@ describe('scheduler: filters and reasons', () => {
     expect(d.unplaced).toEqual([{ taskId: 'g2', reason: 'no suitable node (insufficient memory on 1 node)' }]);
   });
 
+  it('a global task whose node left says so', () => {
+    const d = run([mkTask('g1', 'mon', 0, { nodeId: 'gone' })], [mkNode('n1')]);
+    expect(d.unplaced).toEqual([{ taskId: 'g1', reason: 'no suitable node (node gone is not in the cluster)' }]);
+  });
+
   it('no nodes at all', () => {
     expect(run(pending(1), []).unplaced[0]?.reason).toBe('no suitable node (no nodes in the cluster)');
   });

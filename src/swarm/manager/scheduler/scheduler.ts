@@ -56,6 +56,11 @@ export function schedule(input: ScheduleInput): ScheduleDecision {
       continue;
     }
     const pool = t.nodeId === null ? nodes : nodes.filter((n) => n.id === t.nodeId);
+    if (pool.length === 0 && t.nodeId !== null) {
+      // A global task whose node left; the orchestrator removes it, this only keeps the reason true.
+      unplaced.push({ taskId: t.id, reason: `no suitable node (node ${t.nodeId} is not in the cluster)` });
+      continue;
+    }
     const failures = new Map<Filter, number>();
     const candidates: Node[] = [];
     for (const node of pool) {
