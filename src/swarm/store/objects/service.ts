@@ -36,6 +36,17 @@ export const endpointSpecSchema = z.strictObject({
   ports: z.array(portConfigSchema),
 });
 
+/**
+ * A compose `depends_on` entry carried into the cluster: tasks of the service start only once the
+ * dependency meets the condition (rule in specs/tasks.md, decided by manager/gating).
+ */
+export const serviceDependencySchema = z.strictObject({
+  /** Service id or name; the id wins when both match (names can be reused after a removal). */
+  service: z.string().min(1),
+  condition: z.enum(['service_started', 'service_healthy', 'service_completed_successfully']),
+});
+export type ServiceDependency = z.infer<typeof serviceDependencySchema>;
+
 export const serviceSpecSchema = z.strictObject({
   name: nameSchema,
   labels: labelsSchema,
@@ -44,6 +55,11 @@ export const serviceSpecSchema = z.strictObject({
   update: updateConfigSchema.nullable(),
   rollback: updateConfigSchema.nullable(),
   endpoint: endpointSpecSchema,
+  /**
+   * Defaults to [] so commands and snapshots written before the field existed still decode; the
+   * stored form always carries it (validation output is what is stored).
+   */
+  dependsOn: z.array(serviceDependencySchema).default([]),
 });
 export type ServiceSpec = z.infer<typeof serviceSpecSchema>;
 

@@ -26,6 +26,9 @@ export const TASK_STATES = [
 export const taskStateSchema = z.enum(TASK_STATES);
 export type TaskState = z.infer<typeof taskStateSchema>;
 
+export const taskHealthSchema = z.enum(['starting', 'healthy', 'unhealthy']);
+export type TaskHealth = z.infer<typeof taskHealthSchema>;
+
 export const taskStatusSchema = z.strictObject({
   state: taskStateSchema,
   /** When the writer observed this state (proposer-side time). */
@@ -35,6 +38,12 @@ export const taskStatusSchema = z.strictObject({
   err: z.string().nullable(),
   exitCode: z.int().nullable(),
   containerId: z.string().nullable(),
+  /**
+   * Health of the container as the agent last saw it: null when the task has no healthcheck (or
+   * has not started). Depends_on gating reads it (`service_healthy`). Defaults to null so status
+   * objects written before the field existed still decode.
+   */
+  health: taskHealthSchema.nullable().default(null),
 });
 export type TaskStatus = z.infer<typeof taskStatusSchema>;
 

@@ -1,0 +1,2 @@
+/** depends_on gating core; the scheduler loop applies it before placing tasks. */
+export * from './gating.js';
