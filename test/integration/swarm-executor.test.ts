@@ -31,7 +31,7 @@ async function until(list: AssignedTask[], id: string, state: TaskState) {
     const reports = await exec.reconcile(list);
     for (const r of reports) {
       const t = list.find((x) => x.task.id === r.taskId)!.task;
-      t.status = { ...t.status, state: r.state, containerId: r.containerId, exitCode: r.exitCode, err: r.err };
+      t.status = { ...t.status, state: r.state, containerId: r.containerId, exitCode: r.exitCode, err: r.err, health: r.health };
     }
     const r = reports.find((x) => x.taskId === id);
     return r?.state === state ? r : undefined;
@@ -58,14 +58,14 @@ describe('task executor on a real engine', () => {
     const info = await runtime.inspectContainer(r1.containerId!);
     expect(info.name).toBe('exsvc.1.trun');
     expect(info.labels[TASK_LABELS.task]).toBe('trun');
-    // Healthcheck: starting first, running once a probe passes.
+    // Healthcheck: running with health starting, then healthy once a probe passes.
     const seen = new Set<string>();
     await eventually(async () => {
       const r = (await exec.reconcile(list)).find((x) => x.taskId === 'thealth');
-      if (r) seen.add(r.state);
-      return r?.state === 'running' || undefined;
-    }, 'healthy task running');
-    expect(seen.has('starting') || seen.has('running')).toBe(true);
+      if (r) seen.add(`${r.state}/${r.health}`);
+      return r?.health === 'healthy' || undefined;
+    }, 'healthy task healthy');
+    expect(seen.has('running/starting')).toBe(true);
     expect((await until(list, 'tfail', 'failed')).exitCode).toBe(3);
     // Reported once (fed back as the store would), then left alone.
     expect(noImage.task.status.state).toBe('rejected');

@@ -58,9 +58,9 @@ export class TaskExecutor {
       return r;
     }
     if (isTerminal(t.status.state)) return null;
-    if (stop) return { taskId: t.id, state: 'shutdown', message: 'shut down before it started', err: null, exitCode: null, containerId: null };
+    if (stop) return { taskId: t.id, state: 'shutdown', message: 'shut down before it started', err: null, exitCode: null, containerId: null, health: null };
     if (stateIndex(t.status.state) >= stateIndex('starting')) {
-      return { taskId: t.id, state: 'failed', message: 'failed', err: 'task: its container disappeared', exitCode: null, containerId: null };
+      return { taskId: t.id, state: 'failed', message: 'failed', err: 'task: its container disappeared', exitCode: null, containerId: null, health: null };
     }
     await this.ensureImage(t.spec.container.image);
     const id = await rt.createContainer(taskContainerSpec(a, this.o.nodeId, this.attacher));
@@ -87,6 +87,6 @@ export class TaskExecutor {
   private rejected(a: AssignedTask, e: unknown): TaskReport {
     const msg = (e as Error).message ?? String(e);
     this.o.log(`task ${a.task.id} (${a.serviceName}): ${msg}`);
-    return { taskId: a.task.id, state: 'rejected', message: 'rejected', err: msg, exitCode: null, containerId: null };
+    return { taskId: a.task.id, state: 'rejected', message: 'rejected', err: msg, exitCode: null, containerId: null, health: null };
   }
 }

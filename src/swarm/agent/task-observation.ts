@@ -1,5 +1,5 @@
 import type { ContainerInfo } from '../../runtime/index.js';
-import { TASK_STATES, type TaskState } from '../store/index.js';
+import { TASK_STATES, type TaskHealth, type TaskState } from '../store/index.js';
 
 /** What an agent reports about one task: its observed state and the facts behind it. */
 export interface TaskReport {
@@ -9,6 +9,8 @@ export interface TaskReport {
   err: string | null;
   exitCode: number | null;
   containerId: string | null;
+  /** Null without a healthcheck or when not running (specs/tasks.md). */
+  health: TaskHealth | null;
 }
 
 export function stateIndex(s: TaskState): number {
@@ -21,22 +23,23 @@ export function isTerminal(s: TaskState): boolean {
 }
 
 /**
- * A task's state read off its container (Swarm's rules): created but not started is `ready`;
- * running with a healthcheck is `starting` until the first healthy probe, then `running`;
- * unhealthy is `failed` (the agent then stops the container); exited is `complete` with code 0,
- * `failed` otherwise, or `shutdown` when the manager asked the task to stop. Pure.
+ * A task's state read off its container (Swarm's rules, specs/tasks.md): created but not started
+ * is `ready`; running is `running`, with `health` `starting` until the first healthy probe and
+ * then `healthy`; unhealthy is `failed` (the agent then stops the container); exited is `complete`
+ * with code 0, `failed` otherwise, or `shutdown` when the manager asked the task to stop. Pure.
  */
 export function observeContainer(taskId: string, c: ContainerInfo, desired: TaskState): TaskReport {
-  const base = { taskId, containerId: c.id, exitCode: null, err: null };
+  const base = { taskId, containerId: c.id, exitCode: null, err: null, health: null };
   const stopRequested = stateIndex(desired) > stateIndex('running');
   if (c.running || c.restarting || c.paused) {
     const h = c.health?.status;
     if (h === 'unhealthy') {
       const out = c.health?.lastOutput?.trim();
-      return { ...base, state: 'failed', message: 'unhealthy container', err: `task: unhealthy container${out ? ` (last probe: ${out.slice(0, 200)})` : ''}` };
+      return { ...base, state: 'failed', health: 'unhealthy', message: 'unhealthy container', err: `task: unhealthy container${out ? ` (last probe: ${out.slice(0, 200)})` : ''}` };
     }
-    if (h === 'starting') return { ...base, state: 'starting', message: 'waiting for the first healthy probe' };
-    return { ...base, state: 'running', message: h === 'healthy' ? 'running (healthy)' : 'running' };
+    if (h === 'starting') return { ...base, state: 'running', health: 'starting', message: 'running, waiting for the first healthy probe' };
+    if (h === 'healthy') return { ...base, state: 'running', health: 'healthy', message: 'running (healthy)' };
+    return { ...base, state: 'running', message: 'running' };
   }
   if (!c.startedAt || c.startedAt.startsWith('0001-')) return { ...base, state: 'ready', message: 'created' };
   if (stopRequested) return { ...base, state: 'shutdown', exitCode: c.exitCode, message: 'shut down' };

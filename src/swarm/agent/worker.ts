@@ -60,5 +60,5 @@ export class Worker {
 
 function differs(r: TaskReport, s: AssignedTask['task']['status'] | undefined): boolean {
   if (!s) return true;
-  return r.state !== s.state || r.containerId !== s.containerId || r.exitCode !== s.exitCode || r.err !== s.err;
+  return r.state !== s.state || r.containerId !== s.containerId || r.exitCode !== s.exitCode || r.err !== s.err || r.health !== s.health;
 }

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { AssignedTask } from '../agent/task-container.js';
 import { isTerminal, stateIndex } from '../agent/task-observation.js';
-import { taskStateSchema, type MemoryStore } from '../store/index.js';
+import { taskHealthSchema, taskStateSchema, type MemoryStore } from '../store/index.js';
 
 /** One observed state change as an agent reports it (`POST /v1/dispatcher/status`). */
 export const taskReportSchema = z.strictObject({
@@ -11,6 +11,7 @@ export const taskReportSchema = z.strictObject({
   err: z.string().max(4096).nullable(),
   exitCode: z.int().nullable(),
   containerId: z.string().max(128).nullable(),
+  health: taskHealthSchema.nullable(),
 });
 export const taskReportsSchema = z.strictObject({ updates: z.array(taskReportSchema).max(10_000) });
 
@@ -40,11 +41,11 @@ export async function applyTaskReports(store: MemoryStore, nodeId: string, repor
       const t = tx.get('task', rep.taskId);
       if (!t || t.nodeId !== nodeId) continue;
       const forward = stateIndex(rep.state) > stateIndex(t.status.state);
-      const detail = rep.state === t.status.state && (rep.containerId !== t.status.containerId || rep.exitCode !== t.status.exitCode || rep.err !== t.status.err);
+      const detail = rep.state === t.status.state && (rep.containerId !== t.status.containerId || rep.exitCode !== t.status.exitCode || rep.err !== t.status.err || rep.health !== t.status.health);
       if (!forward && !detail) continue;
       tx.update('task', {
         ...t,
-        status: { state: rep.state, timestamp: now(), message: rep.message, err: rep.err, exitCode: rep.exitCode, containerId: rep.containerId },
+        status: { state: rep.state, timestamp: now(), message: rep.message, err: rep.err, exitCode: rep.exitCode, containerId: rep.containerId, health: rep.health },
       });
       n++;
     }

@@ -7,6 +7,7 @@ import { ApiError } from '../api/errors.js';
 import type { Identity } from '../daemon/identity.js';
 import { apiAddrOf, raftAddrOf, splitHostPort } from './addresses.js';
 import { Dispatcher } from './dispatcher.js';
+import { startLeaderLoops, type LeaderLoops } from './loops.js';
 import { RaftProposer } from './raft-proposer.js';
 
 export interface ManagerOptions {
@@ -29,6 +30,7 @@ export class Manager {
   readonly ca: RootCA;
   dispatcher: Dispatcher | null = null;
   private promoter: NodeJS.Timeout | null = null;
+  private loops: LeaderLoops | null = null;
 
   private constructor(private readonly o: ManagerOptions, ca: RootCA) {
     this.ca = ca;
@@ -181,9 +183,13 @@ export class Manager {
       this.dispatcher.run();
       this.promoter = setInterval(() => void this.promoteCaughtUp(), 200);
       this.promoter.unref();
+      // Orchestrator, scheduler and updater: leader only (specs/tasks.md).
+      this.loops = startLeaderLoops({ store: this.store, log: this.o.log });
     } else if (!leader && this.dispatcher) {
       this.dispatcher.stop();
       this.dispatcher = null;
+      void this.loops?.stop();
+      this.loops = null;
       if (this.promoter) clearInterval(this.promoter);
       this.promoter = null;
     }

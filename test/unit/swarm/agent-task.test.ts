@@ -45,10 +45,11 @@ describe('a task as a container', () => {
 
 describe('a task state read off its container', () => {
   it('follows Swarm: starting until healthy, failed when unhealthy, complete or failed by exit code', () => {
-    expect(observeContainer('t', container({ health: { status: 'starting', failingStreak: 0 } }), 'running').state).toBe('starting');
-    expect(observeContainer('t', container({ health: { status: 'healthy', failingStreak: 0 } }), 'running').state).toBe('running');
+    expect(observeContainer('t', container({ health: { status: 'starting', failingStreak: 0 } }), 'running')).toMatchObject({ state: 'running', health: 'starting' });
+    expect(observeContainer('t', container({ health: { status: 'healthy', failingStreak: 0 } }), 'running')).toMatchObject({ state: 'running', health: 'healthy' });
+    expect(observeContainer('t', container({}), 'running')).toMatchObject({ state: 'running', health: null });
     const sick = observeContainer('t', container({ health: { status: 'unhealthy', failingStreak: 3, lastOutput: 'db not ready\n' } }), 'running');
-    expect(sick).toMatchObject({ state: 'failed', err: 'task: unhealthy container (last probe: db not ready)' });
+    expect(sick).toMatchObject({ state: 'failed', health: 'unhealthy', err: 'task: unhealthy container (last probe: db not ready)' });
     expect(observeContainer('t', container({ running: false, exitCode: 0 }), 'running')).toMatchObject({ state: 'complete', exitCode: 0 });
     expect(observeContainer('t', container({ running: false, exitCode: 3 }), 'running')).toMatchObject({ state: 'failed', exitCode: 3, err: 'task: non-zero exit (3)' });
     expect(observeContainer('t', container({ running: false, exitCode: 137, oomKilled: true }), 'running').err).toBe('task: out of memory');
@@ -92,7 +93,7 @@ describe('the dispatcher side', () => {
       tx.create('task', t);
       tx.create('task', { ...task('b', 's1', 2, 'n2'), status: { ...task('b', 's1', 2).status, state: 'assigned' } });
     });
-    const rep = (taskId: string, state: 'running' | 'starting' | 'failed') => ({ taskId, state, message: state, err: null, exitCode: null, containerId: 'c' });
+    const rep = (taskId: string, state: 'running' | 'starting' | 'failed') => ({ taskId, state, message: state, err: null, exitCode: null, containerId: 'c', health: null });
     expect(await applyTaskReports(store, 'n1', [rep('a', 'running'), rep('b', 'running')])).toBe(1);
     expect(store.view((tx) => tx.get('task', 'b'))!.status.state).toBe('assigned');
     // A late "starting" after "running" changes nothing.
