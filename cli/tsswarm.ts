@@ -5,6 +5,7 @@ import pkg from '../package.json' with { type: 'json' };
 import { usageExitCodes } from './usage-exit.js';
 import { runCommand } from './run-command.js';
 import type { SwarmGlobals } from './swarm/local.js';
+import { registerServiceCommands } from './swarm/register-services.js';
 
 const program = new Command('tsswarm');
 program
@@ -127,6 +128,8 @@ node
   .action(async (ids: string[], o: { force?: boolean }, cmd: Command) => {
     await runCommand('tsswarm', async () => (await cmds()).nodeRmCommand(g(cmd), ids, o));
   });
+
+registerServiceCommands(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   process.stderr.write(`tsswarm: ${e instanceof Error ? e.message : String(e)}\n`);

@@ -56,7 +56,8 @@ export class SwarmNodes {
   /** Starts `tsswarm daemon` in the host and waits for its socket. */
   async start(h: LabHost | string): Promise<void> {
     const host = this.host(h);
-    const env: Record<string, string> = { TSSWARM_HEARTBEAT_MS: String(this.o.heartbeatMs ?? 300), ...this.o.env };
+    // Each node runs its tasks on its own host's engine.
+    const env: Record<string, string> = { TSSWARM_HEARTBEAT_MS: String(this.o.heartbeatMs ?? 300), DOCKER_HOST: host.dockerHost, ...this.o.env };
     const proc = this.lab.spawnInHost(host, process.execPath, [TSSWARM_BIN, '--host', this.socket(host), '--data-dir', this.dataDir(host), 'daemon'], env, {
       logFile: path.join(path.dirname(host.configFile), 'tsswarm.log'),
     });

@@ -33,6 +33,7 @@ import type { Identity } from '../daemon/identity.js';
 import type { Manager } from './manager.js';
 import { splitHostPort } from './addresses.js';
 import { applyTaskReports, assignmentsFor, taskReportsSchema } from './assignments.js';
+import { createService, findService, removeService, serviceCreateSchema, serviceUpdateSchema, serviceViews, taskViews, updateService } from './services-api.js';
 
 /** Who is calling, from its verified client certificate (or the manager that forwarded for it). */
 interface Peer {
@@ -270,6 +271,12 @@ export class ApiServer {
         await m.store.update((tx) => tx.delete('node', n.id));
         return { id: n.id };
       }),
+      r('POST', '/v1/services', 'manager', true, async (c) => createService(m.store, parseBody(serviceCreateSchema, c.body))),
+      r('GET', '/v1/services', 'manager', false, async () => ({ services: serviceViews(m.store) })),
+      r('GET', '/v1/services/:id', 'manager', false, async (c) => ({ service: findService(m.store, c.params[0]!) })),
+      r('POST', '/v1/services/:id/update', 'manager', true, async (c) => updateService(m.store, c.params[0]!, parseBody(serviceUpdateSchema, c.body))),
+      r('DELETE', '/v1/services/:id', 'manager', true, async (c) => removeService(m.store, c.params[0]!)),
+      r('GET', '/v1/services/:id/tasks', 'manager', false, async (c) => ({ tasks: taskViews(m.store, c.params[0]!, { all: c.query.get('all') === 'true' }) })),
       r('GET', '/v1/join-tokens', 'manager', false, async () => m.cluster().rootCA.joinTokens),
       r('POST', '/v1/join-tokens/rotate', 'manager', true, async (c) => {
         const body = parseBody(rotateRequestSchema, c.body);

@@ -1,0 +1,142 @@
+import { Option, type Command } from 'commander';
+import { runCommand } from '../run-command.js';
+import type { SwarmGlobals } from './local.js';
+
+/** `tsswarm service ...` flags (Docker's names); actions load cli/swarm/services.ts lazily. */
+export function registerServiceCommands(program: Command): void {
+  const g = (cmd: Command): SwarmGlobals => cmd.optsWithGlobals() as SwarmGlobals;
+  const svc = (): Promise<typeof import('./services.js')> => import('./services.js');
+  const collect = (v: string, prev: string[]): string[] => [...prev, v];
+  const service = program.command('service').description('manage services (on a manager)');
+
+  const common = (c: Command): Command =>
+    c
+      .option('--health-cmd <cmd>', 'command run to check health')
+      .option('--health-interval <dur>', 'time between checks')
+      .option('--health-timeout <dur>', 'maximum time a check may run')
+      .option('--health-retries <n>', 'consecutive failures to be unhealthy')
+      .option('--health-start-period <dur>', 'grace period before failures count')
+      .option('--no-healthcheck', 'disable the image\'s healthcheck')
+      .option('--update-parallelism <n>', 'tasks updated at once (0 = all)')
+      .option('--update-delay <dur>', 'delay between batches')
+      .option('--update-failure-action <a>', 'pause | continue | rollback')
+      .option('--update-order <o>', 'stop-first | start-first')
+      .option('--update-monitor <dur>', 'watch each new task this long for failure')
+      .option('--update-max-failure-ratio <r>', 'failures tolerated, 0..1')
+      .option('--rollback-parallelism <n>', 'tasks rolled back at once')
+      .option('--rollback-delay <dur>', 'delay between rollback batches')
+      .option('--rollback-order <o>', 'stop-first | start-first')
+      .option('--rollback-monitor <dur>', 'watch each rolled-back task this long')
+      .option('--reserve-cpu <n>', 'CPUs set aside on the node')
+      .option('--reserve-memory <size>', 'memory set aside on the node')
+      .option('--limit-cpu <n>', 'CPU limit')
+      .option('--limit-memory <size>', 'memory limit')
+      .option('-d, --detach', 'return at once instead of waiting for convergence')
+      .option('-q, --quiet', 'no progress output');
+
+  common(
+    service
+      .command('create')
+      .description('create a service')
+      .argument('<image>')
+      .argument('[command...]')
+      .option('--name <name>', 'service name')
+      .option('--replicas <n>', 'number of tasks')
+      .addOption(new Option('--mode <mode>', 'replicated | global'))
+      .option('-e, --env <KEY=VALUE>', 'environment variable (repeatable)', collect, [])
+      .option('-l, --label <KEY=VALUE>', 'service label (repeatable)', collect, [])
+      .option('--container-label <KEY=VALUE>', 'container label (repeatable)', collect, [])
+      .option('--constraint <expr>', 'placement constraint, e.g. node.role==worker (repeatable)', collect, [])
+      .option('--placement-pref <pref>', 'spread=node.labels.KEY (repeatable)', collect, [])
+      .option('--replicas-max-per-node <n>', 'tasks per node at most (0 = no limit)')
+      .option('--restart-condition <c>', 'none | on-failure | any')
+      .option('--restart-delay <dur>', 'delay between restarts')
+      .option('--restart-max-attempts <n>', 'restarts before giving up (0 = no limit)')
+      .option('--restart-window <dur>', 'window the attempts are counted in')
+      .option('--mount <spec>', 'type=bind|volume|tmpfs,source=...,target=...[,readonly] (repeatable)', collect, [])
+      .option('-p, --publish <spec>', 'PUBLISHED:TARGET[/PROTO] (recorded; routing comes with the networking work)', collect, [])
+      .option('--stop-grace-period <dur>', 'time to wait before killing a task')
+      .option('--init', 'run an init inside the container')
+      .option('-w, --workdir <dir>', 'working directory')
+      .option('-u, --user <user>', 'user')
+      .option('--hostname <name>', 'container hostname')
+      .option('--entrypoint <cmd>', 'override the image entrypoint'),
+  ).action(async (image: string, command: string[], o: Record<string, unknown>, cmd: Command) => {
+    await runCommand('tsswarm', async () =>
+      (await svc()).serviceCreateCommand(g(cmd), image, command, { ...(o as object), maxReplicas: o.replicasMaxPerNode, noHealthcheck: o.healthcheck === false } as Parameters<Awaited<ReturnType<typeof svc>>['serviceCreateCommand']>[3]),
+    );
+  });
+
+  common(
+    service
+      .command('update')
+      .description('update a service (a rolling update when the task spec changes)')
+      .argument('<service>')
+      .option('--image <image>', 'new image')
+      .option('--replicas <n>', 'number of tasks')
+      .option('--env-add <KEY=VALUE>', 'add or change a variable (repeatable)', collect, [])
+      .option('--env-rm <KEY>', 'remove a variable (repeatable)', collect, [])
+      .option('--force', 'replace every task even if nothing changed')
+      .option('--rollback', 'roll back to the previous spec'),
+  ).action(async (ref: string, o: Record<string, unknown>, cmd: Command) => {
+    await runCommand('tsswarm', async () =>
+      (await svc()).serviceUpdateCommand(g(cmd), ref, { ...(o as object), noHealthcheck: o.healthcheck === false } as Parameters<Awaited<ReturnType<typeof svc>>['serviceUpdateCommand']>[2]),
+    );
+  });
+
+  service
+    .command('rollback')
+    .description('revert a service to its previous spec')
+    .argument('<service>')
+    .option('-d, --detach', 'return at once')
+    .option('-q, --quiet', 'no progress output')
+    .action(async (ref: string, o: { detach?: boolean; quiet?: boolean }, cmd: Command) => {
+      await runCommand('tsswarm', async () => (await svc()).serviceUpdateCommand(g(cmd), ref, { ...o, rollback: true, envAdd: [], envRm: [] }));
+    });
+
+  service
+    .command('scale')
+    .description('set replica counts: SERVICE=REPLICAS...')
+    .argument('<service=replicas...>')
+    .option('-d, --detach', 'return at once')
+    .action(async (pairs: string[], o: { detach?: boolean }, cmd: Command) => {
+      await runCommand('tsswarm', async () => (await svc()).serviceScaleCommand(g(cmd), pairs, o));
+    });
+
+  service
+    .command('ls')
+    .description('list services')
+    .option('-q, --quiet', 'only ids')
+    .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table'))
+    .action(async (o: { quiet?: boolean; format?: string }, cmd: Command) => {
+      await runCommand('tsswarm', async () => (await svc()).serviceLsCommand(g(cmd), o));
+    });
+
+  service
+    .command('ps')
+    .description('list the tasks of services')
+    .argument('<service...>')
+    .option('-a, --all', 'include finished tasks (history)')
+    .option('-q, --quiet', 'only ids')
+    .option('--no-trunc', 'do not truncate ids and errors')
+    .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table'))
+    .action(async (refs: string[], o: { all?: boolean; quiet?: boolean; format?: string; trunc?: boolean }, cmd: Command) => {
+      await runCommand('tsswarm', async () => (await svc()).servicePsCommand(g(cmd), refs, { ...o, noTrunc: o.trunc === false }));
+    });
+
+  service
+    .command('inspect')
+    .description('show services as JSON')
+    .argument('<service...>')
+    .action(async (refs: string[], _o: unknown, cmd: Command) => {
+      await runCommand('tsswarm', async () => (await svc()).serviceInspectCommand(g(cmd), refs));
+    });
+
+  service
+    .command('rm')
+    .description('remove services (their tasks stop)')
+    .argument('<service...>')
+    .action(async (refs: string[], _o: unknown, cmd: Command) => {
+      await runCommand('tsswarm', async () => (await svc()).serviceRmCommand(g(cmd), refs));
+    });
+}

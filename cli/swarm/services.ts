@@ -1,0 +1,123 @@
+import type { ServiceView, TaskView } from '../../src/swarm/manager/services-api.js';
+import { serviceSpecFromFlags, updatedSpec, type ServiceFlags, type ServiceUpdateFlags } from '../../src/swarm/service-flags.js';
+import type { Service } from '../../src/swarm/store/index.js';
+import { UserError } from '../../src/util/errors.js';
+import { local, type SwarmGlobals } from './local.js';
+
+/** `tsswarm service ...`: argument handling and rendering; the managers do the work. */
+
+const enc = encodeURIComponent;
+
+export async function serviceCreateCommand(g: SwarmGlobals, image: string, command: string[], f: ServiceFlags & { detach?: boolean; quiet?: boolean }): Promise<void> {
+  const spec = serviceSpecFromFlags(f, image, command);
+  const { id } = await local<{ id: string }>(g, '/v1/services', { body: { spec } });
+  process.stdout.write(`${id}\n`);
+  if (!f.detach) await waitConverged(g, id, f.quiet === true);
+}
+
+export async function serviceUpdateCommand(g: SwarmGlobals, ref: string, f: ServiceUpdateFlags & { detach?: boolean; quiet?: boolean; rollback?: boolean }): Promise<void> {
+  const { service } = await local<{ service: Service }>(g, `/v1/services/${enc(ref)}`);
+  const body = f.rollback ? { rollback: true, version: service.meta.version } : { spec: updatedSpec(service.spec, f), version: service.meta.version };
+  await local(g, `/v1/services/${enc(service.id)}/update`, { body });
+  process.stdout.write(`${service.spec.name}\n`);
+  if (!f.detach) await waitConverged(g, service.id, f.quiet === true);
+}
+
+export async function serviceScaleCommand(g: SwarmGlobals, pairs: string[], o: { detach?: boolean }): Promise<void> {
+  const wanted = pairs.map((p) => {
+    const m = /^([^=]+)=(\d+)$/.exec(p);
+    if (!m) throw new UserError(`scale: invalid ${JSON.stringify(p)}: expected SERVICE=REPLICAS`, { exitCode: 2 });
+    return { ref: m[1]!, replicas: m[2]! };
+  });
+  const ids: string[] = [];
+  for (const w of wanted) {
+    const { service } = await local<{ service: Service }>(g, `/v1/services/${enc(w.ref)}`);
+    const spec = updatedSpec(service.spec, { replicas: w.replicas, envAdd: [], envRm: [] });
+    await local(g, `/v1/services/${enc(service.id)}/update`, { body: { spec, version: service.meta.version } });
+    process.stdout.write(`${service.spec.name} scaled to ${w.replicas}\n`);
+    ids.push(service.id);
+  }
+  if (!o.detach) for (const id of ids) await waitConverged(g, id, false);
+}
+
+export async function serviceLsCommand(g: SwarmGlobals, o: { quiet?: boolean; format?: string }): Promise<void> {
+  const { services } = await local<{ services: ServiceView[] }>(g, '/v1/services');
+  if (o.format === 'json') return void process.stdout.write(JSON.stringify(services, null, 2) + '\n');
+  if (o.quiet) return void process.stdout.write(services.map((s) => s.id + '\n').join(''));
+  table([
+    ['ID', 'NAME', 'MODE', 'REPLICAS', 'IMAGE', 'PORTS'],
+    ...services.map((s) => [s.id.slice(0, 12), s.name, s.mode, `${s.running}/${s.desired}${s.mode === 'global' ? ' (global)' : ''}${s.updateState ? ` (${s.updateState})` : ''}`, s.image, s.ports.join(', ')]),
+  ]);
+}
+
+export async function servicePsCommand(g: SwarmGlobals, refs: string[], o: { all?: boolean; quiet?: boolean; format?: string; noTrunc?: boolean }): Promise<void> {
+  const rows: TaskView[] = [];
+  for (const ref of refs) rows.push(...(await local<{ tasks: TaskView[] }>(g, `/v1/services/${enc(ref)}/tasks${o.all ? '?all=true' : ''}`)).tasks);
+  if (o.format === 'json') return void process.stdout.write(JSON.stringify(rows, null, 2) + '\n');
+  if (o.quiet) return void process.stdout.write(rows.map((t) => t.id + '\n').join(''));
+  const now = Date.now();
+  table([
+    ['ID', 'NAME', 'IMAGE', 'NODE', 'DESIRED STATE', 'CURRENT STATE', 'ERROR'],
+    ...rows.map((t) => [
+      o.noTrunc ? t.id : t.id.slice(0, 12),
+      t.name,
+      t.image,
+      t.node,
+      cap(t.desiredState),
+      `${cap(t.state)}${t.health && t.health !== 'healthy' ? ` (${t.health})` : ''} ${ago(now - t.since)}`,
+      o.noTrunc || t.error.length <= 60 ? t.error : t.error.slice(0, 57) + '...',
+    ]),
+  ]);
+}
+
+export async function serviceInspectCommand(g: SwarmGlobals, refs: string[]): Promise<void> {
+  const out = [];
+  for (const ref of refs) out.push((await local<{ service: Service }>(g, `/v1/services/${enc(ref)}`)).service);
+  process.stdout.write(JSON.stringify(out, null, 2) + '\n');
+}
+
+export async function serviceRmCommand(g: SwarmGlobals, refs: string[]): Promise<void> {
+  for (const ref of refs) {
+    await local(g, `/v1/services/${enc(ref)}`, { method: 'DELETE' });
+    process.stdout.write(`${ref}\n`);
+  }
+}
+
+/**
+ * Like Docker without --detach: shows progress until every wanted task runs (healthy when it has a
+ * healthcheck) with the current spec, and the update (if any) is done. Ctrl-C stops watching only.
+ */
+async function waitConverged(g: SwarmGlobals, id: string, quiet: boolean): Promise<void> {
+  let last = '';
+  for (;;) {
+    const { services } = await local<{ services: ServiceView[] }>(g, '/v1/services');
+    const s = services.find((x) => x.id === id);
+    if (!s) throw new UserError(`service ${id} was removed while waiting for it`);
+    const { tasks } = await local<{ tasks: TaskView[] }>(g, `/v1/services/${enc(id)}/tasks`);
+    const waiting = tasks.filter((t) => t.desiredState === 'running' && t.state === 'pending' && t.error);
+    const line = `overall progress: ${s.running} out of ${s.desired} tasks${waiting[0] ? ` (${waiting[0].error})` : ''}`;
+    if (!quiet && line !== last) process.stderr.write(line + '\n');
+    last = line;
+    const updating = s.updateState === 'updating' || s.updateState === 'rollback-started';
+    if (s.running === s.desired && !updating && tasks.every((t) => t.desiredState !== 'running' || t.state === 'running')) break;
+    if (s.updateState === 'paused' || s.updateState === 'rollback-paused') throw new UserError(`service ${s.name}: update ${s.updateState}; see \`tsswarm service ps ${s.name}\``);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  if (!quiet) process.stderr.write('verify: Service converged\n');
+}
+
+function table(rows: string[][]): void {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  process.stdout.write(rows.map((r) => r.map((c, i) => c.padEnd(widths[i]! + 3)).join('').trimEnd()).join('\n') + '\n');
+}
+
+function cap(s: string): string {
+  return s.charAt(0).toUpperCase() + s.slice(1);
+}
+
+function ago(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  if (s < 60) return `${s} second${s === 1 ? '' : 's'} ago`;
+  if (s < 3600) return `${Math.round(s / 60)} minutes ago`;
+  return `${Math.round(s / 3600)} hours ago`;
+}

@@ -1,0 +1,136 @@
+import { z } from 'zod';
+import { ApiError } from '../api/errors.js';
+import { isTerminal } from '../agent/task-observation.js';
+import { serviceSpecSchema, type MemoryStore, type Service, type Task } from '../store/index.js';
+import { randomTaskId } from './loop-runner.js';
+
+/** `POST /v1/services` and `POST /v1/services/:id/update`: a whole spec, validated strictly. */
+export const serviceCreateSchema = z.strictObject({ spec: serviceSpecSchema });
+export const serviceUpdateSchema = z.strictObject({
+  spec: serviceSpecSchema.optional(),
+  /** The service's meta.version the caller read; a newer one in the store is a conflict. */
+  version: z.int().nonnegative().optional(),
+  /** Swap spec and previousSpec (`service rollback`). */
+  rollback: z.boolean().optional(),
+});
+
+/** One row of `service ls`. */
+export interface ServiceView {
+  id: string;
+  name: string;
+  mode: 'replicated' | 'global';
+  desired: number;
+  running: number;
+  image: string;
+  ports: string[];
+  updateState: string | null;
+}
+
+/** One row of `service ps`. */
+export interface TaskView {
+  id: string;
+  name: string;
+  image: string;
+  node: string;
+  desiredState: string;
+  state: string;
+  since: number;
+  error: string;
+  exitCode: number | null;
+  health: string | null;
+}
+
+/** A service by id, unique id prefix or name. */
+export function findService(store: MemoryStore, ref: string): Service {
+  return store.view((tx) => {
+    const byId = tx.get('service', ref) ?? tx.getByName('service', ref);
+    if (byId) return byId;
+    const prefix = tx.find('service').filter((s) => s.id.startsWith(ref));
+    if (prefix.length === 1) return prefix[0]!;
+    if (prefix.length > 1) throw new ApiError('conflict', `service reference ${JSON.stringify(ref)} is ambiguous (${prefix.length} matches)`, { field: 'id' });
+    throw new ApiError('not-found', `no service ${JSON.stringify(ref)}`, { field: 'id', hint: 'see `tsswarm service ls`' });
+  });
+}
+
+export async function createService(store: MemoryStore, body: z.infer<typeof serviceCreateSchema>): Promise<{ id: string }> {
+  const id = randomTaskId();
+  await store.update((tx) => {
+    if (tx.getByName('service', body.spec.name)) throw new ApiError('conflict', `a service named ${JSON.stringify(body.spec.name)} already exists`, { field: 'spec.name' });
+    tx.create('service', { id, spec: body.spec, previousSpec: null, updateStatus: null, endpoint: null });
+  });
+  return { id };
+}
+
+/** A spec change starts a rolling update (specs/tasks.md): previousSpec keeps the old one. */
+export async function updateService(store: MemoryStore, ref: string, body: z.infer<typeof serviceUpdateSchema>, now: () => number = Date.now): Promise<{ id: string; version: number | null }> {
+  const svc = findService(store, ref);
+  const r = await store.update((tx) => {
+    const cur = tx.get('service', svc.id);
+    if (!cur) throw new ApiError('not-found', `no service ${svc.id}`);
+    if (body.version !== undefined && body.version !== cur.meta.version) {
+      throw new ApiError('conflict', `service ${cur.spec.name} changed since version ${body.version} (now ${cur.meta.version}): read it again and retry`, { field: 'version' });
+    }
+    if (body.rollback) {
+      if (!cur.previousSpec) throw new ApiError('conflict', `service ${cur.spec.name} has no previous spec to roll back to`);
+      tx.update('service', { ...cur, spec: cur.previousSpec, previousSpec: cur.spec, updateStatus: { state: 'rollback-started', startedAt: now(), completedAt: null, message: 'manually requested rollback' } });
+      return;
+    }
+    if (!body.spec) throw new ApiError('invalid', 'nothing to update: give spec or rollback', { field: 'spec' });
+    if (body.spec.name !== cur.spec.name) throw new ApiError('invalid', `a service cannot be renamed (${cur.spec.name} -> ${body.spec.name})`, { field: 'spec.name' });
+    tx.update('service', { ...cur, spec: body.spec, previousSpec: cur.spec, updateStatus: null });
+  });
+  return { id: svc.id, version: r.index };
+}
+
+export async function removeService(store: MemoryStore, ref: string): Promise<{ id: string }> {
+  const svc = findService(store, ref);
+  await store.update((tx) => tx.delete('service', svc.id));
+  return { id: svc.id };
+}
+
+function isUp(t: Task): boolean {
+  return t.status.state === 'running' && (t.status.health === null || t.status.health === 'healthy');
+}
+
+export function serviceViews(store: MemoryStore): ServiceView[] {
+  return store.view((tx) =>
+    tx.find('service').map((s) => {
+      const live = tx.findTasksByService(s.id).filter((t) => t.desiredState === 'running');
+      const desired = s.spec.mode.type === 'replicated' ? s.spec.mode.replicas : live.length;
+      return {
+        id: s.id,
+        name: s.spec.name,
+        mode: s.spec.mode.type,
+        desired,
+        running: live.filter(isUp).length,
+        image: s.spec.task.container.image,
+        ports: s.spec.endpoint.ports.map((p) => `*:${p.publishedPort ?? '?'}->${p.targetPort}/${p.protocol}`),
+        updateState: s.updateStatus?.state ?? null,
+      };
+    }),
+  );
+}
+
+/** Tasks of a service, newest first per slot, as `service ps` shows them. */
+export function taskViews(store: MemoryStore, ref: string, opts: { all: boolean }): TaskView[] {
+  const svc = findService(store, ref);
+  return store.view((tx) =>
+    tx
+      .findTasksByService(svc.id)
+      .filter((t) => opts.all || t.desiredState === 'running' || !isTerminal(t.status.state))
+      .sort((a, b) => a.slot - b.slot || (a.nodeId ?? '').localeCompare(b.nodeId ?? '') || b.meta.createdAt - a.meta.createdAt)
+      .map((t) => ({
+        id: t.id,
+        name: `${svc.spec.name}.${t.slot > 0 ? t.slot : (t.nodeId ?? '')}`,
+        image: t.spec.container.image,
+        node: t.nodeId ? (tx.get('node', t.nodeId)?.description?.hostname ?? t.nodeId) : '',
+        desiredState: t.desiredState,
+        state: t.status.state,
+        since: t.status.timestamp,
+        // A pending task's reason (no suitable node, waiting for a dependency) is its message.
+        error: t.status.err ?? (t.status.state === 'pending' ? t.status.message : ''),
+        exitCode: t.status.exitCode,
+        health: t.status.health,
+      })),
+  );
+}

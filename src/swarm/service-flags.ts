@@ -1,0 +1,268 @@
+/**
+ * `tsswarm service create|update` flags -> a service spec. Pure; every bad value is a UserError
+ * naming its flag (exit 2, like any usage mistake). The flags are Docker's (`docker service create`).
+ */
+import { parseBytes, parseDuration } from '../compose/units.js';
+import { UserError } from '../util/errors.js';
+import type { ServiceSpec, TaskSpec } from './store/index.js';
+
+export interface ServiceFlags {
+  name?: string;
+  replicas?: string;
+  mode?: string;
+  env: string[];
+  label: string[];
+  containerLabel: string[];
+  constraint: string[];
+  placementPref: string[];
+  maxReplicas?: string;
+  reserveCpu?: string;
+  reserveMemory?: string;
+  limitCpu?: string;
+  limitMemory?: string;
+  restartCondition?: string;
+  restartDelay?: string;
+  restartMaxAttempts?: string;
+  restartWindow?: string;
+  updateParallelism?: string;
+  updateDelay?: string;
+  updateFailureAction?: string;
+  updateOrder?: string;
+  updateMonitor?: string;
+  updateMaxFailureRatio?: string;
+  rollbackParallelism?: string;
+  rollbackDelay?: string;
+  rollbackOrder?: string;
+  rollbackMonitor?: string;
+  healthCmd?: string;
+  healthInterval?: string;
+  healthTimeout?: string;
+  healthRetries?: string;
+  healthStartPeriod?: string;
+  noHealthcheck?: boolean;
+  mount: string[];
+  publish: string[];
+  stopGracePeriod?: string;
+  init?: boolean;
+  workdir?: string;
+  user?: string;
+  hostname?: string;
+  entrypoint?: string;
+}
+
+function bad(flag: string, value: string, expected: string): never {
+  throw new UserError(`${flag}: invalid value ${JSON.stringify(value)}: expected ${expected}`, { exitCode: 2 });
+}
+
+function int(flag: string, v: string, min = 0): number {
+  if (!/^\d+$/.test(v) || Number(v) < min) bad(flag, v, `an integer >= ${min}`);
+  return Number(v);
+}
+
+function ms(flag: string, v: string): number {
+  try {
+    return Math.round(parseDuration(v) / 1e6);
+  } catch {
+    return bad(flag, v, 'a duration like 10s, 1m30s, 500ms');
+  }
+}
+
+function bytes(flag: string, v: string): number {
+  try {
+    return parseBytes(v);
+  } catch {
+    return bad(flag, v, 'a size like 64M, 1G, 512k');
+  }
+}
+
+function cpus(flag: string, v: string): number {
+  if (!/^\d+(\.\d+)?$/.test(v)) bad(flag, v, 'a number of CPUs like 0.5 or 2');
+  return Math.round(Number(v) * 1e9);
+}
+
+function keyValues(flag: string, list: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const kv of list) {
+    const i = kv.indexOf('=');
+    const k = i < 0 ? kv : kv.slice(0, i);
+    if (!k) bad(flag, kv, 'KEY=VALUE');
+    out[k] = i < 0 ? '' : kv.slice(i + 1);
+  }
+  return out;
+}
+
+function oneOf<T extends string>(flag: string, v: string, allowed: readonly T[]): T {
+  if (!(allowed as readonly string[]).includes(v)) bad(flag, v, allowed.join(' | '));
+  return v as T;
+}
+
+const CONSTRAINT = /^\s*(node\.(id|hostname|role|labels\.[A-Za-z0-9_.-]+)|engine\.labels\.[A-Za-z0-9_.-]+)\s*(==|!=)\s*\S+\s*$/;
+
+/** `--mount type=bind,source=/x,target=/y,readonly` (Docker's long form). */
+function mount(v: string): TaskSpec['container']['mounts'][number] {
+  const f: Record<string, string> = {};
+  for (const part of v.split(',')) {
+    const i = part.indexOf('=');
+    f[(i < 0 ? part : part.slice(0, i)).trim()] = i < 0 ? 'true' : part.slice(i + 1);
+  }
+  const type = oneOf('--mount type', f.type ?? 'volume', ['bind', 'volume', 'tmpfs'] as const);
+  const target = f.target ?? f.destination ?? f.dst ?? '';
+  if (!target.startsWith('/')) bad('--mount', v, 'target=/absolute/path');
+  const source = f.source ?? f.src ?? '';
+  if (type === 'bind' && !source.startsWith('/')) bad('--mount', v, 'source=/absolute/host/path for a bind mount');
+  const ro = f.readonly ?? f.ro;
+  return { type, source: type === 'tmpfs' ? '' : source, target, readOnly: ro === 'true' || ro === '1' };
+}
+
+/** `-p 8080:80`, `-p 8080:80/udp`, `-p published=8080,target=80,protocol=tcp,mode=host`. */
+function port(v: string): ServiceSpec['endpoint']['ports'][number] {
+  let published: number | null = null;
+  let target: number;
+  let protocol = 'tcp';
+  let mode = 'ingress';
+  if (v.includes('=')) {
+    const f = keyValues('--publish', v.split(','));
+    target = int('--publish target', f.target ?? '', 1);
+    if (f.published) published = int('--publish published', f.published, 1);
+    protocol = f.protocol ?? 'tcp';
+    mode = f.mode ?? 'ingress';
+  } else {
+    const m = /^(?:(\d+):)?(\d+)(?:\/(tcp|udp|sctp))?$/.exec(v);
+    if (!m) bad('--publish', v, 'PUBLISHED:TARGET[/PROTOCOL]');
+    published = m[1] ? Number(m[1]) : null;
+    target = Number(m[2]);
+    protocol = m[3] ?? 'tcp';
+  }
+  if (target < 1 || target > 65535 || (published !== null && (published < 1 || published > 65535))) bad('--publish', v, 'ports in 1..65535');
+  return {
+    name: '',
+    protocol: oneOf('--publish protocol', protocol, ['tcp', 'udp', 'sctp'] as const),
+    targetPort: target,
+    publishedPort: published,
+    publishMode: oneOf('--publish mode', mode, ['ingress', 'host'] as const),
+  };
+}
+
+/** Docker's update defaults, used when a flag sets only part of the config. */
+const UPDATE_DEFAULTS = { parallelism: 1, delayMs: 0, failureAction: 'pause', monitorMs: 5000, maxFailureRatio: 0, order: 'stop-first' } as const;
+
+/** A new service's spec from `service create` flags, image and command. */
+export function serviceSpecFromFlags(f: ServiceFlags, image: string, command: string[]): ServiceSpec {
+  const name = f.name ?? image.replace(/[:@].*$/, '').replace(/[^A-Za-z0-9_.-]/g, '_');
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(name)) bad('--name', name, 'a name of letters, digits, _ . -');
+  const mode = oneOf('--mode', f.mode ?? 'replicated', ['replicated', 'global'] as const);
+  if (mode === 'global' && f.replicas !== undefined) throw new UserError('--replicas: only for replicated services (this one is --mode global)', { exitCode: 2 });
+  const spec: ServiceSpec = {
+    name,
+    labels: keyValues('--label', f.label),
+    mode: mode === 'global' ? { type: 'global' } : { type: 'replicated', replicas: f.replicas === undefined ? 1 : int('--replicas', f.replicas) },
+    task: {
+      container: {
+        image,
+        command: f.entrypoint ? [f.entrypoint] : [],
+        args: command,
+        env: f.env.map((e) => (e.includes('=') ? e : bad('--env', e, 'KEY=VALUE'))),
+        workdir: f.workdir ?? '',
+        user: f.user ?? '',
+        hostname: f.hostname ?? '',
+        labels: keyValues('--container-label', f.containerLabel),
+        mounts: f.mount.map(mount),
+        healthcheck: null,
+        secrets: [],
+        configs: [],
+        stopGracePeriodMs: f.stopGracePeriod ? ms('--stop-grace-period', f.stopGracePeriod) : 10_000,
+        init: f.init === true,
+      },
+      resources: {
+        limits: { nanoCPUs: f.limitCpu ? cpus('--limit-cpu', f.limitCpu) : 0, memoryBytes: f.limitMemory ? bytes('--limit-memory', f.limitMemory) : 0 },
+        reservations: { nanoCPUs: f.reserveCpu ? cpus('--reserve-cpu', f.reserveCpu) : 0, memoryBytes: f.reserveMemory ? bytes('--reserve-memory', f.reserveMemory) : 0 },
+      },
+      restartPolicy: {
+        condition: oneOf('--restart-condition', f.restartCondition ?? 'any', ['none', 'on-failure', 'any'] as const),
+        delayMs: f.restartDelay ? ms('--restart-delay', f.restartDelay) : 5000,
+        maxAttempts: f.restartMaxAttempts ? int('--restart-max-attempts', f.restartMaxAttempts) : 0,
+        windowMs: f.restartWindow ? ms('--restart-window', f.restartWindow) : 0,
+      },
+      placement: {
+        constraints: f.constraint.map((c) => (CONSTRAINT.test(c) ? c.trim() : bad('--constraint', c, 'node.id|node.hostname|node.role|node.labels.KEY ==|!= VALUE'))),
+        preferences: f.placementPref.map((p) => {
+          const m = /^spread=(node\.labels\.[A-Za-z0-9_.-]+)$/.exec(p.trim());
+          return m ? { spread: m[1]! } : bad('--placement-pref', p, 'spread=node.labels.KEY');
+        }),
+        maxReplicasPerNode: f.maxReplicas ? int('--replicas-max-per-node', f.maxReplicas) : 0,
+      },
+      networks: [],
+      forceUpdate: 0,
+    },
+    update: null,
+    rollback: null,
+    endpoint: { mode: 'vip', ports: f.publish.map(port) },
+    dependsOn: [],
+  };
+  return applyCommonFlags(spec, f);
+}
+
+/** Health and update/rollback flags, shared by create and update. */
+export function applyCommonFlags(spec: ServiceSpec, f: Partial<ServiceFlags>): ServiceSpec {
+  const out: ServiceSpec = structuredClone(spec);
+  const c = out.task.container;
+  if (f.noHealthcheck) c.healthcheck = { test: ['NONE'], intervalMs: 0, timeoutMs: 0, retries: 0, startPeriodMs: 0 };
+  if (f.healthCmd !== undefined || f.healthInterval || f.healthTimeout || f.healthRetries || f.healthStartPeriod) {
+    if (f.noHealthcheck) throw new UserError('--no-healthcheck conflicts with --health-* flags', { exitCode: 2 });
+    const cur = c.healthcheck ?? { test: ['NONE'], intervalMs: 30_000, timeoutMs: 30_000, retries: 3, startPeriodMs: 0 };
+    c.healthcheck = {
+      test: f.healthCmd !== undefined ? ['CMD-SHELL', f.healthCmd] : cur.test,
+      intervalMs: f.healthInterval ? ms('--health-interval', f.healthInterval) : cur.intervalMs,
+      timeoutMs: f.healthTimeout ? ms('--health-timeout', f.healthTimeout) : cur.timeoutMs,
+      retries: f.healthRetries ? int('--health-retries', f.healthRetries) : cur.retries,
+      startPeriodMs: f.healthStartPeriod ? ms('--health-start-period', f.healthStartPeriod) : cur.startPeriodMs,
+    };
+    if (c.healthcheck.test[0] === 'NONE') throw new UserError('--health-interval and friends need --health-cmd (or an existing healthcheck)', { exitCode: 2 });
+  }
+  const upd = (cur: ServiceSpec['update'], prefix: 'update' | 'rollback') => {
+    const p = (k: string) => (f as Record<string, string | undefined>)[`${prefix}${k}`];
+    if (![p('Parallelism'), p('Delay'), p('FailureAction'), p('Order'), p('Monitor'), p('MaxFailureRatio')].some((x) => x !== undefined)) return cur;
+    const base = cur ?? UPDATE_DEFAULTS;
+    const ratio = p('MaxFailureRatio');
+    if (ratio !== undefined && !(/^\d*\.?\d+$/.test(ratio) && Number(ratio) <= 1)) bad(`--${prefix}-max-failure-ratio`, ratio, 'a number in 0..1');
+    return {
+      parallelism: p('Parallelism') !== undefined ? int(`--${prefix}-parallelism`, p('Parallelism')!) : base.parallelism,
+      delayMs: p('Delay') ? ms(`--${prefix}-delay`, p('Delay')!) : base.delayMs,
+      failureAction: p('FailureAction') ? oneOf(`--${prefix}-failure-action`, p('FailureAction')!, ['pause', 'continue', 'rollback'] as const) : base.failureAction,
+      monitorMs: p('Monitor') ? ms(`--${prefix}-monitor`, p('Monitor')!) : base.monitorMs,
+      maxFailureRatio: ratio !== undefined ? Number(ratio) : base.maxFailureRatio,
+      order: p('Order') ? oneOf(`--${prefix}-order`, p('Order')!, ['stop-first', 'start-first'] as const) : base.order,
+    };
+  };
+  out.update = upd(out.update, 'update');
+  out.rollback = upd(out.rollback, 'rollback');
+  return out;
+}
+
+export interface ServiceUpdateFlags extends Partial<ServiceFlags> {
+  image?: string;
+  envAdd: string[];
+  envRm: string[];
+  force?: boolean;
+}
+
+/** `service update`: the current spec with the flags applied (Docker's add/rm forms). */
+export function updatedSpec(cur: ServiceSpec, f: ServiceUpdateFlags): ServiceSpec {
+  const out: ServiceSpec = structuredClone(cur);
+  const c = out.task.container;
+  if (f.image) c.image = f.image;
+  if (f.replicas !== undefined) {
+    if (out.mode.type !== 'replicated') throw new UserError('--replicas: only for replicated services', { exitCode: 2 });
+    out.mode = { type: 'replicated', replicas: int('--replicas', f.replicas) };
+  }
+  if (f.envRm.length > 0 || f.envAdd.length > 0) {
+    const rm = new Set([...f.envRm, ...f.envAdd.map((e) => e.split('=')[0]!)]);
+    c.env = [...c.env.filter((e) => !rm.has(e.split('=')[0]!)), ...f.envAdd.map((e) => (e.includes('=') ? e : bad('--env-add', e, 'KEY=VALUE')))];
+  }
+  if (f.limitCpu) out.task.resources.limits.nanoCPUs = cpus('--limit-cpu', f.limitCpu);
+  if (f.limitMemory) out.task.resources.limits.memoryBytes = bytes('--limit-memory', f.limitMemory);
+  if (f.reserveCpu) out.task.resources.reservations.nanoCPUs = cpus('--reserve-cpu', f.reserveCpu);
+  if (f.reserveMemory) out.task.resources.reservations.memoryBytes = bytes('--reserve-memory', f.reserveMemory);
+  if (f.force) out.task.forceUpdate += 1;
+  return applyCommonFlags(out, f);
+}

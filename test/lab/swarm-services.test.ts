@@ -1,0 +1,132 @@
+/**
+ * tsswarm services on three lab hosts with real engines: replicas spread and scale, a node lost
+ * with its engine, a drained node, global services. Needs root (see lab-harness.test.ts).
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { TaskView } from '../../src/swarm/manager/services-api.js';
+import { Lab, eventually, teardownLab, type LabConfig } from './harness.js';
+import { SwarmNodes } from './swarm-nodes.js';
+
+const CFG: LabConfig = { name: 'tssv', net: 5 };
+const HOSTS = ['h1', 'h2', 'h3'];
+const IMAGE = 'tscompose-test/busybox:latest';
+const TASK_LABEL = 'com.tsswarm.task.id';
+
+let lab: Lab;
+let sw: SwarmNodes;
+
+async function tasks(service: string, via = 'h1'): Promise<TaskView[]> {
+  return (await sw.local<{ tasks: TaskView[] }>(via, `/v1/services/${service}/tasks`)).tasks;
+}
+
+/** Running task containers per host, counted on the engines themselves. */
+async function containersPerHost(hosts = HOSTS): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  for (const h of hosts) {
+    const r = await lab.docker(h, ['ps', '-q', '--filter', `label=${TASK_LABEL}`], { check: false });
+    out[h] = r.stdout.trim() === '' ? 0 : r.stdout.trim().split('\n').length;
+  }
+  return out;
+}
+
+async function runningPerNode(service: string, via = 'h1'): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  for (const t of await tasks(service, via)) if (t.state === 'running' && t.desiredState === 'running') out[t.node] = (out[t.node] ?? 0) + 1;
+  return out;
+}
+
+describe('tsswarm services on three lab hosts', () => {
+  beforeAll(async () => {
+    await teardownLab(CFG);
+    lab = await Lab.up({ ...CFG, hosts: 3 });
+    sw = new SwarmNodes(lab);
+    await Promise.all(HOSTS.map((h) => sw.start(h)));
+    await sw.ok('h1', ['init', '--advertise-addr', lab.host('h1').ip, '--listen-addr', sw.addr('h1')]);
+    const token = (await sw.ok('h1', ['join-token', 'worker', '-q'])).trim();
+    for (const h of ['h2', 'h3']) await sw.ok(h, ['join', '--token', token, '--advertise-addr', lab.host(h).ip, sw.addr('h1')]);
+    await eventually(async () => ((await sw.local<{ nodes: { status: string }[] }>('h1', '/v1/nodes')).nodes.filter((n) => n.status === 'ready').length === 3 ? true : undefined), {
+      timeoutMs: 20_000,
+      what: 'three ready nodes',
+    });
+  }, 240_000);
+
+  afterEach((ctx) => {
+    if (ctx.task.result?.state !== 'fail') return;
+    for (const h of HOSTS) console.log(`--- ${h} daemon log ---\n${sw.logTail(h, 15)}`);
+  });
+
+  afterAll(async () => {
+    if (process.env.TSLAB_KEEP === '1') return;
+    await sw?.stopAll();
+    await lab?.teardown();
+  }, 180_000);
+
+  it('30 replicas converge spread 10/10/10; scale 30 -> 90 -> 0', async () => {
+    const t0 = Date.now();
+    const out = await sw.cli('h1', ['service', 'create', '--name', 'web', '--replicas', '30', '--init', IMAGE, 'sleep', '3600'], 180_000);
+    expect(out.code).toBe(0);
+    expect(out.stderr).toContain('verify: Service converged');
+    console.log(`[swarm] 30 replicas converged in ${Date.now() - t0} ms`);
+    expect(Object.values(await runningPerNode('web')).sort()).toEqual([10, 10, 10]);
+    expect(await containersPerHost()).toEqual({ h1: 10, h2: 10, h3: 10 });
+    const ls = await sw.ok('h1', ['service', 'ls']);
+    expect(ls).toMatch(/web\s+replicated\s+30\/30\s+tscompose-test\/busybox:latest/);
+
+    const t1 = Date.now();
+    expect((await sw.cli('h1', ['service', 'scale', 'web=90'], 240_000)).code).toBe(0);
+    console.log(`[swarm] scaled 30 -> 90 in ${Date.now() - t1} ms`);
+    expect(Object.values(await runningPerNode('web')).sort()).toEqual([30, 30, 30]);
+    expect(await containersPerHost()).toEqual({ h1: 30, h2: 30, h3: 30 });
+
+    expect((await sw.cli('h1', ['service', 'scale', 'web=0'], 240_000)).code).toBe(0);
+    await eventually(async () => {
+      const c = await containersPerHost();
+      return Object.values(c).every((n) => n === 0) ? c : undefined;
+    }, { timeoutMs: 120_000, what: 'no task containers left' });
+    expect(await tasks('web')).toEqual([]);
+  }, 600_000);
+
+  it('a node lost with its engine: its tasks run again on the others', async () => {
+    await sw.ok('h1', ['service', 'scale', 'web=30']);
+    expect(Object.values(await runningPerNode('web')).sort()).toEqual([10, 10, 10]);
+    const t0 = Date.now();
+    await sw.kill('h3', 'SIGKILL');
+    await lab.killDockerd('h3', 'SIGKILL');
+    const per = await eventually(async () => {
+      const p = await runningPerNode('web');
+      return (p.h1 ?? 0) + (p.h2 ?? 0) === 30 ? p : undefined;
+    }, { timeoutMs: 60_000, intervalMs: 100, what: '30 running on h1 and h2' });
+    console.log(`[swarm] node h3 lost: 30 running again on h1/h2 after ${Date.now() - t0} ms (${JSON.stringify(per)})`);
+    expect(per).toEqual({ h1: 15, h2: 15 });
+    const ls = await sw.ok('h1', ['node', 'ls']);
+    expect(ls).toMatch(/h3\s+Down/);
+    // h3 comes back empty-handed: its old containers are not what the cluster wants any more.
+    await lab.startDockerd('h3');
+    await sw.start('h3');
+    await eventually(async () => ((await containersPerHost(['h3'])).h3 === 0 ? true : undefined), { timeoutMs: 60_000, what: 'h3 to drop its stale tasks' });
+  }, 300_000);
+
+  it('a drained node hands its tasks over; a global service runs on every active node', async () => {
+    await eventually(async () => (/h3\s+Ready/.test(await sw.ok('h1', ['node', 'ls'])) ? true : undefined), { timeoutMs: 30_000, what: 'h3 ready' });
+    await sw.ok('h1', ['node', 'update', '--availability', 'drain', 'h2']);
+    await eventually(async () => {
+      const p = await runningPerNode('web');
+      return (p.h2 ?? 0) === 0 && (p.h1 ?? 0) + (p.h3 ?? 0) === 30 ? p : undefined;
+    }, { timeoutMs: 90_000, what: 'web off h2' });
+    expect((await containersPerHost(['h2'])).h2).toBe(0);
+    await sw.ok('h1', ['node', 'update', '--availability', 'active', 'h2']);
+
+    const g = await sw.cli('h1', ['service', 'create', '--name', 'agent', '--mode', 'global', '--init', IMAGE, 'sleep', '3600'], 120_000);
+    expect(g.code).toBe(0);
+    const per = await runningPerNode('agent');
+    expect(per).toEqual({ h1: 1, h2: 1, h3: 1 });
+    const ps = await sw.ok('h1', ['service', 'ps', 'agent']);
+    expect(ps.split('\n')[0]).toMatch(/^ID\s+NAME\s+IMAGE\s+NODE\s+DESIRED STATE\s+CURRENT STATE\s+ERROR/);
+    expect(ps).toMatch(/agent\.\S+\s+tscompose-test\/busybox:latest\s+h2\s+Running\s+Running/);
+    await sw.ok('h1', ['service', 'rm', 'agent', 'web']);
+    await eventually(async () => {
+      const c = await containersPerHost();
+      return Object.values(c).every((n) => n === 0) ? c : undefined;
+    }, { timeoutMs: 120_000, what: 'every task container removed' });
+  }, 300_000);
+});
