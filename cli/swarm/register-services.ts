@@ -60,7 +60,9 @@ export function registerServiceCommands(program: Command): void {
       .option('-w, --workdir <dir>', 'working directory')
       .option('-u, --user <user>', 'user')
       .option('--hostname <name>', 'container hostname')
-      .option('--entrypoint <cmd>', 'override the image entrypoint'),
+      .option('--entrypoint <cmd>', 'override the image entrypoint')
+      .option('--secret <spec>', 'NAME or source=NAME,target=T,uid=,gid=,mode= (repeatable)', collect, [])
+      .option('--config <spec>', 'NAME or source=NAME,target=/path,mode= (repeatable)', collect, []),
   ).action(async (image: string, command: string[], o: Record<string, unknown>, cmd: Command) => {
     await runCommand('tsswarm', async () =>
       (await svc()).serviceCreateCommand(g(cmd), image, command, { ...(o as object), maxReplicas: o.replicasMaxPerNode, noHealthcheck: o.healthcheck === false } as Parameters<Awaited<ReturnType<typeof svc>>['serviceCreateCommand']>[3]),
@@ -131,6 +133,35 @@ export function registerServiceCommands(program: Command): void {
     .action(async (refs: string[], _o: unknown, cmd: Command) => {
       await runCommand('tsswarm', async () => (await svc()).serviceInspectCommand(g(cmd), refs));
     });
+
+  for (const kind of ['secret', 'config'] as const) {
+    const files = (): Promise<typeof import('./files.js')> => import('./files.js');
+    const k = program.command(kind).description(`manage ${kind}s (on a manager)${kind === 'secret' ? '; values are sealed in the store and never shown' : ''}`);
+    k.command('create')
+      .description(`create a ${kind} from a file, or - for standard input`)
+      .argument('<name>')
+      .argument('<file>')
+      .option('-l, --label <KEY=VALUE>', 'label (repeatable)', collect, [])
+      .action(async (name: string, file: string, o: { label: string[] }, cmd: Command) => {
+        await runCommand('tsswarm', async () => (await files()).fileCreateCommand(g(cmd), kind, name, file, o));
+      });
+    k.command('ls')
+      .option('-q, --quiet', 'only ids')
+      .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table'))
+      .action(async (o: { quiet?: boolean; format?: string }, cmd: Command) => {
+        await runCommand('tsswarm', async () => (await files()).fileLsCommand(g(cmd), kind, o));
+      });
+    k.command('inspect')
+      .argument('<name...>')
+      .action(async (refs: string[], _o: unknown, cmd: Command) => {
+        await runCommand('tsswarm', async () => (await files()).fileInspectCommand(g(cmd), kind, refs));
+      });
+    k.command('rm')
+      .argument('<name...>')
+      .action(async (refs: string[], _o: unknown, cmd: Command) => {
+        await runCommand('tsswarm', async () => (await files()).fileRmCommand(g(cmd), kind, refs));
+      });
+  }
 
   service
     .command('rm')

@@ -3,13 +3,16 @@ import { serviceSpecFromFlags, updatedSpec, type ServiceFlags, type ServiceUpdat
 import type { Service } from '../../src/swarm/store/index.js';
 import { UserError } from '../../src/util/errors.js';
 import { local, type SwarmGlobals } from './local.js';
+import { resolveFileRefs } from './files.js';
 
 /** `tsswarm service ...`: argument handling and rendering; the managers do the work. */
 
 const enc = encodeURIComponent;
 
-export async function serviceCreateCommand(g: SwarmGlobals, image: string, command: string[], f: ServiceFlags & { detach?: boolean; quiet?: boolean }): Promise<void> {
+export async function serviceCreateCommand(g: SwarmGlobals, image: string, command: string[], f: ServiceFlags & { detach?: boolean; quiet?: boolean; secret?: string[]; config?: string[] }): Promise<void> {
   const spec = serviceSpecFromFlags(f, image, command);
+  spec.task.container.secrets = await resolveFileRefs(g, 'secret', f.secret ?? []);
+  spec.task.container.configs = await resolveFileRefs(g, 'config', f.config ?? []);
   const { id } = await local<{ id: string }>(g, '/v1/services', { body: { spec } });
   process.stdout.write(`${id}\n`);
   if (!f.detach) await waitConverged(g, id, f.quiet === true);

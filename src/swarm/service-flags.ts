@@ -266,3 +266,22 @@ export function updatedSpec(cur: ServiceSpec, f: ServiceUpdateFlags): ServiceSpe
   if (f.force) out.task.forceUpdate += 1;
   return applyCommonFlags(out, f);
 }
+
+/** A `--secret` / `--config` flag before its name is resolved to an id. */
+export interface FileRefFlag {
+  source: string;
+  target: string;
+  uid: string;
+  gid: string;
+  mode: number;
+}
+
+/** `--secret NAME` or `--secret source=NAME,target=T,uid=0,gid=0,mode=0444` (Docker's forms). */
+export function parseFileRefFlag(flag: '--secret' | '--config', v: string): FileRefFlag {
+  if (!v.includes('=')) return { source: v, target: v, uid: '0', gid: '0', mode: 0o444 };
+  const f = keyValues(flag, v.split(','));
+  const source = f.source ?? f.src ?? '';
+  if (!source) bad(flag, v, 'source=NAME[,target=...,uid=...,gid=...,mode=0444]');
+  const mode = f.mode === undefined ? 0o444 : /^0?[0-7]{3,4}$/.test(f.mode) ? parseInt(f.mode, 8) : bad(flag, v, 'mode as octal, e.g. 0400');
+  return { source, target: f.target ?? source, uid: f.uid ?? '0', gid: f.gid ?? '0', mode };
+}

@@ -2,6 +2,7 @@ import { isEngineNotFound, type ContainerRuntime } from '../../runtime/index.js'
 import { mapLimit } from '../../util/map-limit.js';
 import { TASK_LABELS, defaultBridge, taskContainerSpec, type AssignedTask, type NetworkAttacher } from './task-container.js';
 import { isTerminal, observeContainer, stateIndex, type TaskReport } from './task-observation.js';
+import type { TaskFiles } from './task-files.js';
 
 export interface TaskExecutorOptions {
   runtime: ContainerRuntime;
@@ -10,6 +11,8 @@ export interface TaskExecutorOptions {
   attacher?: NetworkAttacher;
   /** Engine calls in flight at once. */
   concurrency?: number;
+  /** Where secrets and configs are written for tasks (a tmpfs); without it, tasks using them are rejected. */
+  files?: TaskFiles;
 }
 
 /**
@@ -37,6 +40,9 @@ export class TaskExecutor {
       await rt.removeContainer(c.id, { force: true }).catch((e: unknown) => this.o.log(`removing stray container ${c.name}: ${(e as Error).message}`));
     });
     const reports = await mapLimit(assigned, this.o.concurrency ?? 8, (a) => this.one(a, byTask.get(a.task.id)).catch((e: unknown): TaskReport => this.rejected(a, e)));
+    // Secret files live only as long as their task runs here.
+    const live = new Set(assigned.filter((a, i) => a.task.desiredState === 'running' && !isTerminal(reports[i]?.state ?? a.task.status.state)).map((a) => a.task.id));
+    await this.o.files?.prune(live);
     return reports.filter((r): r is TaskReport => r !== null);
   }
 
@@ -63,7 +69,13 @@ export class TaskExecutor {
       return { taskId: t.id, state: 'failed', message: 'failed', err: 'task: its container disappeared', exitCode: null, containerId: null, health: null };
     }
     await this.ensureImage(t.spec.container.image);
-    const id = await rt.createContainer(taskContainerSpec(a, this.o.nodeId, this.attacher));
+    const spec = taskContainerSpec(a, this.o.nodeId, this.attacher);
+    const refs = t.spec.container.secrets.length + t.spec.container.configs.length;
+    if (refs > 0) {
+      if (!this.o.files) throw new Error('this node cannot deliver secrets or configs (no secrets directory)');
+      spec.mounts = [...(spec.mounts ?? []), ...(await this.o.files.write(a))];
+    }
+    const id = await rt.createContainer(spec);
     await rt.startContainer(id);
     return observeContainer(t.id, await rt.inspectContainer(id), t.desiredState);
   }

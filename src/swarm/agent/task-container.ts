@@ -10,10 +10,19 @@ export const TASK_LABELS = {
   slot: 'com.tsswarm.task.slot',
 } as const;
 
+/** A secret or config payload (base64), sent by the dispatcher only to a node running a task that mounts it. */
+export interface TaskFile {
+  kind: 'secret' | 'config';
+  id: string;
+  data: string;
+}
+
 /** A task as the dispatcher hands it to its node: the task plus what the node needs beside it. */
 export interface AssignedTask {
   task: Task;
   serviceName: string;
+  /** Payloads of the secrets and configs it mounts (only while it should run). */
+  files?: TaskFile[];
 }
 
 /**

@@ -11,6 +11,7 @@ import { parseBody, addrSchema, clusterUpdateRequestSchema } from '../api/schema
 import { Session } from '../agent/session.js';
 import { TaskExecutor } from '../agent/executor.js';
 import { Worker } from '../agent/worker.js';
+import { TaskFiles } from '../agent/task-files.js';
 import { DockerRuntime } from '../../runtime/index.js';
 import { Manager } from '../manager/manager.js';
 import { ApiServer, toApiError } from '../manager/api-server.js';
@@ -29,6 +30,8 @@ export interface DaemonOptions {
   /** Agents' heartbeat period written into a new cluster (ms). */
   heartbeatPeriodMs?: number;
   raftTickMs?: number;
+  /** tmpfs mount point for task secrets and configs; default `<dir of socket>/tsswarm-secrets`. */
+  secretsDir?: string;
   /** Pause between the agent's passes when nothing changed (ms). */
   agentPeriodMs?: number;
   log?: (msg: string) => void;
@@ -54,6 +57,7 @@ export class Daemon {
   private api: ApiServer | null = null;
   private session: Session | null = null;
   private worker: Worker | null = null;
+  private files: TaskFiles | null = null;
   private local: http.Server | null = null;
   private busy = false;
   private readonly log: (msg: string) => void;
@@ -133,7 +137,8 @@ export class Daemon {
     });
     this.session.run();
     // Every node, managers included, runs tasks on its own engine (DOCKER_HOST).
-    const executor = new TaskExecutor({ runtime: new DockerRuntime(), nodeId: id.state.nodeId, log: this.log });
+    this.files = new TaskFiles(this.o.secretsDir ?? join(dirname(this.o.socketPath), 'tsswarm-secrets'), this.log);
+    const executor = new TaskExecutor({ runtime: new DockerRuntime(), nodeId: id.state.nodeId, log: this.log, files: this.files });
     this.worker = new Worker({
       executor,
       call: <T>(path: string, body: unknown) => this.proxy('POST', path, body) as Promise<T>,
@@ -146,6 +151,8 @@ export class Daemon {
   private async bringDown(): Promise<void> {
     this.worker?.stop();
     this.worker = null;
+    await this.files?.unmount();
+    this.files = null;
     this.session?.stop();
     this.session = null;
     await this.api?.close();

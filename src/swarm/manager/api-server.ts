@@ -33,6 +33,7 @@ import type { Identity } from '../daemon/identity.js';
 import type { Manager } from './manager.js';
 import { splitHostPort } from './addresses.js';
 import { applyTaskReports, assignmentsFor, taskReportsSchema } from './assignments.js';
+import { createFileObject, fileObjectCreateSchema, fileObjectView, fileObjectViews, removeFileObject, taskFiles, type FileKind } from './secrets-api.js';
 import { createService, findService, removeService, serviceCreateSchema, serviceUpdateSchema, serviceViews, taskViews, updateService } from './services-api.js';
 
 /** Who is calling, from its verified client certificate (or the manager that forwarded for it). */
@@ -210,7 +211,7 @@ export class ApiServer {
       // The dispatcher's half of the agent loop (src/swarm/agent/worker.ts).
       r('POST', '/v1/dispatcher/assignments', 'node', false, async (c) => {
         await this.readBarrier();
-        return { tasks: assignmentsFor(m.store, c.peer!.nodeId) };
+        return { tasks: assignmentsFor(m.store, c.peer!.nodeId, (t) => taskFiles(m.store, t, () => m.secretsKey())) };
       }),
       r('POST', '/v1/dispatcher/status', 'node', true, async (c) => {
         const body = parseBody(taskReportsSchema, c.body);
@@ -277,6 +278,12 @@ export class ApiServer {
       r('POST', '/v1/services/:id/update', 'manager', true, async (c) => updateService(m.store, c.params[0]!, parseBody(serviceUpdateSchema, c.body))),
       r('DELETE', '/v1/services/:id', 'manager', true, async (c) => removeService(m.store, c.params[0]!)),
       r('GET', '/v1/services/:id/tasks', 'manager', false, async (c) => ({ tasks: taskViews(m.store, c.params[0]!, { all: c.query.get('all') === 'true' }) })),
+      ...(['secret', 'config'] as FileKind[]).flatMap((kind) => [
+        r('POST', `/v1/${kind}s`, 'manager', true, async (c) => createFileObject(m.store, kind, parseBody(fileObjectCreateSchema, c.body), () => m.secretsKey())),
+        r('GET', `/v1/${kind}s`, 'manager', false, async () => ({ [`${kind}s`]: fileObjectViews(m.store, kind) })),
+        r('GET', `/v1/${kind}s/:id`, 'manager', false, async (c) => ({ [kind]: fileObjectView(m.store, kind, c.params[0]!) })),
+        r('DELETE', `/v1/${kind}s/:id`, 'manager', true, async (c) => removeFileObject(m.store, kind, c.params[0]!)),
+      ]),
       r('GET', '/v1/join-tokens', 'manager', false, async () => m.cluster().rootCA.joinTokens),
       r('POST', '/v1/join-tokens/rotate', 'manager', true, async (c) => {
         const body = parseBody(rotateRequestSchema, c.body);

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import type { AssignedTask } from '../agent/task-container.js';
+import type { AssignedTask, TaskFile } from '../agent/task-container.js';
 import { isTerminal, stateIndex } from '../agent/task-observation.js';
-import { taskHealthSchema, taskStateSchema, type MemoryStore } from '../store/index.js';
+import { taskHealthSchema, taskStateSchema, type MemoryStore, type Task } from '../store/index.js';
 
 /** One observed state change as an agent reports it (`POST /v1/dispatcher/status`). */
 export const taskReportSchema = z.strictObject({
@@ -19,13 +19,21 @@ export const taskReportsSchema = z.strictObject({ updates: z.array(taskReportSch
  * What a node must act on: tasks assigned to it that should run, or that should stop and have not
  * been seen stopped yet. A task absent from the list is one whose container the agent removes.
  */
-export function assignmentsFor(store: MemoryStore, nodeId: string): AssignedTask[] {
+export function assignmentsFor(store: MemoryStore, nodeId: string, files: (t: Task) => TaskFile[] = () => []): AssignedTask[] {
   return store.view((tx) =>
     tx
       .findTasksByNode(nodeId)
       .filter((t) => stateIndex(t.desiredState) <= stateIndex('running') || !isTerminal(t.status.state))
       .filter((t) => stateIndex(t.status.state) >= stateIndex('assigned') || stateIndex(t.desiredState) > stateIndex('running'))
-      .map((task) => ({ task, serviceName: tx.get('service', task.serviceId)?.spec.name ?? task.serviceId })),
+      .map((task) => {
+        const a: AssignedTask = { task, serviceName: tx.get('service', task.serviceId)?.spec.name ?? task.serviceId };
+        // Payloads go out only while the task should run and has not ended.
+        if (task.desiredState === 'running' && !isTerminal(task.status.state)) {
+          const f = files(task);
+          if (f.length > 0) a.files = f;
+        }
+        return a;
+      }),
   );
 }
 

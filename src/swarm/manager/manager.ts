@@ -9,6 +9,7 @@ import { apiAddrOf, raftAddrOf, splitHostPort } from './addresses.js';
 import { Dispatcher } from './dispatcher.js';
 import { startLeaderLoops, type LeaderLoops } from './loops.js';
 import { RaftProposer } from './raft-proposer.js';
+import { deriveSecretsKey, type SecretsKey } from '../secrets/seal.js';
 
 export interface ManagerOptions {
   dataDir: string;
@@ -59,6 +60,17 @@ export class Manager {
   static async create(o: ManagerOptions): Promise<Manager> {
     if (!o.identity.caKeyPem) throw new Error('manager without the CA key');
     return new Manager(o, await RootCA.load(o.identity.caPem, o.identity.caKeyPem));
+  }
+
+  private sealKey: SecretsKey | null = null;
+
+  /** The key sealing secrets in the store (derived from the CA key every manager holds). */
+  secretsKey(): SecretsKey {
+    if (!this.sealKey) {
+      if (!this.o.identity.caKeyPem) throw new ApiError('unavailable', 'this manager has no CA key, so it cannot open secrets');
+      this.sealKey = deriveSecretsKey(this.o.identity.caKeyPem);
+    }
+    return this.sealKey;
   }
 
   get nodeId(): string {

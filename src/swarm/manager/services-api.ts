@@ -14,6 +14,8 @@ export const serviceUpdateSchema = z.strictObject({
   rollback: z.boolean().optional(),
 });
 
+export type { FileObjectView } from './secrets-api.js';
+
 /** One row of `service ls`. */
 export interface ServiceView {
   id: string;

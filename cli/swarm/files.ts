@@ -1,0 +1,65 @@
+import { readFile } from 'node:fs/promises';
+import type { FileObjectView } from '../../src/swarm/manager/services-api.js';
+import { parseFileRefFlag } from '../../src/swarm/service-flags.js';
+import type { TaskSpec } from '../../src/swarm/store/index.js';
+import { UserError } from '../../src/util/errors.js';
+import { local, type SwarmGlobals } from './local.js';
+
+/** `tsswarm secret|config create|ls|inspect|rm`, and resolving `--secret`/`--config` flags. */
+
+type Kind = 'secret' | 'config';
+
+async function readPayload(file: string): Promise<Buffer> {
+  if (file === '-') {
+    const chunks: Buffer[] = [];
+    for await (const c of process.stdin) chunks.push(c as Buffer);
+    return Buffer.concat(chunks);
+  }
+  try {
+    return await readFile(file);
+  } catch (e) {
+    throw new UserError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { hint: 'give a file, or - to read standard input' });
+  }
+}
+
+export async function fileCreateCommand(g: SwarmGlobals, kind: Kind, name: string, file: string, o: { label: string[] }): Promise<void> {
+  const data = await readPayload(file);
+  if (data.length === 0) throw new UserError(`${kind} ${name}: the data is empty`);
+  const labels = Object.fromEntries(o.label.map((l) => [l.split('=')[0]!, l.slice(l.indexOf('=') + 1)]));
+  const { id } = await local<{ id: string }>(g, `/v1/${kind}s`, { body: { name, labels, data: data.toString('base64') } });
+  process.stdout.write(`${id}\n`);
+}
+
+export async function fileLsCommand(g: SwarmGlobals, kind: Kind, o: { quiet?: boolean; format?: string }): Promise<void> {
+  const list = (await local<Record<string, FileObjectView[]>>(g, `/v1/${kind}s`))[`${kind}s`] ?? [];
+  if (o.format === 'json') return void process.stdout.write(JSON.stringify(list, null, 2) + '\n');
+  if (o.quiet) return void process.stdout.write(list.map((s) => s.id + '\n').join(''));
+  const rows = [['ID', 'NAME', 'CREATED', 'USED BY'], ...list.map((s) => [s.id.slice(0, 12), s.name, new Date(s.createdAt).toISOString(), s.usedBy.join(', ')])];
+  const w = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  process.stdout.write(rows.map((r) => r.map((c, i) => c.padEnd(w[i]! + 3)).join('').trimEnd()).join('\n') + '\n');
+}
+
+export async function fileInspectCommand(g: SwarmGlobals, kind: Kind, refs: string[]): Promise<void> {
+  const out = [];
+  for (const ref of refs) out.push((await local<Record<string, FileObjectView>>(g, `/v1/${kind}s/${encodeURIComponent(ref)}`))[kind]);
+  process.stdout.write(JSON.stringify(out, null, 2) + '\n');
+}
+
+export async function fileRmCommand(g: SwarmGlobals, kind: Kind, refs: string[]): Promise<void> {
+  for (const ref of refs) {
+    await local(g, `/v1/${kind}s/${encodeURIComponent(ref)}`, { method: 'DELETE' });
+    process.stdout.write(`${ref}\n`);
+  }
+}
+
+/** `--secret`/`--config` flags -> references with ids, checked against the cluster's objects. */
+export async function resolveFileRefs(g: SwarmGlobals, kind: Kind, flags: string[]): Promise<TaskSpec['container']['secrets']> {
+  if (flags.length === 0) return [];
+  const parsed = flags.map((f) => parseFileRefFlag(kind === 'secret' ? '--secret' : '--config', f));
+  const list = (await local<Record<string, FileObjectView[]>>(g, `/v1/${kind}s`))[`${kind}s`] ?? [];
+  return parsed.map((p) => {
+    const o = list.find((x) => x.name === p.source || x.id === p.source);
+    if (!o) throw new UserError(`--${kind} ${p.source}: no ${kind} of that name`, { hint: `create it with \`tsswarm ${kind} create ${p.source} FILE\`` });
+    return { id: o.id, name: o.name, target: { name: p.target, uid: p.uid, gid: p.gid, mode: p.mode } };
+  });
+}
