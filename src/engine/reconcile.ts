@@ -8,6 +8,7 @@ import type { ObservedContainer, ObservedState } from './observed.js';
 import { PlanBuilder, type Plan } from './plan.js';
 import { fileInjections, hostFiles, toContainerSpec } from './container-spec.js';
 import { serviceConfigHash } from './config-hash.js';
+import { serviceDigests, type ContentDigests } from './content-digest.js';
 import { dependencyOrder, serviceReferences } from './dependencies.js';
 import { desiredScale, networkName, serviceContainerName, serviceNetworkKeys, volumeName } from './project-names.js';
 
@@ -27,6 +28,8 @@ export interface UpPlanOptions {
   env?: Record<string, string | undefined>;
   /** Project state directory: content/environment secrets are written there and bind-mounted. */
   stateDir?: string;
+  /** Digests of the secrets' and configs' content (content-digest.ts), folded into config hashes. */
+  contentDigests?: ContentDigests;
 }
 
 const RUNNING = new Set(['running', 'restarting', 'paused']);
@@ -112,7 +115,7 @@ export function planUp(project: Project, observed: ObservedState, opts: UpPlanOp
 
   for (const name of order) {
     const svc = project.services[name]!;
-    const hash = serviceConfigHash(svc);
+    const hash = serviceConfigHash(svc, serviceDigests(svc, opts.contentDigests));
     const imageId = opts.imageIds?.[name];
     const want = desiredScale(svc, opts.scale?.[name]);
     const existing = observed.containers.filter((c) => c.service === name && !c.oneOff).sort((a, b2) => a.number - b2.number);
