@@ -143,6 +143,12 @@ export async function executePlan(runtime: ContainerRuntime, plan: Plan, opts: E
         await runtime.removeContainer(op.name, { force: true, volumes: op.volumes });
         return;
       case 'remove-network':
+        if (op.disconnect) {
+          // Endpoints the plan did not remove (one-off or foreign containers) are disconnected,
+          // as Compose does before recreating a network.
+          const net = await runtime.inspectNetwork(op.name);
+          await Promise.all(net.containers.map((c) => runtime.disconnectNetwork(op.name, c, { force: true }).catch(() => undefined)));
+        }
         await runtime.removeNetwork(op.name);
         return;
       case 'remove-volume':

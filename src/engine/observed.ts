@@ -21,6 +21,20 @@ export interface ObservedNetwork {
   id: string;
   name: string;
   key: string;
+  /** The network's com.docker.compose.config-hash label, when it has one. */
+  configHash?: string;
+  /** The engine's view of its definition, compared with the file's by network-spec.ts. */
+  definition?: ObservedNetworkDefinition;
+}
+
+export interface ObservedNetworkDefinition {
+  driver: string;
+  options: Record<string, string>;
+  internal: boolean;
+  attachable: boolean;
+  enableIpv6: boolean;
+  labels: Record<string, string>;
+  ipam: { driver: string; options: Record<string, string>; config: Array<{ subnet?: string; ipRange?: string; gateway?: string; auxAddresses?: Record<string, string> }> };
 }
 
 export interface ObservedVolume {
@@ -66,7 +80,21 @@ export async function observe(runtime: ContainerRuntime, project: string): Promi
         };
       })
       .sort((a, b) => a.service.localeCompare(b.service) || a.number - b.number),
-    networks: networks.map((n) => ({ id: n.id, name: n.name, key: n.labels[LABEL.network] ?? n.name })),
+    networks: networks.map((n): ObservedNetwork => ({
+      id: n.id,
+      name: n.name,
+      key: n.labels[LABEL.network] ?? n.name,
+      ...(n.labels[LABEL.configHash] ? { configHash: n.labels[LABEL.configHash] } : {}),
+      definition: {
+        driver: n.driver,
+        options: n.options ?? {},
+        internal: n.internal,
+        attachable: n.attachable,
+        enableIpv6: n.enableIpv6 ?? false,
+        labels: n.labels,
+        ipam: n.ipam ?? { driver: 'default', options: {}, config: [] },
+      },
+    })),
     volumes: volumes.map((v) => ({ name: v.name, key: v.labels[LABEL.volume] ?? v.name })),
   };
 }

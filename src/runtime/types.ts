@@ -209,6 +209,14 @@ export interface NetworkInfo {
   internal: boolean;
   attachable: boolean;
   subnets: string[];
+  /** Driver options as the engine stores them. */
+  options?: Record<string, string>;
+  enableIpv6?: boolean;
+  ipam?: {
+    driver: string;
+    config: Array<{ subnet?: string; ipRange?: string; gateway?: string; auxAddresses?: Record<string, string> }>;
+    options: Record<string, string>;
+  };
   /** Container ids attached (inspect only; empty from list). */
   containers: string[];
 }

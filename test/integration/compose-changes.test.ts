@@ -101,3 +101,91 @@ configs:
     expect(readFileSync(join(dir, 'secret.txt'), 'utf8')).toBe('two\n');
   });
 });
+
+describe('up diffs project networks against the file', () => {
+  const compose = (front: string) => `
+services:
+  a:
+    image: ${TEST_IMAGE}
+    command: ${SLEEPER}
+    networks: [front]
+  c:
+    image: ${TEST_IMAGE}
+    command: ${SLEEPER}
+    networks: [front, default]
+  b:
+    image: ${TEST_IMAGE}
+    command: ${SLEEPER}
+networks:
+  front:
+${front}
+`;
+  const before = `    driver_opts: {com.docker.network.driver.mtu: "1400"}
+    ipam: {config: [{subnet: 10.213.47.0/24}]}
+    labels: {tier: front}`;
+  const after = `    driver_opts: {com.docker.network.driver.mtu: "1450"}
+    internal: true
+    ipam: {config: [{subnet: 10.213.48.0/24}]}
+    labels: {tier: front}`;
+  const netId = async (name: string) => (await runtime.inspectNetwork(name)).id;
+
+  it('an unchanged network and its containers are left alone; a changed one is recreated with the containers on it', async () => {
+    const { p, dir, run, ids } = setup('net', compose(before));
+    let r = await run(['up', '-d']);
+    expect(r.code, r.stderr).toBe(0);
+    const front = await runtime.inspectNetwork(`${p}_front`);
+    const dflt = await runtime.inspectNetwork(`${p}_default`);
+    expect(front.labels['com.docker.compose.config-hash']).toMatch(/^[0-9a-f]{64}$/);
+    expect(dflt.labels['com.docker.compose.config-hash']).toMatch(/^[0-9a-f]{64}$/);
+    const first = await ids();
+
+    r = await run(['up', '-d']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).not.toContain('differs');
+    expect(await ids()).toEqual(first);
+    expect(await netId(`${p}_front`)).toBe(front.id);
+
+    writeFileSync(join(dir, 'compose.yaml'), compose(after));
+    r = await run(['up', '-d']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain(`network ${p}_front differs from the file (driver_opts, internal, ipam)`);
+    const now = await runtime.inspectNetwork(`${p}_front`);
+    expect(now.id).not.toBe(front.id);
+    expect(now).toMatchObject({ internal: true, options: { 'com.docker.network.driver.mtu': '1450' }, subnets: ['10.213.48.0/24'] });
+    expect(now.labels['com.docker.compose.config-hash']).not.toBe(front.labels['com.docker.compose.config-hash']);
+    // The containers on the network are new and attached to the new network; the others untouched.
+    const second = await ids();
+    expect(second.a).not.toBe(first.a);
+    expect(second.c).not.toBe(first.c);
+    expect(second.b).toBe(first.b);
+    expect(await netId(`${p}_default`)).toBe(dflt.id);
+    for (const svc of ['a', 'c']) {
+      const c = await runtime.inspectContainer(`${p}-${svc}-1`);
+      expect(c.status, svc).toBe('running');
+      expect(c.networks[`${p}_front`]?.networkId, svc).toBe(now.id);
+      expect(c.networks[`${p}_front`]?.ipAddress, svc).toMatch(/^10\.213\.48\./);
+    }
+    // And the next up is a no-op again.
+    r = await run(['up', '-d']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(await ids()).toEqual(second);
+    expect(await netId(`${p}_front`)).toBe(now.id);
+  });
+
+  it('a changed network used by a service left out of `up SVC` is an error naming the network and the field; nothing changes', async () => {
+    const { p, dir, run, ids } = setup('netsel', compose(before));
+    let r = await run(['up', '-d']);
+    expect(r.code, r.stderr).toBe(0);
+    const first = await ids();
+    const front = await netId(`${p}_front`);
+    writeFileSync(join(dir, 'compose.yaml'), compose(before.replace('"1400"', '"1420"')));
+    r = await run(['up', '-d', 'a']);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain(`network ${p}_front differs from the file (driver_opts)`);
+    expect(r.stderr).toContain('service c also uses it');
+    expect(r.stderr).toContain('down');
+    expect(r.stderr).not.toMatch(/at .*\.(ts|js|mjs):\d+/);
+    expect(await ids()).toEqual(first);
+    expect(await netId(`${p}_front`)).toBe(front);
+  });
+});

@@ -244,6 +244,18 @@ export function fromNetwork(n: Dockerode.NetworkInspectInfo): NetworkInfo {
     internal: n.Internal,
     attachable: n.Attachable,
     subnets: (n.IPAM?.Config ?? []).map((c) => c.Subnet ?? '').filter(Boolean),
+    options: n.Options ?? {},
+    enableIpv6: n.EnableIPv6 ?? false,
+    ipam: {
+      driver: n.IPAM?.Driver ?? 'default',
+      config: (n.IPAM?.Config ?? []).map((c) => ({
+        ...(c.Subnet ? { subnet: c.Subnet } : {}),
+        ...(c.IPRange ? { ipRange: c.IPRange } : {}),
+        ...(c.Gateway ? { gateway: c.Gateway } : {}),
+        ...(c.AuxiliaryAddresses && Object.keys(c.AuxiliaryAddresses).length ? { auxAddresses: c.AuxiliaryAddresses as Record<string, string> } : {}),
+      })),
+      options: n.IPAM?.Options ?? {},
+    },
     containers: Object.keys(n.Containers ?? {}),
   };
 }

@@ -129,6 +129,34 @@ warning: web depends on optional service cache, which is not enabled: not waitin
     expect(planToString(planUp(p, observed, { forceRecreate: true, imageIds: { web: 'sha256:img' } }))).toContain('(replaces r-web-1)');
     expect(planToString(planUp(p, observed, { noRecreate: true, imageIds: { web: 'sha256:new' } }))).toBe('');
   });
+
+  it('recreates a network whose definition changed, with the containers on it; keeps one with the same definition', () => {
+    const netted = project('app', [service('db'), service('web', { networks: { front: null } })], { networks: { default: { name: 'app_default' }, front: { name: 'app_front', internal: true } } });
+    const def = (over: Partial<NonNullable<ObservedState['networks'][number]['definition']>> = {}) => ({
+      driver: 'bridge', options: {}, internal: false, attachable: false, enableIpv6: false, labels: {}, ipam: { driver: 'default', options: {}, config: [{ subnet: '172.18.0.0/16' }] }, ...over,
+    });
+    const observed: ObservedState = {
+      containers: [running(netted, 'db', 1), running(netted, 'web', 1)],
+      networks: [
+        { id: 'n1', name: 'app_default', key: 'default', configHash: 'from-another-tool', definition: def() },
+        { id: 'n2', name: 'app_front', key: 'front', definition: def() },
+      ],
+      volumes: [],
+    };
+    expect(planToString(planUp(netted, observed, { imageIds: { db: 'sha256:img', web: 'sha256:img' } }))).toBe(
+      `#1 stop-container app-web-1
+#2 remove-container app-web-1 after #1
+#3 remove-network app_front after #2
+#4 create-network app_front after #3
+#5 create-container app-web-1 (replaces app-web-1) after #2 #4
+#6 start-container app-web-1 after #5
+warning: network app_front differs from the file (internal): recreating it and the containers attached to it
+`);
+    // A service left out of this up (named services, profiles) still on the network: an error, no plan.
+    const both = project('app', [service('db', { networks: { front: null } }), service('web', { networks: { front: null } })], { networks: netted.networks });
+    const partial = { ...both, services: { web: both.services.web! }, disabledServices: { db: both.services.db! } };
+    expect(() => planUp(partial, observed, { services: ['web'] })).toThrow(/network app_front differs from the file \(internal\) and must be recreated, but service db also uses it/);
+  });
 });
 
 describe('planDown', () => {
