@@ -215,6 +215,17 @@ export function toContainerSpec(input: ContainerSpecInput): ContainerSpec {
   return spec;
 }
 
+/**
+ * A service whose IPC namespace another service joins (`ipc: service:X`) must be created with
+ * IpcMode `shareable`: engines whose default IPC mode is `private` refuse the join otherwise
+ * ("non-shareable IPC"). Applied before hashing, so X is recreated when a sharer appears.
+ */
+export function withShareableIpc(project: Project, svc: ServiceConfig): ServiceConfig {
+  if (svc.ipc) return svc;
+  const joined = [...Object.values(project.services), ...Object.values(project.disabledServices)].some((s) => s.ipc === `service:${svc.name}`);
+  return joined ? { ...svc, ipc: 'shareable' } : svc;
+}
+
 function resolveVolumesFrom(v: string, resolve: (s: string) => string): string {
   const [src, mode] = v.split(':');
   const target = src?.startsWith('service:') ? resolve(src.slice('service:'.length)) : resolve(src ?? '');

@@ -55,7 +55,16 @@ export async function buildService(runtime: ContainerRuntime, project: Project, 
   return id;
 }
 
-async function pull(runtime: ContainerRuntime, svc: ServiceConfig, image: string, progress: ProgressSink): Promise<void> {
+/** The values `up --pull` and `run --pull` accept. */
+const PULL_POLICIES = ['always', 'missing', 'never', 'build'];
+
+/** Where the pull policy came from, for messages: `--pull always` or `pull_policy: always`. */
+function policySource(policy: string, fromFlag: boolean): string {
+  return fromFlag ? `--pull ${policy}` : `pull_policy: ${policy}`;
+}
+
+/** Pulls `image`; `presentId` is the local image's id when one exists (--pull always). */
+async function pull(runtime: ContainerRuntime, svc: ServiceConfig, image: string, progress: ProgressSink, presentId: string | undefined, policy: string): Promise<void> {
   progress({ resource: `Image ${image}`, text: 'Pulling', status: 'working' });
   try {
     await runtime.pullImage(image);
@@ -63,6 +72,13 @@ async function pull(runtime: ContainerRuntime, svc: ServiceConfig, image: string
   } catch (e) {
     progress({ resource: `Image ${image}`, text: 'Error', status: 'error' });
     const why = e instanceof Error ? e.message : String(e);
+    if (presentId !== undefined) {
+      throw new UserError(`service ${svc.name}: could not pull image ${image}, which ${policy} requires (${why})`, {
+        code: 'failed',
+        hint: `the image is present locally: use --pull missing (or pull_policy: missing) to run it without pulling`,
+        cause: e,
+      });
+    }
     throw new UserError(`service ${svc.name}: image ${image} is not present locally and could not be pulled (${why})`, {
       code: 'not-found',
       hint: 'build or load the image (`docker images` lists what is present), or fix the image name',
@@ -77,6 +93,9 @@ async function pull(runtime: ContainerRuntime, svc: ServiceConfig, image: string
  */
 export async function ensureImages(runtime: ContainerRuntime, project: Project, services: string[], opts: ImageOptions = {}): Promise<Record<string, string>> {
   const progress = opts.progress ?? noProgress;
+  if (opts.pull !== undefined && !PULL_POLICIES.includes(opts.pull)) {
+    throw new UserError(`invalid --pull value "${opts.pull}"`, { code: 'invalid', hint: `use one of: ${PULL_POLICIES.join(', ')}` });
+  }
   const ids: Record<string, string> = {};
   // Builds run one at a time (they compete for the same two cores); inspects run in parallel.
   const toBuild: ServiceConfig[] = [];
@@ -89,17 +108,29 @@ export async function ensureImages(runtime: ContainerRuntime, project: Project, 
       toBuild.push(svc);
       return;
     }
-    if (policy === 'always' && !svc.build) await pull(runtime, svc, image, progress);
-    try {
+    const source = policySource(policy, opts.pull !== undefined);
+    const local = await runtime.inspectImage(image).then(
+      (i) => i.id,
+      (e: unknown) => {
+        if (!isEngineNotFound(e)) throw e;
+        return undefined;
+      },
+    );
+    if (policy === 'always' && !svc.build) {
+      await pull(runtime, svc, image, progress, local, source);
       ids[name] = (await runtime.inspectImage(image)).id;
-    } catch (e) {
-      if (!isEngineNotFound(e)) throw e;
-      if (svc.build) toBuild.push(svc);
-      else if (policy === 'never') throw new UserError(`service ${svc.name}: image ${image} is not present locally and pull_policy is never`, { code: 'not-found' });
-      else {
-        await pull(runtime, svc, image, progress);
-        ids[name] = (await runtime.inspectImage(image)).id;
-      }
+    } else if (local !== undefined) {
+      ids[name] = local;
+    } else if (svc.build) {
+      toBuild.push(svc);
+    } else if (policy === 'never') {
+      throw new UserError(`service ${svc.name}: image ${image} is not present locally and ${source} forbids pulling it`, {
+        code: 'not-found',
+        hint: 'build or load the image first (`docker images` lists what is present), or allow a pull with --pull missing',
+      });
+    } else {
+      await pull(runtime, svc, image, progress, undefined, source);
+      ids[name] = (await runtime.inspectImage(image)).id;
     }
   }));
   for (const svc of toBuild.sort((a, b) => a.name.localeCompare(b.name))) ids[svc.name] = await buildService(runtime, project, svc, opts);

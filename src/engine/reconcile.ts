@@ -6,7 +6,7 @@ import type { Project, ServiceConfig } from '../compose/types.js';
 import { LABEL, COMPOSE_VERSION } from './labels.js';
 import type { ObservedContainer, ObservedState } from './observed.js';
 import { PlanBuilder, type Plan } from './plan.js';
-import { fileInjections, hostFiles, toContainerSpec } from './container-spec.js';
+import { fileInjections, hostFiles, toContainerSpec, withShareableIpc } from './container-spec.js';
 import { serviceConfigHash } from './config-hash.js';
 import { serviceDigests, type ContentDigests } from './content-digest.js';
 import { dependencyOrder, serviceReferences } from './dependencies.js';
@@ -127,7 +127,7 @@ export function planUp(project: Project, observed: ObservedState, opts: UpPlanOp
   const firstContainer = (s: string): string => desiredNames.get(s)?.[0] ?? serviceContainerName(project, project.services[s] ?? ({ name: s } as ServiceConfig), 1);
 
   for (const name of order) {
-    const svc = project.services[name]!;
+    const svc = withShareableIpc(project, project.services[name]!);
     const hash = serviceConfigHash(svc, serviceDigests(svc, opts.contentDigests));
     const imageId = opts.imageIds?.[name];
     const want = desiredScale(svc, opts.scale?.[name]);
