@@ -19,6 +19,11 @@ export interface ContainerSpecInput {
   oneOff?: { name: string };
   /** Secrets/configs with content or environment, written to host files: bind-mounted read-only. */
   hostFiles?: HostFile[];
+  /**
+   * Anonymous volumes of the container being replaced, by target: the new container mounts the
+   * same volumes, so their data survives a recreate (as in Compose) and nothing is left behind.
+   */
+  inheritVolumes?: Record<string, string>;
 }
 
 /** A secret or config materialized on the host for a read-only bind mount. */
@@ -87,10 +92,16 @@ export function toContainerSpec(input: ContainerSpecInput): ContainerSpec {
 
   const mounts: MountSpec[] = svc.volumes.flatMap((v): MountSpec[] => {
     if (v.type === 'volume') {
+      // Only an anonymous volume (a 64-hex name) is inherited, never a named one mounted there before.
+      const previous = v.source ? undefined : input.inheritVolumes?.[v.target];
+      const inherited = previous && /^[0-9a-f]{64}$/.test(previous) ? previous : undefined;
       return [{
         type: 'volume',
         target: v.target,
-        ...(v.source ? { source: volumeName(project, v.source) } : {}),
+        ...(v.source ? { source: volumeName(project, v.source) } : inherited ? { source: inherited } : {}),
+        // An anonymous volume the engine creates carries the project's labels, so `down -v`, the
+        // test suite's leftover check and `docker volume ls --filter label=...` find it.
+        ...(!v.source && !inherited ? { volumeLabels: { [LABEL.project]: project.name, [LABEL.service]: svc.name, [LABEL.version]: COMPOSE_VERSION } } : {}),
         ...(v.read_only ? { readOnly: true } : {}),
         ...(v.volume?.nocopy ? { volumeNoCopy: true } : {}),
       }];

@@ -15,6 +15,8 @@ export interface ObservedContainer {
   status: ContainerStatus;
   health?: HealthStatus;
   labels: Record<string, string>;
+  /** Volume mounts by target (name of the volume), to carry anonymous volumes over a recreate. */
+  volumes?: Record<string, string>;
 }
 
 export interface ObservedNetwork {
@@ -77,6 +79,7 @@ export async function observe(runtime: ContainerRuntime, project: string): Promi
           status: c.status,
           ...(health ? { health } : {}),
           labels: c.labels,
+          volumes: Object.fromEntries((c.mounts ?? []).filter((m) => m.type === 'volume' && m.name).map((m) => [m.target, m.name!])),
         };
       })
       .sort((a, b) => a.service.localeCompare(b.service) || a.number - b.number),

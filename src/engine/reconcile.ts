@@ -168,16 +168,16 @@ export function planUp(project: Project, observed: ObservedState, opts: UpPlanOp
     const names: string[] = [];
     let recreated = false;
     const materialized = opts.stateDir !== undefined ? hostFiles(project, svc, opts.env ?? {}, opts.stateDir) : [];
-    const spec = (n: number) =>
-      toContainerSpec({ project, service: svc, number: n, configHash: hash, ...(imageId ? { imageId } : {}), serviceContainer: firstContainer, hostFiles: materialized });
+    const spec = (n: number, inheritVolumes?: Record<string, string>) =>
+      toContainerSpec({ project, service: svc, number: n, configHash: hash, ...(imageId ? { imageId } : {}), serviceContainer: firstContainer, hostFiles: materialized, ...(inheritVolumes ? { inheritVolumes } : {}) });
     // Without a state directory, content secrets are copied into the container after create.
     const files = opts.stateDir !== undefined ? [] : fileInjections(project, svc, opts.env ?? {});
     const hostFileWrites = materialized.map((f) => ({ path: f.path, content: f.content, mode: f.mode }));
 
-    const createAndStart = (n: number, after: Array<number | undefined>, replaces?: string): void => {
-      const s = spec(n);
+    const createAndStart = (n: number, after: Array<number | undefined>, replaces?: ObservedContainer): void => {
+      const s = spec(n, replaces?.volumes);
       names.push(s.name);
-      const create = b.add({ kind: 'create-container', name: s.name, service: name, spec: s, files, ...(hostFileWrites.length ? { hostFiles: hostFileWrites } : {}), ...(replaces ? { replaces } : {}), deps: [...infraDeps, ...refDeps, ...after] });
+      const create = b.add({ kind: 'create-container', name: s.name, service: name, spec: s, files, ...(hostFileWrites.length ? { hostFiles: hostFileWrites } : {}), ...(replaces ? { replaces: replaces.name } : {}), deps: [...infraDeps, ...refDeps, ...after] });
       if (!opts.noStart) starts.push(b.add({ kind: 'start-container', name: s.name, service: name, created: true, deps: [create, ...gate()] }));
     };
 
@@ -186,7 +186,7 @@ export function planUp(project: Project, observed: ObservedState, opts: UpPlanOp
       if (removed !== undefined) {
         // Removed with a network that is being recreated: created again on the new network.
         recreated = true;
-        createAndStart(c.number, [removed], c.name);
+        createAndStart(c.number, [removed], c);
         continue;
       }
       const changed = c.configHash !== hash || (imageId !== undefined && c.imageId !== imageId);
@@ -195,7 +195,7 @@ export function planUp(project: Project, observed: ObservedState, opts: UpPlanOp
         recreated = true;
         const stop = RUNNING.has(c.status) ? b.add({ kind: 'stop-container', name: c.name, service: name, ...(opts.timeout !== undefined ? { timeout: opts.timeout } : {}) }) : undefined;
         const rm = b.add({ kind: 'remove-container', name: c.name, service: name, volumes: false, deps: [stop] });
-        createAndStart(c.number, [rm], c.name);
+        createAndStart(c.number, [rm], c);
       } else {
         names.push(c.name);
         if (!RUNNING.has(c.status) && !opts.noStart) starts.push(b.add({ kind: 'start-container', name: c.name, service: name, created: false, deps: [...infraDeps, ...refDeps, ...gate()] }));

@@ -29,6 +29,8 @@ export interface MountSpec {
   createHostPath?: boolean;
   bindPropagation?: string;
   volumeNoCopy?: boolean;
+  /** volume: labels for a volume the engine creates for this mount (an anonymous one). */
+  volumeLabels?: Record<string, string>;
   tmpfsSize?: number;
   tmpfsMode?: number;
 }
@@ -156,6 +158,8 @@ export interface ContainerSummary {
   created: number;
   ports: PublishedPort[];
   networks: string[];
+  /** Mounts as the list call reports them: volume mounts carry the volume's name. */
+  mounts?: Array<{ type: string; name?: string; target: string }>;
 }
 
 /** A container as inspected (one call per container). */

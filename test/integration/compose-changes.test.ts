@@ -189,3 +189,45 @@ ${front}
     expect(await netId(`${p}_front`)).toBe(front);
   });
 });
+
+describe('anonymous volumes', () => {
+  it('survive a recreate (same volume, same data), are labelled with the project, and go with down -v and run --rm', async () => {
+    const compose = (v: string) => `
+services:
+  db:
+    image: ${TEST_IMAGE}
+    command: ${SLEEPER}
+    environment: {V: "${v}"}
+    volumes: ["/anon"]
+`;
+    const { p, dir, run } = setup('anon', compose('1'));
+    const anonOf = async () => (await runtime.inspectContainer(`${p}-db-1`)).mounts.find((m) => m.target === '/anon')!.name!;
+    const projectVolumes = async () => (await runtime.listVolumes({ labels: { 'com.docker.compose.project': p } })).map((v) => v.name).sort();
+    let r = await run(['up', '-d']);
+    expect(r.code, r.stderr).toBe(0);
+    const first = await anonOf();
+    expect((await runtime.inspectVolume(first)).labels).toMatchObject({ 'com.docker.compose.project': p, 'com.docker.compose.service': 'db' });
+    await runtime.exec(`${p}-db-1`, { cmd: ['sh', '-c', 'echo kept > /anon/f'] });
+
+    writeFileSync(join(dir, 'compose.yaml'), compose('2'));
+    r = await run(['up', '-d']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain(`Container ${p}-db-1  Removed`);
+    expect(await anonOf()).toBe(first);
+    expect((await runtime.exec(`${p}-db-1`, { cmd: ['cat', '/anon/f'] })).stdout).toBe('kept\n');
+    expect(await projectVolumes()).toEqual([first]);
+
+    // run --rm: the one-off's own anonymous volume is removed with it.
+    r = await run(['run', '--rm', '--no-deps', 'db', 'true']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(await projectVolumes()).toEqual([first]);
+
+    // down keeps anonymous volumes (as Compose), down -v removes them even once the container is gone.
+    r = await run(['down']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(await projectVolumes()).toEqual([first]);
+    r = await run(['down', '-v']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(await projectVolumes()).toEqual([]);
+  });
+});

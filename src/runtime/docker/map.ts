@@ -48,7 +48,9 @@ export function toCreateOptions(spec: ContainerSpec): Dockerode.ContainerCreateO
     const mount: Record<string, unknown> = { Type: m.type, Target: m.target, ReadOnly: m.readOnly ?? false };
     if (m.source !== undefined) mount.Source = m.source;
     if (m.type === 'bind' && m.bindPropagation) mount.BindOptions = { Propagation: m.bindPropagation };
-    if (m.type === 'volume' && m.volumeNoCopy) mount.VolumeOptions = { NoCopy: true };
+    if (m.type === 'volume' && (m.volumeNoCopy || m.volumeLabels)) {
+      mount.VolumeOptions = { ...(m.volumeNoCopy ? { NoCopy: true } : {}), ...(m.volumeLabels ? { Labels: m.volumeLabels } : {}) };
+    }
     if (m.type === 'tmpfs' && (m.tmpfsSize !== undefined || m.tmpfsMode !== undefined)) {
       mount.TmpfsOptions = { ...(m.tmpfsSize !== undefined ? { SizeBytes: m.tmpfsSize } : {}), ...(m.tmpfsMode !== undefined ? { Mode: m.tmpfsMode } : {}) };
     }
@@ -172,6 +174,7 @@ export function fromSummary(c: Dockerode.ContainerInfo): ContainerSummary {
       ...(p.PublicPort ? { hostPort: p.PublicPort } : {}),
     })),
     networks: Object.keys(c.NetworkSettings?.Networks ?? {}),
+    mounts: (c.Mounts ?? []).map((m) => ({ type: m.Type, ...(m.Name ? { name: m.Name } : {}), target: m.Destination })),
   };
 }
 

@@ -157,6 +157,29 @@ warning: network app_front differs from the file (internal): recreating it and t
     const partial = { ...both, services: { web: both.services.web! }, disabledServices: { db: both.services.db! } };
     expect(() => planUp(partial, observed, { services: ['web'] })).toThrow(/network app_front differs from the file \(internal\) and must be recreated, but service db also uses it/);
   });
+
+  it('a recreated container mounts the anonymous volumes of the one it replaces; new anonymous volumes carry the project labels', () => {
+    const anon = project('app', [service('db', { environment: { V: '2' }, volumes: [{ type: 'volume', target: '/anon' }, { type: 'volume', source: 'data', target: '/data' }] })], { volumes: { data: { name: 'app_data' } } });
+    const old = 'a'.repeat(64);
+    const observed: ObservedState = {
+      containers: [running(anon, 'db', 1, { configHash: 'old', volumes: { '/anon': old, '/data': 'app_data' } })],
+      networks: [{ id: 'n', name: 'app_default', key: 'default' }],
+      volumes: [{ name: 'app_data', key: 'data' }],
+    };
+    const mountsOf = (plan: ReturnType<typeof planUp>) => {
+      const op = plan.operations.find((o) => o.kind === 'create-container');
+      return op?.kind === 'create-container' ? op.spec.mounts : undefined;
+    };
+    expect(mountsOf(planUp(anon, observed, { imageIds: { db: 'sha256:img' } }))).toEqual([
+      { type: 'volume', target: '/anon', source: old },
+      { type: 'volume', target: '/data', source: 'app_data' },
+    ]);
+    expect(mountsOf(planUp(anon, { ...observed, containers: [] }, { imageIds: { db: 'sha256:img' } }))![0]).toEqual({
+      type: 'volume',
+      target: '/anon',
+      volumeLabels: { 'com.docker.compose.project': 'app', 'com.docker.compose.service': 'db', 'com.docker.compose.version': '2.24.0' },
+    });
+  });
 });
 
 describe('planDown', () => {
