@@ -9,7 +9,7 @@ import { PlanBuilder, type Plan } from './plan.js';
 import { fileInjections, hostFiles, toContainerSpec, withShareableIpc } from './container-spec.js';
 import { serviceConfigHash } from './config-hash.js';
 import { serviceDigests, type ContentDigests } from './content-digest.js';
-import { dependencyOrder, serviceReferences } from './dependencies.js';
+import { dependencyOrder, namespaceReferences, serviceReferences } from './dependencies.js';
 import { desiredScale, serviceContainerName, serviceNetworkKeys, volumeName } from './project-names.js';
 import { desiredNetworkSpec, networkDifferences } from './network-spec.js';
 import { UserError } from '../util/errors.js';
@@ -181,6 +181,9 @@ export function planUp(project: Project, observed: ObservedState, opts: UpPlanOp
       if (!opts.noStart) starts.push(b.add({ kind: 'start-container', name: s.name, service: name, created: true, deps: [create, ...gate()] }));
     };
 
+    // A container that joined the namespaces of a container recreated by this plan points at the
+    // removed one: it is recreated too, onto the new one (as Compose does).
+    const joinsRecreated = namespaceReferences(svc).some((s) => touched.get(s));
     for (const c of keep) {
       const removed = preRemoved.get(c.name);
       if (removed !== undefined) {
@@ -189,7 +192,7 @@ export function planUp(project: Project, observed: ObservedState, opts: UpPlanOp
         createAndStart(c.number, [removed], c);
         continue;
       }
-      const changed = c.configHash !== hash || (imageId !== undefined && c.imageId !== imageId);
+      const changed = c.configHash !== hash || (imageId !== undefined && c.imageId !== imageId) || joinsRecreated;
       const recreate = opts.forceRecreate || (!opts.noRecreate && changed);
       if (recreate) {
         recreated = true;

@@ -5,7 +5,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { SLEEPER, TEST_IMAGE, cleanupProject, cli, ensureBuilt, eventually, projectDir, runtime, uniqueProject } from './compose-helpers.js';
 
 const p = uniqueProject('modes');
@@ -112,6 +113,24 @@ describe('host-facing options', () => {
     const o = inspect(outside);
     expect(inspect(`${p}-joiner-1`).HostConfig).toMatchObject({ PidMode: `container:${o.Id}`, IpcMode: `container:${o.Id}` });
     expect((await sh(`${p}-joiner-1`, 'ps')).stdout).toContain('sleep 3602');
+  });
+});
+
+describe('service: namespaces over a recreate', () => {
+  it('recreating a service recreates the containers that joined its namespaces, onto the new container; the rest is untouched', async () => {
+    const ids = async () => Object.fromEntries((await runtime.listContainers({ all: true, labels: { 'com.docker.compose.project': p } })).map((c) => [c.name, c.id]));
+    const before = await ids();
+    const file = join(d.dir, 'compose.yaml');
+    writeFileSync(file, readFileSync(file, 'utf8').replace('  owner:\n', '  owner:\n    environment: {V: "2"}\n'));
+    const r = await cli(['-p', p, '--progress', 'plain', 'up', '-d'], { cwd: d.dir });
+    expect(r.code, r.stderr).toBe(0);
+    const after = await ids();
+    const owner = after[`${p}-owner-1`]!;
+    expect(owner).not.toBe(before[`${p}-owner-1`]);
+    expect(after[`${p}-sharer-1`]).not.toBe(before[`${p}-sharer-1`]);
+    for (const svc of ['dev', 'hostns', 'joiner', 'talker']) expect(after[`${p}-${svc}-1`], svc).toBe(before[`${p}-${svc}-1`]);
+    expect(inspect(`${p}-sharer-1`).HostConfig).toMatchObject({ PidMode: `container:${owner}`, IpcMode: `container:${owner}` });
+    expect((await sh(`${p}-sharer-1`, 'ps')).stdout).toContain('sleep 3601');
   });
 });
 

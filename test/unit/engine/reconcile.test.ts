@@ -180,6 +180,32 @@ warning: network app_front differs from the file (internal): recreating it and t
       volumeLabels: { 'com.docker.compose.project': 'app', 'com.docker.compose.service': 'db', 'com.docker.compose.version': '2.24.0' },
     });
   });
+
+  it('a service: namespace orders creates whatever the names, and a recreate of the donor recreates the joiner', () => {
+    const ns = project('app', [service('a', { pid: 'service:z', networks: {} , network_mode: 'service:z' }), service('z')]);
+    expect(planToString(planUp(ns, empty, { imageIds: { a: 'sha256:img', z: 'sha256:img' } }))).toBe(
+      `#1 create-network app_default
+#2 create-container app-z-1 after #1
+#3 start-container app-z-1 after #2
+#4 create-container app-a-1 after #3
+#5 start-container app-a-1 after #4
+`);
+    const observed: ObservedState = {
+      containers: [running(ns, 'a', 1), running(ns, 'z', 1, { configHash: 'old' })],
+      networks: [{ id: 'n', name: 'app_default', key: 'default' }],
+      volumes: [],
+    };
+    expect(planToString(planUp(ns, observed, { imageIds: { a: 'sha256:img', z: 'sha256:img' } }))).toBe(
+      `#1 stop-container app-z-1
+#2 remove-container app-z-1 after #1
+#3 create-container app-z-1 (replaces app-z-1) after #2
+#4 start-container app-z-1 after #3
+#5 stop-container app-a-1
+#6 remove-container app-a-1 after #5
+#7 create-container app-a-1 (replaces app-a-1) after #4 #6
+#8 start-container app-a-1 after #7
+`);
+  });
 });
 
 describe('planDown', () => {
