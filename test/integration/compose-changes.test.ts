@@ -4,6 +4,7 @@
  * Asserted on container and network ids from the engine.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SLEEPER, TEST_IMAGE, cleanupProject, cli, ensureBuilt, projectDir, runtime, uniqueProject } from './compose-helpers.js';
@@ -145,9 +146,19 @@ ${front}
     expect(await ids()).toEqual(first);
     expect(await netId(`${p}_front`)).toBe(front.id);
 
-    writeFileSync(join(dir, 'compose.yaml'), compose(after));
-    r = await run(['up', '-d']);
-    expect(r.code, r.stderr).toBe(0);
+    // A container outside the project on the network: disconnected (not stopped) when it is recreated.
+    const foreign = `${p}-foreign`;
+    execFileSync('docker', ['run', '-d', '--name', foreign, '--network', `${p}_front`, TEST_IMAGE, 'sh', '-c', "trap 'exit 0' TERM; sleep 3600 & wait"]);
+    try {
+      writeFileSync(join(dir, 'compose.yaml'), compose(after));
+      r = await run(['up', '-d']);
+      expect(r.code, r.stderr).toBe(0);
+      const f = await runtime.inspectContainer(foreign);
+      expect(f.status).toBe('running');
+      expect(Object.keys(f.networks)).toEqual([]);
+    } finally {
+      execFileSync('docker', ['rm', '-f', foreign]);
+    }
     expect(r.stderr).toContain(`network ${p}_front differs from the file (driver_opts, internal, ipam)`);
     const now = await runtime.inspectNetwork(`${p}_front`);
     expect(now.id).not.toBe(front.id);
