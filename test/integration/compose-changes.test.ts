@@ -3,32 +3,22 @@
  * secret or config (file, environment value, inline content), and the definition of a network.
  * Asserted on container and network ids from the engine.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { SLEEPER, TEST_IMAGE, cleanupProject, cli, ensureBuilt, projectDir, runtime, uniqueProject } from './compose-helpers.js';
+import { SLEEPER, TEST_IMAGE, runtime, testProjects } from './compose-helpers.js';
 
-const dirs: Array<{ remove: () => void }> = [];
-const projects: string[] = [];
-beforeAll(() => ensureBuilt());
-afterEach(async () => {
-  while (projects.length) await cleanupProject(projects.pop()!);
-});
-afterAll(() => dirs.forEach((d) => d.remove()));
+const project = testProjects();
 
+/** A project of its own, with a state directory inside it, and its containers' ids by service. */
 function setup(prefix: string, compose: string, files: Record<string, string> = {}) {
-  const p = uniqueProject(prefix);
-  projects.push(p);
-  const d = projectDir(compose, files);
-  dirs.push(d);
-  const run = (args: string[], env: Record<string, string> = {}) =>
-    cli(['-p', p, '--progress', 'plain', ...args], { cwd: d.dir, env: { TSCOMPOSE_STATE_DIR: join(d.dir, 'state'), ...env } });
+  const t = project(prefix, compose, files, (dir) => ({ TSCOMPOSE_STATE_DIR: join(dir, 'state') }));
   const ids = async (): Promise<Record<string, string>> => {
-    const list = await runtime.listContainers({ all: true, labels: { 'com.docker.compose.project': p } });
+    const list = await runtime.listContainers({ all: true, labels: { 'com.docker.compose.project': t.p } });
     return Object.fromEntries(list.map((c) => [c.labels['com.docker.compose.service']!, c.id]));
   };
-  return { p, dir: d.dir, run, ids };
+  return { ...t, ids };
 }
 
 describe('up recreates the services whose secret or config content changed', () => {
