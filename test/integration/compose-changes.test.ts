@@ -173,6 +173,22 @@ ${front}
     expect(await netId(`${p}_front`)).toBe(now.id);
   });
 
+  it('a network created by another tool or an older tscompose (other hash label, or none) with the same definition is kept', async () => {
+    const { p, run, ids } = setup('netold', compose(before));
+    const common = ['--label', `com.docker.compose.project=${p}`, '--label', 'com.docker.compose.version=2.24.0'];
+    execFileSync('docker', ['network', 'create', ...common, '--label', 'com.docker.compose.network=front', '--label', 'tier=front',
+      '--label', 'com.docker.compose.config-hash=from-another-tool', '-o', 'com.docker.network.driver.mtu=1400', '--subnet', '10.213.47.0/24', `${p}_front`]);
+    execFileSync('docker', ['network', 'create', ...common, '--label', 'com.docker.compose.network=default', `${p}_default`]);
+    const front = await netId(`${p}_front`);
+    const dflt = await netId(`${p}_default`);
+    const r = await run(['up', '-d']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).not.toContain('differs');
+    expect(await netId(`${p}_front`)).toBe(front);
+    expect(await netId(`${p}_default`)).toBe(dflt);
+    expect(Object.keys(await ids()).sort()).toEqual(['a', 'b', 'c']);
+  });
+
   it('a changed network used by a service left out of `up SVC` is an error naming the network and the field; nothing changes', async () => {
     const { p, dir, run, ids } = setup('netsel', compose(before));
     let r = await run(['up', '-d']);
