@@ -108,6 +108,8 @@ export interface ContainerSpec {
   dnsSearch?: string[];
   logConfig?: { type: string; config?: Record<string, string> };
   readOnlyRootfs?: boolean;
+  /** The engine removes the container (and its anonymous volumes) when it exits. */
+  autoRemove?: boolean;
   /** target -> options ("size=64m"). */
   tmpfs?: Record<string, string>;
   sysctls?: Record<string, string>;

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { SLEEPER, TEST_IMAGE, runtime, testProjects } from './compose-helpers.js';
+import { SLEEPER, TEST_IMAGE, eventually, runtime, testProjects } from './compose-helpers.js';
 
 const project = testProjects();
 
@@ -204,6 +204,10 @@ ${front}
     expect(r.stderr).not.toMatch(/at .*\.(ts|js|mjs):\d+/);
     expect(await ids()).toEqual(first);
     expect(await netId(`${p}_front`)).toBe(front);
+    // run only creates what is missing: a network that differs is left to up.
+    r = await run(['run', '--rm', '--no-deps', 'a', 'true']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(await netId(`${p}_front`)).toBe(front);
   });
 });
 
@@ -237,6 +241,12 @@ services:
     // run --rm: the one-off's own anonymous volume is removed with it.
     r = await run(['run', '--rm', '--no-deps', 'db', 'true']);
     expect(r.code, r.stderr).toBe(0);
+    expect(await projectVolumes()).toEqual([first]);
+    // Detached, the engine removes it when it exits, with its anonymous volume.
+    r = await run(['run', '-d', '--rm', '--no-deps', 'db', 'sleep', '1']);
+    expect(r.code, r.stderr).toBe(0);
+    await eventually(async () => (await runtime.listContainers({ all: true, labels: { 'com.docker.compose.project': p, 'com.docker.compose.oneoff': 'True' } })).length === 0, 'the detached one-off removed');
+    await eventually(async () => (await projectVolumes()).length === 1, 'its anonymous volume removed');
     expect(await projectVolumes()).toEqual([first]);
 
     // down keeps anonymous volumes (as Compose), down -v removes them even once the container is gone.

@@ -65,6 +65,8 @@ export async function runCommand(
     oneOff: { name },
   });
   const spec = applyRunOverrides(base, project, opts.service, opts);
+  // Detached, nobody is left to remove it: the engine does (with its anonymous volumes), as Compose.
+  if (opts.detach && opts.rm) spec.autoRemove = true;
   const id = await runtime.createContainer(spec);
   opts.beforeAttach?.();
   if (opts.detach) {
@@ -105,7 +107,9 @@ function forwardSignals(runtime: ContainerRuntime, id: string, tty: boolean): { 
 /** The service's networks and volumes, created when missing, through the engine's own plan. */
 async function ensureNetworksAndVolumes(runtime: ContainerRuntime, project: Project, service: string, progress: ProgressSink): Promise<void> {
   const observed = await observe(runtime, project.name);
-  const plan = planUp(project, observed, { services: [service], env: process.env });
+  // Only what is missing: a network that differs from the file is up's business (noRecreate keeps
+  // planUp from planning its recreation, or refusing because other services use it).
+  const plan = planUp(project, observed, { services: [service], env: process.env, noRecreate: true });
   const operations = plan.operations
     .filter((op) => op.kind === 'create-network' || op.kind === 'create-volume')
     .map((op) => ({ ...op, deps: [] }));

@@ -91,6 +91,7 @@ export function toCreateOptions(spec: ContainerSpec): Dockerode.ContainerCreateO
     DnsSearch: nonEmpty(spec.dnsSearch),
     LogConfig: spec.logConfig ? { Type: spec.logConfig.type, Config: spec.logConfig.config ?? {} } : undefined,
     ReadonlyRootfs: spec.readOnlyRootfs,
+    ...(spec.autoRemove ? { AutoRemove: true } : {}),
     Tmpfs: spec.tmpfs,
     Sysctls: spec.sysctls,
     Privileged: spec.privileged,
