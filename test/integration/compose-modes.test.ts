@@ -134,6 +134,16 @@ describe('service: namespaces over a recreate', () => {
   });
 });
 
+describe('run and service: namespaces', () => {
+  it('run of a service joining another\'s namespaces starts that service first', async () => {
+    expect((await cli(['-p', p, 'stop', 'owner', 'sharer'], { cwd: d.dir })).code).toBe(0);
+    const r = await cli(['-p', p, '--progress', 'plain', 'run', '--rm', 'sharer', 'ps'], { cwd: d.dir });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('sleep 3601');
+    expect((await runtime.inspectContainer(`${p}-owner-1`)).status).toBe('running');
+  });
+});
+
 describe('up --pull without a registry', () => {
   const missing = uniqueProject('pullmiss');
   const m = projectDir(`

@@ -10,6 +10,7 @@ import { serviceConfigHash } from '../config-hash.js';
 import { toContainerSpec } from '../container-spec.js';
 import { executePlan } from '../executor.js';
 import { ensureImages } from '../images.js';
+import { serviceReferences } from '../dependencies.js';
 import { oneOffName } from '../labels.js';
 import { observe } from '../observed.js';
 import type { ProgressSink } from '../progress.js';
@@ -51,7 +52,8 @@ export async function runCommand(
   const { project } = scope;
   checkServices(scope, [opts.service]);
   const svc = project.services[opts.service]!;
-  const deps = Object.keys(svc.depends_on).filter((d) => project.services[d]);
+  // depends_on, and the services whose namespaces or volumes it joins (service:X, volumes_from).
+  const deps = [...new Set([...Object.keys(svc.depends_on), ...serviceReferences(svc)])].filter((d) => project.services[d]);
   if (!opts.noDeps && deps.length) await up(runtime, project, { services: deps, progress });
   await ensureNetworksAndVolumes(runtime, project, opts.service, progress);
   const imageIds = await ensureImages(runtime, project, [opts.service], { ...(opts.build ? { build: true } : {}), ...(opts.pull ? { pull: opts.pull } : {}), progress });
