@@ -80,7 +80,7 @@ services:
     writeFileSync(join(dir, 'compose.yaml'), compose('2'));
     const r = await up();
     expect(r.code).toBe(0);
-    expect(r.stderr).toContain(`Container ${p}-a-1  Created`);
+    expect(r.stderr).toContain(`Container ${p}-a-1  Recreated`);
     expect(r.stderr).not.toContain(`${p}-b-1`);
     const a2 = await inspect(`${p}-a-1`);
     expect(a2.id).not.toBe(a1.id);
