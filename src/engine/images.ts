@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import type { Project, ServiceConfig } from '../compose/types.js';
 import type { ContainerRuntime } from '../runtime/runtime.js';
+import type { ImageInfo } from '../runtime/types.js';
 import { isEngineNotFound, isRuntimeError } from '../runtime/errors.js';
 import { UserError } from '../util/errors.js';
 import { LABEL } from './labels.js';
@@ -87,16 +88,27 @@ async function pull(runtime: ContainerRuntime, svc: ServiceConfig, image: string
   }
 }
 
+/** Per service: the image id (for the config-hash comparison) and the paths it declares as VOLUME. */
+export interface ServiceImages {
+  ids: Record<string, string>;
+  volumes: Record<string, string[]>;
+}
+
 /**
  * Makes sure every service's image exists, building or pulling as policy says, before any
- * container is touched; returns the image id per service for the config-hash comparison.
+ * container is touched; returns each service's image id and declared volumes.
  */
-export async function ensureImages(runtime: ContainerRuntime, project: Project, services: string[], opts: ImageOptions = {}): Promise<Record<string, string>> {
+export async function ensureImages(runtime: ContainerRuntime, project: Project, services: string[], opts: ImageOptions = {}): Promise<ServiceImages> {
   const progress = opts.progress ?? noProgress;
   if (opts.pull !== undefined && !PULL_POLICIES.includes(opts.pull)) {
     throw new UserError(`invalid --pull value "${opts.pull}"`, { code: 'invalid', hint: `use one of: ${PULL_POLICIES.join(', ')}` });
   }
   const ids: Record<string, string> = {};
+  const volumes: Record<string, string[]> = {};
+  const record = (name: string, i: ImageInfo): void => {
+    ids[name] = i.id;
+    if (i.volumes?.length) volumes[name] = i.volumes;
+  };
   // Builds run one at a time (they compete for the same two cores); inspects run in parallel.
   const toBuild: ServiceConfig[] = [];
   await Promise.all(services.map(async (name) => {
@@ -110,17 +122,17 @@ export async function ensureImages(runtime: ContainerRuntime, project: Project, 
     }
     const source = policySource(policy, opts.pull !== undefined);
     const local = await runtime.inspectImage(image).then(
-      (i) => i.id,
+      (i): ImageInfo | undefined => i,
       (e: unknown) => {
         if (!isEngineNotFound(e)) throw e;
         return undefined;
       },
     );
     if (policy === 'always' && !svc.build) {
-      await pull(runtime, svc, image, progress, local, source);
-      ids[name] = (await runtime.inspectImage(image)).id;
+      await pull(runtime, svc, image, progress, local?.id, source);
+      record(name, await runtime.inspectImage(image));
     } else if (local !== undefined) {
-      ids[name] = local;
+      record(name, local);
     } else if (svc.build) {
       toBuild.push(svc);
     } else if (policy === 'never') {
@@ -130,9 +142,12 @@ export async function ensureImages(runtime: ContainerRuntime, project: Project, 
       });
     } else {
       await pull(runtime, svc, image, progress, undefined, source);
-      ids[name] = (await runtime.inspectImage(image)).id;
+      record(name, await runtime.inspectImage(image));
     }
   }));
-  for (const svc of toBuild.sort((a, b) => a.name.localeCompare(b.name))) ids[svc.name] = await buildService(runtime, project, svc, opts);
-  return ids;
+  for (const svc of toBuild.sort((a, b) => a.name.localeCompare(b.name))) {
+    const id = await buildService(runtime, project, svc, opts);
+    record(svc.name, { ...(await runtime.inspectImage(id)), id });
+  }
+  return { ids, volumes };
 }

@@ -32,6 +32,8 @@ export interface UpPlanOptions {
   stateDir?: string;
   /** Digests of the secrets' and configs' content (content-digest.ts), folded into config hashes. */
   contentDigests?: ContentDigests;
+  /** Paths each service's image declares as VOLUME: mounted as labelled anonymous volumes. */
+  imageVolumes?: Record<string, string[]>;
 }
 
 const RUNNING = new Set(['running', 'restarting', 'paused']);
@@ -169,7 +171,7 @@ export function planUp(project: Project, observed: ObservedState, opts: UpPlanOp
     let recreated = false;
     const materialized = opts.stateDir !== undefined ? hostFiles(project, svc, opts.env ?? {}, opts.stateDir) : [];
     const spec = (n: number, inheritVolumes?: Record<string, string>) =>
-      toContainerSpec({ project, service: svc, number: n, configHash: hash, ...(imageId ? { imageId } : {}), serviceContainer: firstContainer, hostFiles: materialized, ...(inheritVolumes ? { inheritVolumes } : {}) });
+      toContainerSpec({ project, service: svc, number: n, configHash: hash, ...(imageId ? { imageId } : {}), serviceContainer: firstContainer, hostFiles: materialized, ...(inheritVolumes ? { inheritVolumes } : {}), ...(opts.imageVolumes?.[name] ? { imageVolumes: opts.imageVolumes[name] } : {}) });
     // Without a state directory, content secrets are copied into the container after create.
     const files = opts.stateDir !== undefined ? [] : fileInjections(project, svc, opts.env ?? {});
     const hostFileWrites = materialized.map((f) => ({ path: f.path, content: f.content, mode: f.mode }));

@@ -49,7 +49,7 @@ export async function up(runtime: ContainerRuntime, project: Project, opts: UpOp
     if (!project.services[s]) throw new UserError(`no such service: ${s}`, { code: 'not-found' });
   }
   const env = opts.env ?? process.env;
-  const [imageIds, observed, digests] = await Promise.all([
+  const [images, observed, digests] = await Promise.all([
     ensureImages(runtime, project, services, { ...(opts.build ? { build: true } : {}), ...(opts.pull ? { pull: opts.pull } : {}), progress }),
     observe(runtime, project.name),
     contentDigests(project, services, env),
@@ -63,7 +63,8 @@ export async function up(runtime: ContainerRuntime, project: Project, opts: UpOp
     ...(opts.noStart ? { noStart: true } : {}),
     ...(opts.removeOrphans ? { removeOrphans: true } : {}),
     ...(opts.timeout !== undefined ? { timeout: opts.timeout } : {}),
-    imageIds,
+    imageIds: images.ids,
+    imageVolumes: images.volumes,
     env,
     stateDir: projectStateDir(project.name, env),
     contentDigests: digests,

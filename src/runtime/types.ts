@@ -248,6 +248,8 @@ export interface ImageInfo {
   /** Unix seconds. */
   created: number;
   size: number;
+  /** Paths the image declares as VOLUME (inspect only). */
+  volumes?: string[];
 }
 
 export interface BuildSpec {

@@ -257,4 +257,32 @@ services:
     expect(r.code, r.stderr).toBe(0);
     expect(await projectVolumes()).toEqual([]);
   });
+
+  it('volumes the image declares (VOLUME) are labelled, carried over a recreate with their data, and go with down -v', async () => {
+    const compose = (v: string) => `
+services:
+  img:
+    build: .
+    command: ${SLEEPER}
+    environment: {V: "${v}"}
+`;
+    const { p, dir, run } = setup('imgvol', compose('1'), { Dockerfile: `FROM ${TEST_IMAGE}\nVOLUME /var/lib/x\n` });
+    const volOf = async () => (await runtime.inspectContainer(`${p}-img-1`)).mounts.find((m) => m.target === '/var/lib/x')?.name;
+    const projectVolumes = async () => (await runtime.listVolumes({ labels: { 'com.docker.compose.project': p } })).map((v) => v.name).sort();
+    let r = await run(['up', '-d']);
+    expect(r.code, r.stderr).toBe(0);
+    const first = (await volOf())!;
+    expect(first).toMatch(/^[0-9a-f]{64}$/);
+    expect(await projectVolumes()).toEqual([first]);
+    await runtime.exec(`${p}-img-1`, { cmd: ['sh', '-c', 'echo kept > /var/lib/x/f'] });
+    writeFileSync(join(dir, 'compose.yaml'), compose('2'));
+    r = await run(['up', '-d']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain(`Container ${p}-img-1  Recreated`);
+    expect(await volOf()).toBe(first);
+    expect((await runtime.exec(`${p}-img-1`, { cmd: ['cat', '/var/lib/x/f'] })).stdout).toBe('kept\n');
+    r = await run(['down', '-v']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(await projectVolumes()).toEqual([]);
+  });
 });

@@ -56,7 +56,7 @@ export async function runCommand(
   const deps = [...new Set([...Object.keys(svc.depends_on), ...serviceReferences(svc)])].filter((d) => project.services[d]);
   if (!opts.noDeps && deps.length) await up(runtime, project, { services: deps, progress });
   await ensureNetworksAndVolumes(runtime, project, opts.service, progress);
-  const imageIds = await ensureImages(runtime, project, [opts.service], { ...(opts.build ? { build: true } : {}), ...(opts.pull ? { pull: opts.pull } : {}), progress });
+  const { ids: imageIds } = await ensureImages(runtime, project, [opts.service], { ...(opts.build ? { build: true } : {}), ...(opts.pull ? { pull: opts.pull } : {}), progress });
   const name = opts.name ?? oneOffName(project.name, opts.service, newId());
   const base = toContainerSpec({
     project,
