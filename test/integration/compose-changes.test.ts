@@ -212,6 +212,32 @@ ${front}
 });
 
 describe('anonymous volumes', () => {
+  const projectVolumes = async (p: string) => (await runtime.listVolumes({ labels: { 'com.docker.compose.project': p } })).map((v) => v.name).sort();
+
+  /**
+   * up; the anonymous volume at `target` of `<p>-<svc>-1` is labelled with the project; data is
+   * written; the file changes (`compose(2)`) and up recreates the container onto the same volume,
+   * data intact. Returns the volume's name.
+   */
+  async function survivesRecreate(t: ReturnType<typeof setup>, svc: string, target: string, compose: (v: string) => string): Promise<string> {
+    const container = `${t.p}-${svc}-1`;
+    const volumeAt = async () => (await runtime.inspectContainer(container)).mounts.find((m) => m.target === target)?.name;
+    let r = await t.run(['up', '-d']);
+    expect(r.code, r.stderr).toBe(0);
+    const first = (await volumeAt())!;
+    expect(first).toMatch(/^[0-9a-f]{64}$/);
+    expect((await runtime.inspectVolume(first)).labels).toMatchObject({ 'com.docker.compose.project': t.p, 'com.docker.compose.service': svc });
+    await runtime.exec(container, { cmd: ['sh', '-c', `echo kept > ${target}/f`] });
+    writeFileSync(join(t.dir, 'compose.yaml'), compose('2'));
+    r = await t.run(['up', '-d']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain(`Container ${container}  Recreated`);
+    expect(await volumeAt()).toBe(first);
+    expect((await runtime.exec(container, { cmd: ['cat', `${target}/f`] })).stdout).toBe('kept\n');
+    expect(await projectVolumes(t.p)).toEqual([first]);
+    return first;
+  }
+
   it('survive a recreate (same volume, same data), are labelled with the project, and go with down -v and run --rm', async () => {
     const compose = (v: string) => `
 services:
@@ -221,41 +247,28 @@ services:
     environment: {V: "${v}"}
     volumes: ["/anon"]
 `;
-    const { p, dir, run } = setup('anon', compose('1'));
-    const anonOf = async () => (await runtime.inspectContainer(`${p}-db-1`)).mounts.find((m) => m.target === '/anon')!.name!;
-    const projectVolumes = async () => (await runtime.listVolumes({ labels: { 'com.docker.compose.project': p } })).map((v) => v.name).sort();
-    let r = await run(['up', '-d']);
-    expect(r.code, r.stderr).toBe(0);
-    const first = await anonOf();
-    expect((await runtime.inspectVolume(first)).labels).toMatchObject({ 'com.docker.compose.project': p, 'com.docker.compose.service': 'db' });
-    await runtime.exec(`${p}-db-1`, { cmd: ['sh', '-c', 'echo kept > /anon/f'] });
-
-    writeFileSync(join(dir, 'compose.yaml'), compose('2'));
-    r = await run(['up', '-d']);
-    expect(r.code, r.stderr).toBe(0);
-    expect(r.stderr).toContain(`Container ${p}-db-1  Removed`);
-    expect(await anonOf()).toBe(first);
-    expect((await runtime.exec(`${p}-db-1`, { cmd: ['cat', '/anon/f'] })).stdout).toBe('kept\n');
-    expect(await projectVolumes()).toEqual([first]);
+    const t = setup('anon', compose('1'));
+    const { p, run } = t;
+    const first = await survivesRecreate(t, 'db', '/anon', compose);
 
     // run --rm: the one-off's own anonymous volume is removed with it.
-    r = await run(['run', '--rm', '--no-deps', 'db', 'true']);
+    let r = await run(['run', '--rm', '--no-deps', 'db', 'true']);
     expect(r.code, r.stderr).toBe(0);
-    expect(await projectVolumes()).toEqual([first]);
+    expect(await projectVolumes(p)).toEqual([first]);
     // Detached, the engine removes it when it exits, with its anonymous volume.
     r = await run(['run', '-d', '--rm', '--no-deps', 'db', 'sleep', '1']);
     expect(r.code, r.stderr).toBe(0);
     await eventually(async () => (await runtime.listContainers({ all: true, labels: { 'com.docker.compose.project': p, 'com.docker.compose.oneoff': 'True' } })).length === 0, 'the detached one-off removed');
-    await eventually(async () => (await projectVolumes()).length === 1, 'its anonymous volume removed');
-    expect(await projectVolumes()).toEqual([first]);
+    await eventually(async () => (await projectVolumes(p)).length === 1, 'its anonymous volume removed');
+    expect(await projectVolumes(p)).toEqual([first]);
 
     // down keeps anonymous volumes (as Compose), down -v removes them even once the container is gone.
     r = await run(['down']);
     expect(r.code, r.stderr).toBe(0);
-    expect(await projectVolumes()).toEqual([first]);
+    expect(await projectVolumes(p)).toEqual([first]);
     r = await run(['down', '-v']);
     expect(r.code, r.stderr).toBe(0);
-    expect(await projectVolumes()).toEqual([]);
+    expect(await projectVolumes(p)).toEqual([]);
   });
 
   it('volumes the image declares (VOLUME) are labelled, carried over a recreate with their data, and go with down -v', async () => {
@@ -266,23 +279,10 @@ services:
     command: ${SLEEPER}
     environment: {V: "${v}"}
 `;
-    const { p, dir, run } = setup('imgvol', compose('1'), { Dockerfile: `FROM ${TEST_IMAGE}\nVOLUME /var/lib/x\n` });
-    const volOf = async () => (await runtime.inspectContainer(`${p}-img-1`)).mounts.find((m) => m.target === '/var/lib/x')?.name;
-    const projectVolumes = async () => (await runtime.listVolumes({ labels: { 'com.docker.compose.project': p } })).map((v) => v.name).sort();
-    let r = await run(['up', '-d']);
+    const t = setup('imgvol', compose('1'), { Dockerfile: `FROM ${TEST_IMAGE}\nVOLUME /var/lib/x\n` });
+    await survivesRecreate(t, 'img', '/var/lib/x', compose);
+    const r = await t.run(['down', '-v']);
     expect(r.code, r.stderr).toBe(0);
-    const first = (await volOf())!;
-    expect(first).toMatch(/^[0-9a-f]{64}$/);
-    expect(await projectVolumes()).toEqual([first]);
-    await runtime.exec(`${p}-img-1`, { cmd: ['sh', '-c', 'echo kept > /var/lib/x/f'] });
-    writeFileSync(join(dir, 'compose.yaml'), compose('2'));
-    r = await run(['up', '-d']);
-    expect(r.code, r.stderr).toBe(0);
-    expect(r.stderr).toContain(`Container ${p}-img-1  Recreated`);
-    expect(await volOf()).toBe(first);
-    expect((await runtime.exec(`${p}-img-1`, { cmd: ['cat', '/var/lib/x/f'] })).stdout).toBe('kept\n');
-    r = await run(['down', '-v']);
-    expect(r.code, r.stderr).toBe(0);
-    expect(await projectVolumes()).toEqual([]);
+    expect(await projectVolumes(t.p)).toEqual([]);
   });
 });
