@@ -152,6 +152,10 @@ warning: web depends on optional service cache, which is not enabled: not waitin
 #6 start-container app-web-1 after #5
 warning: network app_front differs from the file (internal): recreating it and the containers attached to it
 `);
+    // --no-recreate keeps the network, with a warning naming it and the fields.
+    expect(planToString(planUp(netted, observed, { imageIds: { db: 'sha256:img', web: 'sha256:img' }, noRecreate: true }))).toBe(
+      'warning: network app_front differs from the file (internal); kept because of --no-recreate\n',
+    );
     // A service left out of this up (named services, profiles) still on the network: an error, no plan.
     const both = project('app', [service('db', { networks: { front: null } }), service('web', { networks: { front: null } })], { networks: netted.networks });
     const partial = { ...both, services: { web: both.services.web! }, disabledServices: { db: both.services.db! } };
