@@ -90,7 +90,7 @@ program
   .option('--wait-timeout <seconds>', 'maximum wait for --wait and dependencies')
   .option('--no-start', 'create but do not start')
   .option('--build', 'build images before starting')
-  .option('--pull <policy>', 'pull policy: always|missing|never')
+  .option('--pull <policy>', 'pull policy: always|missing|never|build')
   .option('-t, --timeout <seconds>', 'stop timeout when recreating or stopping')
   .option('--abort-on-container-exit', 'stop everything when any container exits')
   .option('--exit-code-from <service>', 'exit with this service\'s exit code (implies --abort-on-container-exit)')

@@ -20,7 +20,12 @@ run_phase() {
 # Pure tests run in parallel; tests that share the engine or the machine's network run one file at a time.
 run_phase unit test/unit test/sim
 if compgen -G 'test/integration/**/*.test.ts' >/dev/null || compgen -G 'test/integration/*.test.ts' >/dev/null; then
+  docker volume ls -q >"$results/volumes-before"
   run_phase integration test/integration --no-file-parallelism
+  # Every test cleans up what it created: leftovers (containers, networks, volumes, anonymous
+  # volumes included) fail the run and are listed.
+  echo "=== leftovers ==="
+  bash scripts/check-leftovers.sh "$results/volumes-before" || status=1
 fi
 if compgen -G 'test/lab/*.test.ts' >/dev/null; then
   run_phase lab test/lab --no-file-parallelism

@@ -28,14 +28,3 @@ export function parseScale(values: string[] | undefined): Record<string, number>
   }
   return out;
 }
-
-const COLORS = [36, 33, 32, 35, 34, 96, 93, 92, 95, 94];
-/** Compose-style coloured `name  | ` prefixes, padded to the longest name. */
-export function prefixer(names: string[], color: boolean): (name: string) => string {
-  const width = Math.max(0, ...names.map((n) => n.length));
-  const idx = new Map(names.map((n, i) => [n, i]));
-  return (name) => {
-    const p = `${name.padEnd(width)}  | `;
-    return color ? `\x1b[${COLORS[(idx.get(name) ?? 0) % COLORS.length]}m${p}\x1b[0m` : p;
-  };
-}

@@ -4,6 +4,7 @@
  * object per line), `quiet` (nothing but warnings and errors). `auto` picks tty on a terminal.
  */
 import type { ProgressEvent, ProgressSink } from '../../src/engine/progress.js';
+import { applyEvent, emptyView, redraw, renderFrame, type ProgressView } from './progress-view.js';
 
 export interface ProgressRenderer {
   sink: ProgressSink;
@@ -24,47 +25,42 @@ function plainLine(out: NodeJS.WriteStream, e: ProgressEvent): void {
   else out.write(` ${e.resource}  ${e.text}${e.detail ? ` (${e.detail})` : ''}\n`);
 }
 
-function ttyRenderer(out: NodeJS.WriteStream): ProgressRenderer {
-  interface Row { e: ProgressEvent; start: number; end?: number }
-  const rows = new Map<string, Row>();
-  const warnings: string[] = [];
+/**
+ * The live view's driver: folds events into the view (progress-view.ts), redraws in place on every
+ * event and every 100 ms while something is working (spinner and elapsed times move), and prints
+ * the plan's warnings under the final frame. Clock and width are injectable for tests.
+ */
+export function ttyRenderer(
+  out: NodeJS.WriteStream,
+  opts: { now?: () => number; width?: () => number; colour?: boolean; tick?: boolean } = {},
+): ProgressRenderer {
+  const now = opts.now ?? Date.now;
+  const width = opts.width ?? (() => out.columns || 80);
+  const colour = opts.colour ?? !process.env.NO_COLOR;
+  let view: ProgressView = emptyView;
   let drawn = 0;
   let timer: NodeJS.Timeout | undefined;
-  const t0 = Date.now();
   const draw = (): void => {
-    const lines: string[] = [];
-    const all = [...rows.values()];
-    const working = all.filter((r) => r.e.status === 'working').length;
-    lines.push(`[+] Running ${all.length - working}/${all.length}`);
-    const width = Math.max(0, ...all.map((r) => r.e.resource.length));
-    for (const r of all) {
-      const mark = r.e.status === 'done' ? '\x1b[32m✔\x1b[0m' : r.e.status === 'error' ? '\x1b[31m✘\x1b[0m' : r.e.status === 'warning' ? '\x1b[33m!\x1b[0m' : spinner();
-      const elapsed = (((r.end ?? Date.now()) - r.start) / 1000).toFixed(1);
-      lines.push(` ${mark} ${r.e.resource.padEnd(width)}  ${r.e.text.padEnd(10)} ${'\x1b[2m'}${elapsed}s\x1b[0m`);
-    }
-    let s = drawn ? `\x1b[${drawn}A` : '';
-    for (const l of lines) s += `\x1b[2K${l}\n`;
-    out.write(s);
+    const lines = renderFrame(view, now(), { width: width(), colour });
+    if (!lines.length) return;
+    out.write(redraw(drawn, lines));
     drawn = lines.length;
   };
-  const spinner = (): string => '⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏'[Math.floor((Date.now() - t0) / 80) % 10]!;
   return {
     sink: (e) => {
-      if (e.resource === 'Warning') {
-        warnings.push(e.text);
-        return;
+      view = applyEvent(view, e, now());
+      if (e.resource === 'Warning') return;
+      if (opts.tick !== false) {
+        timer ??= setInterval(draw, 100);
+        timer.unref?.();
       }
-      const prev = rows.get(e.resource);
-      const row: Row = { e, start: prev?.start ?? Date.now() };
-      if (e.status !== 'working') row.end = Date.now();
-      rows.set(e.resource, row);
-      timer ??= setInterval(draw, 100);
       draw();
     },
     done: () => {
       if (timer) clearInterval(timer);
-      if (rows.size) draw();
-      for (const w of warnings) out.write(`\x1b[33mWARN\x1b[0m ${w}\n`);
+      timer = undefined;
+      draw();
+      for (const w of view.warnings) out.write(`${colour ? '\x1b[33mWARN\x1b[0m' : 'WARN'} ${w}\n`);
     },
   };
 }

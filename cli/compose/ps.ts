@@ -1,11 +1,11 @@
-import { projectContainers } from '../../src/engine/containers.js';
+import { selectContainers } from '../../src/engine/ops/select-containers.js';
 import type { GlobalOptions } from './global-options.js';
 import { commandContext } from './context.js';
 import { table } from './table.js';
 
 export async function psCommand(services: string[], flags: GlobalOptions & { all?: boolean; quiet?: boolean; services?: boolean; status?: string[]; format?: string }): Promise<number> {
   const { project, runtime } = await commandContext(flags);
-  let list = await projectContainers(runtime, project.name, { services, all: true, oneOff: 'include' });
+  let list = await selectContainers(runtime, { name: project.name, project }, { services, all: true, oneOff: 'include' });
   if (!flags.all) list = list.filter((c) => c.status === 'running' || c.status === 'restarting' || c.status === 'paused');
   if (flags.status?.length) list = list.filter((c) => flags.status!.includes(c.status));
   if (flags.quiet) {

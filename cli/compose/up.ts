@@ -3,12 +3,13 @@
  * coloured prefixes until they all exit. Ctrl-C stops the project gracefully; a second Ctrl-C kills.
  */
 import { up } from '../../src/engine/up.js';
-import { lifecycle } from '../../src/engine/lifecycle.js';
-import { projectContainers } from '../../src/engine/containers.js';
-import { streamLogs } from '../../src/engine/logs.js';
+import { lifecycleCommand } from '../../src/engine/ops/lifecycle.js';
+import { logsCommand } from '../../src/engine/ops/logs.js';
+import { selectContainers } from '../../src/engine/ops/select-containers.js';
 import { UserError } from '../../src/util/errors.js';
 import type { GlobalOptions } from './global-options.js';
-import { commandContext, parseScale, prefixer } from './context.js';
+import { commandContext, parseScale } from './context.js';
+import { useColour } from './ops/common.js';
 
 export interface UpFlags extends GlobalOptions {
   detach?: boolean;
@@ -70,18 +71,27 @@ export async function upCommand(services: string[], flags: UpFlags): Promise<num
   // Attached: follow logs of the services' containers until they all stop.
   const { attach, noAttach } = attachFlags(process.argv);
   const attachSet = attach.length ? attach : result.services.filter((s) => project.services[s]?.attach !== false && !noAttach.includes(s));
-  const containers = await projectContainers(runtime, project.name, { services: attachSet });
-  const names = containers.map((c) => `${c.service}-${c.number}`);
-  const prefix = prefixer(names, process.stdout.isTTY === true && flags.color !== false);
+  const scope = { name: project.name, project };
   const logAbort = new AbortController();
-  const logs = streamLogs(runtime, containers.map((c, i) => ({ name: names[i]!, id: c.id })), { follow: true, signal: logAbort.signal }, (src, line) => {
-    process.stdout.write(`${flags.noLogPrefix ? '' : prefix(src.name)}${line.text}\n`);
-  });
-  const watched = await projectContainers(runtime, project.name, { services: result.services });
+  // Attached up shows the containers' stdout and stderr together on stdout, as Compose does.
+  const toStdout = (l: string): void => void process.stdout.write(`${l}\n`);
+  const logs = attachSet.length
+    ? logsCommand(runtime, scope, { services: attachSet, follow: true, prefix: !flags.noLogPrefix, colour: useColour(flags, flags.color === false), signal: logAbort.signal }, { stdout: toStdout, stderr: toStdout })
+    : Promise.resolve();
+  const watched = await selectContainers(runtime, scope, { services: result.services });
   let exitCode = 0;
   const stopAll = async (kill: boolean): Promise<void> => {
     process.stderr.write(kill ? 'Killing...\n' : 'Gracefully stopping... (press Ctrl+C again to force)\n');
-    await lifecycle(runtime, project, kill ? 'kill' : 'stop', { services: result.services, ...(flags.timeout !== undefined ? { timeout: Number(flags.timeout) } : {}), progress: progress.sink });
+    await lifecycleCommand(
+      runtime,
+      scope,
+      kill ? 'kill' : 'stop',
+      { services: result.services, oneOff: 'exclude', ...(flags.timeout !== undefined ? { timeout: Number(flags.timeout) } : {}) },
+      progress.sink,
+    ).catch((e: unknown) => {
+      // The kill of a second Ctrl-C can find everything already stopped: nothing left to do.
+      if (!kill) throw e;
+    });
   };
   const exits = watched.map(async (c) => {
     const code = await runtime.waitContainer(c.id).catch(() => -1);

@@ -2,6 +2,7 @@
  * The adapter from compose's ServiceConfig to the runtime's ContainerSpec: the one place where
  * compose concepts become engine settings. Pure; the plan carries its output.
  */
+import { posix } from 'node:path';
 import type { Project, ServiceConfig } from '../compose/types.js';
 import type { ContainerSpec, MountSpec, PortBinding, RestartPolicy } from '../runtime/types.js';
 import { COMPOSE_VERSION, LABEL } from './labels.js';
@@ -19,6 +20,16 @@ export interface ContainerSpecInput {
   oneOff?: { name: string };
   /** Secrets/configs with content or environment, written to host files: bind-mounted read-only. */
   hostFiles?: HostFile[];
+  /**
+   * Anonymous volumes of the container being replaced, by target: the new container mounts the
+   * same volumes, so their data survives a recreate (as in Compose) and nothing is left behind.
+   */
+  inheritVolumes?: Record<string, string>;
+  /**
+   * Paths the image declares as VOLUME. Those the service does not mount otherwise get an explicit
+   * anonymous volume: labelled like the service's own, and carried over a recreate the same way.
+   */
+  imageVolumes?: string[];
 }
 
 /** A secret or config materialized on the host for a read-only bind mount. */
@@ -85,12 +96,26 @@ export function toContainerSpec(input: ContainerSpecInput): ContainerSpec {
     ...(p.published ? { hostPort: p.published } : {}),
   }));
 
+  // An anonymous volume: the one the replaced container had at this target (a 64-hex name; never a
+  // named volume mounted there before), else a new one the engine creates with the project's
+  // labels, so `down -v`, the tests' leftover check and `docker volume ls --filter label=...` find it.
+  const anonymousVolume = (target: string, extra: Partial<MountSpec> = {}): MountSpec => {
+    const previous = input.inheritVolumes?.[target];
+    const inherited = previous && /^[0-9a-f]{64}$/.test(previous) ? previous : undefined;
+    return {
+      type: 'volume',
+      target,
+      ...(inherited ? { source: inherited } : { volumeLabels: { [LABEL.project]: project.name, [LABEL.service]: svc.name, [LABEL.version]: COMPOSE_VERSION } }),
+      ...extra,
+    };
+  };
   const mounts: MountSpec[] = svc.volumes.flatMap((v): MountSpec[] => {
     if (v.type === 'volume') {
+      if (!v.source) return [anonymousVolume(v.target, { ...(v.read_only ? { readOnly: true } : {}), ...(v.volume?.nocopy ? { volumeNoCopy: true } : {}) })];
       return [{
         type: 'volume',
         target: v.target,
-        ...(v.source ? { source: volumeName(project, v.source) } : {}),
+        source: volumeName(project, v.source),
         ...(v.read_only ? { readOnly: true } : {}),
         ...(v.volume?.nocopy ? { volumeNoCopy: true } : {}),
       }];
@@ -117,6 +142,8 @@ export function toContainerSpec(input: ContainerSpecInput): ContainerSpec {
     if (def?.file) mounts.push({ type: 'bind', source: def.file, target: ref.target, readOnly: true });
   }
   for (const f of input.hostFiles ?? []) mounts.push({ type: 'bind', source: f.path, target: f.target, readOnly: true });
+  const mounted = new Set([...mounts.map((m) => posix.normalize(m.target)), ...(svc.tmpfs ?? []).map((t) => posix.normalize(t.split(':')[0] ?? ''))]);
+  for (const target of input.imageVolumes ?? []) if (!mounted.has(posix.normalize(target))) mounts.push(anonymousVolume(target));
 
   const networks: ContainerSpec['networks'] = {};
   for (const key of serviceNetworkKeys(svc)) {
@@ -213,6 +240,17 @@ export function toContainerSpec(input: ContainerSpecInput): ContainerSpec {
     ...(svc.platform ? { platform: svc.platform } : {}),
   };
   return spec;
+}
+
+/**
+ * A service whose IPC namespace another service joins (`ipc: service:X`) must be created with
+ * IpcMode `shareable`: engines whose default IPC mode is `private` refuse the join otherwise
+ * ("non-shareable IPC"). Applied before hashing, so X is recreated when a sharer appears.
+ */
+export function withShareableIpc(project: Project, svc: ServiceConfig): ServiceConfig {
+  if (svc.ipc) return svc;
+  const joined = [...Object.values(project.services), ...Object.values(project.disabledServices)].some((s) => s.ipc === `service:${svc.name}`);
+  return joined ? { ...svc, ipc: 'shareable' } : svc;
 }
 
 function resolveVolumesFrom(v: string, resolve: (s: string) => string): string {

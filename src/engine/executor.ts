@@ -84,7 +84,8 @@ export async function executePlan(runtime: ContainerRuntime, plan: Plan, opts: E
   throw new PlanFailedError(`${msg}${tail}${extra}`, failures, notStarted);
 
   async function run(op: Operation): Promise<void> {
-    const [noun, doing, did] = WORDS[op.kind];
+    // A create that replaces a container reads as Compose v2 prints it: Recreate, Recreated.
+    const [noun, doing, did] = op.kind === 'create-container' && op.replaces ? (['Container', 'Recreate', 'Recreated'] as const) : WORDS[op.kind];
     const resource = `${noun} ${op.kind === 'wait-dependency' ? op.containers.join(', ') || op.dependency : op.name}`;
     progress({ resource, text: doing, status: 'working' });
     try {
@@ -143,6 +144,12 @@ export async function executePlan(runtime: ContainerRuntime, plan: Plan, opts: E
         await runtime.removeContainer(op.name, { force: true, volumes: op.volumes });
         return;
       case 'remove-network':
+        if (op.disconnect) {
+          // Endpoints the plan did not remove (one-off or foreign containers) are disconnected,
+          // as Compose does before recreating a network.
+          const net = await runtime.inspectNetwork(op.name);
+          await Promise.all(net.containers.map((c) => runtime.disconnectNetwork(op.name, c, { force: true }).catch(() => undefined)));
+        }
         await runtime.removeNetwork(op.name);
         return;
       case 'remove-volume':

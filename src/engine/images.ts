@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import type { Project, ServiceConfig } from '../compose/types.js';
 import type { ContainerRuntime } from '../runtime/runtime.js';
+import type { ImageInfo } from '../runtime/types.js';
 import { isEngineNotFound, isRuntimeError } from '../runtime/errors.js';
 import { UserError } from '../util/errors.js';
 import { LABEL } from './labels.js';
@@ -55,7 +56,16 @@ export async function buildService(runtime: ContainerRuntime, project: Project, 
   return id;
 }
 
-async function pull(runtime: ContainerRuntime, svc: ServiceConfig, image: string, progress: ProgressSink): Promise<void> {
+/** The values `up --pull` and `run --pull` accept. */
+const PULL_POLICIES = ['always', 'missing', 'never', 'build'];
+
+/** Where the pull policy came from, for messages: `--pull always` or `pull_policy: always`. */
+function policySource(policy: string, fromFlag: boolean): string {
+  return fromFlag ? `--pull ${policy}` : `pull_policy: ${policy}`;
+}
+
+/** Pulls `image`; `presentId` is the local image's id when one exists (--pull always). */
+async function pull(runtime: ContainerRuntime, svc: ServiceConfig, image: string, progress: ProgressSink, presentId: string | undefined, policy: string): Promise<void> {
   progress({ resource: `Image ${image}`, text: 'Pulling', status: 'working' });
   try {
     await runtime.pullImage(image);
@@ -63,6 +73,13 @@ async function pull(runtime: ContainerRuntime, svc: ServiceConfig, image: string
   } catch (e) {
     progress({ resource: `Image ${image}`, text: 'Error', status: 'error' });
     const why = e instanceof Error ? e.message : String(e);
+    if (presentId !== undefined) {
+      throw new UserError(`service ${svc.name}: could not pull image ${image}, which ${policy} requires (${why})`, {
+        code: 'failed',
+        hint: `the image is present locally: use --pull missing (or pull_policy: missing) to run it without pulling`,
+        cause: e,
+      });
+    }
     throw new UserError(`service ${svc.name}: image ${image} is not present locally and could not be pulled (${why})`, {
       code: 'not-found',
       hint: 'build or load the image (`docker images` lists what is present), or fix the image name',
@@ -71,13 +88,27 @@ async function pull(runtime: ContainerRuntime, svc: ServiceConfig, image: string
   }
 }
 
+/** Per service: the image id (for the config-hash comparison) and the paths it declares as VOLUME. */
+export interface ServiceImages {
+  ids: Record<string, string>;
+  volumes: Record<string, string[]>;
+}
+
 /**
  * Makes sure every service's image exists, building or pulling as policy says, before any
- * container is touched; returns the image id per service for the config-hash comparison.
+ * container is touched; returns each service's image id and declared volumes.
  */
-export async function ensureImages(runtime: ContainerRuntime, project: Project, services: string[], opts: ImageOptions = {}): Promise<Record<string, string>> {
+export async function ensureImages(runtime: ContainerRuntime, project: Project, services: string[], opts: ImageOptions = {}): Promise<ServiceImages> {
   const progress = opts.progress ?? noProgress;
+  if (opts.pull !== undefined && !PULL_POLICIES.includes(opts.pull)) {
+    throw new UserError(`invalid --pull value "${opts.pull}"`, { code: 'invalid', hint: `use one of: ${PULL_POLICIES.join(', ')}` });
+  }
   const ids: Record<string, string> = {};
+  const volumes: Record<string, string[]> = {};
+  const record = (name: string, i: ImageInfo): void => {
+    ids[name] = i.id;
+    if (i.volumes?.length) volumes[name] = i.volumes;
+  };
   // Builds run one at a time (they compete for the same two cores); inspects run in parallel.
   const toBuild: ServiceConfig[] = [];
   await Promise.all(services.map(async (name) => {
@@ -89,19 +120,34 @@ export async function ensureImages(runtime: ContainerRuntime, project: Project, 
       toBuild.push(svc);
       return;
     }
-    if (policy === 'always' && !svc.build) await pull(runtime, svc, image, progress);
-    try {
-      ids[name] = (await runtime.inspectImage(image)).id;
-    } catch (e) {
-      if (!isEngineNotFound(e)) throw e;
-      if (svc.build) toBuild.push(svc);
-      else if (policy === 'never') throw new UserError(`service ${svc.name}: image ${image} is not present locally and pull_policy is never`, { code: 'not-found' });
-      else {
-        await pull(runtime, svc, image, progress);
-        ids[name] = (await runtime.inspectImage(image)).id;
-      }
+    const source = policySource(policy, opts.pull !== undefined);
+    const local = await runtime.inspectImage(image).then(
+      (i): ImageInfo | undefined => i,
+      (e: unknown) => {
+        if (!isEngineNotFound(e)) throw e;
+        return undefined;
+      },
+    );
+    if (policy === 'always' && !svc.build) {
+      await pull(runtime, svc, image, progress, local?.id, source);
+      record(name, await runtime.inspectImage(image));
+    } else if (local !== undefined) {
+      record(name, local);
+    } else if (svc.build) {
+      toBuild.push(svc);
+    } else if (policy === 'never') {
+      throw new UserError(`service ${svc.name}: image ${image} is not present locally and ${source} forbids pulling it`, {
+        code: 'not-found',
+        hint: 'build or load the image first (`docker images` lists what is present), or allow a pull with --pull missing',
+      });
+    } else {
+      await pull(runtime, svc, image, progress, undefined, source);
+      record(name, await runtime.inspectImage(image));
     }
   }));
-  for (const svc of toBuild.sort((a, b) => a.name.localeCompare(b.name))) ids[svc.name] = await buildService(runtime, project, svc, opts);
-  return ids;
+  for (const svc of toBuild.sort((a, b) => a.name.localeCompare(b.name))) {
+    const id = await buildService(runtime, project, svc, opts);
+    record(svc.name, { ...(await runtime.inspectImage(id)), id });
+  }
+  return { ids, volumes };
 }

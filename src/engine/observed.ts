@@ -15,12 +15,28 @@ export interface ObservedContainer {
   status: ContainerStatus;
   health?: HealthStatus;
   labels: Record<string, string>;
+  /** Volume mounts by target (name of the volume), to carry anonymous volumes over a recreate. */
+  volumes?: Record<string, string>;
 }
 
 export interface ObservedNetwork {
   id: string;
   name: string;
   key: string;
+  /** The network's com.docker.compose.config-hash label, when it has one. */
+  configHash?: string;
+  /** The engine's view of its definition, compared with the file's by network-spec.ts. */
+  definition?: ObservedNetworkDefinition;
+}
+
+export interface ObservedNetworkDefinition {
+  driver: string;
+  options: Record<string, string>;
+  internal: boolean;
+  attachable: boolean;
+  enableIpv6: boolean;
+  labels: Record<string, string>;
+  ipam: { driver: string; options: Record<string, string>; config: Array<{ subnet?: string; ipRange?: string; gateway?: string; auxAddresses?: Record<string, string> }> };
 }
 
 export interface ObservedVolume {
@@ -63,10 +79,25 @@ export async function observe(runtime: ContainerRuntime, project: string): Promi
           status: c.status,
           ...(health ? { health } : {}),
           labels: c.labels,
+          volumes: Object.fromEntries((c.mounts ?? []).filter((m) => m.type === 'volume' && m.name).map((m) => [m.target, m.name!])),
         };
       })
       .sort((a, b) => a.service.localeCompare(b.service) || a.number - b.number),
-    networks: networks.map((n) => ({ id: n.id, name: n.name, key: n.labels[LABEL.network] ?? n.name })),
+    networks: networks.map((n): ObservedNetwork => ({
+      id: n.id,
+      name: n.name,
+      key: n.labels[LABEL.network] ?? n.name,
+      ...(n.labels[LABEL.configHash] ? { configHash: n.labels[LABEL.configHash] } : {}),
+      definition: {
+        driver: n.driver,
+        options: n.options ?? {},
+        internal: n.internal,
+        attachable: n.attachable,
+        enableIpv6: n.enableIpv6 ?? false,
+        labels: n.labels,
+        ipam: n.ipam ?? { driver: 'default', options: {}, config: [] },
+      },
+    })),
     volumes: volumes.map((v) => ({ name: v.name, key: v.labels[LABEL.volume] ?? v.name })),
   };
 }

@@ -24,7 +24,7 @@ export type Operation =
   | (OpBase & { kind: 'restart-container'; name: string; timeout?: number })
   | (OpBase & { kind: 'kill-container'; name: string; signal: string })
   | (OpBase & { kind: 'remove-container'; name: string; volumes: boolean })
-  | (OpBase & { kind: 'remove-network'; name: string })
+  | (OpBase & { kind: 'remove-network'; name: string; /** Disconnect remaining endpoints first (recreate). */ disconnect?: boolean })
   | (OpBase & { kind: 'remove-volume'; name: string })
   | (OpBase & { kind: 'remove-image'; name: string });
 

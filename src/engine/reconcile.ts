@@ -6,10 +6,13 @@ import type { Project, ServiceConfig } from '../compose/types.js';
 import { LABEL, COMPOSE_VERSION } from './labels.js';
 import type { ObservedContainer, ObservedState } from './observed.js';
 import { PlanBuilder, type Plan } from './plan.js';
-import { fileInjections, hostFiles, toContainerSpec } from './container-spec.js';
+import { fileInjections, hostFiles, toContainerSpec, withShareableIpc } from './container-spec.js';
 import { serviceConfigHash } from './config-hash.js';
-import { dependencyOrder, serviceReferences } from './dependencies.js';
-import { desiredScale, networkName, serviceContainerName, serviceNetworkKeys, volumeName } from './project-names.js';
+import { serviceDigests, type ContentDigests } from './content-digest.js';
+import { dependencyOrder, namespaceReferences, serviceReferences } from './dependencies.js';
+import { desiredScale, serviceContainerName, serviceNetworkKeys, volumeName } from './project-names.js';
+import { desiredNetworkSpec, networkDifferences } from './network-spec.js';
+import { UserError } from '../util/errors.js';
 
 export interface UpPlanOptions {
   /** Services to converge (already including dependencies unless --no-deps). Default: all. */
@@ -27,6 +30,10 @@ export interface UpPlanOptions {
   env?: Record<string, string | undefined>;
   /** Project state directory: content/environment secrets are written there and bind-mounted. */
   stateDir?: string;
+  /** Digests of the secrets' and configs' content (content-digest.ts), folded into config hashes. */
+  contentDigests?: ContentDigests;
+  /** Paths each service's image declares as VOLUME: mounted as labelled anonymous volumes. */
+  imageVolumes?: Record<string, string[]>;
 }
 
 const RUNNING = new Set(['running', 'restarting', 'paused']);
@@ -41,47 +48,58 @@ export function planUp(project: Project, observed: ObservedState, opts: UpPlanOp
   const selected = opts.services ?? Object.keys(project.services);
   const order = dependencyOrder(project, selected);
   const labels = (extra: Record<string, string>): Record<string, string> => ({ [LABEL.project]: project.name, [LABEL.version]: COMPOSE_VERSION, ...extra });
+  const selectedSet = new Set(selected);
 
-  // Networks and volumes used by the selected services, created once.
+  // Networks and volumes used by the selected services, created once. A project network whose
+  // definition differs from the file is recreated, Compose v2's way: the containers attached to it
+  // are stopped and removed, the network removed (other endpoints disconnected) and created again,
+  // then the containers are created anew on it.
   const networkOps = new Map<string, number | undefined>();
   const volumeOps = new Map<string, number | undefined>();
+  const preRemoved = new Map<string, number>();
+  const stopAndRemove = (c: ObservedContainer): number => {
+    const known = preRemoved.get(c.name);
+    if (known !== undefined) return known;
+    const stop = RUNNING.has(c.status) ? b.add({ kind: 'stop-container', name: c.name, service: c.service, ...(opts.timeout !== undefined ? { timeout: opts.timeout } : {}) }) : undefined;
+    const rm = b.add({ kind: 'remove-container', name: c.name, service: c.service, volumes: false, deps: [stop] });
+    preRemoved.set(c.name, rm);
+    return rm;
+  };
   for (const name of order) {
     const svc = project.services[name]!;
     for (const key of serviceNetworkKeys(svc)) {
       if (networkOps.has(key)) continue;
-      const cfg = project.networks[key];
-      const engineName = networkName(project, key);
-      if (cfg?.external || observed.networks.some((n) => n.name === engineName)) {
+      if (project.networks[key]?.external) {
         networkOps.set(key, undefined);
         continue;
       }
-      networkOps.set(key, b.add({
-        kind: 'create-network',
-        name: engineName,
-        spec: {
-          name: engineName,
-          labels: { ...(cfg?.labels ?? {}), ...labels({ [LABEL.network]: key }) },
-          ...(cfg?.driver ? { driver: cfg.driver } : {}),
-          ...(cfg?.driver_opts ? { driverOpts: cfg.driver_opts } : {}),
-          ...(cfg?.internal ? { internal: true } : {}),
-          ...(cfg?.attachable ? { attachable: true } : {}),
-          ...(cfg?.enable_ipv6 ? { enableIpv6: true } : {}),
-          ...(cfg?.ipam
-            ? {
-                ipam: {
-                  ...(cfg.ipam.driver ? { driver: cfg.ipam.driver } : {}),
-                  ...(cfg.ipam.options ? { options: cfg.ipam.options } : {}),
-                  config: (cfg.ipam.config ?? []).map((c) => ({
-                    ...(c.subnet ? { subnet: c.subnet } : {}),
-                    ...(c.ip_range ? { ipRange: c.ip_range } : {}),
-                    ...(c.gateway ? { gateway: c.gateway } : {}),
-                    ...(c.aux_addresses ? { auxAddresses: c.aux_addresses } : {}),
-                  })),
-                },
-              }
-            : {}),
-        },
-      }));
+      const spec = desiredNetworkSpec(project, key);
+      const existing = observed.networks.find((n) => n.name === spec.name);
+      if (!existing) {
+        networkOps.set(key, b.add({ kind: 'create-network', name: spec.name, spec }));
+        continue;
+      }
+      const diffs = networkDifferences(spec, existing);
+      if (!diffs.length || opts.noRecreate) {
+        if (diffs.length) b.warnings.push(`network ${spec.name} differs from the file (${diffs.join(', ')}); kept because of --no-recreate`);
+        networkOps.set(key, undefined);
+        continue;
+      }
+      // Services left out by the command line or profiles are in disabledServices.
+      const attached = observed.containers.filter((c) => {
+        const cfg = project.services[c.service] ?? project.disabledServices[c.service];
+        return !c.oneOff && cfg !== undefined && serviceNetworkKeys(cfg).includes(key);
+      });
+      const untouched = [...new Set(attached.map((c) => c.service).filter((s) => !selectedSet.has(s)))].sort();
+      if (untouched.length) {
+        throw new UserError(`network ${spec.name} differs from the file (${diffs.join(', ')}) and must be recreated, but service${untouched.length > 1 ? 's' : ''} ${untouched.join(', ')} also use${untouched.length > 1 ? '' : 's'} it and ${untouched.length > 1 ? 'are' : 'is'} not part of this up`, {
+          code: 'conflict',
+          hint: `run "tscompose up" without naming services, or "tscompose down" first`,
+        });
+      }
+      b.warnings.push(`network ${spec.name} differs from the file (${diffs.join(', ')}): recreating it and the containers attached to it`);
+      const removeNet = b.add({ kind: 'remove-network', name: spec.name, disconnect: true, deps: attached.map(stopAndRemove) });
+      networkOps.set(key, b.add({ kind: 'create-network', name: spec.name, spec, deps: [removeNet] }));
     }
     for (const v of svc.volumes) {
       if (v.type !== 'volume' || !v.source || volumeOps.has(v.source)) continue;
@@ -111,8 +129,8 @@ export function planUp(project: Project, observed: ObservedState, opts: UpPlanOp
   const firstContainer = (s: string): string => desiredNames.get(s)?.[0] ?? serviceContainerName(project, project.services[s] ?? ({ name: s } as ServiceConfig), 1);
 
   for (const name of order) {
-    const svc = project.services[name]!;
-    const hash = serviceConfigHash(svc);
+    const svc = withShareableIpc(project, project.services[name]!);
+    const hash = serviceConfigHash(svc, serviceDigests(svc, opts.contentDigests));
     const imageId = opts.imageIds?.[name];
     const want = desiredScale(svc, opts.scale?.[name]);
     const existing = observed.containers.filter((c) => c.service === name && !c.oneOff).sort((a, b2) => a.number - b2.number);
@@ -152,27 +170,37 @@ export function planUp(project: Project, observed: ObservedState, opts: UpPlanOp
     const names: string[] = [];
     let recreated = false;
     const materialized = opts.stateDir !== undefined ? hostFiles(project, svc, opts.env ?? {}, opts.stateDir) : [];
-    const spec = (n: number) =>
-      toContainerSpec({ project, service: svc, number: n, configHash: hash, ...(imageId ? { imageId } : {}), serviceContainer: firstContainer, hostFiles: materialized });
+    const spec = (n: number, inheritVolumes?: Record<string, string>) =>
+      toContainerSpec({ project, service: svc, number: n, configHash: hash, ...(imageId ? { imageId } : {}), serviceContainer: firstContainer, hostFiles: materialized, ...(inheritVolumes ? { inheritVolumes } : {}), ...(opts.imageVolumes?.[name] ? { imageVolumes: opts.imageVolumes[name] } : {}) });
     // Without a state directory, content secrets are copied into the container after create.
     const files = opts.stateDir !== undefined ? [] : fileInjections(project, svc, opts.env ?? {});
     const hostFileWrites = materialized.map((f) => ({ path: f.path, content: f.content, mode: f.mode }));
 
-    const createAndStart = (n: number, after: Array<number | undefined>, replaces?: string): void => {
-      const s = spec(n);
+    const createAndStart = (n: number, after: Array<number | undefined>, replaces?: ObservedContainer): void => {
+      const s = spec(n, replaces?.volumes);
       names.push(s.name);
-      const create = b.add({ kind: 'create-container', name: s.name, service: name, spec: s, files, ...(hostFileWrites.length ? { hostFiles: hostFileWrites } : {}), ...(replaces ? { replaces } : {}), deps: [...infraDeps, ...refDeps, ...after] });
+      const create = b.add({ kind: 'create-container', name: s.name, service: name, spec: s, files, ...(hostFileWrites.length ? { hostFiles: hostFileWrites } : {}), ...(replaces ? { replaces: replaces.name } : {}), deps: [...infraDeps, ...refDeps, ...after] });
       if (!opts.noStart) starts.push(b.add({ kind: 'start-container', name: s.name, service: name, created: true, deps: [create, ...gate()] }));
     };
 
+    // A container that joined the namespaces of a container recreated by this plan points at the
+    // removed one: it is recreated too, onto the new one (as Compose does).
+    const joinsRecreated = namespaceReferences(svc).some((s) => touched.get(s));
     for (const c of keep) {
-      const changed = c.configHash !== hash || (imageId !== undefined && c.imageId !== imageId);
+      const removed = preRemoved.get(c.name);
+      if (removed !== undefined) {
+        // Removed with a network that is being recreated: created again on the new network.
+        recreated = true;
+        createAndStart(c.number, [removed], c);
+        continue;
+      }
+      const changed = c.configHash !== hash || (imageId !== undefined && c.imageId !== imageId) || joinsRecreated;
       const recreate = opts.forceRecreate || (!opts.noRecreate && changed);
       if (recreate) {
         recreated = true;
         const stop = RUNNING.has(c.status) ? b.add({ kind: 'stop-container', name: c.name, service: name, ...(opts.timeout !== undefined ? { timeout: opts.timeout } : {}) }) : undefined;
         const rm = b.add({ kind: 'remove-container', name: c.name, service: name, volumes: false, deps: [stop] });
-        createAndStart(c.number, [rm], c.name);
+        createAndStart(c.number, [rm], c);
       } else {
         names.push(c.name);
         if (!RUNNING.has(c.status) && !opts.noStart) starts.push(b.add({ kind: 'start-container', name: c.name, service: name, created: false, deps: [...infraDeps, ...refDeps, ...gate()] }));
@@ -181,6 +209,7 @@ export function planUp(project: Project, observed: ObservedState, opts: UpPlanOp
     const used = new Set(keep.map((c) => c.number));
     for (let n = 1; names.length < want; n++) if (!used.has(n)) createAndStart(n, []);
     for (const c of extra) {
+      if (preRemoved.has(c.name)) continue;
       const stop = RUNNING.has(c.status) ? b.add({ kind: 'stop-container', name: c.name, service: name, ...(opts.timeout !== undefined ? { timeout: opts.timeout } : {}) }) : undefined;
       b.add({ kind: 'remove-container', name: c.name, service: name, volumes: false, deps: [stop] });
     }

@@ -11,6 +11,7 @@ import { withDependencies } from './dependencies.js';
 import { waitForCondition } from './wait-condition.js';
 import { UserError } from '../util/errors.js';
 import { projectStateDir } from './state-dir.js';
+import { contentDigests } from './content-digest.js';
 
 export interface UpOptions {
   /** Services named on the command line; empty = all. */
@@ -47,9 +48,11 @@ export async function up(runtime: ContainerRuntime, project: Project, opts: UpOp
   for (const s of services) {
     if (!project.services[s]) throw new UserError(`no such service: ${s}`, { code: 'not-found' });
   }
-  const [imageIds, observed] = await Promise.all([
+  const env = opts.env ?? process.env;
+  const [images, observed, digests] = await Promise.all([
     ensureImages(runtime, project, services, { ...(opts.build ? { build: true } : {}), ...(opts.pull ? { pull: opts.pull } : {}), progress }),
     observe(runtime, project.name),
+    contentDigests(project, services, env),
     preflight(runtime, project, services),
   ]);
   const plan = planUp(project, observed, {
@@ -60,9 +63,11 @@ export async function up(runtime: ContainerRuntime, project: Project, opts: UpOp
     ...(opts.noStart ? { noStart: true } : {}),
     ...(opts.removeOrphans ? { removeOrphans: true } : {}),
     ...(opts.timeout !== undefined ? { timeout: opts.timeout } : {}),
-    imageIds,
-    env: opts.env ?? process.env,
-    stateDir: projectStateDir(project.name, opts.env ?? process.env),
+    imageIds: images.ids,
+    imageVolumes: images.volumes,
+    env,
+    stateDir: projectStateDir(project.name, env),
+    contentDigests: digests,
   });
   await executePlan(runtime, plan, {
     progress,

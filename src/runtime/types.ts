@@ -29,6 +29,8 @@ export interface MountSpec {
   createHostPath?: boolean;
   bindPropagation?: string;
   volumeNoCopy?: boolean;
+  /** volume: labels for a volume the engine creates for this mount (an anonymous one). */
+  volumeLabels?: Record<string, string>;
   tmpfsSize?: number;
   tmpfsMode?: number;
 }
@@ -106,6 +108,8 @@ export interface ContainerSpec {
   dnsSearch?: string[];
   logConfig?: { type: string; config?: Record<string, string> };
   readOnlyRootfs?: boolean;
+  /** The engine removes the container (and its anonymous volumes) when it exits. */
+  autoRemove?: boolean;
   /** target -> options ("size=64m"). */
   tmpfs?: Record<string, string>;
   sysctls?: Record<string, string>;
@@ -156,6 +160,8 @@ export interface ContainerSummary {
   created: number;
   ports: PublishedPort[];
   networks: string[];
+  /** Mounts as the list call reports them: volume mounts carry the volume's name. */
+  mounts?: Array<{ type: string; name?: string; target: string }>;
 }
 
 /** A container as inspected (one call per container). */
@@ -209,6 +215,14 @@ export interface NetworkInfo {
   internal: boolean;
   attachable: boolean;
   subnets: string[];
+  /** Driver options as the engine stores them. */
+  options?: Record<string, string>;
+  enableIpv6?: boolean;
+  ipam?: {
+    driver: string;
+    config: Array<{ subnet?: string; ipRange?: string; gateway?: string; auxAddresses?: Record<string, string> }>;
+    options: Record<string, string>;
+  };
   /** Container ids attached (inspect only; empty from list). */
   containers: string[];
 }
@@ -234,6 +248,8 @@ export interface ImageInfo {
   /** Unix seconds. */
   created: number;
   size: number;
+  /** Paths the image declares as VOLUME (inspect only). */
+  volumes?: string[];
 }
 
 export interface BuildSpec {

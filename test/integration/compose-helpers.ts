@@ -89,3 +89,36 @@ export function ensureBuilt(): void {
 
 /** A busybox command that exits at once on SIGTERM (busybox as PID 1 ignores it otherwise). */
 export const SLEEPER = `["sh", "-c", "trap 'exit 0' TERM; sleep 3600 & wait"]`;
+
+import { afterAll, afterEach, beforeAll } from 'vitest';
+
+/** A project made for one test by `testProjects()`: its name, directory and CLI runners. */
+export interface TestProject {
+  p: string;
+  dir: string;
+  /** `tscompose -p NAME --progress plain ARGS` in the project directory, with `env` added. */
+  run: (args: string[], env?: Record<string, string>) => Promise<CliResult>;
+}
+
+/**
+ * For test files that make a fresh project per test: registers the hooks (build once; after each
+ * test remove what its projects created; at the end remove their directories) and returns `setup`.
+ * `env` applies to every run of the project (e.g. TSCOMPOSE_STATE_DIR).
+ */
+export function testProjects(): (prefix: string, compose: string, files?: Record<string, string>, env?: (dir: string) => Record<string, string>) => TestProject {
+  const dirs: Array<{ remove: () => void }> = [];
+  const projects: string[] = [];
+  beforeAll(() => ensureBuilt());
+  afterEach(async () => {
+    while (projects.length) await cleanupProject(projects.pop()!);
+  });
+  afterAll(() => dirs.forEach((d) => d.remove()));
+  return (prefix, compose, files = {}, env) => {
+    const p = uniqueProject(prefix);
+    projects.push(p);
+    const d = projectDir(compose, files);
+    dirs.push(d);
+    const base = env?.(d.dir) ?? {};
+    return { p, dir: d.dir, run: (args, extra = {}) => cli(['-p', p, '--progress', 'plain', ...args], { cwd: d.dir, env: { ...base, ...extra } }) };
+  };
+}

@@ -2,26 +2,17 @@
  * up/down against the real engine: depends_on orderings (asserted on start/health timestamps),
  * the idempotent no-op, recreate of only the changed service, scale up and down, orphans.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { SLEEPER, TEST_IMAGE, cleanupProject, cli, ensureBuilt, projectDir, runtime, uniqueProject } from './compose-helpers.js';
+import { SLEEPER, TEST_IMAGE, cli, runtime, testProjects } from './compose-helpers.js';
 
-const dirs: Array<{ remove: () => void }> = [];
-const projects: string[] = [];
-beforeAll(() => ensureBuilt());
-afterEach(async () => {
-  while (projects.length) await cleanupProject(projects.pop()!);
-});
-afterAll(() => dirs.forEach((d) => d.remove()));
+const project = testProjects();
 
 function setup(prefix: string, compose: string): { p: string; dir: string; up: (...a: string[]) => ReturnType<typeof cli>; run: (...a: string[]) => ReturnType<typeof cli> } {
-  const p = uniqueProject(prefix);
-  projects.push(p);
-  const d = projectDir(compose);
-  dirs.push(d);
-  const run = (...a: string[]) => cli(['-p', p, '--progress', 'plain', ...a], { cwd: d.dir });
-  return { p, dir: d.dir, up: (...a) => run('up', '-d', ...a), run };
+  const { p, dir, run: runArgs } = project(prefix, compose);
+  const run = (...a: string[]) => runArgs(a);
+  return { p, dir, up: (...a) => run('up', '-d', ...a), run };
 }
 
 async function inspect(name: string) {
@@ -89,7 +80,7 @@ services:
     writeFileSync(join(dir, 'compose.yaml'), compose('2'));
     const r = await up();
     expect(r.code).toBe(0);
-    expect(r.stderr).toContain(`Container ${p}-a-1  Created`);
+    expect(r.stderr).toContain(`Container ${p}-a-1  Recreated`);
     expect(r.stderr).not.toContain(`${p}-b-1`);
     const a2 = await inspect(`${p}-a-1`);
     expect(a2.id).not.toBe(a1.id);

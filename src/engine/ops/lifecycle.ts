@@ -9,7 +9,7 @@ import type { ProgressSink } from '../progress.js';
 import { waitForCondition } from '../wait-condition.js';
 import type { Scope } from './scope.js';
 import { dependencyGraph, startLayers, withRestartDependents } from './service-order.js';
-import { noContainers, selectContainers, type ProjectContainer } from './select-containers.js';
+import { noContainers, selectContainers, type OneOffFilter, type ProjectContainer } from './select-containers.js';
 
 export type LifecycleAction = 'start' | 'stop' | 'restart' | 'kill' | 'pause' | 'unpause';
 
@@ -26,6 +26,8 @@ export interface LifecycleOptions {
   /** start --wait: block until every started container is running, and healthy if it has a check. */
   wait?: boolean;
   waitTimeoutMs?: number;
+  /** Whether one-off `run` containers are acted on; default: only by kill (as Compose). */
+  oneOff?: OneOffFilter;
 }
 
 const WORDS: Record<LifecycleAction, [string, string]> = {
@@ -56,7 +58,7 @@ function applies(action: LifecycleAction, c: ProjectContainer): boolean {
 
 export async function lifecycleCommand(runtime: ContainerRuntime, scope: Scope, action: LifecycleAction, opts: LifecycleOptions, progress: ProgressSink): Promise<void> {
   // As Compose: kill also reaches one-off `run` containers; the others leave them alone.
-  const oneOff = action === 'kill' ? 'include' : 'exclude';
+  const oneOff = opts.oneOff ?? (action === 'kill' ? 'include' : 'exclude');
   const all = await selectContainers(runtime, scope, { oneOff });
   const graph = dependencyGraph(scope, all);
   // Validate names (with did-you-mean) even when the service has no containers.

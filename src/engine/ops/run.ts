@@ -10,6 +10,7 @@ import { serviceConfigHash } from '../config-hash.js';
 import { toContainerSpec } from '../container-spec.js';
 import { executePlan } from '../executor.js';
 import { ensureImages } from '../images.js';
+import { serviceReferences } from '../dependencies.js';
 import { oneOffName } from '../labels.js';
 import { observe } from '../observed.js';
 import type { ProgressSink } from '../progress.js';
@@ -51,10 +52,11 @@ export async function runCommand(
   const { project } = scope;
   checkServices(scope, [opts.service]);
   const svc = project.services[opts.service]!;
-  const deps = Object.keys(svc.depends_on).filter((d) => project.services[d]);
+  // depends_on, and the services whose namespaces or volumes it joins (service:X, volumes_from).
+  const deps = [...new Set([...Object.keys(svc.depends_on), ...serviceReferences(svc)])].filter((d) => project.services[d]);
   if (!opts.noDeps && deps.length) await up(runtime, project, { services: deps, progress });
   await ensureNetworksAndVolumes(runtime, project, opts.service, progress);
-  const imageIds = await ensureImages(runtime, project, [opts.service], { ...(opts.build ? { build: true } : {}), ...(opts.pull ? { pull: opts.pull } : {}), progress });
+  const { ids: imageIds } = await ensureImages(runtime, project, [opts.service], { ...(opts.build ? { build: true } : {}), ...(opts.pull ? { pull: opts.pull } : {}), progress });
   const name = opts.name ?? oneOffName(project.name, opts.service, newId());
   const base = toContainerSpec({
     project,
@@ -65,6 +67,8 @@ export async function runCommand(
     oneOff: { name },
   });
   const spec = applyRunOverrides(base, project, opts.service, opts);
+  // Detached, nobody is left to remove it: the engine does (with its anonymous volumes), as Compose.
+  if (opts.detach && opts.rm) spec.autoRemove = true;
   const id = await runtime.createContainer(spec);
   opts.beforeAttach?.();
   if (opts.detach) {
@@ -105,7 +109,9 @@ function forwardSignals(runtime: ContainerRuntime, id: string, tty: boolean): { 
 /** The service's networks and volumes, created when missing, through the engine's own plan. */
 async function ensureNetworksAndVolumes(runtime: ContainerRuntime, project: Project, service: string, progress: ProgressSink): Promise<void> {
   const observed = await observe(runtime, project.name);
-  const plan = planUp(project, observed, { services: [service], env: process.env });
+  // Only what is missing: a network that differs from the file is up's business (noRecreate keeps
+  // planUp from planning its recreation, or refusing because other services use it).
+  const plan = planUp(project, observed, { services: [service], env: process.env, noRecreate: true });
   const operations = plan.operations
     .filter((op) => op.kind === 'create-network' || op.kind === 'create-volume')
     .map((op) => ({ ...op, deps: [] }));

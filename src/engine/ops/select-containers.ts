@@ -8,19 +8,14 @@ import { UserError } from '../../util/errors.js';
 import { LABEL } from '../labels.js';
 import { checkServices, type Scope } from './scope.js';
 
-/** One project container with its Compose labels decoded. */
-export interface ProjectContainer {
-  id: string;
-  /** Engine name without the leading slash ("proj-web-1"). */
-  name: string;
+/**
+ * One project container: the engine's summary with its Compose labels decoded. The one type every
+ * command (up, ps, logs, the day-2 commands) reads project containers as.
+ */
+export interface ProjectContainer extends ContainerSummary {
   service: string;
   number: number;
   oneOff: boolean;
-  status: ContainerSummary['status'];
-  image: string;
-  imageId: string;
-  labels: Record<string, string>;
-  summary: ContainerSummary;
 }
 
 export type OneOffFilter = 'exclude' | 'include' | 'only';
@@ -35,16 +30,11 @@ export interface SelectOptions {
 
 export function toProjectContainer(c: ContainerSummary): ProjectContainer {
   return {
-    id: c.id,
+    ...c,
     name: c.name.replace(/^\//, ''),
     service: c.labels[LABEL.service] ?? '',
     number: Number(c.labels[LABEL.number] ?? 0),
     oneOff: c.labels[LABEL.oneoff] === 'True',
-    status: c.status,
-    image: c.image,
-    imageId: c.imageId,
-    labels: c.labels,
-    summary: c,
   };
 }
 

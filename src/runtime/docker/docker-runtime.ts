@@ -379,7 +379,8 @@ export class DockerRuntime implements ContainerRuntime {
 
   async inspectImage(ref: string): Promise<ImageInfo> {
     const i = await this.call(`inspect image ${ref}`, () => this.docker.getImage(ref).inspect());
-    return fromImage({ Id: i.Id, RepoTags: i.RepoTags, Labels: i.Config?.Labels ?? null, Created: i.Created, Size: i.Size });
+    const volumes = Object.keys((i.Config as { Volumes?: Record<string, unknown> | null } | undefined)?.Volumes ?? {});
+    return { ...fromImage({ Id: i.Id, RepoTags: i.RepoTags, Labels: i.Config?.Labels ?? null, Created: i.Created, Size: i.Size }), volumes };
   }
 
   async pullImage(ref: string, onProgress?: (p: ImageProgress) => void): Promise<void> {

@@ -48,7 +48,9 @@ export function toCreateOptions(spec: ContainerSpec): Dockerode.ContainerCreateO
     const mount: Record<string, unknown> = { Type: m.type, Target: m.target, ReadOnly: m.readOnly ?? false };
     if (m.source !== undefined) mount.Source = m.source;
     if (m.type === 'bind' && m.bindPropagation) mount.BindOptions = { Propagation: m.bindPropagation };
-    if (m.type === 'volume' && m.volumeNoCopy) mount.VolumeOptions = { NoCopy: true };
+    if (m.type === 'volume' && (m.volumeNoCopy || m.volumeLabels)) {
+      mount.VolumeOptions = { ...(m.volumeNoCopy ? { NoCopy: true } : {}), ...(m.volumeLabels ? { Labels: m.volumeLabels } : {}) };
+    }
     if (m.type === 'tmpfs' && (m.tmpfsSize !== undefined || m.tmpfsMode !== undefined)) {
       mount.TmpfsOptions = { ...(m.tmpfsSize !== undefined ? { SizeBytes: m.tmpfsSize } : {}), ...(m.tmpfsMode !== undefined ? { Mode: m.tmpfsMode } : {}) };
     }
@@ -89,6 +91,7 @@ export function toCreateOptions(spec: ContainerSpec): Dockerode.ContainerCreateO
     DnsSearch: nonEmpty(spec.dnsSearch),
     LogConfig: spec.logConfig ? { Type: spec.logConfig.type, Config: spec.logConfig.config ?? {} } : undefined,
     ReadonlyRootfs: spec.readOnlyRootfs,
+    ...(spec.autoRemove ? { AutoRemove: true } : {}),
     Tmpfs: spec.tmpfs,
     Sysctls: spec.sysctls,
     Privileged: spec.privileged,
@@ -172,6 +175,7 @@ export function fromSummary(c: Dockerode.ContainerInfo): ContainerSummary {
       ...(p.PublicPort ? { hostPort: p.PublicPort } : {}),
     })),
     networks: Object.keys(c.NetworkSettings?.Networks ?? {}),
+    mounts: (c.Mounts ?? []).map((m) => ({ type: m.Type, ...(m.Name ? { name: m.Name } : {}), target: m.Destination })),
   };
 }
 
@@ -244,6 +248,18 @@ export function fromNetwork(n: Dockerode.NetworkInspectInfo): NetworkInfo {
     internal: n.Internal,
     attachable: n.Attachable,
     subnets: (n.IPAM?.Config ?? []).map((c) => c.Subnet ?? '').filter(Boolean),
+    options: n.Options ?? {},
+    enableIpv6: n.EnableIPv6 ?? false,
+    ipam: {
+      driver: n.IPAM?.Driver ?? 'default',
+      config: (n.IPAM?.Config ?? []).map((c) => ({
+        ...(c.Subnet ? { subnet: c.Subnet } : {}),
+        ...(c.IPRange ? { ipRange: c.IPRange } : {}),
+        ...(c.Gateway ? { gateway: c.Gateway } : {}),
+        ...(c.AuxiliaryAddresses && Object.keys(c.AuxiliaryAddresses).length ? { auxAddresses: c.AuxiliaryAddresses as Record<string, string> } : {}),
+      })),
+      options: n.IPAM?.Options ?? {},
+    },
     containers: Object.keys(n.Containers ?? {}),
   };
 }

@@ -129,6 +129,87 @@ warning: web depends on optional service cache, which is not enabled: not waitin
     expect(planToString(planUp(p, observed, { forceRecreate: true, imageIds: { web: 'sha256:img' } }))).toContain('(replaces r-web-1)');
     expect(planToString(planUp(p, observed, { noRecreate: true, imageIds: { web: 'sha256:new' } }))).toBe('');
   });
+
+  it('recreates a network whose definition changed, with the containers on it; keeps one with the same definition', () => {
+    const netted = project('app', [service('db'), service('web', { networks: { front: null } })], { networks: { default: { name: 'app_default' }, front: { name: 'app_front', internal: true } } });
+    const def = (over: Partial<NonNullable<ObservedState['networks'][number]['definition']>> = {}) => ({
+      driver: 'bridge', options: {}, internal: false, attachable: false, enableIpv6: false, labels: {}, ipam: { driver: 'default', options: {}, config: [{ subnet: '172.18.0.0/16' }] }, ...over,
+    });
+    const observed: ObservedState = {
+      containers: [running(netted, 'db', 1), running(netted, 'web', 1)],
+      networks: [
+        { id: 'n1', name: 'app_default', key: 'default', configHash: 'from-another-tool', definition: def() },
+        { id: 'n2', name: 'app_front', key: 'front', definition: def() },
+      ],
+      volumes: [],
+    };
+    expect(planToString(planUp(netted, observed, { imageIds: { db: 'sha256:img', web: 'sha256:img' } }))).toBe(
+      `#1 stop-container app-web-1
+#2 remove-container app-web-1 after #1
+#3 remove-network app_front after #2
+#4 create-network app_front after #3
+#5 create-container app-web-1 (replaces app-web-1) after #2 #4
+#6 start-container app-web-1 after #5
+warning: network app_front differs from the file (internal): recreating it and the containers attached to it
+`);
+    // --no-recreate keeps the network, with a warning naming it and the fields.
+    expect(planToString(planUp(netted, observed, { imageIds: { db: 'sha256:img', web: 'sha256:img' }, noRecreate: true }))).toBe(
+      'warning: network app_front differs from the file (internal); kept because of --no-recreate\n',
+    );
+    // A service left out of this up (named services, profiles) still on the network: an error, no plan.
+    const both = project('app', [service('db', { networks: { front: null } }), service('web', { networks: { front: null } })], { networks: netted.networks });
+    const partial = { ...both, services: { web: both.services.web! }, disabledServices: { db: both.services.db! } };
+    expect(() => planUp(partial, observed, { services: ['web'] })).toThrow(/network app_front differs from the file \(internal\) and must be recreated, but service db also uses it/);
+  });
+
+  it('a recreated container mounts the anonymous volumes of the one it replaces; new anonymous volumes carry the project labels', () => {
+    const anon = project('app', [service('db', { environment: { V: '2' }, volumes: [{ type: 'volume', target: '/anon' }, { type: 'volume', source: 'data', target: '/data' }] })], { volumes: { data: { name: 'app_data' } } });
+    const old = 'a'.repeat(64);
+    const observed: ObservedState = {
+      containers: [running(anon, 'db', 1, { configHash: 'old', volumes: { '/anon': old, '/data': 'app_data' } })],
+      networks: [{ id: 'n', name: 'app_default', key: 'default' }],
+      volumes: [{ name: 'app_data', key: 'data' }],
+    };
+    const mountsOf = (plan: ReturnType<typeof planUp>) => {
+      const op = plan.operations.find((o) => o.kind === 'create-container');
+      return op?.kind === 'create-container' ? op.spec.mounts : undefined;
+    };
+    expect(mountsOf(planUp(anon, observed, { imageIds: { db: 'sha256:img' } }))).toEqual([
+      { type: 'volume', target: '/anon', source: old },
+      { type: 'volume', target: '/data', source: 'app_data' },
+    ]);
+    expect(mountsOf(planUp(anon, { ...observed, containers: [] }, { imageIds: { db: 'sha256:img' } }))![0]).toEqual({
+      type: 'volume',
+      target: '/anon',
+      volumeLabels: { 'com.docker.compose.project': 'app', 'com.docker.compose.service': 'db', 'com.docker.compose.version': '2.24.0' },
+    });
+  });
+
+  it('a service: namespace orders creates whatever the names, and a recreate of the donor recreates the joiner', () => {
+    const ns = project('app', [service('a', { pid: 'service:z', networks: {} , network_mode: 'service:z' }), service('z')]);
+    expect(planToString(planUp(ns, empty, { imageIds: { a: 'sha256:img', z: 'sha256:img' } }))).toBe(
+      `#1 create-network app_default
+#2 create-container app-z-1 after #1
+#3 start-container app-z-1 after #2
+#4 create-container app-a-1 after #3
+#5 start-container app-a-1 after #4
+`);
+    const observed: ObservedState = {
+      containers: [running(ns, 'a', 1), running(ns, 'z', 1, { configHash: 'old' })],
+      networks: [{ id: 'n', name: 'app_default', key: 'default' }],
+      volumes: [],
+    };
+    expect(planToString(planUp(ns, observed, { imageIds: { a: 'sha256:img', z: 'sha256:img' } }))).toBe(
+      `#1 stop-container app-z-1
+#2 remove-container app-z-1 after #1
+#3 create-container app-z-1 (replaces app-z-1) after #2
+#4 start-container app-z-1 after #3
+#5 stop-container app-a-1
+#6 remove-container app-a-1 after #5
+#7 create-container app-a-1 (replaces app-a-1) after #4 #6
+#8 start-container app-a-1 after #7
+`);
+  });
 });
 
 describe('planDown', () => {
