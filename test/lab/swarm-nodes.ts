@@ -57,7 +57,7 @@ export class SwarmNodes {
   async start(h: LabHost | string): Promise<void> {
     const host = this.host(h);
     // Each node runs its tasks on its own host's engine.
-    const env: Record<string, string> = { TSSWARM_HEARTBEAT_MS: String(this.o.heartbeatMs ?? 300), DOCKER_HOST: host.dockerHost, ...this.o.env };
+    const env: Record<string, string> = { TSSWARM_HEARTBEAT_MS: String(this.o.heartbeatMs ?? 1000), DOCKER_HOST: host.dockerHost, ...this.o.env };
     const proc = this.lab.spawnInHost(host, process.execPath, [TSSWARM_BIN, '--host', this.socket(host), '--data-dir', this.dataDir(host), 'daemon'], env, {
       logFile: path.join(path.dirname(host.configFile), 'tsswarm.log'),
     });
@@ -76,9 +76,13 @@ export class SwarmNodes {
   }
 
   /** The real CLI inside the host: `tsswarm --host SOCK --data-dir DIR args...`. */
-  cli(h: LabHost | string, args: readonly string[], timeoutMs = 30_000): Promise<RunResult> {
+  cli(h: LabHost | string, args: readonly string[], timeoutMs = 30_000, input?: string): Promise<RunResult> {
     const host = this.host(h);
-    return this.lab.exec(host, [process.execPath, TSSWARM_BIN, '--host', this.socket(host), '--data-dir', this.dataDir(host), ...args], { check: false, timeoutMs });
+    return this.lab.exec(host, [process.execPath, TSSWARM_BIN, '--host', this.socket(host), '--data-dir', this.dataDir(host), ...args], {
+      check: false,
+      timeoutMs,
+      ...(input === undefined ? {} : { input }),
+    });
   }
 
   /** Like {@link cli} but throws with the output on a non-zero exit. */

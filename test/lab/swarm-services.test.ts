@@ -129,4 +129,47 @@ describe('tsswarm services on three lab hosts', () => {
       return Object.values(c).every((n) => n === 0) ? c : undefined;
     }, { timeoutMs: 120_000, what: 'every task container removed' });
   }, 300_000);
+  it('a secret is readable in its tasks only, sealed on disk, absent from inspect output and logs', async () => {
+    const value = `pw-${process.pid}-${Date.now()}-Zq9`;
+    const created = await sw.cli('h1', ['secret', 'create', 'dbpass', '-'], 30_000, value);
+    expect(created.stderr + created.stdout).toMatch(/^[0-9a-z]+\n$/);
+    const g = await sw.cli('h1', ['service', 'create', '--name', 'vault', '--replicas', '2', '--constraint', 'node.hostname!=h1', '--secret', 'dbpass', '--secret', 'source=dbpass,target=copy,mode=0400', '--init', IMAGE, 'sleep', '3600'], 120_000);
+    expect(g.code).toBe(0);
+    const running = (await tasks('vault')).filter((t) => t.state === 'running');
+    expect(running.map((t) => t.node).sort()).toEqual(['h2', 'h3']);
+    for (const h of ['h2', 'h3']) {
+      const id = (await lab.docker(h, ['ps', '-q', '--filter', 'label=com.tsswarm.service.name=vault'])).stdout.trim();
+      expect((await lab.docker(h, ['exec', id, 'cat', '/run/secrets/dbpass'])).stdout).toBe(value);
+      expect((await lab.docker(h, ['exec', id, 'cat', '/run/secrets/copy'])).stdout).toBe(value);
+      // Read-only inside the task.
+      expect((await lab.docker(h, ['exec', id, 'sh', '-c', 'echo x > /run/secrets/dbpass'], { check: false })).code).not.toBe(0);
+      // On the host: only on this node's tmpfs.
+      const mounts = await lab.docker(h, ['inspect', '--format', '{{range .Mounts}}{{.Source}} {{end}}', id]);
+      const src = mounts.stdout.trim().split(' ')[0]!;
+      expect((await lab.exec(h, ['stat', '-f', '-c', '%T', src])).stdout.trim()).toBe('tmpfs');
+    }
+    // Never in plaintext on any node's disk (raft WAL and snapshots included), nor in what users see.
+    for (const h of HOSTS) {
+      const grep = await lab.exec(h, ['grep', '-rl', value, sw.dataDir(h)], { check: false });
+      expect(grep.stdout).toBe('');
+      expect(sw.logTail(h, 10_000)).not.toContain(value);
+    }
+    for (const args of [['secret', 'inspect', 'dbpass'], ['secret', 'ls'], ['service', 'inspect', 'vault']]) expect(await sw.ok('h1', args)).not.toContain(value);
+    const dockerInspect = await lab.docker('h2', ['inspect', (await lab.docker('h2', ['ps', '-q', '--filter', 'label=com.tsswarm.service.name=vault'])).stdout.trim()]);
+    expect(dockerInspect.stdout).not.toContain(value);
+    // h1 runs no task using it: its tmpfs holds nothing.
+    const h1dir = `${lab.host('h1').socket.replace(/docker\.sock$/, '')}tsswarm-secrets`;
+    expect((await lab.exec('h1', ['sh', '-c', `ls -A ${h1dir} 2>/dev/null | wc -l`])).stdout.trim()).toBe('0');
+
+    // In use: refused. After the service goes, the files go, then the secret can be removed.
+    const inUse = await sw.cli('h1', ['secret', 'rm', 'dbpass']);
+    expect(inUse.code).not.toBe(0);
+    expect(inUse.stderr).toMatch(/in use by service vault/);
+    await sw.ok('h1', ['service', 'rm', 'vault']);
+    for (const h of ['h2', 'h3']) {
+      const dir = `${lab.host(h).socket.replace(/docker\.sock$/, '')}tsswarm-secrets`;
+      await eventually(async () => ((await lab.exec(h, ['sh', '-c', `ls -A ${dir} | wc -l`])).stdout.trim() === '0' ? true : undefined), { timeoutMs: 30_000, what: `${h}'s secret files removed` });
+    }
+    await sw.ok('h1', ['secret', 'rm', 'dbpass']);
+  }, 240_000);
 });
