@@ -23,7 +23,7 @@ export async function serviceUpdateCommand(g: SwarmGlobals, ref: string, f: Serv
   const body = f.rollback ? { rollback: true, version: service.meta.version } : { spec: updatedSpec(service.spec, f), version: service.meta.version };
   await local(g, `/v1/services/${enc(service.id)}/update`, { body });
   process.stdout.write(`${service.spec.name}\n`);
-  if (!f.detach) await waitConverged(g, service.id, f.quiet === true);
+  if (!f.detach) await waitConverged(g, service.id, f.quiet === true, f.rollback !== true);
 }
 
 export async function serviceScaleCommand(g: SwarmGlobals, pairs: string[], o: { detach?: boolean }): Promise<void> {
@@ -90,7 +90,7 @@ export async function serviceRmCommand(g: SwarmGlobals, refs: string[]): Promise
  * Like Docker without --detach: shows progress until every wanted task runs (healthy when it has a
  * healthcheck) with the current spec, and the update (if any) is done. Ctrl-C stops watching only.
  */
-async function waitConverged(g: SwarmGlobals, id: string, quiet: boolean): Promise<void> {
+async function waitConverged(g: SwarmGlobals, id: string, quiet: boolean, failOnRollback = false): Promise<void> {
   let last = '';
   for (;;) {
     const { services } = await local<{ services: ServiceView[] }>(g, '/v1/services');
@@ -102,7 +102,12 @@ async function waitConverged(g: SwarmGlobals, id: string, quiet: boolean): Promi
     if (!quiet && line !== last) process.stderr.write(line + '\n');
     last = line;
     const updating = s.updateState === 'updating' || s.updateState === 'rollback-started';
-    if (s.running === s.desired && !updating && tasks.every((t) => t.desiredState !== 'running' || t.state === 'running')) break;
+    if (s.running === s.desired && !updating && tasks.every((t) => t.desiredState !== 'running' || t.state === 'running')) {
+      if (failOnRollback && s.updateState === 'rollback-completed') {
+        throw new UserError(`service ${s.name}: the update failed and was rolled back${s.updateMessage ? ` (${s.updateMessage})` : ''}`, { hint: `see \`tsswarm service ps --all ${s.name}\`` });
+      }
+      break;
+    }
     if (s.updateState === 'paused' || s.updateState === 'rollback-paused') throw new UserError(`service ${s.name}: update ${s.updateState}; see \`tsswarm service ps ${s.name}\``);
     await new Promise((r) => setTimeout(r, 200));
   }

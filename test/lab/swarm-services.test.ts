@@ -172,4 +172,25 @@ describe('tsswarm services on three lab hosts', () => {
     }
     await sw.ok('h1', ['secret', 'rm', 'dbpass']);
   }, 240_000);
+  it('a rolling update with parallelism 2 to a broken image rolls back by itself', async () => {
+    await sw.ok('h1', ['service', 'create', '--name', 'roll', '--replicas', '6', '--update-parallelism', '2', '--update-failure-action', 'rollback', '--update-monitor', '2s', '--init', IMAGE, 'sleep', '3600']);
+    const before = (await tasks('roll')).map((t) => t.id).sort();
+    expect(before).toHaveLength(6);
+    const r = await sw.cli('h1', ['service', 'update', '--image', 'tsswarm-test/broken:1', 'roll'], 180_000);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/rolled back/);
+    const inspect = JSON.parse(await sw.ok('h1', ['service', 'inspect', 'roll'])) as { spec: { task: { container: { image: string } } }; updateStatus: { state: string } }[];
+    expect(inspect[0]!.spec.task.container.image).toBe(IMAGE);
+    expect(inspect[0]!.updateStatus.state).toBe('rollback-completed');
+    const now = (await tasks('roll')).filter((t) => t.desiredState === 'running');
+    expect(now).toHaveLength(6);
+    expect(now.every((t) => t.state === 'running' && t.image === IMAGE)).toBe(true);
+    // Parallelism 2: no more than two replicas were touched before the failure stopped the update.
+    const history = (await sw.local<{ tasks: { image: string; error: string }[] }>('h1', '/v1/services/roll/tasks?all=true')).tasks;
+    const broken = history.filter((t) => t.image === 'tsswarm-test/broken:1');
+    expect(broken.length).toBeGreaterThan(0);
+    expect(broken.length).toBeLessThanOrEqual(2);
+    expect(broken[0]!.error).toMatch(/No such image/);
+    await sw.ok('h1', ['service', 'rm', 'roll']);
+  }, 240_000);
 });

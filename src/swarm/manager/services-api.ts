@@ -26,6 +26,7 @@ export interface ServiceView {
   image: string;
   ports: string[];
   updateState: string | null;
+  updateMessage: string | null;
 }
 
 /** One row of `service ps`. */
@@ -108,6 +109,7 @@ export function serviceViews(store: MemoryStore): ServiceView[] {
         image: s.spec.task.container.image,
         ports: s.spec.endpoint.ports.map((p) => `*:${p.publishedPort ?? '?'}->${p.targetPort}/${p.protocol}`),
         updateState: s.updateStatus?.state ?? null,
+        updateMessage: s.updateStatus?.message ?? null,
       };
     }),
   );
