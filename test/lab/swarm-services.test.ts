@@ -123,6 +123,28 @@ describe('tsswarm services on three lab hosts', () => {
     const ps = await sw.ok('h1', ['service', 'ps', 'agent']);
     expect(ps.split('\n')[0]).toMatch(/^ID\s+NAME\s+IMAGE\s+NODE\s+DESIRED STATE\s+CURRENT STATE\s+ERROR/);
     expect(ps).toMatch(/agent\.\S+\s+tscompose-test\/busybox:latest\s+h2\s+Running\s+Running/);
+    // A node that joins later gets its global task: h3 leaves and joins again as a new node.
+    await sw.ok('h3', ['leave']);
+    await eventually(async () => ((await containersPerHost(['h3'])).h3 === 0 ? true : undefined), { timeoutMs: 60_000, what: 'h3 empty after leaving' });
+    const token = (await sw.ok('h1', ['join-token', 'worker', '-q'])).trim();
+    await sw.ok('h3', ['join', '--token', token, '--advertise-addr', lab.host('h3').ip, sw.addr('h1')]);
+    await eventually(async () => {
+      const p = await runningPerNode('agent');
+      return p.h3 === 1 ? p : undefined;
+    }, { timeoutMs: 60_000, what: 'the global task on the rejoined h3' });
+    for (const n of (await sw.local<{ nodes: { id: string; hostname: string; status: string }[] }>('h1', '/v1/nodes')).nodes) {
+      if (n.hostname === 'h3' && n.status === 'down') await sw.ok('h1', ['node', 'rm', n.id]);
+    }
+
+    // A worker daemon killed with -9 comes back and adopts its running containers: same ids, no duplicates.
+    const before = (await lab.docker('h2', ['ps', '-q', '--no-trunc', '--filter', `label=${TASK_LABEL}`])).stdout.trim().split('\n').sort();
+    await sw.kill('h2', 'SIGKILL');
+    await sw.start('h2');
+    await new Promise((r) => setTimeout(r, 3000));
+    const after = (await lab.docker('h2', ['ps', '-q', '--no-trunc', '--filter', `label=${TASK_LABEL}`])).stdout.trim().split('\n').sort();
+    expect(after).toEqual(before);
+    expect(await runningPerNode('agent')).toEqual({ h1: 1, h2: 1, h3: 1 });
+
     await sw.ok('h1', ['service', 'rm', 'agent', 'web']);
     await eventually(async () => {
       const c = await containersPerHost();
@@ -133,7 +155,8 @@ describe('tsswarm services on three lab hosts', () => {
     const value = `pw-${process.pid}-${Date.now()}-Zq9`;
     const created = await sw.cli('h1', ['secret', 'create', 'dbpass', '-'], 30_000, value);
     expect(created.stderr + created.stdout).toMatch(/^[0-9a-z]+\n$/);
-    const g = await sw.cli('h1', ['service', 'create', '--name', 'vault', '--replicas', '2', '--constraint', 'node.hostname!=h1', '--secret', 'dbpass', '--secret', 'source=dbpass,target=copy,mode=0400', '--init', IMAGE, 'sleep', '3600'], 120_000);
+    expect((await sw.cli('h1', ['config', 'create', 'appconf', '-'], 30_000, 'listen 8080\n')).code).toBe(0);
+    const g = await sw.cli('h1', ['service', 'create', '--name', 'vault', '--replicas', '2', '--constraint', 'node.hostname!=h1', '--secret', 'dbpass', '--secret', 'source=dbpass,target=copy,mode=0400', '--config', 'source=appconf,target=/etc/app.conf', '--init', IMAGE, 'sleep', '3600'], 120_000);
     expect(g.code).toBe(0);
     const running = (await tasks('vault')).filter((t) => t.state === 'running');
     expect(running.map((t) => t.node).sort()).toEqual(['h2', 'h3']);
@@ -141,6 +164,7 @@ describe('tsswarm services on three lab hosts', () => {
       const id = (await lab.docker(h, ['ps', '-q', '--filter', 'label=com.tsswarm.service.name=vault'])).stdout.trim();
       expect((await lab.docker(h, ['exec', id, 'cat', '/run/secrets/dbpass'])).stdout).toBe(value);
       expect((await lab.docker(h, ['exec', id, 'cat', '/run/secrets/copy'])).stdout).toBe(value);
+      expect((await lab.docker(h, ['exec', id, 'cat', '/etc/app.conf'])).stdout).toBe('listen 8080\n');
       // Read-only inside the task.
       expect((await lab.docker(h, ['exec', id, 'sh', '-c', 'echo x > /run/secrets/dbpass'], { check: false })).code).not.toBe(0);
       // On the host: only on this node's tmpfs.
@@ -171,6 +195,8 @@ describe('tsswarm services on three lab hosts', () => {
       await eventually(async () => ((await lab.exec(h, ['sh', '-c', `ls -A ${dir} | wc -l`])).stdout.trim() === '0' ? true : undefined), { timeoutMs: 30_000, what: `${h}'s secret files removed` });
     }
     await sw.ok('h1', ['secret', 'rm', 'dbpass']);
+    await sw.ok('h1', ['config', 'rm', 'appconf']);
+    expect(await sw.ok('h1', ['secret', 'ls', '-q'])).toBe('');
   }, 240_000);
   it('a rolling update with parallelism 2 to a broken image rolls back by itself', async () => {
     await sw.ok('h1', ['service', 'create', '--name', 'roll', '--replicas', '6', '--update-parallelism', '2', '--update-failure-action', 'rollback', '--update-monitor', '2s', '--init', IMAGE, 'sleep', '3600']);

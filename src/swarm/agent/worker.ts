@@ -28,13 +28,24 @@ export class Worker {
     void this.pass();
   }
 
-  stop(): void {
+  /** Stops the loop; resolves once a pass in flight has finished (nothing acts on the engine after). */
+  async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
+    await this.inflight;
   }
 
-  private async pass(): Promise<void> {
+  private inflight: Promise<void> | null = null;
+
+  private pass(): Promise<void> {
+    this.inflight = this.passOnce().finally(() => {
+      this.inflight = null;
+    });
+    return this.inflight;
+  }
+
+  private async passOnce(): Promise<void> {
     let again = false;
     try {
       const { tasks } = await this.o.call<{ tasks: AssignedTask[] }>('/v1/dispatcher/assignments', {});

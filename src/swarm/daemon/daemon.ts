@@ -58,6 +58,7 @@ export class Daemon {
   private session: Session | null = null;
   private worker: Worker | null = null;
   private files: TaskFiles | null = null;
+  private executor: TaskExecutor | null = null;
   private local: http.Server | null = null;
   private busy = false;
   private readonly log: (msg: string) => void;
@@ -139,6 +140,7 @@ export class Daemon {
     // Every node, managers included, runs tasks on its own engine (DOCKER_HOST).
     this.files = new TaskFiles(this.o.secretsDir ?? join(dirname(this.o.socketPath), 'tsswarm-secrets'), this.log);
     const executor = new TaskExecutor({ runtime: new DockerRuntime(), nodeId: id.state.nodeId, log: this.log, files: this.files });
+    this.executor = executor;
     this.worker = new Worker({
       executor,
       call: <T>(path: string, body: unknown) => this.proxy('POST', path, body) as Promise<T>,
@@ -149,10 +151,11 @@ export class Daemon {
   }
 
   private async bringDown(): Promise<void> {
-    this.worker?.stop();
+    await this.worker?.stop();
     this.worker = null;
     await this.files?.unmount();
     this.files = null;
+    this.executor = null;
     this.session?.stop();
     this.session = null;
     await this.api?.close();
@@ -273,6 +276,10 @@ export class Daemon {
       if (!b.force) throw e;
       this.log(`leave: the managers did not acknowledge (${(e as Error).message}); leaving anyway (--force)`);
     }
+    // Like `docker swarm leave`: the tasks this node ran are the cluster's, not this host's; the
+    // managers replace them elsewhere, so their containers (and secret files) go now.
+    await this.worker?.stop();
+    await this.executor?.reconcile([]).catch((e: unknown) => this.log(`leave: removing task containers: ${(e as Error).message}`));
     await this.forget();
     return { left: id.state.clusterId };
   }
