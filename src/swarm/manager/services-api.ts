@@ -24,6 +24,8 @@ export interface ServiceView {
   image: string;
   ports: string[];
   updateState: string | null;
+  /** The service's labels (stacks find their services by `com.docker.stack.namespace`). */
+  labels: Record<string, string>;
 }
 
 /** One row of `service ps`. */
@@ -106,6 +108,7 @@ export function serviceViews(store: MemoryStore): ServiceView[] {
         image: s.spec.task.container.image,
         ports: s.spec.endpoint.ports.map((p) => `*:${p.publishedPort ?? '?'}->${p.targetPort}/${p.protocol}`),
         updateState: s.updateStatus?.state ?? null,
+        labels: s.spec.labels,
       };
     }),
   );
