@@ -289,7 +289,7 @@ export function inStack(stack: string, s: Pick<Service, 'spec'>): boolean {
 
 /**
  * What `stack deploy` does: create the services that do not exist, update only those whose spec
- * differs (canonical JSON of the whole spec), and with `prune` remove stack services the file no
+ * differs (canonical JSON of the whole spec; new ones dependencies first), and with `prune` remove stack services the file no
  * longer has. The forced-update counter is carried over (as Docker does), so a redeploy does not
  * undo or repeat a `service update --force`. A service of the same name outside the stack is a
  * conflict, refused before anything is sent.
@@ -318,12 +318,32 @@ export function planStackDeploy(stack: string, desired: readonly ServiceSpec[], 
       hint: 'remove or rename it, or deploy the stack under another name',
     });
   }
+  plan.create = dependenciesFirst(plan.create);
   if (opts.prune) {
     const wanted = new Set(desired.map((d) => d.name));
     for (const e of existing) if (inStack(stack, e) && !wanted.has(e.spec.name)) plan.remove.push({ id: e.id, name: e.spec.name });
     plan.remove.sort((a, b) => a.name.localeCompare(b.name));
   }
   return plan;
+}
+
+/**
+ * New services in an order where each comes after the new services it depends on (then by name),
+ * so a dependent never waits with "service not found" for a dependency created a moment later.
+ * The loader refuses cycles; anything left over is appended in name order.
+ */
+function dependenciesFirst(specs: ServiceSpec[]): ServiceSpec[] {
+  const pending = [...specs].sort((a, b) => a.name.localeCompare(b.name));
+  const names = new Set(pending.map((s) => s.name));
+  const out: ServiceSpec[] = [];
+  const done = new Set<string>();
+  while (pending.length > 0) {
+    const i = pending.findIndex((s) => s.dependsOn.every((d) => !names.has(d.service) || done.has(d.service)));
+    const [next] = pending.splice(i < 0 ? 0 : i, 1);
+    out.push(next!);
+    done.add(next!.name);
+  }
+  return out;
 }
 
 /** Specs compare by canonical bytes, as the updater compares task specs. */

@@ -227,7 +227,7 @@ describe('stack deploy plan', () => {
   it('creates what is missing, updates only what changed, leaves the rest', async () => {
     const v1 = (await specsOf(FULL)).specs;
     const first = planStackDeploy('app', v1, [], { prune: false });
-    expect(first.create.map((s) => s.name)).toEqual(['app_api', 'app_cache', 'app_db', 'app_log']);
+    expect(first.create.map((s) => s.name)).toEqual(['app_cache', 'app_db', 'app_log', 'app_api']);
     expect([first.update, first.unchanged, first.remove]).toEqual([[], [], []]);
 
     const stored = v1.map((s, i) => existing(structuredClone(s), `id${i}`, 100 + i));
