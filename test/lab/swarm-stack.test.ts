@@ -75,18 +75,29 @@ interface HealthLog {
 }
 
 /**
- * When the db container's health turned healthy: the End of its first successful probe. Docker
- * keeps only the last 5 probe results (1 s at 200 ms), so the log is polled until a snapshot holds
- * a success right after a failure: that success is the first one.
+ * When db's health turned healthy: the End of the first successful probe of its running container.
+ * Docker keeps only the last 5 probe results (1 s at 200 ms), so the log is polled until a snapshot
+ * holds a success right after a failure: that success is the first one. Follows the container if
+ * the task is replaced meanwhile (a starved lab can lose a node for a moment).
  */
-async function firstHealthyProbe(host: string, id: string): Promise<number> {
+async function firstHealthyProbe(host: string, service: string): Promise<{ id: string; at: number }> {
+  const seenStarting = new Set<string>();
   return eventually(async () => {
-    const h = await inspect<HealthLog>(host, id, '{{json .State.Health}}');
-    const log = h.Log ?? [];
+    const c = await containers(host, service);
+    if (c.length !== 1) return undefined;
+    const id = c[0]!;
+    const h = await inspect<HealthLog>(host, id, '{{json .State.Health}}').catch(() => undefined);
+    const log = h?.Log ?? [];
     const i = log.findIndex((e) => e.ExitCode === 0);
-    if (i < 0) return undefined;
-    if (i === 0) throw new Error(`polled too slowly: the first probes of ${id.slice(0, 12)} already left the health log (${JSON.stringify(log)})`);
-    return epochMs(log[i]!.End);
+    if (i < 0) {
+      seenStarting.add(id);
+      return undefined;
+    }
+    if (i === 0) {
+      if (seenStarting.has(id)) throw new Error(`polled too slowly: the first probes of ${id.slice(0, 12)} already left the health log (${JSON.stringify(log)})`);
+      return undefined;
+    }
+    return { id, at: epochMs(log[i]!.End) };
   }, { timeoutMs: 60_000, intervalMs: 50, what: 'the db health log to show its first success' });
 }
 
@@ -100,7 +111,8 @@ describe('tsswarm stacks on three lab hosts', () => {
     await teardownLab(CFG);
     mkdirSync(DIR, { recursive: true });
     lab = await Lab.up({ ...CFG, hosts: 3 });
-    sw = new SwarmNodes(lab);
+    // A slow heartbeat: this test is not about node loss, and a starved machine must not flap nodes.
+    sw = new SwarmNodes(lab, { heartbeatMs: 2000 });
     await Promise.all(HOSTS.map((h) => sw.start(h)));
     await sw.ok('h1', ['init', '--advertise-addr', lab.host('h1').ip, '--listen-addr', sw.addr('h1')]);
     const token = (await sw.ok('h1', ['join-token', 'worker', '-q'])).trim();
@@ -124,6 +136,13 @@ describe('tsswarm stacks on three lab hosts', () => {
   }, 180_000);
 
   it('api (depends_on db service_healthy, on h3) starts only after db (on h2) is healthy; ps shows why it waits', async () => {
+    // A bad file fails with the loader's position before anything reaches the cluster.
+    writeFileSync(FILE, stackFile('1').replace('    init: true\n', '    init: true\n    imgae: typo\n'));
+    const bad = await cli(['stack', 'deploy', '-c', FILE, 'app']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain(`${FILE}:6:5: services.db.imgae: unknown key "imgae"`);
+    expect((await sw.local<{ services: unknown[] }>('h1', '/v1/services')).services).toEqual([]);
+
     writeFileSync(FILE, stackFile('1'));
     const deploy = await cli(['stack', 'deploy', '-c', FILE, 'app']);
     expect(deploy.code, deploy.stderr).toBe(0);
@@ -137,12 +156,8 @@ describe('tsswarm stacks on three lab hosts', () => {
     expect(stackPs.stdout).toMatch(/app_db\.1\s+tscompose-test\/busybox:latest\s+h2\s+Running\s+/);
     expect(servicePs.stdout).toMatch(/app_api\.2 .*Pending .*waiting for app_db: 0\/1 tasks healthy/);
 
-    const [dbId] = await eventually(async () => {
-      const c = await containers('h2', 'app_db');
-      return c.length === 1 ? c : undefined;
-    }, { timeoutMs: 30_000, intervalMs: 50, what: 'the db container on h2' });
-    const healthyAt = await firstHealthyProbe('h2', dbId!);
-    const dbStartedAt = epochMs(await inspect<string>('h2', dbId!, '{{json .State.StartedAt}}'));
+    const { id: dbId, at: healthyAt } = await firstHealthyProbe('h2', 'app_db');
+    const dbStartedAt = epochMs(await inspect<string>('h2', dbId, '{{json .State.StartedAt}}'));
     expect(healthyAt - dbStartedAt).toBeGreaterThanOrEqual(READY_AFTER_S * 1000 - 100);
 
     const apiIds = await eventually(async () => {
