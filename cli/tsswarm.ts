@@ -6,6 +6,7 @@ import { usageExitCodes } from './usage-exit.js';
 import { runCommand } from './run-command.js';
 import type { SwarmGlobals } from './swarm/local.js';
 import { registerServiceCommands } from './swarm/register-services.js';
+import { registerStackCommands } from './swarm/register-stack.js';
 
 const program = new Command('tsswarm');
 program
@@ -130,6 +131,7 @@ node
   });
 
 registerServiceCommands(program);
+registerStackCommands(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   process.stderr.write(`tsswarm: ${e instanceof Error ? e.message : String(e)}\n`);

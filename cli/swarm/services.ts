@@ -47,6 +47,11 @@ export async function serviceLsCommand(g: SwarmGlobals, o: { quiet?: boolean; fo
   const { services } = await local<{ services: ServiceView[] }>(g, '/v1/services');
   if (o.format === 'json') return void process.stdout.write(JSON.stringify(services, null, 2) + '\n');
   if (o.quiet) return void process.stdout.write(services.map((s) => s.id + '\n').join(''));
+  renderServices(services);
+}
+
+/** `service ls` / `stack services` table. */
+export function renderServices(services: ServiceView[]): void {
   table([
     ['ID', 'NAME', 'MODE', 'REPLICAS', 'IMAGE', 'PORTS'],
     ...services.map((s) => [s.id.slice(0, 12), s.name, s.mode, `${s.running}/${s.desired}${s.mode === 'global' ? ' (global)' : ''}${s.updateState ? ` (${s.updateState})` : ''}`, s.image, s.ports.join(', ')]),
@@ -58,6 +63,11 @@ export async function servicePsCommand(g: SwarmGlobals, refs: string[], o: { all
   for (const ref of refs) rows.push(...(await local<{ tasks: TaskView[] }>(g, `/v1/services/${enc(ref)}/tasks${o.all ? '?all=true' : ''}`)).tasks);
   if (o.format === 'json') return void process.stdout.write(JSON.stringify(rows, null, 2) + '\n');
   if (o.quiet) return void process.stdout.write(rows.map((t) => t.id + '\n').join(''));
+  renderTasks(rows, o);
+}
+
+/** `service ps` / `stack ps` table. */
+export function renderTasks(rows: TaskView[], o: { noTrunc?: boolean }): void {
   const now = Date.now();
   table([
     ['ID', 'NAME', 'IMAGE', 'NODE', 'DESIRED STATE', 'CURRENT STATE', 'ERROR'],

@@ -27,6 +27,8 @@ export interface ServiceView {
   ports: string[];
   updateState: string | null;
   updateMessage: string | null;
+  /** The service's labels (stacks find their services by `com.docker.stack.namespace`). */
+  labels: Record<string, string>;
 }
 
 /** One row of `service ps`. */
@@ -110,6 +112,7 @@ export function serviceViews(store: MemoryStore): ServiceView[] {
         ports: s.spec.endpoint.ports.map((p) => `*:${p.publishedPort ?? '?'}->${p.targetPort}/${p.protocol}`),
         updateState: s.updateStatus?.state ?? null,
         updateMessage: s.updateStatus?.message ?? null,
+        labels: s.spec.labels,
       };
     }),
   );

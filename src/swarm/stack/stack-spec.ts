@@ -1,0 +1,352 @@
+/**
+ * Compose project -> tsswarm service specs for `tsswarm stack deploy`, and the deploy plan
+ * (create / update only what changed / prune). Pure: the CLI loads the project with src/compose and
+ * sends what this module decides. Key-by-key semantics in specs/stacks.md.
+ */
+import type {
+  DeployConfig,
+  HealthcheckConfig,
+  Project,
+  ResourceSpec,
+  ServiceConfig,
+  ServicePortConfig,
+  ServiceVolumeConfig,
+  UpdateConfig as ComposeUpdateConfig,
+} from '../../compose/types.js';
+import { UserError } from '../../util/errors.js';
+import { canonicalJson } from '../store/canonical-json.js';
+import { serviceSpecSchema, type Service, type ServiceSpec, type TaskSpec } from '../store/index.js';
+
+/** Docker's label naming a stack's services (and their containers). */
+export const STACK_NAMESPACE_LABEL = 'com.docker.stack.namespace';
+/** Docker's service label recording the image as the stack file wrote it. */
+export const STACK_IMAGE_LABEL = 'com.docker.stack.image';
+
+type Mount = TaskSpec['container']['mounts'][number];
+type Port = ServiceSpec['endpoint']['ports'][number];
+type Healthcheck = NonNullable<TaskSpec['container']['healthcheck']>;
+type UpdateConfig = NonNullable<ServiceSpec['update']>;
+
+export interface StackSpecs {
+  /** One spec per active service, sorted by name. */
+  specs: ServiceSpec[];
+  /** One line per key a stack ignores, e.g. `services.web.build: ignored ...`. */
+  warnings: string[];
+}
+
+const STACK_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+
+/** Docker's rule for stack names (they prefix service names, so they must be names themselves). */
+export function checkStackName(name: string): void {
+  if (!STACK_NAME.test(name)) {
+    throw new UserError(`invalid stack name ${JSON.stringify(name)}: expected letters, digits, "_", "." and "-", starting with a letter or digit`, { exitCode: 2 });
+  }
+}
+
+/** `NAME_service`, Docker's naming of a stack's services. */
+export function stackServiceName(stack: string, service: string): string {
+  return `${stack}_${service}`;
+}
+
+/** Keys of a compose service that are mapped below (or folded into other keys by the loader). */
+const MAPPED = new Set<string>([
+  'name', 'profiles', 'image', 'command', 'entrypoint', 'environment', 'env_file', 'labels', 'ports', 'volumes', 'tmpfs',
+  'networks', 'depends_on', 'healthcheck', 'deploy', 'scale', 'secrets', 'configs', 'hostname', 'user', 'working_dir',
+  'init', 'stop_grace_period', 'restart', 'extensions', 'build',
+]);
+
+const ms = (ns: number): number => Math.round(ns / 1e6);
+
+/** Docker's healthcheck defaults when the file sets only some fields. */
+const HEALTH_DEFAULTS = { intervalMs: 30_000, timeoutMs: 30_000, retries: 3, startPeriodMs: 0 } as const;
+/** Docker's update/rollback defaults for fields a file's update_config leaves out. */
+const UPDATE_DEFAULTS: UpdateConfig = { parallelism: 1, delayMs: 0, failureAction: 'pause', monitorMs: 5000, maxFailureRatio: 0, order: 'stop-first' };
+const CONSTRAINT = /^\s*(node\.(id|hostname|role|platform\.os|platform\.arch|labels\.[A-Za-z0-9_.-]+)|engine\.labels\.[A-Za-z0-9_.-]+)\s*(==|!=)\s*\S+\s*$/;
+
+/**
+ * Every active service of the project as a service spec of stack `stack`. Throws a UserError for
+ * what cannot be deployed at all (no image, jobs, bad constraints, a spec the store would refuse);
+ * collects a warning for each key a stack ignores.
+ */
+export function stackServiceSpecs(project: Project, stack: string): StackSpecs {
+  checkStackName(stack);
+  const warnings: string[] = [];
+  const problems: string[] = [];
+  const specs: ServiceSpec[] = [];
+  for (const key of Object.keys(project.services).sort()) {
+    const svc = project.services[key]!;
+    const at = `services.${key}`;
+    const warn = (k: string, what: string): void => void warnings.push(`${at}.${k}: ${what}`);
+    try {
+      specs.push(serviceSpec(project, stack, svc, warn));
+    } catch (e) {
+      if (e instanceof UserError) problems.push(`${at}: ${e.message}`);
+      else throw e;
+    }
+  }
+  if (problems.length > 0) throw new UserError(problems.join('\n'), { hint: 'fix the compose file; nothing was sent to the cluster' });
+  return { specs, warnings };
+}
+
+function serviceSpec(project: Project, stack: string, svc: ServiceConfig, warn: (k: string, what: string) => void): ServiceSpec {
+  for (const [k, v] of Object.entries(svc)) {
+    if (MAPPED.has(k) || v === undefined) continue;
+    warn(k, 'not supported in a stack; ignored');
+  }
+  if (!svc.image) throw new UserError('no image: a stack does not build images; set `image:` to one the nodes have');
+  if (svc.build) warn('build', 'ignored by stack deploy (images are not built; the image must exist on the nodes)');
+  const otherNets = Object.keys(svc.networks).filter((n) => n !== 'default');
+  if (otherNets.length > 0) warn('networks', `${otherNets.join(', ')} not supported yet (tasks join each engine's default network)`);
+  if (svc.secrets.length > 0) warn('secrets', `${svc.secrets.map((s) => s.source).join(', ')} not supported in stacks yet; ignored`);
+  if (svc.configs.length > 0) warn('configs', `${svc.configs.map((s) => s.source).join(', ')} not supported in stacks yet; ignored`);
+
+  const deploy: DeployConfig = svc.deploy ?? {};
+  const mode = deploy.mode ?? 'replicated';
+  if (mode !== 'replicated' && mode !== 'global') throw new UserError(`deploy.mode ${mode} is not supported yet (replicated | global)`);
+  if (mode === 'global' && deploy.replicas !== undefined) throw new UserError('deploy.replicas cannot be used with deploy.mode global');
+
+  const ns = { [STACK_NAMESPACE_LABEL]: stack };
+  const env = Object.entries(svc.environment)
+    .filter((e): e is [string, string] => e[1] !== null)
+    .map(([k, v]) => `${k}=${v}`)
+    .sort();
+  const constraints = deploy.placement?.constraints ?? [];
+  for (const c of constraints) if (!CONSTRAINT.test(c)) throw new UserError(`deploy.placement.constraints: invalid ${JSON.stringify(c)}: expected node.id|node.hostname|node.role|node.platform.os|node.platform.arch|node.labels.KEY|engine.labels.KEY ==|!= VALUE`);
+  for (const p of deploy.placement?.preferences ?? []) if (!/^node\.labels\.[A-Za-z0-9_.-]+$/.test(p.spread)) throw new UserError(`deploy.placement.preferences: invalid spread ${JSON.stringify(p.spread)}: expected node.labels.KEY`);
+
+  const spec: ServiceSpec = {
+    name: stackServiceName(stack, svc.name),
+    labels: { ...(deploy.labels ?? {}), ...ns, [STACK_IMAGE_LABEL]: svc.image },
+    mode: mode === 'global' ? { type: 'global' } : { type: 'replicated', replicas: deploy.replicas ?? svc.scale ?? 1 },
+    task: {
+      container: {
+        image: svc.image,
+        command: svc.entrypoint ?? [],
+        args: svc.command ?? [],
+        env,
+        workdir: svc.working_dir ?? '',
+        user: svc.user ?? '',
+        hostname: svc.hostname ?? '',
+        labels: { ...svc.labels, ...ns },
+        mounts: mounts(project, svc, warn),
+        healthcheck: healthcheck(svc.healthcheck, warn),
+        secrets: [],
+        configs: [],
+        stopGracePeriodMs: svc.stop_grace_period !== undefined ? ms(svc.stop_grace_period) : 10_000,
+        init: svc.init === true,
+      },
+      resources: {
+        limits: resources(deploy.resources?.limits, 'deploy.resources.limits', warn),
+        reservations: resources(deploy.resources?.reservations, 'deploy.resources.reservations', warn),
+      },
+      restartPolicy: restartPolicy(deploy, svc.restart),
+      placement: {
+        constraints: constraints.map((c) => c.trim()),
+        preferences: (deploy.placement?.preferences ?? []).map((p) => ({ spread: p.spread })),
+        maxReplicasPerNode: deploy.placement?.max_replicas_per_node ?? 0,
+      },
+      networks: [],
+      forceUpdate: 0,
+    },
+    update: updateConfig(deploy.update_config),
+    rollback: updateConfig(deploy.rollback_config),
+    endpoint: { mode: deploy.endpoint_mode ?? 'vip', ports: ports(svc.ports, warn) },
+    dependsOn: Object.keys(svc.depends_on)
+      .sort()
+      .map((dep) => ({ service: stackServiceName(stack, dep), condition: svc.depends_on[dep]!.condition })),
+  };
+  for (const [dep, d] of Object.entries(svc.depends_on)) {
+    if (d.restart) warn(`depends_on.${dep}.restart`, 'not supported in a stack; ignored');
+    if (!d.required) warn(`depends_on.${dep}.required`, 'false is not supported in a stack; the dependency is required');
+  }
+  const checked = serviceSpecSchema.safeParse(spec);
+  if (!checked.success) {
+    const issue = checked.error.issues[0]!;
+    throw new UserError(`${issue.path.join('.')}: ${issue.message}`);
+  }
+  return spec;
+}
+
+function healthcheck(hc: HealthcheckConfig | undefined, warn: (k: string, what: string) => void): Healthcheck | null {
+  if (!hc) return null;
+  if (hc.disable || hc.test?.[0] === 'NONE') return { test: ['NONE'], intervalMs: 0, timeoutMs: 0, retries: 0, startPeriodMs: 0 };
+  if (hc.start_interval !== undefined) warn('healthcheck.start_interval', 'not supported yet; ignored');
+  if (!hc.test || hc.test.length === 0) {
+    warn('healthcheck', 'no test: the image\'s healthcheck (if any) is used with its own timings');
+    return null;
+  }
+  return {
+    test: hc.test,
+    intervalMs: hc.interval !== undefined ? ms(hc.interval) : HEALTH_DEFAULTS.intervalMs,
+    timeoutMs: hc.timeout !== undefined ? ms(hc.timeout) : HEALTH_DEFAULTS.timeoutMs,
+    retries: hc.retries ?? HEALTH_DEFAULTS.retries,
+    startPeriodMs: hc.start_period !== undefined ? ms(hc.start_period) : HEALTH_DEFAULTS.startPeriodMs,
+  };
+}
+
+function resources(r: ResourceSpec | undefined, at: string, warn: (k: string, what: string) => void): TaskSpec['resources']['limits'] {
+  if (r?.pids !== undefined) warn(`${at}.pids`, 'not supported yet; ignored');
+  if (r?.devices !== undefined) warn(`${at}.devices`, 'not supported yet; ignored');
+  if (r?.generic_resources !== undefined) warn(`${at}.generic_resources`, 'not supported yet; ignored');
+  return { nanoCPUs: r?.cpus !== undefined ? Math.round(r.cpus * 1e9) : 0, memoryBytes: r?.memory ?? 0 };
+}
+
+/**
+ * deploy.restart_policy, with Docker's defaults (any, 5 s, unlimited). Without it Docker reads the
+ * compose `restart:` key: always/unless-stopped -> any, on-failure[:N] -> on-failure (N attempts),
+ * `no` -> the default (Docker's choice, kept).
+ */
+function restartPolicy(deploy: DeployConfig, restart: string | undefined): TaskSpec['restartPolicy'] {
+  const rp = deploy.restart_policy;
+  if (rp) {
+    return {
+      condition: rp.condition ?? 'any',
+      delayMs: rp.delay !== undefined ? ms(rp.delay) : 5000,
+      maxAttempts: rp.max_attempts ?? 0,
+      windowMs: rp.window !== undefined ? ms(rp.window) : 0,
+    };
+  }
+  const onFailure = restart === undefined ? null : /^on-failure(?::(\d+))?$/.exec(restart);
+  if (onFailure) return { condition: 'on-failure', delayMs: 5000, maxAttempts: onFailure[1] ? Number(onFailure[1]) : 0, windowMs: 0 };
+  return { condition: 'any', delayMs: 5000, maxAttempts: 0, windowMs: 0 };
+}
+
+function updateConfig(u: ComposeUpdateConfig | undefined): UpdateConfig | null {
+  if (!u) return null;
+  return {
+    parallelism: u.parallelism ?? UPDATE_DEFAULTS.parallelism,
+    delayMs: u.delay !== undefined ? ms(u.delay) : UPDATE_DEFAULTS.delayMs,
+    failureAction: u.failure_action ?? UPDATE_DEFAULTS.failureAction,
+    monitorMs: u.monitor !== undefined ? ms(u.monitor) : UPDATE_DEFAULTS.monitorMs,
+    maxFailureRatio: u.max_failure_ratio ?? UPDATE_DEFAULTS.maxFailureRatio,
+    order: u.order ?? UPDATE_DEFAULTS.order,
+  };
+}
+
+function mounts(project: Project, svc: ServiceConfig, warn: (k: string, what: string) => void): Mount[] {
+  const out: Mount[] = [];
+  svc.volumes.forEach((v: ServiceVolumeConfig, i) => {
+    const at = `volumes[${i}]`;
+    const readOnly = v.read_only === true;
+    if (v.type === 'bind') {
+      if (v.bind?.propagation !== undefined || v.bind?.selinux !== undefined || v.bind?.recursive !== undefined) warn(at, 'bind options (propagation, selinux, recursive) not supported yet; ignored');
+      out.push({ type: 'bind', source: v.source ?? '', target: v.target, readOnly });
+    } else if (v.type === 'volume') {
+      if (v.volume?.nocopy !== undefined || v.volume?.subpath !== undefined) warn(at, 'volume options (nocopy, subpath) not supported yet; ignored');
+      // A named volume is the stack's (`NAME_vol`, or its `name:` / external name); no source = anonymous.
+      const source = v.source === undefined ? '' : (project.volumes[v.source]?.name ?? v.source);
+      out.push({ type: 'volume', source, target: v.target, readOnly });
+    } else if (v.type === 'tmpfs') {
+      if (v.tmpfs?.size !== undefined || v.tmpfs?.mode !== undefined) warn(at, 'tmpfs size/mode not supported yet; ignored');
+      out.push({ type: 'tmpfs', source: '', target: v.target, readOnly });
+    } else {
+      warn(at, `mount type ${v.type} not supported in a stack; ignored`);
+    }
+  });
+  for (const t of svc.tmpfs ?? []) {
+    const [target, opts] = [t.split(':')[0]!, t.split(':').slice(1).join(':')];
+    if (opts) warn('tmpfs', `options of ${target} (${opts}) not supported yet; ignored`);
+    out.push({ type: 'tmpfs', source: '', target, readOnly: false });
+  }
+  return out;
+}
+
+function ports(list: ServicePortConfig[], warn: (k: string, what: string) => void): Port[] {
+  const out: Port[] = [];
+  list.forEach((p, i) => {
+    const at = `ports[${i}]`;
+    if (p.host_ip !== undefined) warn(`${at}.host_ip`, 'not supported in a stack (ports publish on every address); ignored');
+    let published: number | null = null;
+    if (p.published !== undefined) {
+      if (!/^\d+$/.test(p.published)) {
+        warn(at, `published range ${p.published} not supported in a stack; port left out`);
+        return;
+      }
+      published = Number(p.published);
+    }
+    out.push({ name: p.name ?? '', protocol: p.protocol, targetPort: p.target, publishedPort: published, publishMode: p.mode });
+  });
+  return out;
+}
+
+/** A stack service as the deploy plan needs it: id, its current spec and the version read. */
+export type ExistingService = Pick<Service, 'id' | 'spec' | 'meta'>;
+
+export interface StackPlan {
+  create: ServiceSpec[];
+  /** Changed services: the spec to send with the version that was read. */
+  update: Array<{ id: string; version: number; spec: ServiceSpec }>;
+  /** Names of stack services whose spec is already what the file asks for. */
+  unchanged: string[];
+  /** Stack services no longer in the file; removed only with --prune. */
+  remove: Array<{ id: string; name: string }>;
+}
+
+/** Members of stack `stack`, by the namespace label. */
+export function inStack(stack: string, s: Pick<Service, 'spec'>): boolean {
+  return s.spec.labels[STACK_NAMESPACE_LABEL] === stack;
+}
+
+/**
+ * What `stack deploy` does: create the services that do not exist, update only those whose spec
+ * differs (canonical JSON of the whole spec; new ones dependencies first), and with `prune` remove stack services the file no
+ * longer has. The forced-update counter is carried over (as Docker does), so a redeploy does not
+ * undo or repeat a `service update --force`. A service of the same name outside the stack is a
+ * conflict, refused before anything is sent.
+ */
+export function planStackDeploy(stack: string, desired: readonly ServiceSpec[], existing: readonly ExistingService[], opts: { prune: boolean }): StackPlan {
+  const byName = new Map(existing.map((e) => [e.spec.name, e]));
+  const plan: StackPlan = { create: [], update: [], unchanged: [], remove: [] };
+  const conflicts: string[] = [];
+  for (const d of desired) {
+    const e = byName.get(d.name);
+    if (!e) {
+      plan.create.push(d);
+      continue;
+    }
+    if (!inStack(stack, e)) {
+      conflicts.push(d.name);
+      continue;
+    }
+    const spec: ServiceSpec = { ...d, task: { ...d.task, forceUpdate: e.spec.task.forceUpdate } };
+    if (specsEqual(spec, e.spec)) plan.unchanged.push(d.name);
+    else plan.update.push({ id: e.id, version: e.meta.version, spec });
+  }
+  if (conflicts.length > 0) {
+    throw new UserError(`service${conflicts.length > 1 ? 's' : ''} ${conflicts.join(', ')} already exist${conflicts.length > 1 ? '' : 's'} outside stack ${stack}`, {
+      code: 'conflict',
+      hint: 'remove or rename it, or deploy the stack under another name',
+    });
+  }
+  plan.create = dependenciesFirst(plan.create);
+  if (opts.prune) {
+    const wanted = new Set(desired.map((d) => d.name));
+    for (const e of existing) if (inStack(stack, e) && !wanted.has(e.spec.name)) plan.remove.push({ id: e.id, name: e.spec.name });
+    plan.remove.sort((a, b) => a.name.localeCompare(b.name));
+  }
+  return plan;
+}
+
+/**
+ * New services in an order where each comes after the new services it depends on (then by name),
+ * so a dependent never waits with "service not found" for a dependency created a moment later.
+ * The loader refuses cycles; anything left over is appended in name order.
+ */
+function dependenciesFirst(specs: ServiceSpec[]): ServiceSpec[] {
+  const pending = [...specs].sort((a, b) => a.name.localeCompare(b.name));
+  const names = new Set(pending.map((s) => s.name));
+  const out: ServiceSpec[] = [];
+  const done = new Set<string>();
+  while (pending.length > 0) {
+    const i = pending.findIndex((s) => s.dependsOn.every((d) => !names.has(d.service) || done.has(d.service)));
+    const [next] = pending.splice(i < 0 ? 0 : i, 1);
+    out.push(next!);
+    done.add(next!.name);
+  }
+  return out;
+}
+
+/** Specs compare by canonical bytes, as the updater compares task specs. */
+export function specsEqual(a: ServiceSpec, b: ServiceSpec): boolean {
+  return canonicalJson(a) === canonicalJson(b);
+}
