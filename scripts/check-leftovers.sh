@@ -17,13 +17,16 @@ if [[ $# -ge 1 && -f $1 ]]; then
   done || true)
 fi
 status=0
-for kind in containers networks volumes unlabelled; do
-  list=${!kind}
-  if [[ -n $list ]]; then
-    echo "leftover $kind after the tests:"
-    sed 's/^/  /' <<<"$list"
+report() {
+  if [[ -n $2 ]]; then
+    echo "leftover $1 after the tests:"
+    while IFS= read -r line; do echo "  $line"; done <<<"$2"
     status=1
   fi
-done
+}
+report containers "$containers"
+report networks "$networks"
+report volumes "$volumes"
+report "unlabelled volumes" "$unlabelled"
 [[ $status -eq 0 ]] && echo "no leftover containers, networks or volumes"
 exit $status
