@@ -15,6 +15,7 @@ export async function daemonCommand(g: SwarmGlobals, o: { advertiseAddr?: string
     ...(process.env.TSSWARM_HEARTBEAT_MS ? { heartbeatPeriodMs: Number(process.env.TSSWARM_HEARTBEAT_MS) } : {}),
     ...(process.env.TSSWARM_RAFT_TICK_MS ? { raftTickMs: Number(process.env.TSSWARM_RAFT_TICK_MS) } : {}),
     ...(process.env.TSSWARM_AGENT_PERIOD_MS ? { agentPeriodMs: Number(process.env.TSSWARM_AGENT_PERIOD_MS) } : {}),
+    ...(process.env.TSSWARM_NODE_PORT ? { nodePort: Number(process.env.TSSWARM_NODE_PORT) } : {}),
   });
   await d.start();
   await new Promise<void>((resolve) => {

@@ -7,7 +7,8 @@ export function registerServiceCommands(program: Command): void {
   const g = (cmd: Command): SwarmGlobals => cmd.optsWithGlobals() as SwarmGlobals;
   const svc = (): Promise<typeof import('./services.js')> => import('./services.js');
   const collect = (v: string, prev: string[]): string[] => [...prev, v];
-  const service = program.command('service').description('manage services (on a manager)');
+  // Options after the image belong to the task's command (`service create IMG sh -c ...`), as in Docker.
+  const service = program.command('service').description('manage services (on a manager)').enablePositionalOptions();
 
   const common = (c: Command): Command =>
     c
@@ -38,6 +39,7 @@ export function registerServiceCommands(program: Command): void {
     service
       .command('create')
       .description('create a service')
+      .passThroughOptions()
       .argument('<image>')
       .argument('[command...]')
       .option('--name <name>', 'service name')
@@ -124,6 +126,19 @@ export function registerServiceCommands(program: Command): void {
     .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table'))
     .action(async (refs: string[], o: { all?: boolean; quiet?: boolean; format?: string; trunc?: boolean }, cmd: Command) => {
       await runCommand('tsswarm', async () => (await svc()).servicePsCommand(g(cmd), refs, { ...o, noTrunc: o.trunc === false }));
+    });
+
+  service
+    .command('logs')
+    .description('logs of a service\'s tasks, read from the nodes running them')
+    .argument('<service>')
+    .option('-f, --follow', 'keep streaming')
+    .option('-n, --tail <n>', 'lines from the end of each task\'s log (or all)', 'all')
+    .option('-t, --timestamps', 'show timestamps')
+    .option('--no-task-ids', 'name tasks without their ids')
+    .option('--raw', 'no prefix')
+    .action(async (ref: string, o: { follow?: boolean; tail?: string; timestamps?: boolean; taskIds?: boolean; raw?: boolean }, cmd: Command) => {
+      await runCommand('tsswarm', async () => (await svc()).serviceLogsCommand(g(cmd), ref, o));
     });
 
   service

@@ -2,7 +2,7 @@ import type { ServiceView, TaskView } from '../../src/swarm/manager/services-api
 import { serviceSpecFromFlags, updatedSpec, type ServiceFlags, type ServiceUpdateFlags } from '../../src/swarm/service-flags.js';
 import type { Service } from '../../src/swarm/store/index.js';
 import { UserError } from '../../src/util/errors.js';
-import { local, type SwarmGlobals } from './local.js';
+import { local, socketPath, type SwarmGlobals } from './local.js';
 import { resolveFileRefs } from './files.js';
 
 /** `tsswarm service ...`: argument handling and rendering; the managers do the work. */
@@ -138,4 +138,49 @@ function ago(ms: number): string {
   if (s < 60) return `${s} second${s === 1 ? '' : 's'} ago`;
   if (s < 3600) return `${Math.round(s / 60)} minutes ago`;
   return `${Math.round(s / 3600)} hours ago`;
+}
+
+/** `service logs`: the merged stream the local daemon reads from every task's node. */
+export async function serviceLogsCommand(g: SwarmGlobals, ref: string, o: { follow?: boolean; tail?: string; timestamps?: boolean; taskIds?: boolean; raw?: boolean }): Promise<number> {
+  if (o.tail !== undefined && o.tail !== 'all' && !/^\d+$/.test(o.tail)) throw new UserError(`--tail: invalid value ${JSON.stringify(o.tail)}: expected a number or all`, { exitCode: 2 });
+  // Resolve first: an unknown service is an error, not an empty stream.
+  await local(g, `/v1/services/${enc(ref)}`);
+  const q = new URLSearchParams({ service: ref, tail: o.tail ?? 'all', ...(o.follow ? { follow: '1' } : {}), ...(o.timestamps ? { timestamps: '1' } : {}) });
+  const { request } = await import('node:http');
+  let failed = false;
+  await new Promise<void>((resolve, reject) => {
+    const req = request({ socketPath: socketPath(g), path: `/local/service-logs?${q}`, method: 'GET' }, (res) => {
+      let buf = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        buf += chunk;
+        let i: number;
+        while ((i = buf.indexOf('\n')) >= 0) {
+          const line = buf.slice(0, i);
+          buf = buf.slice(i + 1);
+          const l = JSON.parse(line) as { task: string; node: string; stream?: string; text?: string; error?: string; code?: string; message?: string };
+          if (l.code && l.message) {
+            failed = true;
+            process.stderr.write(`tsswarm: ${l.message}\n`);
+            continue;
+          }
+          const name = o.taskIds === false ? l.task.replace(/\.[^.]+$/, '') : l.task;
+          if (l.error) {
+            failed = true;
+            process.stderr.write(`error from ${l.node}: ${l.error}\n`);
+          } else if (o.raw) (l.stream === 'stderr' ? process.stderr : process.stdout).write(`${l.text}\n`);
+          else (l.stream === 'stderr' ? process.stderr : process.stdout).write(`${name}@${l.node}    | ${l.text}\n`);
+        }
+      });
+      res.on('end', () => resolve());
+      res.on('error', reject);
+    });
+    req.on('error', (e) => reject(new UserError(`no tsswarm daemon answers on ${socketPath(g)}: ${e.message}`)));
+    process.once('SIGINT', () => {
+      req.destroy();
+      resolve();
+    });
+    req.end();
+  });
+  return failed ? 1 : 0;
 }

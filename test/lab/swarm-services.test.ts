@@ -219,4 +219,27 @@ describe('tsswarm services on three lab hosts', () => {
     expect(broken[0]!.error).toMatch(/No such image/);
     await sw.ok('h1', ['service', 'rm', 'roll']);
   }, 240_000);
+  it('service logs merges the logs of tasks on every node', async () => {
+    await sw.ok('h1', ['service', 'create', '--name', 'talk', '--replicas', '3', '--init', IMAGE, 'sh', '-c', 'echo "hello from $(hostname)"; echo second line; exec sleep 3600']);
+    const out = await eventually(async () => {
+      const r = await sw.cli('h1', ['service', 'logs', 'talk']);
+      return r.code === 0 && r.stdout.split('\n').filter((l) => l.includes('hello from')).length === 3 ? r.stdout : undefined;
+    }, { timeoutMs: 30_000, what: 'three tasks\' logs' });
+    const lines = out.trim().split('\n');
+    expect(lines).toHaveLength(6);
+    for (const l of lines) expect(l).toMatch(/^talk\.[1-3]\.[0-9a-z]+@h[1-3]\s+\| (hello from \S+|second line)$/);
+    expect(new Set(lines.map((l) => /@(h\d)/.exec(l)![1])).size).toBe(3);
+    const tail = await sw.ok('h1', ['service', 'logs', '--tail', '1', '--no-task-ids', 'talk']);
+    expect(tail.trim().split('\n').sort()).toEqual(expect.arrayContaining([expect.stringMatching(/^talk\.[1-3]@h[1-3]\s+\| second line$/)]));
+    expect(tail.trim().split('\n')).toHaveLength(3);
+    const raw = await sw.ok('h1', ['service', 'logs', '--raw', '--tail', '1', 'talk']);
+    expect(raw.trim().split('\n')).toEqual(['second line', 'second line', 'second line']);
+    const worker = await sw.cli('h3', ['service', 'logs', 'talk']);
+    expect(worker.code).not.toBe(0);
+    expect(worker.stderr).toMatch(/worker/);
+    const missing = await sw.cli('h1', ['service', 'logs', 'nosuch']);
+    expect(missing.code).not.toBe(0);
+    expect(missing.stderr).toMatch(/no service "nosuch"/);
+    await sw.ok('h1', ['service', 'rm', 'talk']);
+  }, 120_000);
 });

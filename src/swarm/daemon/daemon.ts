@@ -12,6 +12,8 @@ import { Session } from '../agent/session.js';
 import { TaskExecutor } from '../agent/executor.js';
 import { Worker } from '../agent/worker.js';
 import { TaskFiles } from '../agent/task-files.js';
+import { DEFAULT_NODE_PORT, NodeApiServer } from '../agent/node-api.js';
+import { streamServiceLogs } from './service-logs.js';
 import { DockerRuntime } from '../../runtime/index.js';
 import { Manager } from '../manager/manager.js';
 import { ApiServer, toApiError } from '../manager/api-server.js';
@@ -30,6 +32,8 @@ export interface DaemonOptions {
   /** Agents' heartbeat period written into a new cluster (ms). */
   heartbeatPeriodMs?: number;
   raftTickMs?: number;
+  /** Port of this node's node API (the same on every node; default 4244). */
+  nodePort?: number;
   /** tmpfs mount point for task secrets and configs; default `<dir of socket>/tsswarm-secrets`. */
   secretsDir?: string;
   /** Pause between the agent's passes when nothing changed (ms). */
@@ -59,6 +63,7 @@ export class Daemon {
   private worker: Worker | null = null;
   private files: TaskFiles | null = null;
   private executor: TaskExecutor | null = null;
+  private nodeApi: NodeApiServer | null = null;
   private local: http.Server | null = null;
   private busy = false;
   private readonly log: (msg: string) => void;
@@ -139,8 +144,12 @@ export class Daemon {
     this.session.run();
     // Every node, managers included, runs tasks on its own engine (DOCKER_HOST).
     this.files = new TaskFiles(this.o.secretsDir ?? join(dirname(this.o.socketPath), 'tsswarm-secrets'), this.log);
-    const executor = new TaskExecutor({ runtime: new DockerRuntime(), nodeId: id.state.nodeId, log: this.log, files: this.files });
+    const runtime = new DockerRuntime();
+    const executor = new TaskExecutor({ runtime, nodeId: id.state.nodeId, log: this.log, files: this.files });
     this.executor = executor;
+    const nodeApi = new NodeApiServer({ identity: id, runtime, log: this.log });
+    await nodeApi.listen(this.nodePort());
+    this.nodeApi = nodeApi;
     this.worker = new Worker({
       executor,
       call: <T>(path: string, body: unknown) => this.proxy('POST', path, body) as Promise<T>,
@@ -156,6 +165,8 @@ export class Daemon {
     await this.files?.unmount();
     this.files = null;
     this.executor = null;
+    await this.nodeApi?.close();
+    this.nodeApi = null;
     this.session?.stop();
     this.session = null;
     await this.api?.close();
@@ -174,6 +185,7 @@ export class Daemon {
       else if (method === 'POST' && url.pathname === '/local/join') out = await this.exclusive(() => this.join(body));
       else if (method === 'POST' && url.pathname === '/local/leave') out = await this.exclusive(() => this.leave(body));
       else if (method === 'GET' && url.pathname === '/local/info') out = await this.info();
+      else if (method === 'GET' && url.pathname === '/local/service-logs') return await this.serviceLogs(url, res);
       else if (url.pathname.startsWith('/v1/')) out = await this.proxy(method, url.pathname + url.search, body);
       else throw new ApiError('not-found', `no such endpoint: ${method} ${url.pathname}`);
       reply(res, 200, out);
@@ -314,6 +326,7 @@ export class Daemon {
         // Everything holding `id` reads it at each connection: update it in place.
         Object.assign(id, { keyPem: next.keyPem, certPem: next.certPem, caKeyPem: next.caKeyPem });
         this.api?.reloadTls();
+        this.nodeApi?.reloadTls();
         this.manager?.raft.updateTls({ ca: id.caPem, cert: id.certPem, key: id.keyPem });
         this.log(`certificate renewed (${reason}); valid until ${new X509Certificate(id.certPem).validTo}`);
         return;
@@ -365,6 +378,27 @@ export class Daemon {
       }
     }
     throw last;
+  }
+
+  private nodePort(): number {
+    return this.o.nodePort ?? DEFAULT_NODE_PORT;
+  }
+
+  /** `service logs`: this node (a manager) reads each task's logs from the node API of its node. */
+  private async serviceLogs(url: URL, res: http.ServerResponse): Promise<void> {
+    const id = this.identity;
+    if (!id) throw new ApiError('conflict', 'this node is not part of a cluster');
+    const service = url.searchParams.get('service') ?? '';
+    const { tasks } = (await this.proxy('GET', `/v1/services/${encodeURIComponent(service)}/tasks`, undefined)) as { tasks: import('../manager/services-api.js').TaskView[] };
+    await streamServiceLogs({
+      tasks,
+      tls: { ca: id.caPem, cert: id.certPem, key: id.keyPem },
+      port: this.nodePort(),
+      follow: url.searchParams.get('follow') === '1',
+      tail: url.searchParams.get('tail') ?? 'all',
+      timestamps: url.searchParams.get('timestamps') === '1',
+      res,
+    });
   }
 
   private hostname(): string {

@@ -37,6 +37,8 @@ export interface TaskView {
   name: string;
   image: string;
   node: string;
+  /** The node's address (its node API serves the task's logs there). */
+  nodeAddr: string;
   desiredState: string;
   state: string;
   since: number;
@@ -131,6 +133,7 @@ export function taskViews(store: MemoryStore, ref: string, opts: { all: boolean 
         name: `${svc.spec.name}.${t.slot > 0 ? t.slot : (t.nodeId ?? '')}`,
         image: t.spec.container.image,
         node: t.nodeId ? (tx.get('node', t.nodeId)?.description?.hostname ?? t.nodeId) : '',
+        nodeAddr: t.nodeId ? (tx.get('node', t.nodeId)?.status.addr ?? '') : '',
         desiredState: t.desiredState,
         state: t.status.state,
         since: t.status.timestamp,
