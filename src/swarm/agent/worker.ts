@@ -20,6 +20,9 @@ export class Worker {
   private stopped = true;
   private timer: NodeJS.Timeout | null = null;
   private lastError = '';
+  /** Assignments held, by task id, and the store index they are as of. */
+  private readonly cache = new Map<string, AssignedTask>();
+  private since = 0;
 
   constructor(private readonly o: WorkerOptions) {}
 
@@ -48,14 +51,26 @@ export class Worker {
   private async passOnce(): Promise<void> {
     let again = false;
     try {
-      const { tasks } = await this.o.call<{ tasks: AssignedTask[] }>('/v1/dispatcher/assignments', {});
-      const reports = await this.o.executor.reconcile(tasks);
-      const status = new Map(tasks.map((a) => [a.task.id, a.task.status]));
-      const changed = reports.filter((r) => differs(r, status.get(r.taskId)));
-      if (changed.length > 0) {
-        await this.o.call('/v1/dispatcher/status', { updates: changed });
-        // Something moved: look again soon (a start is usually followed by running or health).
+      const a = await this.o.call<{ index: number; ids: string[]; tasks: AssignedTask[] }>('/v1/dispatcher/assignments', this.since > 0 ? { since: this.since } : {});
+      // Incremental: the answer carries only what changed since our last one, plus every id.
+      const keep = new Set(a.ids);
+      for (const id of [...this.cache.keys()]) if (!keep.has(id)) this.cache.delete(id);
+      for (const t of a.tasks) this.cache.set(t.task.id, t);
+      if (a.ids.some((id) => !this.cache.has(id))) {
+        // A gap (another manager lagging, or a restart): start over with a full answer.
+        this.since = 0;
         again = true;
+      } else {
+        this.since = a.index;
+        const tasks = [...this.cache.values()];
+        const reports = await this.o.executor.reconcile(tasks);
+        const status = new Map(tasks.map((x) => [x.task.id, x.task.status]));
+        const changed = reports.filter((r) => differs(r, status.get(r.taskId)));
+        if (changed.length > 0) {
+          await this.o.call('/v1/dispatcher/status', { updates: changed });
+          // Something moved: look again soon (a start is usually followed by running or health).
+          again = true;
+        }
       }
       this.lastError = '';
     } catch (e) {

@@ -32,7 +32,7 @@ import {
 import type { Identity } from '../daemon/identity.js';
 import type { Manager } from './manager.js';
 import { splitHostPort } from './addresses.js';
-import { applyTaskReports, assignmentsFor, taskReportsSchema } from './assignments.js';
+import { applyTaskReports, assignmentsFor, assignmentsRequestSchema, taskReportsSchema } from './assignments.js';
 import { createFileObject, fileObjectCreateSchema, fileObjectView, fileObjectViews, removeFileObject, taskFiles, type FileKind } from './secrets-api.js';
 import { createService, findService, removeService, serviceCreateSchema, serviceUpdateSchema, serviceViews, taskViews, updateService } from './services-api.js';
 
@@ -211,7 +211,8 @@ export class ApiServer {
       // The dispatcher's half of the agent loop (src/swarm/agent/worker.ts).
       r('POST', '/v1/dispatcher/assignments', 'node', false, async (c) => {
         await this.readBarrier();
-        return { tasks: assignmentsFor(m.store, c.peer!.nodeId, (t) => taskFiles(m.store, t, () => m.secretsKey())) };
+        const body = parseBody(assignmentsRequestSchema, c.body ?? {});
+        return assignmentsFor(m.store, c.peer!.nodeId, (t) => taskFiles(m.store, t, () => m.secretsKey()), body.since);
       }),
       r('POST', '/v1/dispatcher/status', 'node', true, async (c) => {
         const body = parseBody(taskReportsSchema, c.body);

@@ -15,16 +15,33 @@ export const taskReportSchema = z.strictObject({
 });
 export const taskReportsSchema = z.strictObject({ updates: z.array(taskReportSchema).max(10_000) });
 
+/** `POST /v1/dispatcher/assignments` body: the store index of the last answer the agent holds. */
+export const assignmentsRequestSchema = z.strictObject({ since: z.int().nonnegative().optional() });
+
+/**
+ * Incremental assignments: `ids` is every task the node must act on now (a task absent from it is
+ * one whose container the agent removes), `tasks` only those changed after `since` (all without
+ * it), `index` what to send as `since` next time. Store versions are raft indexes, identical on
+ * every manager, so an agent may ask any manager.
+ */
+export interface Assignments {
+  index: number;
+  ids: string[];
+  tasks: AssignedTask[];
+}
+
 /**
  * What a node must act on: tasks assigned to it that should run, or that should stop and have not
- * been seen stopped yet. A task absent from the list is one whose container the agent removes.
+ * been seen stopped yet.
  */
-export function assignmentsFor(store: MemoryStore, nodeId: string, files: (t: Task) => TaskFile[] = () => []): AssignedTask[] {
-  return store.view((tx) =>
-    tx
+export function assignmentsFor(store: MemoryStore, nodeId: string, files: (t: Task) => TaskFile[] = () => [], since = 0): Assignments {
+  return store.view((tx) => {
+    const mine = tx
       .findTasksByNode(nodeId)
       .filter((t) => stateIndex(t.desiredState) <= stateIndex('running') || !isTerminal(t.status.state))
-      .filter((t) => stateIndex(t.status.state) >= stateIndex('assigned') || stateIndex(t.desiredState) > stateIndex('running'))
+      .filter((t) => stateIndex(t.status.state) >= stateIndex('assigned') || stateIndex(t.desiredState) > stateIndex('running'));
+    const tasks = mine
+      .filter((t) => t.meta.version > since)
       .map((task) => {
         const a: AssignedTask = { task, serviceName: tx.get('service', task.serviceId)?.spec.name ?? task.serviceId };
         // Payloads go out only while the task should run and has not ended.
@@ -33,8 +50,9 @@ export function assignmentsFor(store: MemoryStore, nodeId: string, files: (t: Ta
           if (f.length > 0) a.files = f;
         }
         return a;
-      }),
-  );
+      });
+    return { index: tx.index, ids: mine.map((t) => t.id), tasks };
+  });
 }
 
 /**
