@@ -1,0 +1,103 @@
+import { describe, expect, it } from 'vitest';
+import { serviceSpecFromFlags, updatedSpec, type ServiceFlags } from '../../../src/swarm/service-flags.js';
+import { serviceSpecSchema } from '../../../src/swarm/store/index.js';
+
+const none: ServiceFlags = { env: [], label: [], containerLabel: [], constraint: [], placementPref: [], mount: [], publish: [] };
+
+describe('service create flags -> spec', () => {
+  it('maps Docker\'s flags and gives a spec the store accepts', () => {
+    const spec = serviceSpecFromFlags(
+      {
+        ...none,
+        name: 'web',
+        replicas: '3',
+        env: ['A=1'],
+        constraint: ['node.role==worker', 'node.labels.zone != b'],
+        placementPref: ['spread=node.labels.zone'],
+        reserveCpu: '0.5',
+        reserveMemory: '64M',
+        limitMemory: '128m',
+        restartCondition: 'on-failure',
+        restartDelay: '2s',
+        restartMaxAttempts: '3',
+        updateParallelism: '2',
+        updateFailureAction: 'rollback',
+        updateOrder: 'start-first',
+        healthCmd: 'wget -q localhost',
+        healthInterval: '500ms',
+        mount: ['type=bind,source=/srv,target=/data,readonly'],
+        publish: ['8080:80', '53:53/udp'],
+        stopGracePeriod: '3s',
+        init: true,
+      },
+      'busybox:1',
+      ['sleep', '100'],
+    );
+    expect(serviceSpecSchema.parse(spec)).toEqual(spec);
+    expect(spec.mode).toEqual({ type: 'replicated', replicas: 3 });
+    expect(spec.task.container.args).toEqual(['sleep', '100']);
+    expect(spec.task.resources.reservations).toEqual({ nanoCPUs: 5e8, memoryBytes: 64 * 2 ** 20 });
+    expect(spec.task.resources.limits.memoryBytes).toBe(128 * 2 ** 20);
+    expect(spec.task.restartPolicy).toEqual({ condition: 'on-failure', delayMs: 2000, maxAttempts: 3, windowMs: 0 });
+    expect(spec.task.placement.constraints).toEqual(['node.role==worker', 'node.labels.zone != b']);
+    expect(spec.task.placement.preferences).toEqual([{ spread: 'node.labels.zone' }]);
+    expect(spec.update).toEqual({ parallelism: 2, delayMs: 0, failureAction: 'rollback', monitorMs: 5000, maxFailureRatio: 0, order: 'start-first' });
+    expect(spec.task.container.healthcheck).toEqual({ test: ['CMD-SHELL', 'wget -q localhost'], intervalMs: 500, timeoutMs: 30_000, retries: 3, startPeriodMs: 0 });
+    expect(spec.task.container.mounts).toEqual([{ type: 'bind', source: '/srv', target: '/data', readOnly: true }]);
+    expect(spec.endpoint.ports).toEqual([
+      { name: '', protocol: 'tcp', targetPort: 80, publishedPort: 8080, publishMode: 'ingress' },
+      { name: '', protocol: 'udp', targetPort: 53, publishedPort: 53, publishMode: 'ingress' },
+    ]);
+    expect(spec.task.container.stopGracePeriodMs).toBe(3000);
+  });
+
+  it('names a service after its image by default; global has no replicas', () => {
+    expect(serviceSpecFromFlags(none, 'registry.local/team/app:2', []).name).toBe('registry.local_team_app');
+    expect(serviceSpecFromFlags({ ...none, mode: 'global' }, 'img', []).mode).toEqual({ type: 'global' });
+    expect(() => serviceSpecFromFlags({ ...none, mode: 'global', replicas: '2' }, 'img', [])).toThrow(/--replicas: only for replicated/);
+  });
+
+  it('refuses every bad value naming its flag, with exit code 2', () => {
+    const cases: [Partial<ServiceFlags>, RegExp][] = [
+      [{ replicas: 'three' }, /--replicas: invalid value "three"/],
+      [{ mode: 'daemonset' }, /--mode: invalid value "daemonset": expected replicated \| global/],
+      [{ constraint: ['zone=b'] }, /--constraint: invalid value "zone=b"/],
+      [{ placementPref: ['spread=zone'] }, /--placement-pref/],
+      [{ reserveMemory: 'lots' }, /--reserve-memory: invalid value "lots"/],
+      [{ limitCpu: 'half' }, /--limit-cpu/],
+      [{ restartDelay: '5 seconds' }, /--restart-delay/],
+      [{ restartCondition: 'always' }, /--restart-condition/],
+      [{ updateFailureAction: 'retry' }, /--update-failure-action/],
+      [{ updateMaxFailureRatio: '2' }, /--update-max-failure-ratio/],
+      [{ mount: ['type=bind,source=rel,target=/x'] }, /--mount.*source=\/absolute/],
+      [{ mount: ['type=volume,source=v,target=rel'] }, /--mount.*target=\/absolute/],
+      [{ publish: ['80:99999'] }, /--publish/],
+      [{ env: ['NOVALUE'] }, /--env: invalid value "NOVALUE"/],
+      [{ healthInterval: '1s' }, /--health-cmd/],
+      [{ name: '-bad' }, /--name/],
+    ];
+    for (const [f, re] of cases) {
+      let err: unknown;
+      try {
+        serviceSpecFromFlags({ ...none, ...f } as ServiceFlags, 'img', []);
+      } catch (e) {
+        err = e;
+      }
+      expect(String((err as Error)?.message), JSON.stringify(f)).toMatch(re);
+      expect((err as { exitCode?: number }).exitCode, JSON.stringify(f)).toBe(2);
+    }
+  });
+});
+
+describe('service update flags', () => {
+  it('change only what they name; --force bumps the counter; env add/rm', () => {
+    const cur = serviceSpecFromFlags({ ...none, name: 'web', env: ['A=1', 'B=2'] }, 'img:1', []);
+    const next = updatedSpec(cur, { image: 'img:2', envAdd: ['C=3', 'A=9'], envRm: ['B'], force: true, replicas: '5' });
+    expect(next.task.container.image).toBe('img:2');
+    expect(new Set(next.task.container.env)).toEqual(new Set(['A=9', 'C=3']));
+    expect(next.task.forceUpdate).toBe(1);
+    expect(next.mode).toEqual({ type: 'replicated', replicas: 5 });
+    expect(cur.task.container.image).toBe('img:1');
+    expect(updatedSpec(cur, { envAdd: [], envRm: [] })).toEqual(cur);
+  });
+});
