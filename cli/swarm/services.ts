@@ -2,6 +2,7 @@ import type { ServiceView, TaskView } from '../../src/swarm/manager/services-api
 import { serviceSpecFromFlags, updatedSpec, type ServiceFlags, type ServiceUpdateFlags } from '../../src/swarm/service-flags.js';
 import type { Service } from '../../src/swarm/store/index.js';
 import { UserError } from '../../src/util/errors.js';
+import { lineSplitter } from '../../src/util/ndjson.js';
 import { local, socketPath, type SwarmGlobals } from './local.js';
 import { resolveFileRefs } from './files.js';
 
@@ -150,19 +151,15 @@ export async function serviceLogsCommand(g: SwarmGlobals, ref: string, o: { foll
   let failed = false;
   await new Promise<void>((resolve, reject) => {
     const req = request({ socketPath: socketPath(g), path: `/local/service-logs?${q}`, method: 'GET' }, (res) => {
-      let buf = '';
       res.setEncoding('utf8');
-      res.on('data', (chunk: string) => {
-        buf += chunk;
-        let i: number;
-        while ((i = buf.indexOf('\n')) >= 0) {
-          const line = buf.slice(0, i);
-          buf = buf.slice(i + 1);
+      res.on(
+        'data',
+        lineSplitter((line) => {
           const l = JSON.parse(line) as { task: string; node: string; stream?: string; text?: string; error?: string; code?: string; message?: string };
           if (l.code && l.message) {
             failed = true;
             process.stderr.write(`tsswarm: ${l.message}\n`);
-            continue;
+            return;
           }
           const name = o.taskIds === false ? l.task.replace(/\.[^.]+$/, '') : l.task;
           if (l.error) {
@@ -170,8 +167,8 @@ export async function serviceLogsCommand(g: SwarmGlobals, ref: string, o: { foll
             process.stderr.write(`error from ${l.node}: ${l.error}\n`);
           } else if (o.raw) (l.stream === 'stderr' ? process.stderr : process.stdout).write(`${l.text}\n`);
           else (l.stream === 'stderr' ? process.stderr : process.stdout).write(`${name}@${l.node}    | ${l.text}\n`);
-        }
-      });
+        }),
+      );
       res.on('end', () => resolve());
       res.on('error', reject);
     });

@@ -125,6 +125,32 @@ export class SwarmNodes {
     return undefined;
   }
 
+  /**
+   * Starts a daemon on every host and forms a cluster: the first host inits, `managers` more join
+   * as managers, the rest as workers; resolves when every node is ready.
+   */
+  async form(hosts: readonly string[], managers = 0): Promise<void> {
+    const [first, ...rest] = hosts;
+    if (!first) throw new Error('form: no hosts');
+    await Promise.all(hosts.map((h) => this.start(h)));
+    await this.ok(first, ['init', '--advertise-addr', this.host(first).ip, '--listen-addr', this.addr(first)]);
+    const worker = (await this.ok(first, ['join-token', 'worker', '-q'])).trim();
+    const manager = (await this.ok(first, ['join-token', 'manager', '-q'])).trim();
+    for (const [i, h] of rest.entries()) {
+      const asManager = i < managers;
+      await this.ok(h, ['join', '--token', asManager ? manager : worker, '--advertise-addr', this.host(h).ip, ...(asManager ? ['--listen-addr', this.addr(h)] : []), this.addr(first)]);
+    }
+    await eventually(async () => ((await this.local<{ nodes: { status: string }[] }>(first, '/v1/nodes')).nodes.filter((n) => n.status === 'ready').length === hosts.length ? true : undefined), {
+      timeoutMs: 30_000,
+      what: `${hosts.length} ready nodes`,
+    });
+  }
+
+  /** Prints the tail of every daemon's log (for a failed test). */
+  dumpLogs(hosts: readonly string[], lines = 15): void {
+    for (const h of hosts) console.log(`--- ${h} daemon log ---\n${this.logTail(h, lines)}`);
+  }
+
   /** Stops every daemon this object started (SIGTERM, then SIGKILL). */
   async stopAll(): Promise<void> {
     await Promise.all(

@@ -113,19 +113,12 @@ describe('tsswarm stacks on three lab hosts', () => {
     lab = await Lab.up({ ...CFG, hosts: 3 });
     // A slow heartbeat: this test is not about node loss, and a starved machine must not flap nodes.
     sw = new SwarmNodes(lab, { heartbeatMs: 2000 });
-    await Promise.all(HOSTS.map((h) => sw.start(h)));
-    await sw.ok('h1', ['init', '--advertise-addr', lab.host('h1').ip, '--listen-addr', sw.addr('h1')]);
-    const token = (await sw.ok('h1', ['join-token', 'worker', '-q'])).trim();
-    for (const h of ['h2', 'h3']) await sw.ok(h, ['join', '--token', token, '--advertise-addr', lab.host(h).ip, sw.addr('h1')]);
-    await eventually(async () => ((await sw.local<{ nodes: { status: string }[] }>('h1', '/v1/nodes')).nodes.filter((n) => n.status === 'ready').length === 3 ? true : undefined), {
-      timeoutMs: 20_000,
-      what: 'three ready nodes',
-    });
+    await sw.form(HOSTS);
   }, 240_000);
 
   afterEach((ctx) => {
     if (ctx.task.result?.state !== 'fail') return;
-    for (const h of HOSTS) console.log(`--- ${h} daemon log ---\n${sw.logTail(h, 15)}`);
+    sw.dumpLogs(HOSTS);
   });
 
   afterAll(async () => {

@@ -1,6 +1,7 @@
 import https from 'node:https';
 import type http from 'node:http';
 import type { TaskView } from '../manager/services-api.js';
+import { lineSplitter } from '../../util/ndjson.js';
 
 export interface ServiceLogsOptions {
   tasks: TaskView[];
@@ -32,24 +33,22 @@ export async function streamServiceLogs(o: ServiceLogsOptions): Promise<void> {
       const req = https.request(
         { host: t.nodeAddr, port: o.port, path: `/v1/node/tasks/${t.id}/logs?${q}`, ca: o.tls.ca, cert: o.tls.cert, key: o.tls.key, servername: t.nodeAddr, agent: false, checkServerIdentity: () => undefined },
         (res) => {
-          let buf = '';
+          let body = '';
           res.setEncoding('utf8');
-          res.on('data', (chunk: string) => {
-            buf += chunk;
-            let i: number;
-            while ((i = buf.indexOf('\n')) >= 0) {
-              const line = buf.slice(0, i);
-              buf = buf.slice(i + 1);
-              if (res.statusCode !== 200) continue;
-              try {
-                emit(JSON.parse(line) as object);
-              } catch {
-                /* a torn line from a dying node */
-              }
-            }
-          });
+          res.on(
+            'data',
+            res.statusCode === 200
+              ? lineSplitter((line) => {
+                  try {
+                    emit(JSON.parse(line) as object);
+                  } catch {
+                    /* a torn line from a dying node */
+                  }
+                })
+              : (chunk: string) => (body += chunk),
+          );
           res.on('end', () => {
-            if (res.statusCode !== 200) emit({ error: `${t.node}: ${buf.trim() || `HTTP ${res.statusCode}`}` });
+            if (res.statusCode !== 200) emit({ error: `${t.node}: ${body.trim() || `HTTP ${res.statusCode}`}` });
             resolve();
           });
           res.on('error', () => resolve());
