@@ -1,6 +1,8 @@
 /** `tscompose config`: parse, resolve and render the compose model. Rendering only; logic is in src/compose. */
 import { writeFile } from 'node:fs/promises';
-import { allProfiles, loadProjectFromCli, renderJson, renderYaml, serviceImages } from '../../src/compose/index.js';
+import { loadProjectFromCli } from '../../src/compose/index.js';
+// The YAML printer (and the `yaml` library) load only for `config`, not on every command's path.
+import { allProfiles, renderJson, renderYaml, serviceImages } from '../../src/compose/render.js';
 import type { GlobalOptions } from './global-options.js';
 
 export async function configCommand(services: string[], opts: GlobalOptions): Promise<number> {

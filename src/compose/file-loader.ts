@@ -8,7 +8,6 @@ import { CarriedDiagnostics, Diagnostics, fail } from './diagnostics.js';
 import { canonicalizeFile } from './canonical.js';
 import { interpolateTree } from './interpolate.js';
 import { mergeTrees } from './merge.js';
-import { parseYamlLayers } from './parse.js';
 import type { YamlParser } from './parse-fast.js';
 import { rebaseService } from './rebase.js';
 import { cloneTree, isTree, keyPos, newTree, type Tree } from './tree.js';
@@ -56,7 +55,7 @@ export function loadComposeFile(ctx: FileContext, file: string, stack: string[] 
 
 async function loadUncached(ctx: FileContext, file: string, stack: string[]): Promise<Tree> {
   const text = await readText(ctx, file, file);
-  const layers = (ctx.parser ?? parseYamlLayers)(text, file);
+  const layers = (ctx.parser ?? (await import('./parse.js')).parseYamlLayers)(text, file);
   const carried = ctx.carried ?? new CarriedDiagnostics();
   let diags = new Diagnostics();
   for (const layer of layers) {

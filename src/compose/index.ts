@@ -6,5 +6,4 @@ export type * from './types.js';
 export { loadProject } from './load.js';
 export { loadProjectFromCli, type CliGlobals } from './cli-load.js';
 export { NodeFileReader } from './node-reader.js';
-export { renderYaml, renderJson, projectToDocument, serviceImages, allProfiles } from './render.js';
 export { formatDuration, parseDuration, parseBytes } from './units.js';

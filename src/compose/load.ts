@@ -18,7 +18,6 @@ import { loadComposeFile, type FileContext } from './file-loader.js';
 import { composeFileFromEnv, discoverFiles } from './files.js';
 import { mergeTrees } from './merge.js';
 import { extensionsOf, normalizeNetwork, normalizeSecret, normalizeService, normalizeVolumeTop, type NormalizeContext } from './normalize.js';
-import { parseYamlLayers } from './parse.js';
 import { parseYamlLayersFast, type YamlParser } from './parse-fast.js';
 import { activeServices } from './profiles.js';
 import { isValidProjectName, normalizeProjectName } from './project-name.js';
@@ -40,7 +39,8 @@ export async function loadProject(options: LoadOptions): Promise<Project> {
   } catch {
     // fall through to the precise path
   }
-  return loadProjectWith(options, parseYamlLayers);
+  // The precise parser (the `yaml` library) loads only when the fast path could not finish.
+  return loadProjectWith(options, (await import('./parse.js')).parseYamlLayers);
 }
 
 /** loadProject with a given YAML parser (tests force one or the other). */

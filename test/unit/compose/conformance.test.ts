@@ -9,7 +9,8 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { loadProject, NodeFileReader, renderYaml, type LoadOptions } from '../../../src/compose/index.js';
+import { loadProject, NodeFileReader, type LoadOptions } from '../../../src/compose/index.js';
+import { renderYaml } from '../../../src/compose/render.js';
 import { DiagnosticError, formatDiagnostic, UserError } from '../../../src/util/errors.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../fixtures/compose');
