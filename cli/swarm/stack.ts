@@ -1,6 +1,17 @@
 import { loadProjectFromCli } from '../../src/compose/index.js';
 import type { ServiceView, TaskView } from '../../src/swarm/manager/services-api.js';
-import { checkStackName, planStackDeploy, stackServiceSpecs, STACK_NAMESPACE_LABEL, type ExistingService } from '../../src/swarm/stack/stack-spec.js';
+import {
+  checkStackName,
+  planStackDeploy,
+  stackFileObjects,
+  stackServiceSpecs,
+  STACK_NAMESPACE_LABEL,
+  type ExistingService,
+  type StackFileIds,
+  type StackFileObject,
+} from '../../src/swarm/stack/stack-spec.js';
+import type { FileObjectView } from '../../src/swarm/manager/secrets-api.js';
+import { readFile } from 'node:fs/promises';
 import type { Service } from '../../src/swarm/store/index.js';
 import { isValidProjectName, normalizeProjectName } from '../../src/compose/project-name.js';
 import { UserError } from '../../src/util/errors.js';
@@ -26,8 +37,11 @@ export async function stackDeployCommand(g: SwarmGlobals, stack: string, f: Stac
   const projectName = isValidProjectName(stack) ? stack : normalizeProjectName(stack);
   const project = await loadProjectFromCli({ file: f.composeFile, ...(projectName ? { projectName } : {}) });
   for (const w of project.warnings ?? []) process.stderr.write(`warning: ${w}\n`);
-  const { specs, warnings } = stackServiceSpecs(project, stack);
+  // A dry run first: every problem of the file is reported before anything is created.
+  const { warnings } = stackServiceSpecs(project, stack);
   for (const w of warnings) process.stderr.write(`warning: ${w}\n`);
+  const files = await ensureStackFiles(g, stack, stackFileObjects(project, stack), project.environment);
+  const { specs } = stackServiceSpecs(project, stack, files);
 
   const { services } = await local<{ services: ServiceView[] }>(g, '/v1/services');
   const wanted = new Set(specs.map((s) => s.name));
@@ -90,7 +104,11 @@ export async function stackPsCommand(g: SwarmGlobals, stack: string, o: { all?: 
 export async function stackRmCommand(g: SwarmGlobals, stacks: string[]): Promise<void> {
   for (const stack of stacks) {
     const services = await stackServices(g, stack);
-    if (services.length === 0) {
+    const files: { kind: 'secret' | 'config'; o: FileObjectView }[] = [];
+    for (const kind of ['secret', 'config'] as const) {
+      for (const o of (await local<Record<string, FileObjectView[]>>(g, `/v1/${kind}s`))[`${kind}s`] ?? []) if (o.labels[STACK_NAMESPACE_LABEL] === stack) files.push({ kind, o });
+    }
+    if (services.length === 0 && files.length === 0) {
       process.stderr.write(`Nothing found in stack: ${stack}\n`);
       continue;
     }
@@ -98,5 +116,57 @@ export async function stackRmCommand(g: SwarmGlobals, stacks: string[]): Promise
       process.stdout.write(`Removing service ${s.name}\n`);
       await local(g, `/v1/services/${enc(s.id)}`, { method: 'DELETE' });
     }
+    // Then what the stack created for them (Docker removes a stack's secrets and configs too).
+    for (const { kind, o } of files) {
+      process.stdout.write(`Removing ${kind} ${o.name}\n`);
+      await local(g, `/v1/${kind}s/${enc(o.id)}`, { method: 'DELETE' });
+    }
   }
+}
+
+/**
+ * The stack's secrets and configs in the cluster: an existing one (by name) is reused as is
+ * (cluster secrets are immutable: to change one, give it a new name, as with Docker), an external
+ * one must exist, the others are created from their file, environment variable or content.
+ */
+async function ensureStackFiles(g: SwarmGlobals, stack: string, objs: StackFileObject[], projectEnv: Record<string, string>): Promise<StackFileIds> {
+  const ids: StackFileIds = { secret: {}, config: {} };
+  const lists: Record<'secret' | 'config', FileObjectView[]> = { secret: [], config: [] };
+  for (const kind of ['secret', 'config'] as const) {
+    if (objs.some((o) => o.kind === kind)) lists[kind] = (await local<Record<string, FileObjectView[]>>(g, `/v1/${kind}s`))[`${kind}s`] ?? [];
+  }
+  // Check everything before creating anything.
+  const missing = objs.filter((o) => !lists[o.kind].some((x) => x.name === o.name) && (o.external || o.source === null));
+  if (missing.length > 0) {
+    throw new UserError(missing.map((o) => `${o.kind}s.${o.key}: ${o.external ? `external ${o.kind} ${o.name} not found in the cluster` : 'no file, environment or content to create it from'}`).join('\n'), {
+      hint: `create it first with \`tsswarm ${missing[0]!.kind} create ${missing[0]!.name} FILE\``,
+    });
+  }
+  const payloads = new Map<StackFileObject, Buffer>();
+  for (const o of objs) {
+    if (lists[o.kind].some((x) => x.name === o.name) || o.source === null) continue;
+    const src = o.source;
+    let data: Buffer;
+    if ('file' in src) {
+      try {
+        data = await readFile(src.file);
+      } catch (e) {
+        throw new UserError(`${o.kind}s.${o.key}: cannot read ${src.file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+      }
+    } else if ('environment' in src) data = Buffer.from(projectEnv[src.environment] ?? process.env[src.environment] ?? '');
+    else data = Buffer.from(src.content);
+    if (data.length === 0) throw new UserError(`${o.kind}s.${o.key}: the value is empty`);
+    payloads.set(o, data);
+  }
+  for (const o of objs) {
+    const have = lists[o.kind].find((x) => x.name === o.name);
+    if (have) {
+      ids[o.kind][o.key] = { id: have.id, name: have.name };
+      continue;
+    }
+    process.stdout.write(`Creating ${o.kind} ${o.name}\n`);
+    const { id } = await local<{ id: string }>(g, `/v1/${o.kind}s`, { body: { name: o.name, labels: { [STACK_NAMESPACE_LABEL]: stack }, data: payloads.get(o)!.toString('base64') } });
+    ids[o.kind][o.key] = { id, name: o.name };
+  }
+  return ids;
 }

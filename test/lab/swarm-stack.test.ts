@@ -34,6 +34,7 @@ services:
       timeout: 2s
       retries: 3
       start_period: 20s
+    secrets: [dbpw]
     deploy:
       placement:
         constraints: ["node.hostname==h2"]
@@ -43,6 +44,7 @@ services:
     command: ["sleep", "3600"]
     environment:
       API_VERSION: "${apiVersion}"
+    configs: [{source: apiconf, target: /etc/api.conf}]
     depends_on:
       db:
         condition: service_healthy
@@ -50,6 +52,10 @@ services:
       replicas: 2
       placement:
         constraints: ["node.hostname==h3"]
+secrets:
+  dbpw: {file: ./dbpw.txt}
+configs:
+  apiconf: {content: "port 8080"}
 `;
 }
 
@@ -137,9 +143,10 @@ describe('tsswarm stacks on three lab hosts', () => {
     expect((await sw.local<{ services: unknown[] }>('h1', '/v1/services')).services).toEqual([]);
 
     writeFileSync(FILE, stackFile('1'));
+    writeFileSync(path.join(DIR, 'dbpw.txt'), 'stack-secret-Qx7');
     const deploy = await cli(['stack', 'deploy', '-c', FILE, 'app']);
     expect(deploy.code, deploy.stderr).toBe(0);
-    expect(deploy.stdout).toBe('Creating service app_db\nCreating service app_api\n');
+    expect(deploy.stdout).toBe('Creating secret app_dbpw\nCreating config app_apiconf\nCreating service app_db\nCreating service app_api\n');
 
     // While db is not healthy yet, api's tasks wait with a reason both ps commands show.
     await eventually(async () => ((await tasks('app_api')).some((t) => t.error === 'waiting for app_db: 0/1 tasks healthy') ? true : undefined), { timeoutMs: 20_000, intervalMs: 100, what: 'api to wait for db' });
@@ -162,6 +169,9 @@ describe('tsswarm stacks on three lab hosts', () => {
     console.log(`[stack] db started ${new Date(dbStartedAt).toISOString()}, healthy ${new Date(healthyAt).toISOString()}; api started ${starts.map((s) => `+${s - healthyAt} ms`).join(', ')} after`);
     for (const s of starts) expect(s).toBeGreaterThan(healthyAt);
     for (const h of ['h1', 'h2']) expect(await containers(h, 'app_api')).toEqual([]);
+    // The stack's secret and config reach the tasks that mount them.
+    expect((await lab.docker('h2', ['exec', dbId, 'cat', '/run/secrets/dbpw'])).stdout).toBe('stack-secret-Qx7');
+    expect((await lab.docker('h3', ['exec', apiIds[0]!, 'cat', '/etc/api.conf'])).stdout).toBe('port 8080');
     const labels = await inspect<Record<string, string>>('h3', apiIds[0]!, '{{json .Config.Labels}}');
     expect(labels['com.docker.stack.namespace']).toBe('app');
 
@@ -196,7 +206,8 @@ describe('tsswarm stacks on three lab hosts', () => {
   it('stack rm removes every service of the stack and their containers', async () => {
     const r = await cli(['stack', 'rm', 'app']);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toBe('Removing service app_api\nRemoving service app_db\n');
+    expect(r.stdout).toBe('Removing service app_api\nRemoving service app_db\nRemoving secret app_dbpw\nRemoving config app_apiconf\n');
+    expect(await sw.ok('h1', ['secret', 'ls', '-q'])).toBe('');
     await eventually(async () => {
       for (const h of HOSTS) {
         const c = await lab.docker(h, ['ps', '-aq', '--filter', 'label=com.tsswarm.task.id'], { check: false });

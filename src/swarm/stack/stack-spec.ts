@@ -68,7 +68,50 @@ const CONSTRAINT = /^\s*(node\.(id|hostname|role|platform\.os|platform\.arch|lab
  * what cannot be deployed at all (no image, jobs, bad constraints, a spec the store would refuse);
  * collects a warning for each key a stack ignores.
  */
-export function stackServiceSpecs(project: Project, stack: string): StackSpecs {
+/** Ids of the cluster secrets/configs a stack's top-level `secrets:`/`configs:` keys became. */
+export interface StackFileIds {
+  secret: Record<string, { id: string; name: string }>;
+  config: Record<string, { id: string; name: string }>;
+}
+
+/** A top-level secret or config an active service of the stack mounts. */
+export interface StackFileObject {
+  kind: 'secret' | 'config';
+  /** The compose key. */
+  key: string;
+  /** Cluster name: `NAME_key`, or the `name:` the file gives (external ones keep theirs). */
+  name: string;
+  external: boolean;
+  source: { file: string } | { environment: string } | { content: string } | null;
+}
+
+/**
+ * The secrets and configs a deploy needs, in order: Docker names them `STACK_key` unless the file
+ * gives a `name:`; external ones must already exist. Pure.
+ */
+export function stackFileObjects(project: Project, stack: string): StackFileObject[] {
+  const out: StackFileObject[] = [];
+  for (const kind of ['secret', 'config'] as const) {
+    const defs = kind === 'secret' ? project.secrets : project.configs;
+    const used = new Set(Object.values(project.services).flatMap((svc) => (kind === 'secret' ? svc.secrets : svc.configs).map((r) => r.source)));
+    for (const key of [...used].sort()) {
+      const d = defs[key];
+      if (!d) continue;
+      const external = d.external === true;
+      const explicit = d.name && d.name !== `${project.name}_${key}` ? d.name : undefined;
+      out.push({
+        kind,
+        key,
+        name: external ? (d.name ?? key) : (explicit ?? `${stack}_${key}`),
+        external,
+        source: d.file ? { file: d.file } : d.environment ? { environment: d.environment } : d.content !== undefined ? { content: d.content } : null,
+      });
+    }
+  }
+  return out;
+}
+
+export function stackServiceSpecs(project: Project, stack: string, files?: StackFileIds): StackSpecs {
   checkStackName(stack);
   const warnings: string[] = [];
   const problems: string[] = [];
@@ -78,7 +121,7 @@ export function stackServiceSpecs(project: Project, stack: string): StackSpecs {
     const at = `services.${key}`;
     const warn = (k: string, what: string): void => void warnings.push(`${at}.${k}: ${what}`);
     try {
-      specs.push(serviceSpec(project, stack, svc, warn));
+      specs.push(serviceSpec(project, stack, svc, warn, files));
     } catch (e) {
       if (e instanceof UserError) problems.push(`${at}: ${e.message}`);
       else throw e;
@@ -88,7 +131,15 @@ export function stackServiceSpecs(project: Project, stack: string): StackSpecs {
   return { specs, warnings };
 }
 
-function serviceSpec(project: Project, stack: string, svc: ServiceConfig, warn: (k: string, what: string) => void): ServiceSpec {
+function fileRefs(kind: 'secret' | 'config', refs: ServiceConfig['secrets'], files: StackFileIds | undefined): ServiceSpec['task']['container']['secrets'] {
+  return refs.map((r) => {
+    // Without ids (a dry run before the objects exist) a placeholder keeps the spec checkable.
+    const o = files?.[kind][r.source] ?? { id: 'pending', name: r.source };
+    return { id: o.id, name: o.name, target: { name: r.target, uid: r.uid ?? '0', gid: r.gid ?? '0', mode: r.mode ?? 0o444 } };
+  });
+}
+
+function serviceSpec(project: Project, stack: string, svc: ServiceConfig, warn: (k: string, what: string) => void, files?: StackFileIds): ServiceSpec {
   for (const [k, v] of Object.entries(svc)) {
     if (MAPPED.has(k) || v === undefined) continue;
     warn(k, 'not supported in a stack; ignored');
@@ -97,8 +148,6 @@ function serviceSpec(project: Project, stack: string, svc: ServiceConfig, warn: 
   if (svc.build) warn('build', 'ignored by stack deploy (images are not built; the image must exist on the nodes)');
   const otherNets = Object.keys(svc.networks).filter((n) => n !== 'default');
   if (otherNets.length > 0) warn('networks', `${otherNets.join(', ')} not supported yet (tasks join each engine's default network)`);
-  if (svc.secrets.length > 0) warn('secrets', `${svc.secrets.map((s) => s.source).join(', ')} not supported in stacks yet; ignored`);
-  if (svc.configs.length > 0) warn('configs', `${svc.configs.map((s) => s.source).join(', ')} not supported in stacks yet; ignored`);
 
   const deploy: DeployConfig = svc.deploy ?? {};
   const mode = deploy.mode ?? 'replicated';
@@ -130,8 +179,8 @@ function serviceSpec(project: Project, stack: string, svc: ServiceConfig, warn: 
         labels: { ...svc.labels, ...ns },
         mounts: mounts(project, svc, warn),
         healthcheck: healthcheck(svc.healthcheck, warn),
-        secrets: [],
-        configs: [],
+        secrets: fileRefs('secret', svc.secrets, files),
+        configs: fileRefs('config', svc.configs, files),
         stopGracePeriodMs: svc.stop_grace_period !== undefined ? ms(svc.stop_grace_period) : 10_000,
         init: svc.init === true,
       },

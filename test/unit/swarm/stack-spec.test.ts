@@ -1,17 +1,20 @@
 import { describe, expect, it } from 'vitest';
 import { loadProject } from '../../../src/compose/index.js';
-import { planStackDeploy, stackServiceSpecs, STACK_NAMESPACE_LABEL, type ExistingService } from '../../../src/swarm/stack/stack-spec.js';
+import { planStackDeploy, stackFileObjects, stackServiceSpecs, STACK_NAMESPACE_LABEL, type ExistingService } from '../../../src/swarm/stack/stack-spec.js';
 import type { ServiceSpec } from '../../../src/swarm/store/index.js';
 import { DiagnosticError, UserError } from '../../../src/util/errors.js';
 import { MemoryReader } from '../compose/memory-reader.js';
 
 /** Loads files the way `stack deploy -c` does (the project name is the stack name). */
-async function specsOf(yaml: string | string[], stack = 'app', env: Record<string, string> = {}) {
+async function loadYaml(yaml: string | string[], stack = 'app', env: Record<string, string> = {}) {
   const list = Array.isArray(yaml) ? yaml : [yaml];
   const files: Record<string, string> = {};
   list.forEach((y, i) => (files[`/proj/stack${i}.yaml`] = y));
-  const project = await loadProject({ env, reader: new MemoryReader(files), cwd: '/proj', files: Object.keys(files), projectName: /^[a-z0-9][a-z0-9_-]*$/.test(stack) ? stack : 'app' });
-  return stackServiceSpecs(project, stack);
+  return loadProject({ env, reader: new MemoryReader(files), cwd: '/proj', files: Object.keys(files), projectName: /^[a-z0-9][a-z0-9_-]*$/.test(stack) ? stack : 'app' });
+}
+
+async function specsOf(yaml: string | string[], stack = 'app', env: Record<string, string> = {}) {
+  return stackServiceSpecs(await loadYaml(yaml, stack, env), stack);
 }
 
 const byName = (specs: ServiceSpec[], name: string): ServiceSpec => {
@@ -185,8 +188,6 @@ configs: {cf: {file: ./cf}}
       'services.web.privileged: not supported in a stack; ignored',
       'services.web.build: ignored by stack deploy (images are not built; the image must exist on the nodes)',
       'services.web.networks: front not supported yet (tasks join each engine\'s default network)',
-      'services.web.secrets: pw not supported in stacks yet; ignored',
-      'services.web.configs: cf not supported in stacks yet; ignored',
       'services.web.healthcheck.start_interval: not supported yet; ignored',
       'services.web.deploy.resources.limits.pids: not supported yet; ignored',
       'services.web.ports[0]: published range 8080-8081 not supported in a stack; port left out',
@@ -195,6 +196,40 @@ configs: {cf: {file: ./cf}}
       'services.web.depends_on.db.required: false is not supported in a stack; the dependency is required',
     ]);
     expect(byName(specs, 'app_web').endpoint.ports).toEqual([{ name: '', protocol: 'tcp', targetPort: 81, publishedPort: 81, publishMode: 'ingress' }]);
+  });
+
+  it('maps secrets and configs to cluster objects named STACK_key (or their name:), external ones as named', async () => {
+    const yaml = `
+services:
+  web:
+    image: web:1
+    secrets: [pw, {source: ext, target: /etc/ext, mode: 0400, uid: "100"}]
+    configs: [{source: cf, target: /etc/app.conf}]
+  idle: {image: x:1}
+secrets:
+  pw: {environment: PW}
+  ext: {external: true, name: shared-ext}
+  unused: {content: x}
+configs:
+  cf: {content: "listen 80"}
+`;
+    const { specs } = await specsOf(yaml);
+    // Before the objects exist: placeholders, the spec still checkable.
+    expect(byName(specs, 'app_web').task.container.secrets.map((r) => r.id)).toEqual(['pending', 'pending']);
+    const project = await loadYaml(yaml);
+    const objs = stackFileObjects(project, 'app');
+    expect(objs).toEqual([
+      { kind: 'secret', key: 'ext', name: 'shared-ext', external: true, source: null },
+      { kind: 'secret', key: 'pw', name: 'app_pw', external: false, source: { environment: 'PW' } },
+      { kind: 'config', key: 'cf', name: 'app_cf', external: false, source: { content: 'listen 80' } },
+    ]);
+    const files = { secret: { pw: { id: 's1', name: 'app_pw' }, ext: { id: 's2', name: 'shared-ext' } }, config: { cf: { id: 'c1', name: 'app_cf' } } };
+    const web = byName(stackServiceSpecs(project, 'app', files).specs, 'app_web').task.container;
+    expect(web.secrets).toEqual([
+      { id: 's1', name: 'app_pw', target: { name: '/run/secrets/pw', uid: '0', gid: '0', mode: 0o444 } },
+      { id: 's2', name: 'shared-ext', target: { name: '/etc/ext', uid: '100', gid: '0', mode: 0o400 } },
+    ]);
+    expect(web.configs).toEqual([{ id: 'c1', name: 'app_cf', target: { name: '/etc/app.conf', uid: '0', gid: '0', mode: 0o444 } }]);
   });
 
   it('refuses what cannot be deployed, all problems at once, before anything is sent', async () => {
