@@ -235,4 +235,14 @@ describe('tsswarm services on three lab hosts', () => {
     expect(missing.stderr).toMatch(/no service "nosuch"/);
     await sw.ok('h1', ['service', 'rm', 'talk']);
   }, 120_000);
+  it('a task no node can take stays pending with the reason in service ps', async () => {
+    const r = await sw.cli('h1', ['service', 'create', '-d', '--name', 'huge', '--reserve-memory', '1000G', '--init', IMAGE, 'sleep', '3600']);
+    expect(r.code).toBe(0);
+    const ps = await eventually(async () => {
+      const out = await sw.ok('h1', ['service', 'ps', '--no-trunc', 'huge']);
+      return /Pending/.test(out) && /insufficient memory on 3 nodes/.test(out) ? out : undefined;
+    }, { timeoutMs: 20_000, what: 'huge pending with a reason' });
+    expect(ps).toMatch(/huge\.1\s+tscompose-test\/busybox:latest\s+Running\s+Pending .*no suitable node \(insufficient memory on 3 nodes\)/);
+    await sw.ok('h1', ['service', 'rm', 'huge']);
+  }, 60_000);
 });

@@ -1,7 +1,7 @@
 import { isEngineNotFound, type ContainerRuntime } from '../../runtime/index.js';
 import { mapLimit } from '../../util/map-limit.js';
 import { TASK_LABELS, defaultBridge, taskContainerSpec, type AssignedTask, type NetworkAttacher } from './task-container.js';
-import { isTerminal, observeContainer, stateIndex, type TaskReport } from './task-observation.js';
+import { isTerminal, observeContainer, quickObserve, stateIndex, type TaskReport } from './task-observation.js';
 import type { TaskFiles } from './task-files.js';
 
 export interface TaskExecutorOptions {
@@ -32,14 +32,19 @@ export class TaskExecutor {
   async reconcile(assigned: readonly AssignedTask[]): Promise<TaskReport[]> {
     const rt = this.o.runtime;
     const containers = await rt.listContainers({ all: true, labels: { [TASK_LABELS.node]: this.o.nodeId } });
-    const byTask = new Map(containers.map((c) => [c.labels[TASK_LABELS.task] ?? '', c.id]));
+    const byTask = new Map(containers.map((c) => [c.labels[TASK_LABELS.task] ?? '', c]));
     const wanted = new Set(assigned.map((a) => a.task.id));
     // Containers of tasks this node no longer runs (removed, or moved away while we were cut off).
     const strays = containers.filter((c) => !wanted.has(c.labels[TASK_LABELS.task] ?? ''));
     await mapLimit(strays, this.o.concurrency ?? 8, async (c) => {
       await rt.removeContainer(c.id, { force: true }).catch((e: unknown) => this.o.log(`removing stray container ${c.name}: ${(e as Error).message}`));
     });
-    const reports = await mapLimit(assigned, this.o.concurrency ?? 8, (a) => this.one(a, byTask.get(a.task.id)).catch((e: unknown): TaskReport => this.rejected(a, e)));
+    const reports = await mapLimit(assigned, this.o.concurrency ?? 16, (a) => {
+      const c = byTask.get(a.task.id);
+      // A steady running task needs no engine call beyond the list.
+      const quick = c ? quickObserve(a.task.id, c, a.task.status, a.task.desiredState) : null;
+      return quick ? Promise.resolve(quick) : this.one(a, c?.id).catch((e: unknown): TaskReport => this.rejected(a, e));
+    });
     // Secret files live only as long as their task runs here.
     const live = new Set(assigned.filter((a, i) => a.task.desiredState === 'running' && !isTerminal(reports[i]?.state ?? a.task.status.state)).map((a) => a.task.id));
     await this.o.files?.prune(live);

@@ -153,7 +153,7 @@ export class Daemon {
     this.worker = new Worker({
       executor,
       call: <T>(path: string, body: unknown) => this.proxy('POST', path, body) as Promise<T>,
-      periodMs: this.o.agentPeriodMs ?? 500,
+      periodMs: this.o.agentPeriodMs ?? 250,
       log: this.log,
     });
     this.worker.run();

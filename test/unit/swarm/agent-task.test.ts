@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { ContainerInfo } from '../../../src/runtime/index.js';
 import { TASK_LABELS, taskContainerName, taskContainerSpec } from '../../../src/swarm/agent/task-container.js';
-import { observeContainer } from '../../../src/swarm/agent/task-observation.js';
+import { observeContainer, quickObserve } from '../../../src/swarm/agent/task-observation.js';
+import type { ContainerSummary } from '../../../src/runtime/index.js';
 import { applyTaskReports, assignmentsFor } from '../../../src/swarm/manager/assignments.js';
 import type { Task } from '../../../src/swarm/store/index.js';
 import { newStore, node, service, task } from './store-fixtures.js';
@@ -55,6 +56,23 @@ describe('a task state read off its container', () => {
     expect(observeContainer('t', container({ running: false, exitCode: 137, oomKilled: true }), 'running').err).toBe('task: out of memory');
     expect(observeContainer('t', container({ running: false, exitCode: 143 }), 'shutdown').state).toBe('shutdown');
     expect(observeContainer('t', container({ running: false, startedAt: '0001-01-01T00:00:00Z' }), 'running').state).toBe('ready');
+  });
+});
+
+describe('a steady task read off the engine list alone', () => {
+  const summary = (statusText: string, status: ContainerSummary['status'] = 'running'): ContainerSummary => ({
+    id: 'c1', name: 'x', image: 'i', imageId: 's', command: '', labels: {}, status, statusText, created: 0, ports: [],
+  });
+  it('answers without an inspect only when nothing changed', () => {
+    const known = { state: 'running' as const, health: 'healthy' as const, containerId: 'c1' };
+    expect(quickObserve('t', summary('Up 3 minutes (healthy)'), known, 'running')).toMatchObject({ state: 'running', health: 'healthy', containerId: 'c1' });
+    expect(quickObserve('t', summary('Up 3 minutes'), { ...known, health: null }, 'running')).toMatchObject({ health: null });
+    // Changes, exits, sickness and stop requests need the full inspect.
+    expect(quickObserve('t', summary('Up 1 second (health: starting)'), known, 'running')).toBeNull();
+    expect(quickObserve('t', summary('Up 3 minutes (unhealthy)'), known, 'running')).toBeNull();
+    expect(quickObserve('t', summary('Exited (1) 2 seconds ago', 'exited'), known, 'running')).toBeNull();
+    expect(quickObserve('t', summary('Up 3 minutes (healthy)'), known, 'shutdown')).toBeNull();
+    expect(quickObserve('t', summary('Up 3 minutes (healthy)'), { ...known, containerId: 'other' }, 'running')).toBeNull();
   });
 });
 
