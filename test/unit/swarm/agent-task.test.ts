@@ -61,7 +61,7 @@ describe('a task state read off its container', () => {
 
 describe('a steady task read off the engine list alone', () => {
   const summary = (statusText: string, status: ContainerSummary['status'] = 'running'): ContainerSummary => ({
-    id: 'c1', name: 'x', image: 'i', imageId: 's', command: '', labels: {}, status, statusText, created: 0, ports: [],
+    id: 'c1', name: 'x', image: 'i', imageId: 's', command: '', labels: {}, status, statusText, created: 0, ports: [], networks: [],
   });
   it('answers without an inspect only when nothing changed', () => {
     const known = { state: 'running' as const, health: 'healthy' as const, containerId: 'c1' };
