@@ -20,7 +20,7 @@ const MAX_DEPTH = 200;
 export function parseYamlLayers(text: string, file: string): Tree[] {
   const lc = new LineCounter();
   const diags = new Diagnostics();
-  const docs = parseAllDocuments(text, { lineCounter: lc, merge: true, uniqueKeys: true, prettyErrors: false, strict: false });
+  const docs = parseAllDocuments(text, { lineCounter: lc, merge: true, uniqueKeys: true, prettyErrors: false, strict: false, logLevel: 'error' });
   const pos = (offset: number): Pos => {
     const p = lc.linePos(offset);
     return { file, line: p.line, col: p.col };
