@@ -50,6 +50,12 @@ const joinSchema = z.strictObject({ token: z.string().min(1), remote: addrSchema
 const leaveSchema = z.strictObject({ force: z.boolean() });
 
 const DEFAULT_LISTEN = '0.0.0.0:4242';
+/**
+ * Agents' heartbeat period for a new cluster; a node silent for 3 periods is down and its tasks
+ * are replaced. Swarm uses 5 s; a beat here is one small request that writes nothing while the
+ * node stays ready, so 2 s costs little and finds a lost node in about 6 s instead of 15.
+ */
+const DEFAULT_HEARTBEAT_MS = 2000;
 
 /**
  * One per host: serves the local CLI on a unix socket, and runs what this node's identity asks
@@ -116,7 +122,7 @@ export class Daemon {
         dataDir: this.o.dataDir,
         identity: id,
         mode,
-        heartbeatPeriodMs: this.o.heartbeatPeriodMs ?? 5000,
+        heartbeatPeriodMs: this.o.heartbeatPeriodMs ?? DEFAULT_HEARTBEAT_MS,
         ...(this.o.raftTickMs ? { tickMs: this.o.raftTickMs } : {}),
         log: this.log,
       });
@@ -132,7 +138,7 @@ export class Daemon {
     this.session = new Session({
       identity: id,
       hostname,
-      periodMs: this.o.heartbeatPeriodMs ?? 5000,
+      periodMs: this.o.heartbeatPeriodMs ?? DEFAULT_HEARTBEAT_MS,
       log: this.log,
       onManagers: (managers) => {
         const self = managers.find((x) => x.nodeId === id.state.nodeId);
@@ -221,7 +227,7 @@ export class Daemon {
       hostname: this.hostname(),
       advertiseAddr,
       listenAddr,
-      heartbeatPeriodMs: this.o.heartbeatPeriodMs ?? 5000,
+      heartbeatPeriodMs: this.o.heartbeatPeriodMs ?? DEFAULT_HEARTBEAT_MS,
       ...(b.certExpiryMs === undefined ? {} : { certExpiryMs: b.certExpiryMs }),
     });
     await saveIdentity(this.o.dataDir, identity);

@@ -191,7 +191,10 @@ export class Manager {
   private onRole(leader: boolean): void {
     if (leader && !this.dispatcher) {
       this.o.log('became leader');
-      this.dispatcher = new Dispatcher({ store: this.store, periodMs: this.o.heartbeatPeriodMs, log: this.o.log });
+      // The cluster's period wins over this daemon's default (a manager may have been started
+      // with another one); before the cluster object exists (init) the default is the same.
+      const period = this.store.view((tx) => tx.find('cluster')[0]?.spec.dispatcher.heartbeatPeriodMs) ?? this.o.heartbeatPeriodMs;
+      this.dispatcher = new Dispatcher({ store: this.store, periodMs: period, log: this.o.log });
       this.dispatcher.run();
       this.promoter = setInterval(() => void this.promoteCaughtUp(), 200);
       this.promoter.unref();
