@@ -31,6 +31,7 @@ export class TaskExecutor {
   /** One pass; returns what was observed of every assigned task that has something to report. */
   async reconcile(assigned: readonly AssignedTask[]): Promise<TaskReport[]> {
     const rt = this.o.runtime;
+    this.images = new Map();
     const containers = await rt.listContainers({ all: true, labels: { [TASK_LABELS.node]: this.o.nodeId } });
     const byTask = new Map(containers.map((c) => [c.labels[TASK_LABELS.task] ?? '', c]));
     const wanted = new Set(assigned.map((a) => a.task.id));
@@ -85,8 +86,20 @@ export class TaskExecutor {
     return observeContainer(t.id, await rt.inspectContainer(id), t.desiredState);
   }
 
+  /** Images checked in the current pass: ten new tasks of one service check their image once. */
+  private images = new Map<string, Promise<void>>();
+
   /** The image present locally, or pulled; a task that cannot have it is rejected. */
-  private async ensureImage(image: string): Promise<void> {
+  private ensureImage(image: string): Promise<void> {
+    let p = this.images.get(image);
+    if (!p) {
+      p = this.checkImage(image);
+      this.images.set(image, p);
+    }
+    return p;
+  }
+
+  private async checkImage(image: string): Promise<void> {
     const rt = this.o.runtime;
     try {
       await rt.inspectImage(image);
