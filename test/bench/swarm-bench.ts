@@ -78,6 +78,8 @@ const results: Record<Scenario, Record<Column, Outcome[]>> = {
   failover: { tsswarm: [], swarm: [], floor: [] },
 };
 const notes: string[] = [];
+/** Recovery: ms from the kill until a survivor reports the victim down. */
+const detection: Record<'tsswarm' | 'swarm', number[]> = { tsswarm: [], swarm: [] };
 
 function record(s: Scenario, c: Column, o: Outcome, measured: boolean): void {
   const shown = typeof o === 'number' ? `${(o / 1000).toFixed(2)} s` : o.toUpperCase();
@@ -290,6 +292,8 @@ interface Cluster {
   killNode(h: string): Promise<void>;
   /** Kills the leader as the failover scenario does. */
   killLeader(h: string): Promise<void>;
+  /** Whether `via` sees host `h`'s node as down. */
+  isDown(h: string, via: string): Promise<boolean>;
   /** One write probe through a survivor (bounded). */
   writeProbe(via: string, n: number): () => Promise<unknown>;
   /** Brings a killed host back and waits until the cluster has three ready managers again. */
@@ -365,6 +369,11 @@ class TsswarmCluster implements Cluster {
   }
   async killLeader(h: string): Promise<void> {
     await this.sw.kill(h, 'SIGKILL');
+  }
+
+  async isDown(h: string, via: string): Promise<boolean> {
+    const ns = (await this.sw.local<{ nodes: { id: string; status: string }[] }>(via, '/v1/nodes', { timeoutMs: 2000 })).nodes;
+    return ns.some((n) => n.id === this.ids[h] && n.status === 'down');
   }
 
   writeProbe(via: string, n: number): () => Promise<unknown> {
@@ -448,6 +457,11 @@ class DockerSwarmCluster implements Cluster {
     await this.lab.killDockerd(h, 'SIGKILL');
   }
 
+  async isDown(h: string, via: string): Promise<boolean> {
+    const ns = await engineApi<SwarmNode[]>(this.lab.host(via).socket, 'GET', '/nodes', undefined, 2000);
+    return ns.some((n) => n.Description.Hostname === h && n.Status.State === 'down');
+  }
+
   writeProbe(via: string, n: number): () => Promise<unknown> {
     const host = this.lab.host(via).socket;
     return async () => {
@@ -504,7 +518,21 @@ async function orchestratorRun(col: 'tsswarm' | 'swarm', c: Cluster, lab: Lab, r
     log(`${col} recovery: killing ${victim} (leader ${leader}); spread before ${JSON.stringify(before)}`);
     t0 = Date.now();
     await c.killNode(victim);
-    record('recovery', col, await untilRunning(lab, labels, REPLICAS, t0, survivors), measured);
+    // Beside the figure: when a survivor first reports the victim down (detection vs re-placement).
+    let downMs: number | undefined;
+    let watching = true;
+    const watcher = (async () => {
+      while (watching && downMs === undefined) {
+        if (await c.isDown(victim, survivors[0]!).catch(() => false)) downMs = Date.now() - t0;
+        else await sleep(100);
+      }
+    })();
+    const rec = await untilRunning(lab, labels, REPLICAS, t0, survivors);
+    watching = false;
+    await watcher;
+    record('recovery', col, rec, measured);
+    log(`${col} recovery: ${victim} reported down after ${downMs === undefined ? '?' : `${(downMs / 1000).toFixed(2)} s`}`);
+    if (measured && downMs !== undefined) detection[col].push(downMs);
     log(`${col} recovery spread ${JSON.stringify(await runningPerHost(lab, labels, survivors))}`);
     await c.restore(victim);
     await untilNoneRunning(lab, labels, `${col}: ${victim} dropped its stale tasks`, [victim]);
@@ -569,6 +597,8 @@ function printTable(): void {
   for (const s of SCENARIOS)
     for (const c of ['tsswarm', 'swarm', 'floor'] as const)
       if (results[s][c].length) console.log(`  ${s.padEnd(9)} ${c.padEnd(8)} ${results[s][c].map(secs).join('  ')}`);
+  for (const c of ['tsswarm', 'swarm'] as const)
+    if (detection[c].length) console.log(`  recovery  ${c.padEnd(8)} node reported down after: ${detection[c].map(secs).join('  ')} (median ${secs(median(detection[c]))})`);
   for (const [key, raw] of Object.entries(floorRaw))
     for (const s of ['converge', 'scale'] as const) if (raw[s].length) console.log(`  ${s.padEnd(9)} floor, ${key}: ${raw[s].map(secs).join('  ')}`);
 }
