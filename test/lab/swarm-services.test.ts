@@ -210,6 +210,21 @@ describe('tsswarm services on three lab hosts', () => {
     expect(broken.length).toBeGreaterThan(0);
     expect(broken.length).toBeLessThanOrEqual(2);
     expect(broken[0]!.error).toMatch(/No such image/);
+
+    // A good update, then `service rollback` by hand: back to the spec before it.
+    expect((await sw.cli('h1', ['service', 'update', '--env-add', 'MODE=new', 'roll'], 180_000)).code).toBe(0);
+    const envOf = async () => {
+      const t = (await tasks('roll')).find((x) => x.state === 'running' && x.desiredState === 'running')!;
+      const id = (await lab.docker(t.node, ['ps', '-q', '--filter', `label=com.tsswarm.task.id=${t.id}`])).stdout.trim();
+      return (await lab.docker(t.node, ['inspect', '--format', '{{json .Config.Env}}', id])).stdout;
+    };
+    expect(await envOf()).toContain('MODE=new');
+    const back = await sw.cli('h1', ['service', 'rollback', 'roll'], 180_000);
+    expect(back.code).toBe(0);
+    expect(back.stderr).toContain('verify: Service converged');
+    const after = (await tasks('roll')).filter((t) => t.desiredState === 'running');
+    expect(after).toHaveLength(6);
+    expect(await envOf()).not.toContain('MODE=new');
     await sw.ok('h1', ['service', 'rm', 'roll']);
   }, 240_000);
   it('service logs merges the logs of tasks on every node', async () => {
