@@ -2,6 +2,7 @@ import { Daemon } from '../../src/swarm/daemon/daemon.js';
 import type { NodeView } from '../../src/swarm/api/schemas.js';
 import { parseDuration } from '../../src/compose/units.js';
 import { UserError } from '../../src/util/errors.js';
+import { cap, printTable } from './table.js';
 import { dataDir, ensureDaemon, local, socketPath, type SwarmGlobals } from './local.js';
 
 /** The tsswarm commands: argument handling and rendering only; the daemon does the work. */
@@ -87,8 +88,7 @@ export async function nodeLsCommand(g: SwarmGlobals, o: { quiet?: boolean; forma
   if (o.format === 'json') return void process.stdout.write(JSON.stringify(nodes, null, 2) + '\n');
   if (o.quiet) return void process.stdout.write(nodes.map((n) => n.id + '\n').join(''));
   const rows = [['ID', 'HOSTNAME', 'STATUS', 'AVAILABILITY', 'MANAGER STATUS'], ...nodes.map((n) => [n.id, n.hostname, cap(n.status), cap(n.availability), n.managerStatus ? cap(n.managerStatus) : ''])];
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  process.stdout.write(rows.map((r) => r.map((c, i) => c.padEnd(widths[i]! + 3)).join('').trimEnd()).join('\n') + '\n');
+  printTable(rows);
 }
 
 export async function nodeInspectCommand(g: SwarmGlobals, ids: string[]): Promise<void> {
@@ -146,6 +146,3 @@ export async function nodeRmCommand(g: SwarmGlobals, ids: string[], o: { force?:
   }
 }
 
-function cap(s: string): string {
-  return s.charAt(0).toUpperCase() + s.slice(1);
-}

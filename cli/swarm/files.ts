@@ -4,6 +4,7 @@ import { parseFileRefFlag } from '../../src/swarm/service-flags.js';
 import type { TaskSpec } from '../../src/swarm/store/index.js';
 import { UserError } from '../../src/util/errors.js';
 import { local, type SwarmGlobals } from './local.js';
+import { printTable } from './table.js';
 
 /** `tsswarm secret|config create|ls|inspect|rm`, and resolving `--secret`/`--config` flags. */
 
@@ -22,6 +23,11 @@ async function readPayload(file: string): Promise<Buffer> {
   }
 }
 
+/** The cluster's secrets or configs (never their data). */
+export async function listFileObjects(g: SwarmGlobals, kind: Kind): Promise<FileObjectView[]> {
+  return (await local<Record<string, FileObjectView[]>>(g, `/v1/${kind}s`))[`${kind}s`] ?? [];
+}
+
 export async function fileCreateCommand(g: SwarmGlobals, kind: Kind, name: string, file: string, o: { label: string[] }): Promise<void> {
   const data = await readPayload(file);
   if (data.length === 0) throw new UserError(`${kind} ${name}: the data is empty`);
@@ -31,12 +37,10 @@ export async function fileCreateCommand(g: SwarmGlobals, kind: Kind, name: strin
 }
 
 export async function fileLsCommand(g: SwarmGlobals, kind: Kind, o: { quiet?: boolean; format?: string }): Promise<void> {
-  const list = (await local<Record<string, FileObjectView[]>>(g, `/v1/${kind}s`))[`${kind}s`] ?? [];
+  const list = await listFileObjects(g, kind);
   if (o.format === 'json') return void process.stdout.write(JSON.stringify(list, null, 2) + '\n');
   if (o.quiet) return void process.stdout.write(list.map((s) => s.id + '\n').join(''));
-  const rows = [['ID', 'NAME', 'CREATED', 'USED BY'], ...list.map((s) => [s.id.slice(0, 12), s.name, new Date(s.createdAt).toISOString(), s.usedBy.join(', ')])];
-  const w = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  process.stdout.write(rows.map((r) => r.map((c, i) => c.padEnd(w[i]! + 3)).join('').trimEnd()).join('\n') + '\n');
+  printTable([['ID', 'NAME', 'CREATED', 'USED BY'], ...list.map((s) => [s.id.slice(0, 12), s.name, new Date(s.createdAt).toISOString(), s.usedBy.join(', ')])]);
 }
 
 export async function fileInspectCommand(g: SwarmGlobals, kind: Kind, refs: string[]): Promise<void> {
@@ -56,7 +60,7 @@ export async function fileRmCommand(g: SwarmGlobals, kind: Kind, refs: string[])
 export async function resolveFileRefs(g: SwarmGlobals, kind: Kind, flags: string[]): Promise<TaskSpec['container']['secrets']> {
   if (flags.length === 0) return [];
   const parsed = flags.map((f) => parseFileRefFlag(kind === 'secret' ? '--secret' : '--config', f));
-  const list = (await local<Record<string, FileObjectView[]>>(g, `/v1/${kind}s`))[`${kind}s`] ?? [];
+  const list = await listFileObjects(g, kind);
   return parsed.map((p) => {
     const o = list.find((x) => x.name === p.source || x.id === p.source);
     if (!o) throw new UserError(`--${kind} ${p.source}: no ${kind} of that name`, { hint: `create it with \`tsswarm ${kind} create ${p.source} FILE\`` });

@@ -5,6 +5,7 @@ import { UserError } from '../../src/util/errors.js';
 import { lineSplitter } from '../../src/util/ndjson.js';
 import { local, socketPath, type SwarmGlobals } from './local.js';
 import { resolveFileRefs } from './files.js';
+import { cap, printTable } from './table.js';
 
 /** `tsswarm service ...`: argument handling and rendering; the managers do the work. */
 
@@ -53,7 +54,7 @@ export async function serviceLsCommand(g: SwarmGlobals, o: { quiet?: boolean; fo
 
 /** `service ls` / `stack services` table. */
 export function renderServices(services: ServiceView[]): void {
-  table([
+  printTable([
     ['ID', 'NAME', 'MODE', 'REPLICAS', 'IMAGE', 'PORTS'],
     ...services.map((s) => [s.id.slice(0, 12), s.name, s.mode, `${s.running}/${s.desired}${s.mode === 'global' ? ' (global)' : ''}${s.updateState ? ` (${s.updateState})` : ''}`, s.image, s.ports.join(', ')]),
   ]);
@@ -70,7 +71,7 @@ export async function servicePsCommand(g: SwarmGlobals, refs: string[], o: { all
 /** `service ps` / `stack ps` table. */
 export function renderTasks(rows: TaskView[], o: { noTrunc?: boolean }): void {
   const now = Date.now();
-  table([
+  printTable([
     ['ID', 'NAME', 'IMAGE', 'NODE', 'DESIRED STATE', 'CURRENT STATE', 'ERROR'],
     ...rows.map((t) => [
       o.noTrunc ? t.id : t.id.slice(0, 12),
@@ -125,14 +126,7 @@ async function waitConverged(g: SwarmGlobals, id: string, quiet: boolean, failOn
   if (!quiet) process.stderr.write('verify: Service converged\n');
 }
 
-function table(rows: string[][]): void {
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  process.stdout.write(rows.map((r) => r.map((c, i) => c.padEnd(widths[i]! + 3)).join('').trimEnd()).join('\n') + '\n');
-}
 
-function cap(s: string): string {
-  return s.charAt(0).toUpperCase() + s.slice(1);
-}
 
 function ago(ms: number): string {
   const s = Math.max(0, Math.round(ms / 1000));

@@ -16,6 +16,8 @@ import type { Service } from '../../src/swarm/store/index.js';
 import { isValidProjectName, normalizeProjectName } from '../../src/compose/project-name.js';
 import { UserError } from '../../src/util/errors.js';
 import { local, type SwarmGlobals } from './local.js';
+import { printTable } from './table.js';
+import { listFileObjects } from './files.js';
 import { renderServices, renderTasks } from './services.js';
 
 /**
@@ -79,8 +81,7 @@ export async function stackLsCommand(g: SwarmGlobals, o: { format?: string }): P
   }
   const rows = [...counts].sort((a, b) => a[0].localeCompare(b[0])).map(([name, n]) => ({ name, services: n }));
   if (o.format === 'json') return void process.stdout.write(JSON.stringify(rows, null, 2) + '\n');
-  const w = Math.max(4, ...rows.map((r) => r.name.length)) + 3;
-  process.stdout.write(['NAME'.padEnd(w) + 'SERVICES', ...rows.map((r) => r.name.padEnd(w) + String(r.services))].join('\n') + '\n');
+  printTable([['NAME', 'SERVICES'], ...rows.map((r) => [r.name, String(r.services)])]);
 }
 
 export async function stackServicesCommand(g: SwarmGlobals, stack: string, o: { quiet?: boolean; format?: string }): Promise<void> {
@@ -106,7 +107,7 @@ export async function stackRmCommand(g: SwarmGlobals, stacks: string[]): Promise
     const services = await stackServices(g, stack);
     const files: { kind: 'secret' | 'config'; o: FileObjectView }[] = [];
     for (const kind of ['secret', 'config'] as const) {
-      for (const o of (await local<Record<string, FileObjectView[]>>(g, `/v1/${kind}s`))[`${kind}s`] ?? []) if (o.labels[STACK_NAMESPACE_LABEL] === stack) files.push({ kind, o });
+      for (const o of await listFileObjects(g, kind)) if (o.labels[STACK_NAMESPACE_LABEL] === stack) files.push({ kind, o });
     }
     if (services.length === 0 && files.length === 0) {
       process.stderr.write(`Nothing found in stack: ${stack}\n`);
@@ -133,7 +134,7 @@ async function ensureStackFiles(g: SwarmGlobals, stack: string, objs: StackFileO
   const ids: StackFileIds = { secret: {}, config: {} };
   const lists: Record<'secret' | 'config', FileObjectView[]> = { secret: [], config: [] };
   for (const kind of ['secret', 'config'] as const) {
-    if (objs.some((o) => o.kind === kind)) lists[kind] = (await local<Record<string, FileObjectView[]>>(g, `/v1/${kind}s`))[`${kind}s`] ?? [];
+    if (objs.some((o) => o.kind === kind)) lists[kind] = await listFileObjects(g, kind);
   }
   // Check everything before creating anything.
   const missing = objs.filter((o) => !lists[o.kind].some((x) => x.name === o.name) && (o.external || o.source === null));
