@@ -13,6 +13,13 @@ export interface TaskReport {
   health: TaskHealth | null;
 }
 
+type Observation = Pick<TaskReport, 'state' | 'containerId' | 'exitCode' | 'err' | 'health'>;
+
+/** Whether a report says nothing the stored status does not (the agent sends only the others). */
+export function sameObservation(a: Observation, b: Observation): boolean {
+  return a.state === b.state && a.containerId === b.containerId && a.exitCode === b.exitCode && a.err === b.err && a.health === b.health;
+}
+
 export function stateIndex(s: TaskState): number {
   return TASK_STATES.indexOf(s);
 }

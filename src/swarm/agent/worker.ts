@@ -1,6 +1,6 @@
 import type { TaskExecutor } from './executor.js';
 import type { AssignedTask } from './task-container.js';
-import type { TaskReport } from './task-observation.js';
+import { sameObservation, type TaskReport } from './task-observation.js';
 
 export interface WorkerOptions {
   executor: TaskExecutor;
@@ -85,6 +85,5 @@ export class Worker {
 }
 
 function differs(r: TaskReport, s: AssignedTask['task']['status'] | undefined): boolean {
-  if (!s) return true;
-  return r.state !== s.state || r.containerId !== s.containerId || r.exitCode !== s.exitCode || r.err !== s.err || r.health !== s.health;
+  return !s || !sameObservation(r, s);
 }

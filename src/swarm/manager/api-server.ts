@@ -126,7 +126,7 @@ export class ApiServer {
       const raw = await readJson(req);
       const params = (match as RegExpExecArray).slice(1).map((p) => decodeURIComponent(p));
       const m = this.o.manager;
-      if (route.leader && !m.isLeader) return send(res, 200, await this.forward(req, url, raw, peer));
+      if (route.leader && !m.isLeader) return send(res, 200, await this.forward(req.method ?? 'GET', url.pathname + url.search, raw, peer));
       if (!route.leader && route.auth === 'manager') await this.readBarrier();
       send(res, 200, await route.handle({ peer, body: raw, params, query: url.searchParams }));
     } catch (e) {
@@ -164,15 +164,15 @@ export class ApiServer {
   }
 
   /** Sends the same request to the leader with this manager's certificate, on behalf of `peer`. */
-  private forward(req: http.IncomingMessage, url: URL, body: unknown, peer: Peer | null): Promise<unknown> {
+  private forward(method: string, path: string, body: unknown, peer: Peer | null): Promise<unknown> {
     const m = this.o.manager;
     const id = this.o.identity;
     const headers = peer ? { [ON_BEHALF]: `${peer.nodeId}:${peer.role}` } : undefined;
-    return apiRequest(
-      { kind: 'https', addr: m.leaderApiAddr(), tls: { ca: id.caPem, cert: id.certPem, key: id.keyPem } },
-      url.pathname + url.search,
-      { method: (req.method ?? 'GET') as 'GET' | 'POST' | 'DELETE', body: body ?? undefined, ...(headers ? { headers } : {}) },
-    );
+    return apiRequest({ kind: 'https', addr: m.leaderApiAddr(), tls: { ca: id.caPem, cert: id.certPem, key: id.keyPem } }, path, {
+      method: method as 'GET' | 'POST' | 'DELETE',
+      body: body ?? undefined,
+      ...(headers ? { headers } : {}),
+    });
   }
 
   private makeRoutes(): Route[] {
@@ -348,13 +348,7 @@ export class ApiServer {
       if (Date.now() > deadline) throw new ApiError('unavailable', `leadership did not move to ${target} within 5 s; retry`);
       await new Promise((r) => setTimeout(r, 20));
     }
-    const id = this.o.identity;
-    const headers = c.peer ? { [ON_BEHALF]: `${c.peer.nodeId}:${c.peer.role}` } : undefined;
-    return apiRequest({ kind: 'https', addr: m.leaderApiAddr(), tls: { ca: id.caPem, cert: id.certPem, key: id.keyPem } }, path, {
-      method: 'POST',
-      body: c.body ?? {},
-      ...(headers ? { headers } : {}),
-    });
+    return this.forward('POST', path, c.body ?? {}, c.peer);
   }
 
   /**

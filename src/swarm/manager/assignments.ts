@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { AssignedTask, TaskFile } from '../agent/task-container.js';
-import { isTerminal, stateIndex } from '../agent/task-observation.js';
+import { isTerminal, sameObservation, stateIndex } from '../agent/task-observation.js';
 import { taskHealthSchema, taskStateSchema, type MemoryStore, type Task } from '../store/index.js';
 
 /** One observed state change as an agent reports it (`POST /v1/dispatcher/status`). */
@@ -67,7 +67,7 @@ export async function applyTaskReports(store: MemoryStore, nodeId: string, repor
       const t = tx.get('task', rep.taskId);
       if (!t || t.nodeId !== nodeId) continue;
       const forward = stateIndex(rep.state) > stateIndex(t.status.state);
-      const detail = rep.state === t.status.state && (rep.containerId !== t.status.containerId || rep.exitCode !== t.status.exitCode || rep.err !== t.status.err || rep.health !== t.status.health);
+      const detail = rep.state === t.status.state && !sameObservation(rep, t.status);
       if (!forward && !detail) continue;
       tx.update('task', {
         ...t,
