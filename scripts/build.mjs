@@ -1,14 +1,17 @@
 // Bundles the CLIs and the example servers into dist/ with esbuild.
-// Bundling keeps `tscompose --version` fast: one file to load, and commands are split into
-// chunks that load only when that command runs.
+// Each CLI is one CommonJS bundle (dist/<name>.cjs) started by a small ESM stub (dist/<name>.mjs)
+// through cli/launcher.ts, which keeps V8's compiled code between runs: compiling the bundle was
+// most of a short command's start-up (specs/benchmarks.md). Commands still load lazily: esbuild
+// turns each `import()` into a function that evaluates that command's modules on first call.
 import { build } from 'esbuild';
-import { existsSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 
-const entryPoints = {
-  tscompose: 'cli/tscompose.ts',
-  tsswarm: 'cli/tsswarm.ts',
+const clis = {
+  tscompose: { entry: 'cli/tscompose.ts', valueOptions: ['-f', '--file', '-p', '--project-name', '--project-directory', '--env-file', '--profile', '--progress', '--ansi'] },
+  tsswarm: { entry: 'cli/tsswarm.ts', valueOptions: ['-H', '--host', '--data-dir'] },
 };
-if (existsSync('examples/raft-kv/server.ts')) entryPoints['raft-kv'] = 'examples/raft-kv/server.ts';
 
 function unusedModuleStub(names) {
   const filter = new RegExp(`^(${names.map((n) => n.replace(/[/.]/g, '\\$&')).join('|')})$`);
@@ -25,23 +28,75 @@ module.exports = new Proxy({}, { get: (_t, k) => (k === '__esModule' ? false : f
   };
 }
 
-await build({
-  entryPoints,
-  outdir: 'dist',
+const common = {
   bundle: true,
-  splitting: true,
-  format: 'esm',
   platform: 'node',
   target: 'node20',
   sourcemap: 'linked',
-  outExtension: { '.js': '.mjs' },
-  chunkNames: 'chunks/[name]-[hash]',
   // dockerode pulls in ssh2 (ssh:// engines) and gRPC (BuildKit sessions); we use neither (unix
   // socket or TCP, classic builder), and loading them cost ~90 ms of every command's start-up.
   // They are replaced by a module that fails loudly if ever called.
   plugins: [unusedModuleStub(['ssh2', '@grpc/grpc-js', '@grpc/proto-loader', 'cpu-features'])],
+  logLevel: 'warning',
+};
+
+/** A digest of everything a bundle is built from: the no-op memo of `up` is valid for one build only. */
+function sourceDigest() {
+  const h = createHash('sha256');
+  const walk = (dir) => {
+    for (const e of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+      const p = join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else h.update(`${p}\0`).update(readFileSync(p)).update('\0');
+    }
+  };
+  walk('src');
+  walk('cli');
+  for (const f of ['package.json', 'package-lock.json', 'scripts/build.mjs']) if (existsSync(f)) h.update(readFileSync(f));
+  return h.digest('hex').slice(0, 16);
+}
+
+// Chunks of the former split ESM build must not linger next to the new files.
+rmSync('dist', { recursive: true, force: true });
+
+await build({
+  ...common,
+  entryPoints: Object.fromEntries(Object.entries(clis).map(([name, c]) => [name, c.entry])),
+  outdir: 'dist',
+  outExtension: { '.js': '.cjs' },
+  format: 'cjs',
+  // `import()` of our own modules becomes a lazy init call; of node builtins, a require.
+  supported: { 'dynamic-import': false },
+  define: { __TSCOMPOSE_BUILD__: JSON.stringify(sourceDigest()) },
+  // Less source to read and hash; names stay readable in stack traces.
+  minifyWhitespace: true,
+  minifySyntax: true,
+});
+
+await build({
+  ...common,
+  entryPoints: { launcher: 'cli/launcher.ts', ...(existsSync('examples/raft-kv/server.ts') ? { 'raft-kv': 'examples/raft-kv/server.ts' } : {}) },
+  outdir: 'dist',
+  outExtension: { '.js': '.mjs' },
+  format: 'esm',
   banner: {
     js: "import { createRequire as __tsCreateRequire } from 'node:module'; const require = __tsCreateRequire(import.meta.url);",
   },
-  logLevel: 'warning',
 });
+
+for (const [name, c] of Object.entries(clis)) {
+  const file = `dist/${name}.cjs`;
+  // The launcher wraps the bundle in a function: a shebang there would be a syntax error.
+  const source = readFileSync(file, 'latin1').replace(/^#![^\n]*\n/, '');
+  writeFileSync(file, source, 'latin1');
+  const hash = createHash('sha256').update(source).digest('hex').slice(0, 16);
+  writeFileSync(
+    `dist/${name}.mjs`,
+    `#!/usr/bin/env node
+import { fileURLToPath } from 'node:url';
+import { launch } from './launcher.mjs';
+launch({ bundle: fileURLToPath(new URL('./${name}.cjs', import.meta.url)), name: ${JSON.stringify(name)}, hash: ${JSON.stringify(hash)}, valueOptions: ${JSON.stringify(c.valueOptions)} });
+`,
+    { mode: 0o755 },
+  );
+}

@@ -7,6 +7,9 @@ import { lifecycleCommand } from '../../src/engine/ops/lifecycle.js';
 import { logsCommand } from '../../src/engine/ops/logs.js';
 import { selectContainers } from '../../src/engine/ops/select-containers.js';
 import { UserError } from '../../src/util/errors.js';
+import { NodeFileReader, RecordingFileReader } from '../../src/compose/index.js';
+import type { ProgressSink } from '../../src/engine/progress.js';
+import { rememberUp } from './fast-up.js';
 import type { GlobalOptions } from './global-options.js';
 import { commandContext, parseScale } from './context.js';
 import { useColour } from './ops/common.js';
@@ -33,9 +36,15 @@ export interface UpFlags extends GlobalOptions {
 }
 
 export async function upCommand(services: string[], flags: UpFlags): Promise<number> {
-  const ctx = await commandContext(flags, services);
+  const reader = new RecordingFileReader(new NodeFileReader());
+  const ctx = await commandContext(flags, services, { reader });
   const { project, runtime, progress } = ctx;
   const detach = flags.detach || flags.wait || flags.start === false;
+  let shown = 0;
+  const sink: ProgressSink = (e) => {
+    shown++;
+    progress.sink(e);
+  };
   if (flags.exitCodeFrom && !project.services[flags.exitCodeFrom]) throw new UserError(`--exit-code-from: no such service ${flags.exitCodeFrom}`);
   const abort = new AbortController();
   let interrupts = 0;
@@ -60,13 +69,17 @@ export async function upCommand(services: string[], flags: UpFlags): Promise<num
       ...(flags.timeout !== undefined ? { timeout: Number(flags.timeout) } : {}),
       ...(flags.wait ? { wait: true } : {}),
       ...(flags.waitTimeout !== undefined ? { waitTimeoutMs: Number(flags.waitTimeout) * 1000 } : {}),
-      progress: progress.sink,
+      progress: sink,
       signal: abort.signal,
     });
   } finally {
     progress.done();
   }
-  if (detach) return 0;
+  if (detach) {
+    const plainDetach = !flags.wait && flags.start !== false && !flags.build && !flags.pull && !flags.forceRecreate && !flags.abortOnContainerExit && !flags.exitCodeFrom;
+    await rememberUp({ project, result, accesses: reader.accesses, eligible: plainDetach && !reader.usedStdin && shown === 0 });
+    return 0;
+  }
 
   // Attached: follow logs of the services' containers until they all stop.
   const { attach, noAttach } = attachFlags(process.argv);

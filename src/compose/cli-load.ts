@@ -18,7 +18,7 @@ export interface CliGlobals {
 export function loadProjectFromCli(
   globals: CliGlobals,
   services: string[] = [],
-  extra: Partial<Pick<LoadOptions, 'interpolate' | 'normalize'>> = {},
+  extra: Partial<Pick<LoadOptions, 'interpolate' | 'normalize' | 'reader'>> = {},
 ): Promise<Project> {
   const opts: LoadOptions = {
     env: process.env,

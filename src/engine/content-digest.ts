@@ -48,12 +48,12 @@ export function serviceDigests(svc: ServiceConfig, all: ContentDigests | undefin
   return out;
 }
 
-function sha256(s: string | Buffer): string {
+export function sha256(s: string | Buffer): string {
   return createHash('sha256').update(s).digest('hex');
 }
 
 /** A file's digest, or a directory's: names and contents of its tree, sorted. */
-async function digestPath(path: string): Promise<string> {
+export async function digestPath(path: string): Promise<string> {
   const st = await stat(path);
   if (!st.isDirectory()) return sha256(await readFile(path));
   const h = createHash('sha256');

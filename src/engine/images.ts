@@ -109,6 +109,22 @@ export async function ensureImages(runtime: ContainerRuntime, project: Project, 
     ids[name] = i.id;
     if (i.volumes?.length) volumes[name] = i.volumes;
   };
+  // Services sharing an image share one inspect.
+  const inspections = new Map<string, Promise<ImageInfo | undefined>>();
+  const inspectOnce = (image: string): Promise<ImageInfo | undefined> => {
+    let p = inspections.get(image);
+    if (!p) {
+      p = runtime.inspectImage(image).then(
+        (i): ImageInfo | undefined => i,
+        (e: unknown) => {
+          if (!isEngineNotFound(e)) throw e;
+          return undefined;
+        },
+      );
+      inspections.set(image, p);
+    }
+    return p;
+  };
   // Builds run one at a time (they compete for the same two cores); inspects run in parallel.
   const toBuild: ServiceConfig[] = [];
   await Promise.all(services.map(async (name) => {
@@ -121,13 +137,7 @@ export async function ensureImages(runtime: ContainerRuntime, project: Project, 
       return;
     }
     const source = policySource(policy, opts.pull !== undefined);
-    const local = await runtime.inspectImage(image).then(
-      (i): ImageInfo | undefined => i,
-      (e: unknown) => {
-        if (!isEngineNotFound(e)) throw e;
-        return undefined;
-      },
-    );
+    const local = await inspectOnce(image);
     if (policy === 'always' && !svc.build) {
       await pull(runtime, svc, image, progress, local?.id, source);
       record(name, await runtime.inspectImage(image));

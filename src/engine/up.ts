@@ -2,7 +2,8 @@ import type { Project } from '../compose/types.js';
 import type { ContainerRuntime } from '../runtime/runtime.js';
 import { executePlan } from './executor.js';
 import { ensureImages } from './images.js';
-import { observe } from './observed.js';
+import { observe, type ObservedState } from './observed.js';
+import { serviceImage } from './project-names.js';
 import { preflight } from './preflight.js';
 import type { Plan } from './plan.js';
 import { noProgress, type ProgressSink } from './progress.js';
@@ -38,6 +39,10 @@ export interface UpOptions {
 export interface UpResult {
   plan: Plan;
   services: string[];
+  /** The project as observed before the plan was made. */
+  observed: ObservedState;
+  /** Image reference -> the id containers were compared against. */
+  images: Record<string, string>;
 }
 
 /** Converges the engine to the project: images, preflight, observe, plan, apply, then --wait. */
@@ -75,7 +80,9 @@ export async function up(runtime: ContainerRuntime, project: Project, opts: UpOp
     ...(opts.waitTimeoutMs !== undefined ? { waitTimeoutMs: opts.waitTimeoutMs } : {}),
   });
   if (opts.wait && !opts.noStart) await waitRunning(runtime, project, services, opts);
-  return { plan, services };
+  const refs: Record<string, string> = {};
+  for (const [name, id] of Object.entries(images.ids)) refs[serviceImage(project, project.services[name]!)] = id;
+  return { plan, services, observed, images: refs };
 }
 
 /** --wait: every container of the services is running, and healthy when it has a healthcheck. */

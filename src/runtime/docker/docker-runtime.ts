@@ -28,6 +28,7 @@ import type {
   VolumeSpec,
 } from '../types.js';
 import { resolveEndpoint, type EngineEndpoint } from './connection.js';
+import { UnixSocketAgent } from './socket-agent.js';
 import { LineDemuxer, demuxAll } from './demux.js';
 import { mapEngineError } from './errors.js';
 import { fromImage, fromInspect, fromNetwork, fromSummary, fromVolume, labelFilters, toCreateOptions, toEndpoint } from './map.js';
@@ -39,7 +40,8 @@ export class DockerRuntime implements ContainerRuntime {
 
   constructor(endpoint: EngineEndpoint = resolveEndpoint()) {
     this.endpoint = endpoint.url;
-    this.docker = new Dockerode(endpoint.options);
+    // docker-modem passes `agent` on to every request; dockerode's types do not list it.
+    this.docker = new Dockerode(endpoint.options.socketPath ? ({ ...endpoint.options, agent: new UnixSocketAgent() } as Dockerode.DockerOptions) : endpoint.options);
   }
 
   /** Runs one engine call, turning its failure into a RuntimeError that names the call. */
