@@ -27,6 +27,8 @@ export interface LaunchOptions {
   valueOptions: readonly string[];
   argv?: readonly string[];
   env?: NodeJS.ProcessEnv;
+  /** Write a missing or rejected cache when the process exits (default true). */
+  saveAtExit?: boolean;
 }
 
 type CommonJsBody = (exports: object, require: NodeRequire, module: { exports: object }, filename: string, dirname: string) => void;
@@ -53,7 +55,7 @@ export function launch(o: LaunchOptions): Launched {
   const saveCache = (): void => {
     if (cacheFile) writeCodeCache(cacheFile, o, script);
   };
-  if (cacheFile && !cacheUsed) process.once('exit', saveCache);
+  if (cacheFile && !cacheUsed && o.saveAtExit !== false) process.once('exit', saveCache);
   const body = script.runInThisContext() as CommonJsBody;
   const module = { exports: {} };
   body.call(module.exports, module.exports, createRequire(o.bundle), module, o.bundle, dirname(o.bundle));

@@ -56,8 +56,9 @@ function sourceDigest() {
   return h.digest('hex').slice(0, 16);
 }
 
-// Chunks of the former split ESM build must not linger next to the new files.
-rmSync('dist', { recursive: true, force: true });
+// Chunks of the former split ESM build must not linger next to the new files. dist/ itself stays:
+// a running tsswarm daemon starts itself again from it.
+rmSync('dist/chunks', { recursive: true, force: true });
 
 await build({
   ...common,
