@@ -81,21 +81,21 @@ export async function rememberUp(done: CompletedUp, inv: Invocation = thisInvoca
   // The memo is an optimisation: any failure here leaves the command's result as it was.
   try {
     const { project, result } = done;
-    const planned = plannerEvidence(project, result.services);
+    const planned = plannerEvidence(project, result.services, result.contentDigests);
     const noop = done.eligible && planned !== null && result.plan.operations.length === 0 && result.plan.warnings.length === 0 && !project.warnings?.length;
     if (!noop) {
       await rm(file, { force: true });
       traceTo(inv)('not written: this up had something to do or to say, or flags that always act');
       return;
     }
-    // A file that changed since the loader read it would make the memo vouch for content the
-    // plan never saw.
-    const unchanged = await Promise.all(done.accesses.map(async (a) => (await digestEvidence(a)) === a.seen));
+    // A file that changed since the loader or the planner read it would make the memo vouch for
+    // content the plan never saw.
+    const unchanged = await Promise.all([...done.accesses, ...planned].map(async (a) => (await digestEvidence(a)) === a.seen));
     if (!unchanged.every(Boolean)) {
       traceTo(inv)('not written: a file changed while up ran');
       return;
     }
-    const evidence = uniqueEvidence([...done.accesses.map(({ kind, path }) => ({ kind, path })), ...planned]);
+    const evidence = uniqueEvidence([...done.accesses, ...planned].map(({ kind, path }) => ({ kind, path })));
     const memo: NoopMemo = {
       version: 1,
       project: project.name,

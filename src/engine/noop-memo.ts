@@ -13,7 +13,7 @@ import { readFile, stat } from 'node:fs/promises';
 import type { Project } from '../compose/types.js';
 import type { ContainerRuntime } from '../runtime/runtime.js';
 import { stableJson } from './config-hash.js';
-import { digestPath, sha256 } from './content-digest.js';
+import { digestPath, sha256, type ContentDigests } from './content-digest.js';
 import { observe, type ObservedState } from './observed.js';
 import { serviceNetworkKeys } from './project-names.js';
 
@@ -85,29 +85,32 @@ export async function digestEvidence(e: Evidence): Promise<string> {
   }
 }
 
+/** Evidence with what the plan saw of it: the memo is written only if the disk still agrees. */
+export interface SeenEvidence extends Evidence {
+  seen: string;
+}
+
 /**
- * What the planner itself reads from disk for these services, beyond what the loader read: bind
- * sources that must exist (preflight) and the sources of file secrets and configs (their digests
- * are in the config hash). Null when the plan also rested on something the memo cannot watch
- * cheaply (external networks and volumes, checked on the engine by preflight).
+ * What the planner itself read from disk for these services, beyond what the loader read: bind
+ * sources that had to exist (preflight) and the sources of file secrets and configs, with the
+ * digests the config hashes folded in. Null when the plan also rested on something the memo
+ * cannot watch cheaply (external networks and volumes, checked on the engine by preflight).
  */
-export function plannerEvidence(project: Project, services: readonly string[]): Evidence[] | null {
-  const out: Evidence[] = [];
+export function plannerEvidence(project: Project, services: readonly string[], digests: ContentDigests = {}): SeenEvidence[] | null {
+  const out: SeenEvidence[] = [];
   for (const name of services) {
     const svc = project.services[name];
     if (!svc) continue;
     for (const key of serviceNetworkKeys(svc)) if (project.networks[key]?.external) return null;
     for (const v of svc.volumes) {
       if (v.type === 'volume' && v.source && project.volumes[v.source]?.external) return null;
-      if (v.type === 'bind' && v.source && !v.bind?.create_host_path) out.push({ kind: 'path', path: v.source });
+      if (v.type === 'bind' && v.source && !v.bind?.create_host_path) out.push({ kind: 'path', path: v.source, seen: 'present' });
     }
-    for (const ref of svc.secrets) {
-      const file = project.secrets[ref.source]?.file;
-      if (file) out.push({ kind: 'tree', path: file });
-    }
-    for (const ref of svc.configs) {
-      const file = project.configs[ref.source]?.file;
-      if (file) out.push({ kind: 'tree', path: file });
+    for (const [kind, refs, defs] of [['secrets', svc.secrets, project.secrets], ['configs', svc.configs, project.configs]] as const) {
+      for (const ref of refs) {
+        const file = defs[ref.source]?.file;
+        if (file) out.push({ kind: 'tree', path: file, seen: digests[`${kind}/${ref.source}`] ?? 'missing' });
+      }
     }
   }
   return out;

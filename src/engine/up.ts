@@ -12,7 +12,7 @@ import { withDependencies } from './dependencies.js';
 import { waitForCondition } from './wait-condition.js';
 import { UserError } from '../util/errors.js';
 import { projectStateDir } from './state-dir.js';
-import { contentDigests } from './content-digest.js';
+import { contentDigests, type ContentDigests } from './content-digest.js';
 
 export interface UpOptions {
   /** Services named on the command line; empty = all. */
@@ -43,6 +43,8 @@ export interface UpResult {
   observed: ObservedState;
   /** Image reference -> the id containers were compared against. */
   images: Record<string, string>;
+  /** The digests of secrets and configs the config hashes folded in (content-digest.ts). */
+  contentDigests: ContentDigests;
 }
 
 /** Converges the engine to the project: images, preflight, observe, plan, apply, then --wait. */
@@ -82,7 +84,7 @@ export async function up(runtime: ContainerRuntime, project: Project, opts: UpOp
   if (opts.wait && !opts.noStart) await waitRunning(runtime, project, services, opts);
   const refs: Record<string, string> = {};
   for (const [name, id] of Object.entries(images.ids)) refs[serviceImage(project, project.services[name]!)] = id;
-  return { plan, services, observed, images: refs };
+  return { plan, services, observed, images: refs, contentDigests: digests };
 }
 
 /** --wait: every container of the services is running, and healthy when it has a healthcheck. */

@@ -116,7 +116,7 @@ describe('evidence', () => {
 });
 
 describe('plannerEvidence', () => {
-  it('lists bind sources that must exist and the files behind secrets and configs', () => {
+  it('lists bind sources that must exist and the files behind secrets and configs, with what the plan saw', () => {
     const p = project('app', [
       service('web', {
         volumes: [
@@ -132,10 +132,10 @@ describe('plannerEvidence', () => {
       secrets: { pw: { name: 'pw', file: '/srv/pw.txt' } },
       configs: { conf: { name: 'conf', file: '/srv/conf.d' }, inline: { name: 'inline', content: 'x' } },
     } as never);
-    expect(plannerEvidence(p, ['web'])).toEqual([
-      { kind: 'path', path: '/srv/must' },
-      { kind: 'tree', path: '/srv/pw.txt' },
-      { kind: 'tree', path: '/srv/conf.d' },
+    expect(plannerEvidence(p, ['web'], { 'secrets/pw': 'd1' })).toEqual([
+      { kind: 'path', path: '/srv/must', seen: 'present' },
+      { kind: 'tree', path: '/srv/pw.txt', seen: 'd1' },
+      { kind: 'tree', path: '/srv/conf.d', seen: 'missing' },
     ]);
   });
 
