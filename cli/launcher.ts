@@ -3,23 +3,23 @@
  * its own (module.enableCompileCache arrived in Node 22), and compiling the ~1 MB bundle was the
  * largest single cost of a short command such as a no-op `up`. See specs/benchmarks.md.
  *
- * The cache is per command word (`up`, `ps`, ...): V8 stores the functions compiled by the time
- * the cache is written, so the cache of an earlier `up` holds exactly what the next `up` runs.
- * It is written once, at exit, by the first run that found none (or found one V8 rejected), into
- * $XDG_CACHE_HOME/<name> (default ~/.cache/<name>). The file name carries the bundle's content
+ * The cache is per bundle and command word (`up`, `ps`, ...): V8 stores the functions compiled by
+ * the time the cache is written, so the cache of an earlier `up` holds exactly what the next `up`
+ * runs. It is written once, at exit, by the first run that found none (or found one V8 rejected),
+ * into $XDG_CACHE_HOME/<name> (default ~/.cache/<name>). The file name carries the bundle's content
  * hash, computed at build time: V8 checks only the source length, so a rebuilt bundle of the same
  * length must not meet an old cache. NODE_DISABLE_COMPILE_CACHE=1 turns it off (Node 22's name).
  */
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { Script } from 'node:vm';
 import { cacheDir } from './cache-dir.js';
 
 export interface LaunchOptions {
   /** Absolute path of the CommonJS bundle, written by scripts/build.mjs without a shebang. */
   bundle: string;
-  /** Program name: names the cache directory and prefixes every cache file. */
+  /** Program name: names the cache directory. The bundle's file name prefixes its cache files. */
   name: string;
   /** Content hash of the bundle, from the build. */
   hash: string;
@@ -40,6 +40,8 @@ export interface Launched {
   cacheUsed: boolean;
   /** Writes the cache now; `launch` does this at exit when no usable cache was found. */
   saveCache: () => void;
+  /** What the bundle exported. */
+  exports: Record<string, unknown>;
 }
 
 export function launch(o: LaunchOptions): Launched {
@@ -57,17 +59,30 @@ export function launch(o: LaunchOptions): Launched {
   };
   if (cacheFile && !cacheUsed && o.saveAtExit !== false) process.once('exit', saveCache);
   const body = script.runInThisContext() as CommonJsBody;
-  const module = { exports: {} };
+  const module = { exports: {} as Record<string, unknown> };
   body.call(module.exports, module.exports, createRequire(o.bundle), module, o.bundle, dirname(o.bundle));
-  return { cacheFile, cacheUsed, saveCache };
+  return { cacheFile, cacheUsed, saveCache, exports: module.exports };
 }
 
 /** The cache file for this invocation, or null when no cache directory can be named. */
-export function codeCacheFile(o: Pick<LaunchOptions, 'name' | 'hash' | 'valueOptions' | 'argv'>, env: NodeJS.ProcessEnv): string | null {
+export function codeCacheFile(o: Pick<LaunchOptions, 'bundle' | 'name' | 'hash' | 'valueOptions' | 'argv'>, env: NodeJS.ProcessEnv): string | null {
   const dir = cacheDir(o.name, env);
   if (!dir) return null;
   const word = commandWord(o.argv ?? process.argv.slice(2), o.valueOptions);
-  return join(dir, `${o.name}-${o.hash}-${process.version}-${process.arch}-${word}.v8cache`);
+  return join(dir, `${bundleBase(o.bundle)}-${o.hash}-${process.version}-${process.arch}-${word}.v8cache`);
+}
+
+/** `tscompose` for dist/tscompose.cjs: the prefix of that bundle's cache files. */
+function bundleBase(bundle: string): string {
+  return basename(bundle).replace(/\.c?js$/, '');
+}
+
+/** The build hash in one of this bundle's cache file names, or null for another bundle's file. */
+function cacheBuild(file: string, bundle: string): string | null {
+  const base = bundleBase(bundle);
+  if (!file.startsWith(`${base}-`) || !file.endsWith('.v8cache')) return null;
+  const m = /^([^-]+)-v\d+\.\d+\.\d+-/.exec(file.slice(base.length + 1));
+  return m ? m[1]! : null;
 }
 
 /**
@@ -95,9 +110,10 @@ function writeCodeCache(file: string, o: LaunchOptions, script: Script): void {
     const tmp = `${file}.${process.pid}.tmp`;
     writeFileSync(tmp, script.createCachedData(), { mode: 0o600 });
     renameSync(tmp, file);
-    // Caches of older builds are never read again.
+    // Caches of older builds of this bundle are never read again.
     for (const f of readdirSync(dir)) {
-      if (f.startsWith(`${o.name}-`) && f.endsWith('.v8cache') && !f.startsWith(`${o.name}-${o.hash}-`)) rmSync(join(dir, f), { force: true });
+      const build = cacheBuild(f, o.bundle);
+      if (build !== null && build !== o.hash) rmSync(join(dir, f), { force: true });
     }
   } catch {
     // see above

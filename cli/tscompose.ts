@@ -1,11 +1,10 @@
 #!/usr/bin/env node
 /**
- * tscompose entry point. A repeated no-op `up` is answered from its memo (cli/compose/fast-up.ts)
- * before the command line parser or any compose code loads; everything else goes to the program
- * in cli/compose/program.ts.
+ * tscompose entry point: the command line in cli/compose/program.ts. The start-up stub
+ * (dist/tscompose.mjs, written by scripts/build.mjs) asks the no-op memo first
+ * (cli/compose/fast-up.ts, a bundle of its own) and comes here only when it cannot answer.
  */
 async function main(): Promise<void> {
-  if (process.argv.includes('up') && (await (await import('./compose/fast-up.js')).fastNoopUp().catch(() => false))) return;
   await (await import('./compose/program.js')).program.parseAsync(process.argv);
 }
 

@@ -8,8 +8,11 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-const clis = {
-  tscompose: { entry: 'cli/tscompose.ts', valueOptions: ['-f', '--file', '-p', '--project-name', '--project-directory', '--env-file', '--profile', '--progress', '--ansi'] },
+const TSCOMPOSE_VALUE_OPTIONS = ['-f', '--file', '-p', '--project-name', '--project-directory', '--env-file', '--profile', '--progress', '--ansi'];
+const bundles = {
+  tscompose: { entry: 'cli/tscompose.ts', valueOptions: TSCOMPOSE_VALUE_OPTIONS },
+  // The no-op memo's check on its own: a repeated `up` that it answers loads nothing else.
+  'tscompose-memo': { entry: 'cli/compose/fast-up.ts', valueOptions: TSCOMPOSE_VALUE_OPTIONS },
   tsswarm: { entry: 'cli/tsswarm.ts', valueOptions: ['-H', '--host', '--data-dir'] },
 };
 
@@ -62,7 +65,7 @@ rmSync('dist/chunks', { recursive: true, force: true });
 
 await build({
   ...common,
-  entryPoints: Object.fromEntries(Object.entries(clis).map(([name, c]) => [name, c.entry])),
+  entryPoints: Object.fromEntries(Object.entries(bundles).map(([name, c]) => [name, c.entry])),
   outdir: 'dist',
   outExtension: { '.js': '.cjs' },
   format: 'cjs',
@@ -85,19 +88,33 @@ await build({
   },
 });
 
-for (const [name, c] of Object.entries(clis)) {
+const launchArgs = {};
+for (const [name, c] of Object.entries(bundles)) {
   const file = `dist/${name}.cjs`;
   // The launcher wraps the bundle in a function: a shebang there would be a syntax error.
   const source = readFileSync(file, 'latin1').replace(/^#![^\n]*\n/, '');
   writeFileSync(file, source, 'latin1');
   const hash = createHash('sha256').update(source).digest('hex').slice(0, 16);
-  writeFileSync(
-    `dist/${name}.mjs`,
-    `#!/usr/bin/env node
+  launchArgs[name] = `{ bundle: at('./${name}.cjs'), name: ${JSON.stringify(name.replace(/-.*/, ''))}, hash: ${JSON.stringify(hash)}, valueOptions: ${JSON.stringify(c.valueOptions)} }`;
+}
+
+const stub = (body) => `#!/usr/bin/env node
 import { fileURLToPath } from 'node:url';
 import { launch } from './launcher.mjs';
-launch({ bundle: fileURLToPath(new URL('./${name}.cjs', import.meta.url)), name: ${JSON.stringify(name)}, hash: ${JSON.stringify(hash)}, valueOptions: ${JSON.stringify(c.valueOptions)} });
-`,
-    { mode: 0o755 },
-  );
-}
+const at = (f) => fileURLToPath(new URL(f, import.meta.url));
+${body}
+`;
+writeFileSync(
+  'dist/tscompose.mjs',
+  // The memo bundle's code cache is written only after it answered: a cache written after a miss
+  // would lack everything an answer runs.
+  stub(`const memo = async () => {
+  const m = launch({ ...${launchArgs['tscompose-memo']}, saveAtExit: false });
+  const hit = await m.exports.fastNoopUp().catch(() => false);
+  if (hit && !m.cacheUsed) m.saveCache();
+  return hit;
+};
+if (!(process.argv.includes('up') && (await memo()))) launch(${launchArgs.tscompose});`),
+  { mode: 0o755 },
+);
+writeFileSync('dist/tsswarm.mjs', stub(`launch(${launchArgs.tsswarm});`), { mode: 0o755 });

@@ -18,12 +18,15 @@ interface Report {
 describe('launcher code cache', () => {
   let dir = '';
   beforeAll(() => ensureBuilt());
-  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+  afterEach(() => {
+    rmSync(dir, { recursive: true, force: true });
+    dir = '';
+  });
 
   /** Launches a small bundle in a fresh node process and reports how the cache was used. */
-  function setup(): (hash: string, env?: Record<string, string>) => Report {
-    dir = mkdtempSync(join(tmpdir(), 'launcher-'));
-    const bundle = join(dir, 'tool.cjs');
+  function setup(file = 'tool.cjs'): (hash: string, env?: Record<string, string>) => Report {
+    dir ||= mkdtempSync(join(tmpdir(), 'launcher-'));
+    const bundle = join(dir, file);
     writeFileSync(bundle, `const path = require('node:path');\nmodule.exports.where = path.basename(__filename);\nglobalThis.__where = module.exports.where;\n`);
     return (hash, env = {}) => {
       const script = `import { launch } from ${JSON.stringify(join(REPO, 'dist', 'launcher.mjs'))};
@@ -52,6 +55,16 @@ process.stdout.write(JSON.stringify({ cacheFile: r.cacheFile, cacheUsed: r.cache
     expect(run('h1').cacheUsed).toBe(true);
     run('h2');
     expect(readdirSync(join(dir, 'cache', 'tool'))).toEqual([expect.stringMatching(/^tool-h2-/)]);
+  });
+
+  it('keeps the caches of another bundle of the same program (tscompose and tscompose-memo)', () => {
+    const tool = setup('tool.cjs');
+    const memo = setup('tool-memo.cjs');
+    memo('m1');
+    tool('h1');
+    tool('h2');
+    expect(readdirSync(join(dir, 'cache', 'tool')).sort()).toEqual([expect.stringMatching(/^tool-h2-/), expect.stringMatching(/^tool-memo-m1-/)]);
+    expect(memo('m1').cacheUsed).toBe(true);
   });
 
   it('uses and writes no cache when NODE_DISABLE_COMPILE_CACHE is set', () => {
