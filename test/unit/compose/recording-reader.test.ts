@@ -2,26 +2,13 @@ import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { loadProject } from '../../../src/compose/load.js';
 import { RecordingFileReader } from '../../../src/compose/recording-reader.js';
-import type { FileReader } from '../../../src/compose/types.js';
-
-/** A fake file system in memory: path -> text. */
-class FakeFileReader implements FileReader {
-  constructor(private readonly files: Record<string, string>) {}
-  async readFile(path: string): Promise<string> {
-    const t = this.files[path];
-    if (t === undefined) throw Object.assign(new Error(`ENOENT: ${path}`), { code: 'ENOENT' });
-    return t;
-  }
-  async exists(path: string): Promise<boolean> {
-    return path in this.files;
-  }
-}
+import { MemoryReader } from './memory-reader.js';
 
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
 
 describe('RecordingFileReader', () => {
   it('notes reads with a digest of the text, probes with their answer, and failed reads as missing', async () => {
-    const r = new RecordingFileReader(new FakeFileReader({ '/p/compose.yaml': 'services: {}\n' }));
+    const r = new RecordingFileReader(new MemoryReader({ '/p/compose.yaml': 'services: {}\n' }));
     expect(await r.exists('/p/compose.yaml')).toBe(true);
     expect(await r.exists('/p/compose.override.yaml')).toBe(false);
     expect(await r.readFile('/p/compose.yaml')).toBe('services: {}\n');
@@ -36,7 +23,7 @@ describe('RecordingFileReader', () => {
   });
 
   it('sees every file a real load depends on: discovery, .env, overrides, extends and env_file', async () => {
-    const r = new RecordingFileReader(new FakeFileReader({
+    const r = new RecordingFileReader(new MemoryReader({
       '/p/compose.yaml': 'services:\n  web:\n    extends: {file: base.yaml, service: base}\n    env_file: [web.env]\n',
       '/p/base.yaml': 'services:\n  base:\n    image: busybox:${TAG}\n',
       '/p/.env': 'TAG=1\n',
