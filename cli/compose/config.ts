@@ -10,7 +10,6 @@ export async function configCommand(services: string[], opts: GlobalOptions): Pr
     interpolate: opts.interpolate !== false,
     normalize: opts.normalize !== false,
   });
-  for (const w of project.warnings ?? []) process.stderr.write(`warning: ${w}\n`);
   if (opts.quiet) return 0;
   let out: string;
   const lines = (xs: string[]) => xs.map((x) => `${x}\n`).join('');

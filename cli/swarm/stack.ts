@@ -38,7 +38,6 @@ export async function stackDeployCommand(g: SwarmGlobals, stack: string, f: Stac
   // The project name only names the stack's volumes (`NAME_vol`), as Docker names them.
   const projectName = isValidProjectName(stack) ? stack : normalizeProjectName(stack);
   const project = await loadProjectFromCli({ file: f.composeFile, ...(projectName ? { projectName } : {}) });
-  for (const w of project.warnings ?? []) process.stderr.write(`warning: ${w}\n`);
   // A dry run first: every problem of the file is reported before anything is created.
   const { warnings } = stackServiceSpecs(project, stack);
   for (const w of warnings) process.stderr.write(`warning: ${w}\n`);

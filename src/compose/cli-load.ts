@@ -1,5 +1,6 @@
 /**
- * The bridge every tscompose command uses: global CLI flags + process environment -> Project.
+ * The bridge every tscompose command uses: global CLI flags + process environment -> Project,
+ * with the loader's warnings on stderr.
  * Lives in src/ (not cli/) so commands stay thin; takes a structural type so it does not import
  * from cli/.
  */
@@ -15,7 +16,7 @@ export interface CliGlobals {
   profile?: string[];
 }
 
-export function loadProjectFromCli(
+export async function loadProjectFromCli(
   globals: CliGlobals,
   services: string[] = [],
   extra: Partial<Pick<LoadOptions, 'interpolate' | 'normalize' | 'reader'>> = {},
@@ -32,5 +33,8 @@ export function loadProjectFromCli(
   if (globals.projectDirectory) opts.projectDirectory = globals.projectDirectory;
   if (globals.envFile && globals.envFile.length > 0) opts.envFiles = globals.envFile;
   if (globals.profile && globals.profile.length > 0) opts.profiles = globals.profile;
-  return loadProject(opts);
+  const project = await loadProject(opts);
+  // Every command that reads the files tells about unset variables and the like, as Compose does.
+  for (const w of project.warnings ?? []) process.stderr.write(`warning: ${w}\n`);
+  return project;
 }

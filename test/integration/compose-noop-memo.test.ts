@@ -295,4 +295,23 @@ services:
     }
     expect(seen.size).toBe(3);
   });
+
+  it('never answers an up whose files warn: the warning shows every time, as Compose does', async () => {
+    const { up, ids } = setup('memowarn', `
+services:
+  a:
+    image: ${TEST_IMAGE}
+    command: ${SLEEPER}
+    environment:
+      X: \${UNSET_IN_THIS_TEST}
+`);
+    const first = await up();
+    const id = (await ids()).a;
+    for (let i = 0; i < 3; i++) {
+      const r = i === 0 ? first : await up();
+      expect(r.stderr).toContain('warning: the "UNSET_IN_THIS_TEST" variable is not set; defaulting to a blank string');
+      expect(memo(r).some((l) => l.startsWith('memo: nothing to do') || l.startsWith('memo: written')), r.stderr).toBe(false);
+    }
+    expect((await ids()).a).toBe(id);
+  });
 });
