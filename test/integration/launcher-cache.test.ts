@@ -29,7 +29,8 @@ describe('launcher code cache', () => {
     const bundle = join(dir, file);
     writeFileSync(bundle, `const path = require('node:path');\nmodule.exports.where = path.basename(__filename);\nglobalThis.__where = module.exports.where;\n`);
     return (hash, env = {}) => {
-      const script = `import { launch } from ${JSON.stringify(join(REPO, 'dist', 'launcher.mjs'))};
+      const script = `import { createRequire } from 'node:module';
+const { launch } = createRequire(import.meta.url)(${JSON.stringify(join(REPO, 'dist', 'launcher.cjs'))});
 const r = launch({ bundle: ${JSON.stringify(bundle)}, name: 'tool', hash: ${JSON.stringify(hash)}, valueOptions: [], argv: ['up'] });
 process.stdout.write(JSON.stringify({ cacheFile: r.cacheFile, cacheUsed: r.cacheUsed, where: globalThis.__where }));`;
       const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { env: { PATH: process.env.PATH ?? '', XDG_CACHE_HOME: join(dir, 'cache'), ...env }, encoding: 'utf8' });
