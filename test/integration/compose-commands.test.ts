@@ -2,7 +2,7 @@
  * Every command against the real engine, one project per describe, state asserted with inspect.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SLEEPER, TEST_IMAGE, cleanupProject, cli, ensureBuilt, eventually, projectDir, runtime, uniqueProject } from './compose-helpers.js';
@@ -98,12 +98,16 @@ describe('commands', () => {
 
   it('cp: into and out of a service container', async () => {
     const tmp = mkdtempSync(join(tmpdir(), 'tscp-'));
-    writeFileSync(join(tmp, 'in.txt'), 'copied in\n');
-    expect((await run('cp', join(tmp, 'in.txt'), 'db:/data/')).code).toBe(0);
-    const r = await runtime.exec(name('db'), { cmd: ['cat', '/data/in.txt'] });
-    expect(r.stdout).toBe('copied in\n');
-    expect((await run('cp', 'db:/data/in.txt', join(tmp, 'out.txt'))).code).toBe(0);
-    expect(readFileSync(join(tmp, 'out.txt'), 'utf8')).toBe('copied in\n');
+    try {
+      writeFileSync(join(tmp, 'in.txt'), 'copied in\n');
+      expect((await run('cp', join(tmp, 'in.txt'), 'db:/data/')).code).toBe(0);
+      const r = await runtime.exec(name('db'), { cmd: ['cat', '/data/in.txt'] });
+      expect(r.stdout).toBe('copied in\n');
+      expect((await run('cp', 'db:/data/in.txt', join(tmp, 'out.txt'))).code).toBe(0);
+      expect(readFileSync(join(tmp, 'out.txt'), 'utf8')).toBe('copied in\n');
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
   });
 
   it('stop, start, restart, pause, unpause, kill, rm', async () => {

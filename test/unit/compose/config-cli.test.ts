@@ -1,9 +1,20 @@
 /** `tscompose config` as a whole process (the bundled CLI, built on demand). */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+
+/** Temporary directories of one test, removed after it. */
+const made: string[] = [];
+afterEach(() => {
+  while (made.length) rmSync(made.pop()!, { recursive: true, force: true });
+});
+const tempDir = (): string => {
+  const d = mkdtempSync(path.join(tmpdir(), 'tscompose-'));
+  made.push(d);
+  return d;
+};
 
 const repo = path.resolve(import.meta.dirname, '../../..');
 const demo = path.join(repo, 'examples/config-demo');
@@ -51,7 +62,7 @@ describe('tscompose config', () => {
     expect(q.status).toBe(0);
     expect(q.stdout).toBe('');
     expect(run(['config', '--no-interpolate']).stdout).toContain('image: nginx:${NGINX_TAG:-1.25}');
-    const out = path.join(mkdtempSync(path.join(tmpdir(), 'tscompose-')), 'out.yaml');
+    const out = path.join(tempDir(), 'out.yaml');
     expect(run(['config', '-o', out]).status).toBe(0);
     expect(readFileSync(out, 'utf8')).toMatch(/^name: config-demo/);
   });
@@ -63,7 +74,7 @@ describe('tscompose config', () => {
   });
 
   it('prints file:line:col: path: message and a hint, exits 1, no stack trace', () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'tscompose-'));
+    const dir = tempDir();
     writeFileSync(path.join(dir, 'compose.yaml'), 'services:\n  web:\n    imgae: nginx\n    ports: ["x"]\n');
     const r = run(['config'], { cwd: dir });
     expect(r.status).toBe(1);
@@ -73,7 +84,7 @@ describe('tscompose config', () => {
   });
 
   it('names the variable, file and line of a missing required variable', () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'tscompose-'));
+    const dir = tempDir();
     writeFileSync(path.join(dir, 'compose.yaml'), 'services:\n  web:\n    image: ${IMAGE:?set IMAGE}\n');
     const r = run(['config'], { cwd: dir });
     expect(r.status).toBe(1);
