@@ -9,7 +9,7 @@ import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/p
 import { dirname, join } from 'node:path';
 import type { Project } from '../../src/compose/types.js';
 import type { ReaderAccess } from '../../src/compose/recording-reader.js';
-import { digestEvidence, evidenceDigest, memoKey, plannerEvidence, stateDigest, whyNotNoop, type Evidence, type NoopMemo } from '../../src/engine/noop-memo.js';
+import { combineEvidence, digestEvidence, memoKey, plannerEvidence, stateDigest, whyNotNoop, type Evidence, type NoopMemo } from '../../src/engine/noop-memo.js';
 import type { UpResult } from '../../src/engine/up.js';
 import { DockerRuntime } from '../../src/runtime/index.js';
 import { cacheDir } from '../cache-dir.js';
@@ -95,12 +95,13 @@ export async function rememberUp(done: CompletedUp, inv: Invocation = thisInvoca
       traceTo(inv)('not written: a file changed while up ran');
       return;
     }
-    const evidence = uniqueEvidence([...done.accesses, ...planned].map(({ kind, path }) => ({ kind, path })));
+    // The digest is of what the plan saw: a file changing from here on fails the next check.
+    const seen = uniqueEvidence([...done.accesses, ...planned]);
     const memo: NoopMemo = {
       version: 1,
       project: project.name,
-      evidence,
-      evidenceDigest: await evidenceDigest(evidence),
+      evidence: seen.map(({ kind, path }) => ({ kind, path })),
+      evidenceDigest: combineEvidence(seen),
       images: result.images,
       stateDigest: stateDigest(result.observed),
     };
@@ -127,7 +128,7 @@ async function pruneMemos(dir: string): Promise<void> {
   }
 }
 
-function uniqueEvidence(items: Evidence[]): Evidence[] {
+function uniqueEvidence<T extends Evidence>(items: T[]): T[] {
   const seen = new Set<string>();
   return items.filter((e) => {
     const k = `${e.kind}\0${e.path}`;

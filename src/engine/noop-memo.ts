@@ -59,8 +59,12 @@ export function stateDigest(s: ObservedState): string {
 
 /** One digest over every piece of evidence as it is now on disk. */
 export async function evidenceDigest(items: readonly Evidence[]): Promise<string> {
-  const parts = await Promise.all(items.map(async (e) => `${e.kind}\0${e.path}\0${await digestEvidence(e)}\n`));
-  return sha256(parts.join(''));
+  return combineEvidence(await Promise.all(items.map(async (e) => ({ ...e, seen: await digestEvidence(e) }))));
+}
+
+/** One digest over pieces of evidence as they were seen. */
+export function combineEvidence(items: readonly SeenEvidence[]): string {
+  return sha256(items.map((e) => `${e.kind}\0${e.path}\0${e.seen}\n`).join(''));
 }
 
 /**

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync, mkdirSync, unlinkSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { digestEvidence, evidenceDigest, memoKey, plannerEvidence, stateDigest, type Evidence } from '../../../src/engine/noop-memo.js';
+import { combineEvidence, digestEvidence, evidenceDigest, memoKey, plannerEvidence, stateDigest, type Evidence } from '../../../src/engine/noop-memo.js';
 import type { ObservedContainer, ObservedState } from '../../../src/engine/observed.js';
 import { project, service } from '../../fixtures/engine/project.js';
 
@@ -112,6 +112,10 @@ describe('evidence', () => {
       seen.add(d);
     }
     expect(await evidenceDigest(items)).toBe(await evidenceDigest(items));
+    // The digest a memo stores is made from what the plan saw, the same way as from the disk.
+    const seenNow = await Promise.all(items.map(async (e) => ({ ...e, seen: await digestEvidence(e) })));
+    expect(combineEvidence(seenNow)).toBe(await evidenceDigest(items));
+    expect(combineEvidence(seenNow.map((e, i) => (i === 0 ? { ...e, seen: 'other' } : e)))).not.toBe(await evidenceDigest(items));
   });
 });
 
