@@ -130,6 +130,15 @@ describe('tsswarm services on three lab hosts', () => {
     }
 
     // A worker daemon killed with -9 comes back and adopts its running containers: same ids, no duplicates.
+    // First the web tasks h3 took along when it left must be running elsewhere, and h2 must run
+    // exactly the containers of its running tasks: otherwise new replicas still arriving on h2
+    // would look like duplicates.
+    await eventually(async () => {
+      const p = await runningPerNode('web');
+      const onH2 = (p.h2 ?? 0) + ((await runningPerNode('agent')).h2 ?? 0);
+      const total = Object.values(p).reduce((a, b) => a + b, 0);
+      return total === 30 && (await containersPerHost(['h2'])).h2 === onH2 ? p : undefined;
+    }, { timeoutMs: 90_000, what: 'web back to 30 running, h2 settled' });
     const before = (await lab.docker('h2', ['ps', '-q', '--no-trunc', '--filter', `label=${TASK_LABEL}`])).stdout.trim().split('\n').sort();
     await sw.kill('h2', 'SIGKILL');
     await sw.start('h2');
