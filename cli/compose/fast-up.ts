@@ -34,9 +34,11 @@ function memoPath(inv: Invocation): string | null {
   return dir ? join(dir, 'noop', `${memoKey({ build: BUILD, argv: inv.argv, cwd: inv.cwd, env })}.json`) : null;
 }
 
-/** True when a memo for exactly this `up` still holds: nothing to do, nothing to print. */
+/**
+ * True when a memo for exactly this invocation still holds: nothing to do, nothing to print. Only
+ * `up` writes memos; the start-up stub (scripts/build.mjs) asks only when the arguments hold `up`.
+ */
 export async function fastNoopUp(inv: Invocation = thisInvocation()): Promise<boolean> {
-  if (!inv.argv.includes('up')) return false;
   const file = memoPath(inv);
   if (!file) return false;
   const trace = traceTo(inv);
@@ -78,6 +80,7 @@ export interface CompletedUp {
 export async function rememberUp(done: CompletedUp, inv: Invocation = thisInvocation()): Promise<void> {
   const file = memoPath(inv);
   if (!file) return;
+  const trace = traceTo(inv);
   // The memo is an optimisation: any failure here leaves the command's result as it was.
   try {
     const { project, result } = done;
@@ -85,14 +88,14 @@ export async function rememberUp(done: CompletedUp, inv: Invocation = thisInvoca
     const noop = done.eligible && planned !== null && result.plan.operations.length === 0 && result.plan.warnings.length === 0 && !project.warnings?.length;
     if (!noop) {
       await rm(file, { force: true });
-      traceTo(inv)('not written: this up had something to do or to say, or flags that always act');
+      trace('not written: this up had something to do or to say, or flags that always act');
       return;
     }
     // A file that changed since the loader or the planner read it would make the memo vouch for
     // content the plan never saw.
     const unchanged = await Promise.all([...done.accesses, ...planned].map(async (a) => (await digestEvidence(a)) === a.seen));
     if (!unchanged.every(Boolean)) {
-      traceTo(inv)('not written: a file changed while up ran');
+      trace('not written: a file changed while up ran');
       return;
     }
     // The digest is of what the plan saw: a file changing from here on fails the next check.
@@ -109,7 +112,7 @@ export async function rememberUp(done: CompletedUp, inv: Invocation = thisInvoca
     const tmp = `${file}.${process.pid}.tmp`;
     await writeFile(tmp, JSON.stringify(memo), { mode: 0o600 });
     await rename(tmp, file);
-    traceTo(inv)(`written (${file})`);
+    trace(`written (${file})`);
     await pruneMemos(dirname(file));
   } catch {
     // see above

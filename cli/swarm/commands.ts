@@ -145,4 +145,3 @@ export async function nodeRmCommand(g: SwarmGlobals, ids: string[], o: { force?:
     process.stdout.write(`${id}\n`);
   }
 }
-

@@ -126,8 +126,6 @@ async function waitConverged(g: SwarmGlobals, id: string, quiet: boolean, failOn
   if (!quiet) process.stderr.write('verify: Service converged\n');
 }
 
-
-
 function ago(ms: number): string {
   const s = Math.max(0, Math.round(ms / 1000));
   if (s < 60) return `${s} second${s === 1 ? '' : 's'} ago`;
