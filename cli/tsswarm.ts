@@ -7,6 +7,7 @@ import { runCommand } from './run-command.js';
 import type { SwarmGlobals } from './swarm/local.js';
 import { registerServiceCommands } from './swarm/register-services.js';
 import { registerStackCommands } from './swarm/register-stack.js';
+import { registerNetworkCommands } from './swarm/register-networks.js';
 
 const program = new Command('tsswarm');
 program
@@ -132,6 +133,7 @@ node
 
 registerServiceCommands(program);
 registerStackCommands(program);
+registerNetworkCommands(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   process.stderr.write(`tsswarm: ${e instanceof Error ? e.message : String(e)}\n`);

@@ -56,7 +56,9 @@ export function registerServiceCommands(program: Command): void {
       .option('--restart-max-attempts <n>', 'restarts before giving up (0 = no limit)')
       .option('--restart-window <dur>', 'window the attempts are counted in')
       .option('--mount <spec>', 'type=bind|volume|tmpfs,source=...,target=...[,readonly] (repeatable)', collect, [])
-      .option('-p, --publish <spec>', 'PUBLISHED:TARGET[/PROTO] (recorded; routing comes with the networking work)', collect, [])
+      .option('-p, --publish <spec>', 'PUBLISHED:TARGET[/PROTO] (recorded; routing comes with the north-south networking work)', collect, [])
+      .option('--network <spec>', 'NAME or name=NAME,alias=ALIAS: an overlay network to join (repeatable)', collect, [])
+      .option('--endpoint-mode <mode>', 'vip (a virtual IP, default) | dnsrr (DNS round robin over task IPs)')
       .option('--stop-grace-period <dur>', 'time to wait before killing a task')
       .option('--init', 'run an init inside the container')
       .option('-w, --workdir <dir>', 'working directory')
@@ -80,6 +82,8 @@ export function registerServiceCommands(program: Command): void {
       .option('--replicas <n>', 'number of tasks')
       .option('--env-add <KEY=VALUE>', 'add or change a variable (repeatable)', collect, [])
       .option('--env-rm <KEY>', 'remove a variable (repeatable)', collect, [])
+      .option('--network-add <spec>', 'join a network: NAME or name=NAME,alias=ALIAS (repeatable)', collect, [])
+      .option('--network-rm <name>', 'leave a network (repeatable)', collect, [])
       .option('--force', 'replace every task even if nothing changed')
       .option('--rollback', 'roll back to the previous spec'),
   ).action(async (ref: string, o: Record<string, unknown>, cmd: Command) => {

@@ -22,7 +22,9 @@ export async function serviceCreateCommand(g: SwarmGlobals, image: string, comma
 
 export async function serviceUpdateCommand(g: SwarmGlobals, ref: string, f: ServiceUpdateFlags & { detach?: boolean; quiet?: boolean; rollback?: boolean }): Promise<void> {
   const { service } = await local<{ service: Service }>(g, `/v1/services/${enc(ref)}`);
-  const body = f.rollback ? { rollback: true, version: service.meta.version } : { spec: updatedSpec(service.spec, f), version: service.meta.version };
+  // The spec holds network ids; `--network-rm` takes names too.
+  const networkRm = await Promise.all((f.networkRm ?? []).map(async (n) => (await local<{ network: { id: string } }>(g, `/v1/networks/${enc(n)}`)).network.id));
+  const body = f.rollback ? { rollback: true, version: service.meta.version } : { spec: updatedSpec(service.spec, { ...f, networkRm }), version: service.meta.version };
   await local(g, `/v1/services/${enc(service.id)}/update`, { body });
   process.stdout.write(`${service.spec.name}\n`);
   if (!f.detach) await waitConverged(g, service.id, f.quiet === true, f.rollback !== true);

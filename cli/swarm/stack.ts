@@ -4,13 +4,17 @@ import {
   checkStackName,
   planStackDeploy,
   stackFileObjects,
+  stackNetworkObjects,
   stackServiceSpecs,
   STACK_NAMESPACE_LABEL,
   type ExistingService,
   type StackFileIds,
   type StackFileObject,
+  type StackNetworkIds,
+  type StackNetworkObject,
 } from '../../src/swarm/stack/stack-spec.js';
 import type { FileObjectView } from '../../src/swarm/manager/secrets-api.js';
+import { validateNetworkSpec, type NetworkView } from '../../src/swarm/manager/networks-api.js';
 import { readFile } from 'node:fs/promises';
 import type { Service } from '../../src/swarm/store/index.js';
 import { isValidProjectName, normalizeProjectName } from '../../src/compose/project-name.js';
@@ -40,9 +44,12 @@ export async function stackDeployCommand(g: SwarmGlobals, stack: string, f: Stac
   const project = await loadProjectFromCli({ file: f.composeFile, ...(projectName ? { projectName } : {}) });
   // A dry run first: every problem of the file is reported before anything is created.
   const { warnings } = stackServiceSpecs(project, stack);
+  const nets = stackNetworkObjects(project, stack, (w) => warnings.push(w));
+  for (const n of nets) if (n.spec) validateNetworkSpec(n.spec);
   for (const w of warnings) process.stderr.write(`warning: ${w}\n`);
+  const networks = await ensureStackNetworks(g, nets);
   const files = await ensureStackFiles(g, stack, stackFileObjects(project, stack), project.environment);
-  const { specs } = stackServiceSpecs(project, stack, files);
+  const { specs } = stackServiceSpecs(project, stack, files, networks);
 
   const { services } = await local<{ services: ServiceView[] }>(g, '/v1/services');
   const wanted = new Set(specs.map((s) => s.name));
@@ -108,7 +115,9 @@ export async function stackRmCommand(g: SwarmGlobals, stacks: string[]): Promise
     for (const kind of ['secret', 'config'] as const) {
       for (const o of await listFileObjects(g, kind)) if (o.labels[STACK_NAMESPACE_LABEL] === stack) files.push({ kind, o });
     }
-    if (services.length === 0 && files.length === 0) {
+    const { networks } = await local<{ networks: NetworkView[] }>(g, '/v1/networks');
+    const nets = networks.filter((n) => n.labels[STACK_NAMESPACE_LABEL] === stack);
+    if (services.length === 0 && files.length === 0 && nets.length === 0) {
       process.stderr.write(`Nothing found in stack: ${stack}\n`);
       continue;
     }
@@ -121,7 +130,37 @@ export async function stackRmCommand(g: SwarmGlobals, stacks: string[]): Promise
       process.stdout.write(`Removing ${kind} ${o.name}\n`);
       await local(g, `/v1/${kind}s/${enc(o.id)}`, { method: 'DELETE' });
     }
+    for (const n of nets) {
+      process.stdout.write(`Removing network ${n.name}\n`);
+      await local(g, `/v1/networks/${enc(n.id)}`, { method: 'DELETE' });
+    }
   }
+}
+
+/**
+ * The stack's networks in the cluster: an existing one (by name) is reused, an external one must
+ * exist, the others are created. Everything is checked before anything is created.
+ */
+async function ensureStackNetworks(g: SwarmGlobals, objs: StackNetworkObject[]): Promise<StackNetworkIds> {
+  const { networks } = await local<{ networks: NetworkView[] }>(g, '/v1/networks');
+  const missing = objs.filter((o) => o.external && !networks.some((n) => n.name === o.name));
+  if (missing.length > 0) {
+    throw new UserError(missing.map((o) => `networks.${o.key}: external network ${o.name} not found in the cluster`).join('\n'), {
+      hint: `create it first with \`tsswarm network create -d overlay ${missing[0]!.name}\``,
+    });
+  }
+  const ids: StackNetworkIds = {};
+  for (const o of objs) {
+    const have = networks.find((n) => n.name === o.name);
+    if (have) {
+      ids[o.key] = { id: have.id, name: have.name };
+      continue;
+    }
+    process.stdout.write(`Creating network ${o.name}\n`);
+    const { id } = await local<{ id: string }>(g, '/v1/networks', { body: { spec: o.spec } });
+    ids[o.key] = { id, name: o.name };
+  }
+  return ids;
 }
 
 /**

@@ -42,6 +42,9 @@ export interface ServiceFlags {
   noHealthcheck?: boolean;
   mount: string[];
   publish: string[];
+  /** `--network NAME` or `--network name=NAME,alias=A[,alias=B]` (repeatable). */
+  network?: string[];
+  endpointMode?: string;
   stopGracePeriod?: string;
   init?: boolean;
   workdir?: string;
@@ -191,12 +194,12 @@ export function serviceSpecFromFlags(f: ServiceFlags, image: string, command: st
         }),
         maxReplicasPerNode: f.maxReplicas ? int('--replicas-max-per-node', f.maxReplicas) : 0,
       },
-      networks: [],
+      networks: (f.network ?? []).map((v) => parseNetworkFlag('--network', v)),
       forceUpdate: 0,
     },
     update: null,
     rollback: null,
-    endpoint: { mode: 'vip', ports: f.publish.map(port) },
+    endpoint: { mode: oneOf('--endpoint-mode', f.endpointMode ?? 'vip', ['vip', 'dnsrr'] as const), ports: f.publish.map(port) },
     dependsOn: [],
   };
   return applyCommonFlags(spec, f);
@@ -243,6 +246,10 @@ export interface ServiceUpdateFlags extends Partial<ServiceFlags> {
   image?: string;
   envAdd: string[];
   envRm: string[];
+  /** Same forms as `--network`. */
+  networkAdd?: string[];
+  /** Network ids (the CLI resolves names first: the spec holds ids). */
+  networkRm?: string[];
   force?: boolean;
 }
 
@@ -263,8 +270,37 @@ export function updatedSpec(cur: ServiceSpec, f: ServiceUpdateFlags): ServiceSpe
   if (f.limitMemory) out.task.resources.limits.memoryBytes = bytes('--limit-memory', f.limitMemory);
   if (f.reserveCpu) out.task.resources.reservations.nanoCPUs = cpus('--reserve-cpu', f.reserveCpu);
   if (f.reserveMemory) out.task.resources.reservations.memoryBytes = bytes('--reserve-memory', f.reserveMemory);
+  if ((f.networkRm ?? []).length > 0 || (f.networkAdd ?? []).length > 0) {
+    const add = (f.networkAdd ?? []).map((v) => parseNetworkFlag('--network-add', v));
+    const rm = new Set([...(f.networkRm ?? []), ...add.map((a) => a.target)]);
+    out.task.networks = [...out.task.networks.filter((n) => !rm.has(n.target)), ...add];
+  }
   if (f.force) out.task.forceUpdate += 1;
   return applyCommonFlags(out, f);
+}
+
+/**
+ * `--network NAME` or Docker's long form `name=NAME,alias=A,alias=B` (`target=` is a synonym of
+ * `name=`). The name goes to the managers as is; they resolve it to the network's id.
+ */
+export function parseNetworkFlag(flag: string, v: string): TaskSpec['networks'][number] {
+  if (!v.includes('=')) {
+    if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(v)) bad(flag, v, 'a network name or name=NAME,alias=ALIAS');
+    return { target: v, aliases: [] };
+  }
+  let target = '';
+  const aliases: string[] = [];
+  for (const part of v.split(',')) {
+    const i = part.indexOf('=');
+    const k = i < 0 ? part : part.slice(0, i);
+    const val = i < 0 ? '' : part.slice(i + 1);
+    if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(val)) bad(flag, v, `${k}= with a name of letters, digits, _ . -`);
+    if (k === 'name' || k === 'target') target = val;
+    else if (k === 'alias') aliases.push(val);
+    else bad(flag, v, 'name=NAME and alias=ALIAS (driver-opt= is not supported)');
+  }
+  if (!target) bad(flag, v, 'name=NAME');
+  return { target, aliases };
 }
 
 /** A `--secret` / `--config` flag before its name is resolved to an id. */

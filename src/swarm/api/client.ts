@@ -62,9 +62,9 @@ export function apiRequest<T>(target: Target, path: string, opts: RequestOptions
         }
         const status = res.statusCode ?? 500;
         if (status >= 200 && status < 300) return resolve(json as T);
-        const e = (json ?? {}) as { code?: unknown; message?: unknown; field?: unknown };
+        const e = (json ?? {}) as { code?: unknown; message?: unknown; field?: unknown; hint?: unknown };
         const code = isApiCode(e.code) ? e.code : 'internal';
-        reject(new ApiError(code, typeof e.message === 'string' ? e.message : `HTTP ${status}`, { field: typeof e.field === 'string' ? e.field : null }));
+        reject(new ApiError(code, typeof e.message === 'string' ? e.message : `HTTP ${status}`, { field: typeof e.field === 'string' ? e.field : null, ...(typeof e.hint === 'string' ? { hint: e.hint } : {}) }));
       });
     };
     let req: http.ClientRequest;

@@ -18,6 +18,8 @@ export interface ApiErrorBody {
   code: ApiCode;
   message: string;
   field: string | null;
+  /** What to do about it, when the server knows (the CLI prints it as `hint:`). */
+  hint?: string;
 }
 
 const USER_CODE: Record<ApiCode, ErrorCode> = {
@@ -44,7 +46,7 @@ export class ApiError extends UserError {
     this.status = API_STATUS[code];
   }
   toBody(): ApiErrorBody {
-    return { code: this.apiCode, message: this.message, field: this.field };
+    return { code: this.apiCode, message: this.message, field: this.field, ...(this.hint === undefined ? {} : { hint: this.hint }) };
   }
 }
 

@@ -34,6 +34,7 @@ import type { Manager } from './manager.js';
 import { splitHostPort } from './addresses.js';
 import { applyTaskReports, assignmentsFor, assignmentsRequestSchema, taskReportsSchema } from './assignments.js';
 import { createFileObject, fileObjectCreateSchema, fileObjectView, fileObjectViews, removeFileObject, taskFiles, type FileKind } from './secrets-api.js';
+import { createNetwork, networkCreateSchema, networkView, networkViews, pruneNetworks, removeNetwork } from './networks-api.js';
 import { createService, findService, removeService, serviceCreateSchema, serviceUpdateSchema, serviceViews, taskViews, updateService } from './services-api.js';
 
 /** Who is calling, from its verified client certificate (or the manager that forwarded for it). */
@@ -278,6 +279,11 @@ export class ApiServer {
       r('GET', '/v1/services/:id', 'manager', false, async (c) => ({ service: findService(m.store, c.params[0]!) })),
       r('POST', '/v1/services/:id/update', 'manager', true, async (c) => updateService(m.store, c.params[0]!, parseBody(serviceUpdateSchema, c.body))),
       r('DELETE', '/v1/services/:id', 'manager', true, async (c) => removeService(m.store, c.params[0]!)),
+      r('POST', '/v1/networks', 'manager', true, async (c) => createNetwork(m.store, parseBody(networkCreateSchema, c.body))),
+      r('GET', '/v1/networks', 'manager', false, async () => ({ networks: networkViews(m.store) })),
+      r('POST', '/v1/networks/prune', 'manager', true, async () => pruneNetworks(m.store)),
+      r('GET', '/v1/networks/:id', 'manager', false, async (c) => ({ network: networkView(m.store, c.params[0]!) })),
+      r('DELETE', '/v1/networks/:id', 'manager', true, async (c) => removeNetwork(m.store, c.params[0]!)),
       r('GET', '/v1/services/:id/tasks', 'manager', false, async (c) => ({ tasks: taskViews(m.store, c.params[0]!, { all: c.query.get('all') === 'true' }) })),
       ...(['secret', 'config'] as FileKind[]).flatMap((kind) => [
         r('POST', `/v1/${kind}s`, 'manager', true, async (c) => createFileObject(m.store, kind, parseBody(fileObjectCreateSchema, c.body), () => m.secretsKey())),

@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import { ApiError } from '../api/errors.js';
 import { isTerminal } from '../agent/task-observation.js';
-import { serviceSpecSchema, type MemoryStore, type Service, type Task } from '../store/index.js';
+import { serviceSpecSchema, type MemoryStore, type ReadTx, type Service, type ServiceSpec, type Task } from '../store/index.js';
 import { randomTaskId } from './loop-runner.js';
+import { resolveServiceNetworks } from './networks-api.js';
 
 /** `POST /v1/services` and `POST /v1/services/:id/update`: a whole spec, validated strictly. */
 export const serviceCreateSchema = z.strictObject({ spec: serviceSpecSchema });
@@ -61,9 +62,11 @@ export function findService(store: MemoryStore, ref: string): Service {
 
 export async function createService(store: MemoryStore, body: z.infer<typeof serviceCreateSchema>): Promise<{ id: string }> {
   const id = randomTaskId();
+  const spec = resolveServiceNetworks(store, body.spec);
   await store.update((tx) => {
-    if (tx.getByName('service', body.spec.name)) throw new ApiError('conflict', `a service named ${JSON.stringify(body.spec.name)} already exists`, { field: 'spec.name' });
-    tx.create('service', { id, spec: body.spec, previousSpec: null, updateStatus: null, endpoint: null });
+    if (tx.getByName('service', spec.name)) throw new ApiError('conflict', `a service named ${JSON.stringify(body.spec.name)} already exists`, { field: 'spec.name' });
+    networksStillThere(tx, spec);
+    tx.create('service', { id, spec, previousSpec: null, updateStatus: null, endpoint: null });
   });
   return { id };
 }
@@ -71,6 +74,7 @@ export async function createService(store: MemoryStore, body: z.infer<typeof ser
 /** A spec change starts a rolling update (specs/tasks.md): previousSpec keeps the old one. */
 export async function updateService(store: MemoryStore, ref: string, body: z.infer<typeof serviceUpdateSchema>, now: () => number = Date.now): Promise<{ id: string; version: number | null }> {
   const svc = findService(store, ref);
+  const spec = body.spec ? resolveServiceNetworks(store, body.spec) : undefined;
   const r = await store.update((tx) => {
     const cur = tx.get('service', svc.id);
     if (!cur) throw new ApiError('not-found', `no service ${svc.id}`);
@@ -82,11 +86,19 @@ export async function updateService(store: MemoryStore, ref: string, body: z.inf
       tx.update('service', { ...cur, spec: cur.previousSpec, previousSpec: cur.spec, updateStatus: { state: 'rollback-started', startedAt: now(), completedAt: null, message: 'manually requested rollback' } });
       return;
     }
-    if (!body.spec) throw new ApiError('invalid', 'nothing to update: give spec or rollback', { field: 'spec' });
-    if (body.spec.name !== cur.spec.name) throw new ApiError('invalid', `a service cannot be renamed (${cur.spec.name} -> ${body.spec.name})`, { field: 'spec.name' });
-    tx.update('service', { ...cur, spec: body.spec, previousSpec: cur.spec, updateStatus: null });
+    if (!spec) throw new ApiError('invalid', 'nothing to update: give spec or rollback', { field: 'spec' });
+    if (spec.name !== cur.spec.name) throw new ApiError('invalid', `a service cannot be renamed (${cur.spec.name} -> ${spec.name})`, { field: 'spec.name' });
+    networksStillThere(tx, spec);
+    tx.update('service', { ...cur, spec, previousSpec: cur.spec, updateStatus: null });
   });
   return { id: svc.id, version: r.index };
+}
+
+/** A network removed between resolving the references and this write: refuse rather than dangle. */
+function networksStillThere(tx: ReadTx, spec: ServiceSpec): void {
+  for (const a of spec.task.networks) {
+    if (!tx.get('network', a.target)) throw new ApiError('conflict', `network ${a.target} was removed while the service was being written`, { field: 'spec.task.networks', hint: 'run the command again' });
+  }
 }
 
 export async function removeService(store: MemoryStore, ref: string): Promise<{ id: string }> {

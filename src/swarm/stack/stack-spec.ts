@@ -15,7 +15,7 @@ import type {
 } from '../../compose/types.js';
 import { UserError } from '../../util/errors.js';
 import { canonicalJson } from '../store/canonical-json.js';
-import { serviceSpecSchema, type Service, type ServiceSpec, type TaskSpec } from '../store/index.js';
+import { serviceSpecSchema, type NetworkSpec, type Service, type ServiceSpec, type TaskSpec } from '../store/index.js';
 
 /** Docker's label naming a stack's services (and their containers). */
 export const STACK_NAMESPACE_LABEL = 'com.docker.stack.namespace';
@@ -111,7 +111,85 @@ export function stackFileObjects(project: Project, stack: string): StackFileObje
   return out;
 }
 
-export function stackServiceSpecs(project: Project, stack: string, files?: StackFileIds): StackSpecs {
+/** A top-level network an active service of the stack joins. */
+export interface StackNetworkObject {
+  /** The compose key. */
+  key: string;
+  /** Cluster name: `STACK_key`, or the `name:` the file gives (external ones keep theirs). */
+  name: string;
+  external: boolean;
+  /** What to create when it does not exist yet (null for external networks). */
+  spec: NetworkSpec | null;
+}
+
+/** Ids of the cluster networks a stack's networks became, by compose key. */
+export type StackNetworkIds = Record<string, { id: string; name: string }>;
+
+/**
+ * The networks a deploy needs: every network an active service joins (`default` included, which
+ * the loader adds to services that name none), as overlay specs. Docker names them `STACK_key`.
+ * Throws for what an overlay cannot be (another driver, IPv6, attachable); warns for keys ignored.
+ * Pure.
+ */
+export function stackNetworkObjects(project: Project, stack: string, warn: (w: string) => void = () => undefined): StackNetworkObject[] {
+  const used = new Set(Object.values(project.services).flatMap((svc) => Object.keys(svc.networks)));
+  const problems: string[] = [];
+  const out: StackNetworkObject[] = [];
+  for (const key of [...used].sort()) {
+    const d = project.networks[key];
+    const at = `networks.${key}`;
+    const external = d?.external === true;
+    const explicit = d?.name && d.name !== `${project.name}_${key}` ? d.name : undefined;
+    const name = external ? (d?.name ?? key) : (explicit ?? `${stack}_${key}`);
+    if (external || !d) {
+      out.push({ key, name, external: true, spec: null });
+      continue;
+    }
+    if (d.driver !== undefined && d.driver !== 'overlay') problems.push(`${at}.driver: ${JSON.stringify(d.driver)} cannot span a cluster: use overlay (or leave driver out)`);
+    if (d.enable_ipv6) problems.push(`${at}.enable_ipv6: IPv6 overlays are not supported yet`);
+    if (d.attachable) problems.push(`${at}.attachable: attachable overlays are not supported yet`);
+    if (d.ipam?.driver !== undefined && d.ipam.driver !== 'default') problems.push(`${at}.ipam.driver: only the cluster's own IPAM is supported`);
+    const configs = d.ipam?.config ?? [];
+    if (configs.length > 1) problems.push(`${at}.ipam.config: at most one subnet per network for now (got ${configs.length})`);
+    for (const [i, c] of configs.entries()) {
+      if (!c.subnet) problems.push(`${at}.ipam.config[${i}]: a subnet is required when ipam.config is given`);
+      if (c.aux_addresses) warn(`${at}.ipam.config[${i}].aux_addresses: ignored (the cluster IPAM never hands out another node's gateway)`);
+    }
+    out.push({
+      key,
+      name,
+      external: false,
+      spec: {
+        name,
+        labels: { ...(d.labels ?? {}), [STACK_NAMESPACE_LABEL]: stack },
+        driver: 'overlay',
+        driverOptions: { ...(d.driver_opts ?? {}) },
+        ipam: { configs: configs.filter((c) => c.subnet).slice(0, 1).map((c) => ({ subnet: c.subnet!, gateway: c.gateway ?? null, ipRange: c.ip_range ?? null })) },
+        internal: d.internal === true,
+        attachable: false,
+        ingress: false,
+      },
+    });
+  }
+  if (problems.length > 0) throw new UserError(problems.join('\n'), { hint: 'fix the compose file; nothing was sent to the cluster' });
+  return out;
+}
+
+/** A service's `networks:` as task network attachments (targets are cluster network ids). */
+function serviceNetworks(svc: ServiceConfig, stack: string, warn: (k: string, what: string) => void, networks?: StackNetworkIds): TaskSpec['networks'] {
+  return Object.keys(svc.networks)
+    .sort((a, b) => (svc.networks[b]?.priority ?? 0) - (svc.networks[a]?.priority ?? 0) || a.localeCompare(b))
+    .map((key) => {
+      const n = svc.networks[key] ?? {};
+      for (const k of ['ipv4_address', 'ipv6_address', 'link_local_ips', 'mac_address', 'driver_opts', 'interface_name'] as const) {
+        if (n[k] !== undefined) warn(`networks.${key}.${k}`, 'not supported in a stack (the cluster assigns addresses); ignored');
+      }
+      // Without ids (the dry run before the networks exist) the name keeps the spec checkable.
+      return { target: networks?.[key]?.id ?? `${stack}_${key}`, aliases: [...(n.aliases ?? [])] };
+    });
+}
+
+export function stackServiceSpecs(project: Project, stack: string, files?: StackFileIds, networks?: StackNetworkIds): StackSpecs {
   checkStackName(stack);
   const warnings: string[] = [];
   const problems: string[] = [];
@@ -121,7 +199,7 @@ export function stackServiceSpecs(project: Project, stack: string, files?: Stack
     const at = `services.${key}`;
     const warn = (k: string, what: string): void => void warnings.push(`${at}.${k}: ${what}`);
     try {
-      specs.push(serviceSpec(project, stack, svc, warn, files));
+      specs.push(serviceSpec(project, stack, svc, warn, files, networks));
     } catch (e) {
       if (e instanceof UserError) problems.push(`${at}: ${e.message}`);
       else throw e;
@@ -139,15 +217,13 @@ function fileRefs(kind: 'secret' | 'config', refs: ServiceConfig['secrets'], fil
   });
 }
 
-function serviceSpec(project: Project, stack: string, svc: ServiceConfig, warn: (k: string, what: string) => void, files?: StackFileIds): ServiceSpec {
+function serviceSpec(project: Project, stack: string, svc: ServiceConfig, warn: (k: string, what: string) => void, files?: StackFileIds, networks?: StackNetworkIds): ServiceSpec {
   for (const [k, v] of Object.entries(svc)) {
     if (MAPPED.has(k) || v === undefined) continue;
     warn(k, 'not supported in a stack; ignored');
   }
   if (!svc.image) throw new UserError('no image: a stack does not build images; set `image:` to one the nodes have');
   if (svc.build) warn('build', 'ignored by stack deploy (images are not built; the image must exist on the nodes)');
-  const otherNets = Object.keys(svc.networks).filter((n) => n !== 'default');
-  if (otherNets.length > 0) warn('networks', `${otherNets.join(', ')} not supported yet (tasks join each engine's default network)`);
 
   const deploy: DeployConfig = svc.deploy ?? {};
   const mode = deploy.mode ?? 'replicated';
@@ -194,7 +270,7 @@ function serviceSpec(project: Project, stack: string, svc: ServiceConfig, warn: 
         preferences: (deploy.placement?.preferences ?? []).map((p) => ({ spread: p.spread })),
         maxReplicasPerNode: deploy.placement?.max_replicas_per_node ?? 0,
       },
-      networks: [],
+      networks: serviceNetworks(svc, stack, warn, networks),
       forceUpdate: 0,
     },
     update: updateConfig(deploy.update_config),

@@ -187,7 +187,6 @@ configs: {cf: {file: ./cf}}
       'services.web.container_name: not supported in a stack; ignored',
       'services.web.privileged: not supported in a stack; ignored',
       'services.web.build: ignored by stack deploy (images are not built; the image must exist on the nodes)',
-      'services.web.networks: front not supported yet (tasks join each engine\'s default network)',
       'services.web.healthcheck.start_interval: not supported yet; ignored',
       'services.web.deploy.resources.limits.pids: not supported yet; ignored',
       'services.web.ports[0]: published range 8080-8081 not supported in a stack; port left out',

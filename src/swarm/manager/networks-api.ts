@@ -1,0 +1,225 @@
+import ipaddr from 'ipaddr.js';
+import { z } from 'zod';
+import { ApiError } from '../api/errors.js';
+import { networkSpecSchema, type MemoryStore, type Network, type NetworkSpec, type ServiceSpec } from '../store/index.js';
+import { randomTaskId } from './loop-runner.js';
+
+/**
+ * The manager side of `tsswarm network ...` and of service network references (specs/api.md,
+ * specs/networking.md). Everything a network create can get wrong is refused here, before
+ * anything is written: a network the allocator could not realise never enters the store.
+ */
+
+export const networkCreateSchema = z.strictObject({ spec: networkSpecSchema });
+
+/** Driver options an overlay understands; anything else is refused rather than stored and ignored. */
+const KNOWN_OPTIONS = new Set(['mtu', 'com.docker.network.driver.mtu']);
+const MIN_MTU = 1280;
+const MAX_MTU = 9000;
+
+/** What `network ls|inspect` shows. */
+export interface NetworkView {
+  id: string;
+  name: string;
+  driver: string;
+  scope: 'swarm';
+  internal: boolean;
+  attachable: boolean;
+  ingress: boolean;
+  labels: Record<string, string>;
+  options: Record<string, string>;
+  /** As asked for (spec) and as allocated (null until the allocator ran). */
+  ipam: { configs: NetworkSpec['ipam']['configs'] };
+  allocation: Network['allocation'];
+  /** Services whose tasks join it. */
+  usedBy: string[];
+  createdAt: number;
+}
+
+/** A network by id, unique id prefix or name. */
+export function findNetwork(store: MemoryStore, ref: string): Network {
+  return store.view((tx) => {
+    const exact = tx.get('network', ref) ?? tx.getByName('network', ref);
+    if (exact) return exact;
+    const prefix = tx.find('network').filter((n) => n.id.startsWith(ref));
+    if (prefix.length === 1) return prefix[0]!;
+    if (prefix.length > 1) throw new ApiError('conflict', `network reference ${JSON.stringify(ref)} is ambiguous (${prefix.length} matches)`, { field: 'id' });
+    throw new ApiError('not-found', `no network ${JSON.stringify(ref)}`, { field: 'id', hint: 'see `tsswarm network ls`' });
+  });
+}
+
+/** The MTU a network asks for, or null for "derive it from the underlay". */
+export function networkMtu(spec: NetworkSpec): number | null {
+  const v = spec.driverOptions.mtu ?? spec.driverOptions['com.docker.network.driver.mtu'];
+  return v === undefined ? null : Number(v);
+}
+
+function parseCidr(field: string, v: string): [ipaddr.IPv4, number] {
+  let parsed: [ipaddr.IPv4 | ipaddr.IPv6, number];
+  try {
+    parsed = ipaddr.parseCIDR(v);
+  } catch {
+    throw new ApiError('invalid', `${JSON.stringify(v)} is not a subnet in CIDR form`, { field, hint: 'e.g. 10.20.0.0/24' });
+  }
+  const [addr, bits] = parsed;
+  if (addr.kind() !== 'ipv4') throw new ApiError('invalid', `IPv6 subnets are not supported yet (${v})`, { field });
+  const v4 = addr as ipaddr.IPv4;
+  if (bits > 29) throw new ApiError('invalid', `subnet ${v} is too small: at most /29 (a /${bits} leaves no room for gateways and tasks)`, { field });
+  if (bits < 8) throw new ApiError('invalid', `subnet ${v} is too large: at least /8`, { field });
+  const net = ipaddr.IPv4.networkAddressFromCIDR(v);
+  if (net.toString() !== v4.toString()) throw new ApiError('invalid', `${v} has host bits set`, { field, hint: `did you mean ${net.toString()}/${bits}?` });
+  return [v4, bits];
+}
+
+function parseAddr(field: string, v: string): ipaddr.IPv4 {
+  if (!ipaddr.IPv4.isValidFourPartDecimal(v)) throw new ApiError('invalid', `${JSON.stringify(v)} is not an IPv4 address`, { field });
+  return ipaddr.IPv4.parse(v);
+}
+
+/** Whether two CIDRs share any address. */
+export function cidrsOverlap(a: string, b: string): boolean {
+  const [pa, la] = ipaddr.IPv4.parseCIDR(a);
+  const [pb, lb] = ipaddr.IPv4.parseCIDR(b);
+  return la <= lb ? pb.match(pa, la) : pa.match(pb, lb);
+}
+
+/** Checks a spec on its own: driver, options, IPAM shape. */
+export function validateNetworkSpec(spec: NetworkSpec): void {
+  // Standalone containers would take addresses from each engine's own IPAM, which the cluster's
+  // does not see: refused until the agent can hand them cluster addresses.
+  if (spec.attachable) throw new ApiError('invalid', 'attachable overlays are not supported yet: only service tasks can join an overlay', { field: 'spec.attachable' });
+  for (const [k, v] of Object.entries(spec.driverOptions)) {
+    if (k === 'encrypted') throw new ApiError('invalid', 'encrypted overlays are not supported: this kernel has neither IPsec AEAD nor WireGuard', { field: 'spec.driverOptions.encrypted' });
+    if (!KNOWN_OPTIONS.has(k)) throw new ApiError('invalid', `unknown overlay option ${JSON.stringify(k)}`, { field: `spec.driverOptions.${k}`, hint: `known: ${[...KNOWN_OPTIONS].join(', ')}` });
+    if (!/^\d+$/.test(v) || Number(v) < MIN_MTU || Number(v) > MAX_MTU) throw new ApiError('invalid', `mtu must be a whole number ${MIN_MTU}..${MAX_MTU}, got ${JSON.stringify(v)}`, { field: `spec.driverOptions.${k}` });
+  }
+  if (spec.ipam.configs.length > 1) throw new ApiError('invalid', `a network has at most one subnet for now (got ${spec.ipam.configs.length})`, { field: 'spec.ipam.configs' });
+  spec.ipam.configs.forEach((c, i) => {
+    const f = `spec.ipam.configs[${i}]`;
+    const [, bits] = parseCidr(`${f}.subnet`, c.subnet);
+    const inSubnet = (field: string, a: string): void => {
+      if (!parseAddr(field, a).match(ipaddr.IPv4.parseCIDR(c.subnet))) throw new ApiError('invalid', `${a} is not inside the subnet ${c.subnet}`, { field });
+    };
+    if (c.gateway !== null) {
+      inSubnet(`${f}.gateway`, c.gateway);
+      const net = ipaddr.IPv4.networkAddressFromCIDR(c.subnet).toString();
+      const bcast = ipaddr.IPv4.broadcastAddressFromCIDR(c.subnet).toString();
+      if (c.gateway === net || c.gateway === bcast) throw new ApiError('invalid', `${c.gateway} is the subnet's ${c.gateway === net ? 'network' : 'broadcast'} address`, { field: `${f}.gateway` });
+    }
+    if (c.ipRange !== null) {
+      const [r, rbits] = parseCidr(`${f}.ipRange`, c.ipRange);
+      if (rbits < bits || !r.match(ipaddr.IPv4.parseCIDR(c.subnet))) throw new ApiError('invalid', `ip range ${c.ipRange} is not inside the subnet ${c.subnet}`, { field: `${f}.ipRange` });
+    }
+  });
+}
+
+export async function createNetwork(store: MemoryStore, body: z.infer<typeof networkCreateSchema>): Promise<{ id: string }> {
+  const spec = body.spec;
+  validateNetworkSpec(spec);
+  const id = randomTaskId();
+  await store.update((tx) => {
+    if (tx.getByName('network', spec.name)) throw new ApiError('conflict', `a network named ${JSON.stringify(spec.name)} already exists`, { field: 'spec.name' });
+    const others = tx.find('network');
+    if (spec.ingress) {
+      const ing = others.find((n) => n.spec.ingress);
+      if (ing) throw new ApiError('conflict', `the cluster already has an ingress network (${ing.spec.name})`, { field: 'spec.ingress', hint: `remove ${ing.spec.name} first` });
+    }
+    for (const c of spec.ipam.configs) {
+      for (const o of others) {
+        const theirs = [...o.spec.ipam.configs.map((x) => x.subnet), ...(o.allocation?.subnets.map((x) => x.subnet) ?? [])];
+        const hit = theirs.find((s) => cidrsOverlap(s, c.subnet));
+        if (hit) throw new ApiError('conflict', `subnet ${c.subnet} overlaps network ${o.spec.name} (${hit})`, { field: 'spec.ipam.configs[0].subnet', hint: 'choose another subnet, or leave it out and the cluster picks a free one' });
+      }
+    }
+    tx.create('network', { id, spec, allocation: null });
+  });
+  return { id };
+}
+
+function usedBy(store: MemoryStore, id: string): string[] {
+  return store.view((tx) =>
+    tx
+      .find('service')
+      .filter((s) => s.spec.task.networks.some((n) => n.target === id))
+      .map((s) => s.spec.name)
+      .sort(),
+  );
+}
+
+function view(store: MemoryStore, n: Network): NetworkView {
+  return {
+    id: n.id,
+    name: n.spec.name,
+    driver: n.spec.driver,
+    scope: 'swarm',
+    internal: n.spec.internal,
+    attachable: n.spec.attachable,
+    ingress: n.spec.ingress,
+    labels: n.spec.labels,
+    options: n.spec.driverOptions,
+    ipam: { configs: n.spec.ipam.configs },
+    allocation: n.allocation,
+    usedBy: usedBy(store, n.id),
+    createdAt: n.meta.createdAt,
+  };
+}
+
+export function networkViews(store: MemoryStore): NetworkView[] {
+  return store
+    .view((tx) => tx.find('network'))
+    .sort((a, b) => a.spec.name.localeCompare(b.spec.name))
+    .map((n) => view(store, n));
+}
+
+export function networkView(store: MemoryStore, ref: string): NetworkView {
+  return view(store, findNetwork(store, ref));
+}
+
+/** Docker refuses to remove a network a service still uses; so do we, naming the services. */
+export async function removeNetwork(store: MemoryStore, ref: string): Promise<{ id: string }> {
+  const n = findNetwork(store, ref);
+  await store.update((tx) => {
+    const users = tx.find('service').filter((s) => s.spec.task.networks.some((a) => a.target === n.id));
+    if (users.length > 0) {
+      const names = users.map((s) => s.spec.name).sort();
+      throw new ApiError('conflict', `network ${n.spec.name} is in use by service${names.length > 1 ? 's' : ''} ${names.join(', ')}`, { hint: 'remove the services or `service update --network-rm` first' });
+    }
+    if (tx.get('network', n.id)) tx.delete('network', n.id);
+  });
+  return { id: n.id };
+}
+
+/** `network prune`: every network no service uses (the ingress network stays). */
+export async function pruneNetworks(store: MemoryStore): Promise<{ removed: string[] }> {
+  const r = await store.update((tx) => {
+    const used = new Set(tx.find('service').flatMap((s) => s.spec.task.networks.map((a) => a.target)));
+    const gone = tx.find('network').filter((n) => !n.spec.ingress && !used.has(n.id));
+    for (const n of gone) tx.delete('network', n.id);
+    return gone.map((n) => n.spec.name).sort();
+  });
+  return { removed: r.value };
+}
+
+/**
+ * A service spec with its network references resolved to ids (callers may name networks by name,
+ * id or unique prefix). A reference to the ingress network is refused, as Docker does: tasks join
+ * it through published ports, not by asking. Aliases are kept; duplicates are an error.
+ */
+export function resolveServiceNetworks(store: MemoryStore, spec: ServiceSpec): ServiceSpec {
+  const seen = new Set<string>();
+  const networks = spec.task.networks.map((a, i) => {
+    const field = `spec.task.networks[${i}].target`;
+    let n: Network;
+    try {
+      n = findNetwork(store, a.target);
+    } catch (e) {
+      if (e instanceof ApiError) throw new ApiError(e.apiCode, e.message, { field, hint: 'create it with `tsswarm network create -d overlay NAME`' });
+      throw e;
+    }
+    if (n.spec.ingress) throw new ApiError('invalid', `the ingress network ${n.spec.name} cannot be joined by a service`, { field, hint: 'publish a port (-p) instead' });
+    if (seen.has(n.id)) throw new ApiError('invalid', `network ${n.spec.name} is given twice`, { field });
+    seen.add(n.id);
+    return { target: n.id, aliases: a.aliases };
+  });
+  return { ...spec, task: { ...spec.task, networks } };
+}
