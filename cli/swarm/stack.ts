@@ -1,5 +1,5 @@
 import { loadProjectFromCli } from '../../src/compose/index.js';
-import type { ServiceView, TaskView } from '../../src/swarm/manager/services-api.js';
+import type { FileObjectView, ServiceView, TaskView } from '../../src/swarm/api/views.js';
 import {
   checkStackName,
   planStackDeploy,
@@ -10,7 +10,6 @@ import {
   type StackFileIds,
   type StackFileObject,
 } from '../../src/swarm/stack/stack-spec.js';
-import type { FileObjectView } from '../../src/swarm/manager/secrets-api.js';
 import { readFile } from 'node:fs/promises';
 import type { Service } from '../../src/swarm/store/index.js';
 import { isValidProjectName, normalizeProjectName } from '../../src/compose/project-name.js';

@@ -21,7 +21,8 @@ import { raftAddrOf, splitHostPort } from '../manager/addresses.js';
 import { createNodeKeyAndCsr } from '../ca/index.js';
 import { renewResponseSchema } from '../api/schemas.js';
 import { createCluster, joinCluster } from './bootstrap.js';
-import { loadIdentity, saveIdentity, saveNodeState, swapCredentials, type Identity } from './identity.js';
+import { loadIdentity, saveIdentity, saveNodeState, swapCredentials } from './identity.js';
+import type { Identity } from '../api/identity.js';
 
 export interface DaemonOptions {
   dataDir: string;
@@ -395,7 +396,7 @@ export class Daemon {
     const id = this.identity;
     if (!id) throw new ApiError('conflict', 'this node is not part of a cluster');
     const service = url.searchParams.get('service') ?? '';
-    const { tasks } = (await this.proxy('GET', `/v1/services/${encodeURIComponent(service)}/tasks`, undefined)) as { tasks: import('../manager/services-api.js').TaskView[] };
+    const { tasks } = (await this.proxy('GET', `/v1/services/${encodeURIComponent(service)}/tasks`, undefined)) as { tasks: import('../api/views.js').TaskView[] };
     await streamServiceLogs({
       tasks,
       tls: { ca: id.caPem, cert: id.certPem, key: id.keyPem },
