@@ -1,15 +1,6 @@
 import type { ContainerInfo, ContainerSummary } from '../../runtime/index.js';
-import { TASK_STATES, type TaskHealth, type TaskState } from '../store/index.js';
+import { stateIndex, type TaskHealth, type TaskState } from '../store/index.js';
 import type { TaskReport } from '../api/task-report.js';
-
-export function stateIndex(s: TaskState): number {
-  return TASK_STATES.indexOf(s);
-}
-
-/** Observed states a task never leaves (the orchestrator replaces it instead). */
-export function isTerminal(s: TaskState): boolean {
-  return stateIndex(s) >= stateIndex('complete');
-}
 
 /**
  * A task's state read off its container (Swarm's rules, specs/tasks.md): created but not started

@@ -1,7 +1,6 @@
 import type { AssignedTask, Assignments, TaskFile } from '../api/assignments.js';
 import { sameObservation, type TaskReport } from '../api/task-report.js';
-import { isTerminal, stateIndex } from '../agent/task-observation.js';
-import type { MemoryStore, Task } from '../store/index.js';
+import { isTerminal, stateIndex, type MemoryStore, type Task } from '../store/index.js';
 
 /**
  * What a node must act on: tasks assigned to it that should run, or that should stop and have not

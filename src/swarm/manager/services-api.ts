@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import { ApiError } from '../api/errors.js';
-import { isTerminal } from '../agent/task-observation.js';
-import { serviceSpecSchema, type MemoryStore, type Service, type Task } from '../store/index.js';
+import { isTerminal, serviceSpecSchema, type MemoryStore, type Service, type Task } from '../store/index.js';
 import { randomTaskId } from './loop-runner.js';
 import type { ServiceView, TaskView } from '../api/views.js';
 
