@@ -1,5 +1,5 @@
 import { Daemon } from '../../src/swarm/daemon/daemon.js';
-import type { NodeView } from '../../src/swarm/api/schemas.js';
+import type { NodeView } from '../../src/swarm/api/views.js';
 import { parseDuration } from '../../src/compose/units.js';
 import { UserError } from '../../src/util/errors.js';
 import { cap, printTable } from './table.js';

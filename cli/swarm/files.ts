@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import type { FileObjectView } from '../../src/swarm/manager/services-api.js';
+import type { FileObjectView } from '../../src/swarm/api/views.js';
 import { parseFileRefFlag } from '../../src/swarm/service-flags.js';
 import type { TaskSpec } from '../../src/swarm/store/index.js';
 import { UserError } from '../../src/util/errors.js';

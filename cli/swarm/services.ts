@@ -1,4 +1,4 @@
-import type { ServiceView, TaskView } from '../../src/swarm/manager/services-api.js';
+import type { ServiceView, TaskView } from '../../src/swarm/api/views.js';
 import { serviceSpecFromFlags, updatedSpec, type ServiceFlags, type ServiceUpdateFlags } from '../../src/swarm/service-flags.js';
 import type { Service } from '../../src/swarm/store/index.js';
 import { UserError } from '../../src/util/errors.js';

@@ -1,5 +1,5 @@
 import { loadProjectFromCli } from '../../src/compose/index.js';
-import type { ServiceView, TaskView } from '../../src/swarm/manager/services-api.js';
+import type { FileObjectView, ServiceView, TaskView } from '../../src/swarm/api/views.js';
 import {
   checkStackName,
   planStackDeploy,
@@ -13,7 +13,6 @@ import {
   type StackNetworkIds,
   type StackNetworkObject,
 } from '../../src/swarm/stack/stack-spec.js';
-import type { FileObjectView } from '../../src/swarm/manager/secrets-api.js';
 import { validateNetworkSpec, type NetworkView } from '../../src/swarm/manager/networks-api.js';
 import { readFile } from 'node:fs/promises';
 import type { Service } from '../../src/swarm/store/index.js';

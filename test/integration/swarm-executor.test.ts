@@ -5,7 +5,8 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { TaskExecutor } from '../../src/swarm/agent/executor.js';
-import { TASK_LABELS, type AssignedTask } from '../../src/swarm/agent/task-container.js';
+import { TASK_LABELS } from '../../src/swarm/agent/task-container.js';
+import type { AssignedTask } from '../../src/swarm/api/assignments.js';
 import type { Task, TaskState } from '../../src/swarm/store/index.js';
 import { TEST_IMAGE, eventually, runtime } from './compose-helpers.js';
 import { task } from '../unit/swarm/store-fixtures.js';

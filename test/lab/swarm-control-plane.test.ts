@@ -11,7 +11,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { apiRequest } from '../../src/swarm/api/client.js';
 import { ApiError } from '../../src/swarm/api/errors.js';
 import { RootCA, createNodeKeyAndCsr } from '../../src/swarm/ca/index.js';
-import type { NodeView } from '../../src/swarm/api/schemas.js';
+import type { NodeView } from '../../src/swarm/api/views.js';
 import { Lab, eventually, run, teardownLab, type LabConfig } from './harness.js';
 import { SwarmNodes } from './swarm-nodes.js';
 

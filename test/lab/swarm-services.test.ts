@@ -3,7 +3,7 @@
  * with its engine, a drained node, global services. Needs root (see lab-harness.test.ts).
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { TaskView } from '../../src/swarm/manager/services-api.js';
+import type { TaskView } from '../../src/swarm/api/views.js';
 import { Lab, eventually, teardownLab, type LabConfig } from './harness.js';
 import { SwarmNodes } from './swarm-nodes.js';
 

@@ -7,7 +7,7 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { TaskView } from '../../src/swarm/manager/services-api.js';
+import type { TaskView } from '../../src/swarm/api/views.js';
 import { Lab, eventually, teardownLab, type LabConfig } from './harness.js';
 import { SwarmNodes } from './swarm-nodes.js';
 

@@ -1,7 +1,7 @@
 /**
  * Runs the deterministic Raft simulation over many seeds. CI runs SEEDS (default 2000) seeds from
- * SEED_START (default 0), in chunks so that progress is reported and no single test blocks the
- * worker for long; `SEED=n` runs exactly one (TRACE=1 prints its event trace). A failure names its
+ * SEED_START (default 0), in chunks so that progress is reported, yielding to the event loop
+ * between seeds; `SEED=n` runs exactly one (TRACE=1 prints its event trace). A failure names its
  * seed and the command that reproduces it.
  */
 import { describe, expect, it } from 'vitest';
@@ -13,6 +13,13 @@ const one = process.env.SEED !== undefined ? Number(process.env.SEED) : null;
 const count = Number(process.env.SEEDS ?? 2000);
 const first = Number(process.env.SEED_START ?? 0);
 const CHUNK = 500;
+
+/**
+ * A seed runs synchronously (tens of ms, seconds under load); a chunk of them without a pause
+ * starves the worker's RPC to vitest, which then fails a green run with "Timeout calling
+ * onTaskUpdate". Yielding between seeds lets it answer.
+ */
+const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 function failure(r: SimResult): string {
   return `seed ${r.seed} failed (reproduce: SEED=${r.seed} TRACE=1 npx vitest run test/sim/sim.test.ts):\n${r.error ?? ''}`;
@@ -28,10 +35,11 @@ describe('raft simulation', () => {
     return;
   }
 
-  it('regression seeds', () => {
+  it('regression seeds', async () => {
     for (const { seed, duration } of regressionSeeds) {
       const r = runSeed(seed, { ...defaultSimOptions, ...(duration !== undefined ? { duration } : {}) });
       expect(r.ok, failure(r)).toBe(true);
+      await yieldToEventLoop();
     }
   });
 
@@ -39,12 +47,13 @@ describe('raft simulation', () => {
   let started = 0;
   for (let lo = first; lo < first + count; lo += CHUNK) {
     const hi = Math.min(lo + CHUNK, first + count);
-    it(`seeds ${lo}..${hi - 1}`, { timeout: 600_000 }, () => {
+    it(`seeds ${lo}..${hi - 1}`, { timeout: 600_000 }, async () => {
       if (started === 0) started = Date.now();
       for (let seed = lo; seed < hi; seed++) {
         const r = runSeed(seed);
         if (!r.ok) expect.fail(failure(r));
         for (const k of Object.keys(totals) as (keyof typeof totals)[]) totals[k] += r.stats[k];
+        await yieldToEventLoop();
       }
     });
   }

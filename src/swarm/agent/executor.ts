@@ -1,7 +1,10 @@
 import { isEngineNotFound, type ContainerRuntime } from '../../runtime/index.js';
 import { mapLimit } from '../../util/map-limit.js';
-import { TASK_LABELS, defaultBridge, taskContainerSpec, type AssignedTask, type NetworkAttacher } from './task-container.js';
-import { isTerminal, observeContainer, quickObserve, stateIndex, type TaskReport } from './task-observation.js';
+import type { AssignedTask } from '../api/assignments.js';
+import type { TaskReport } from '../api/task-report.js';
+import { isTerminal, stateIndex } from '../store/index.js';
+import { TASK_LABELS, defaultBridge, taskContainerSpec, type NetworkAttacher } from './task-container.js';
+import { observeContainer, quickObserve } from './task-observation.js';
 import type { TaskFiles } from './task-files.js';
 
 export interface TaskExecutorOptions {

@@ -4,7 +4,7 @@ import { X509Certificate } from 'node:crypto';
 import type { TLSSocket } from 'node:tls';
 import type { ContainerRuntime } from '../../runtime/index.js';
 import { verifyNodeCertificate } from '../ca/index.js';
-import type { Identity } from '../daemon/identity.js';
+import type { Identity } from '../api/identity.js';
 import { TASK_LABELS } from './task-container.js';
 
 /** Every node serves this port (cluster-wide convention, `TSSWARM_NODE_PORT`); managers call it. */

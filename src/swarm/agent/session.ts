@@ -2,7 +2,7 @@ import { apiRequest } from '../api/client.js';
 import { certificateValidity } from '../ca/index.js';
 import { renewalReason } from './renewal.js';
 import type { ManagerAddr } from '../api/schemas.js';
-import type { Identity } from '../daemon/identity.js';
+import type { Identity } from '../api/identity.js';
 
 export interface SessionOptions {
   identity: Identity;

@@ -1,5 +1,5 @@
 import type { ContainerSpec } from '../../runtime/index.js';
-import type { Task } from '../store/index.js';
+import type { AssignedTask } from '../api/assignments.js';
 
 /** Labels that make a container a tsswarm task's (the agent re-adopts containers by them). */
 export const TASK_LABELS = {
@@ -9,21 +9,6 @@ export const TASK_LABELS = {
   node: 'com.tsswarm.node.id',
   slot: 'com.tsswarm.task.slot',
 } as const;
-
-/** A secret or config payload (base64), sent by the dispatcher only to a node running a task that mounts it. */
-export interface TaskFile {
-  kind: 'secret' | 'config';
-  id: string;
-  data: string;
-}
-
-/** A task as the dispatcher hands it to its node: the task plus what the node needs beside it. */
-export interface AssignedTask {
-  task: Task;
-  serviceName: string;
-  /** Payloads of the secrets and configs it mounts (only while it should run). */
-  files?: TaskFile[];
-}
 
 /**
  * Where a task's container is attached. The seam for overlay networking: today every task joins

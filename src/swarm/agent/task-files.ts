@@ -3,7 +3,7 @@ import { chown, mkdir, readdir, rm, statfs, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { MountSpec } from '../../runtime/index.js';
-import type { AssignedTask } from './task-container.js';
+import type { AssignedTask } from '../api/assignments.js';
 
 const run = promisify(execFile);
 const TMPFS_MAGIC = 0x01021994;

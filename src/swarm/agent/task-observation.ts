@@ -1,33 +1,6 @@
 import type { ContainerInfo, ContainerSummary } from '../../runtime/index.js';
-import { TASK_STATES, type TaskHealth, type TaskState } from '../store/index.js';
-
-/** What an agent reports about one task: its observed state and the facts behind it. */
-export interface TaskReport {
-  taskId: string;
-  state: TaskState;
-  message: string;
-  err: string | null;
-  exitCode: number | null;
-  containerId: string | null;
-  /** Null without a healthcheck or when not running (specs/tasks.md). */
-  health: TaskHealth | null;
-}
-
-type Observation = Pick<TaskReport, 'state' | 'containerId' | 'exitCode' | 'err' | 'health'>;
-
-/** Whether a report says nothing the stored status does not (the agent sends only the others). */
-export function sameObservation(a: Observation, b: Observation): boolean {
-  return a.state === b.state && a.containerId === b.containerId && a.exitCode === b.exitCode && a.err === b.err && a.health === b.health;
-}
-
-export function stateIndex(s: TaskState): number {
-  return TASK_STATES.indexOf(s);
-}
-
-/** Observed states a task never leaves (the orchestrator replaces it instead). */
-export function isTerminal(s: TaskState): boolean {
-  return stateIndex(s) >= stateIndex('complete');
-}
+import { stateIndex, type TaskHealth, type TaskState } from '../store/index.js';
+import type { TaskReport } from '../api/task-report.js';
 
 /**
  * A task's state read off its container (Swarm's rules, specs/tasks.md): created but not started

@@ -1,6 +1,6 @@
 import type { TaskExecutor } from './executor.js';
-import type { AssignedTask } from './task-container.js';
-import { sameObservation, type TaskReport } from './task-observation.js';
+import type { AssignedTask } from '../api/assignments.js';
+import { sameObservation, type TaskReport } from '../api/task-report.js';
 
 export interface WorkerOptions {
   executor: TaskExecutor;

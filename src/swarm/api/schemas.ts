@@ -73,18 +73,6 @@ export const clusterUpdateRequestSchema = z.strictObject({
 export const rotateRequestSchema = z.strictObject({ role: z.enum(['worker', 'manager']) });
 export const emptySchema = z.strictObject({});
 
-/** One row of `node ls`. */
-export interface NodeView {
-  id: string;
-  hostname: string;
-  role: 'manager' | 'worker';
-  status: string;
-  availability: string;
-  managerStatus: 'leader' | 'reachable' | 'unreachable' | null;
-  addr: string;
-  labels: Record<string, string>;
-}
-
 /** Parses `body` with `schema`; the first issue becomes an `invalid` ApiError naming its field. */
 export function parseBody<S extends z.ZodType>(schema: S, body: unknown): z.infer<S> {
   const r = schema.safeParse(body);

@@ -16,7 +16,7 @@ import type { ObjectBody } from '../store/index.js';
 import { apiRequest } from '../api/client.js';
 import { ApiError } from '../api/errors.js';
 import { joinResponseSchema, type JoinResponse } from '../api/schemas.js';
-import type { Identity } from './identity.js';
+import type { Identity } from '../api/identity.js';
 
 /** What `init` creates before raft exists: the CA, the first manager's identity, the cluster object. */
 export interface InitMaterial {

@@ -14,14 +14,15 @@ import { Worker } from '../agent/worker.js';
 import { TaskFiles } from '../agent/task-files.js';
 import { DEFAULT_NODE_PORT, NodeApiServer } from '../agent/node-api.js';
 import { streamServiceLogs } from './service-logs.js';
-import { DockerRuntime } from '../../runtime/index.js';
+import { DockerRuntime, type ContainerRuntime } from '../../runtime/index.js';
 import { Manager } from '../manager/manager.js';
 import { ApiServer, toApiError } from '../manager/api-server.js';
 import { raftAddrOf, splitHostPort } from '../manager/addresses.js';
 import { createNodeKeyAndCsr } from '../ca/index.js';
 import { renewResponseSchema } from '../api/schemas.js';
 import { createCluster, joinCluster } from './bootstrap.js';
-import { loadIdentity, saveIdentity, saveNodeState, swapCredentials, type Identity } from './identity.js';
+import { loadIdentity, saveIdentity, saveNodeState, swapCredentials } from './identity.js';
+import type { Identity } from '../api/identity.js';
 
 export interface DaemonOptions {
   dataDir: string;
@@ -38,6 +39,11 @@ export interface DaemonOptions {
   secretsDir?: string;
   /** Pause between the agent's passes when nothing changed (ms). */
   agentPeriodMs?: number;
+  /**
+   * The engine this node's tasks run on; default a DockerRuntime (DOCKER_HOST), made at each
+   * bring-up. A seam so tests can run a daemon against a fake engine.
+   */
+  runtime?: ContainerRuntime;
   log?: (msg: string) => void;
 }
 
@@ -150,7 +156,7 @@ export class Daemon {
     this.session.run();
     // Every node, managers included, runs tasks on its own engine (DOCKER_HOST).
     this.files = new TaskFiles(this.o.secretsDir ?? join(dirname(this.o.socketPath), 'tsswarm-secrets'), this.log);
-    const runtime = new DockerRuntime();
+    const runtime = this.o.runtime ?? new DockerRuntime();
     const executor = new TaskExecutor({ runtime, nodeId: id.state.nodeId, log: this.log, files: this.files });
     this.executor = executor;
     const nodeApi = new NodeApiServer({ identity: id, runtime, log: this.log });
@@ -395,7 +401,7 @@ export class Daemon {
     const id = this.identity;
     if (!id) throw new ApiError('conflict', 'this node is not part of a cluster');
     const service = url.searchParams.get('service') ?? '';
-    const { tasks } = (await this.proxy('GET', `/v1/services/${encodeURIComponent(service)}/tasks`, undefined)) as { tasks: import('../manager/services-api.js').TaskView[] };
+    const { tasks } = (await this.proxy('GET', `/v1/services/${encodeURIComponent(service)}/tasks`, undefined)) as { tasks: import('../api/views.js').TaskView[] };
     await streamServiceLogs({
       tasks,
       tls: { ca: id.caPem, cert: id.certPem, key: id.keyPem },

@@ -1,33 +1,14 @@
 import { mkdir, open, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { z } from 'zod';
 import { readPrivateKeyFile, writePrivateKeyFile } from '../ca/index.js';
-import { managerAddrSchema } from '../api/schemas.js';
+import { nodeStateSchema, type Identity, type NodeState } from '../api/identity.js';
 
 /**
  * What a node remembers about itself across restarts, in its data dir: `node.json` (ids, role,
  * addresses, known managers), `node.key` (0600), `node.crt`, `ca.crt`, and on managers `ca.key`
- * (0600). With these a restarted daemon is the same node of the same cluster.
+ * (0600). With these a restarted daemon is the same node of the same cluster. The shapes are in
+ * src/swarm/api/identity.ts; this file only reads and writes them.
  */
-export const nodeStateSchema = z.strictObject({
-  nodeId: z.string(),
-  clusterId: z.string(),
-  role: z.enum(['manager', 'worker']),
-  hostname: z.string(),
-  advertiseAddr: z.string(),
-  /** Manager API listen address host:port (raft on port + 1). Managers only. */
-  listenAddr: z.string().nullable(),
-  managers: z.array(managerAddrSchema),
-});
-export type NodeState = z.infer<typeof nodeStateSchema>;
-
-export interface Identity {
-  state: NodeState;
-  keyPem: string;
-  certPem: string;
-  caPem: string;
-  caKeyPem: string | null;
-}
 
 const STATE = 'node.json';
 

@@ -1,6 +1,6 @@
 import https from 'node:https';
 import type http from 'node:http';
-import type { TaskView } from '../manager/services-api.js';
+import type { TaskView } from '../api/views.js';
 import { lineSplitter } from '../../util/ndjson.js';
 
 export interface ServiceLogsOptions {

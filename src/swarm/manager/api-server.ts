@@ -29,10 +29,12 @@ import {
   type JoinResponse,
   type RenewResponse,
 } from '../api/schemas.js';
-import type { Identity } from '../daemon/identity.js';
+import type { Identity } from '../api/identity.js';
 import type { Manager } from './manager.js';
 import { splitHostPort } from './addresses.js';
-import { applyTaskReports, assignmentsFor, assignmentsRequestSchema, taskReportsSchema } from './assignments.js';
+import { applyTaskReports, assignmentsFor } from './assignments.js';
+import { assignmentsRequestSchema } from '../api/assignments.js';
+import { taskReportsSchema } from '../api/task-report.js';
 import { createFileObject, fileObjectCreateSchema, fileObjectView, fileObjectViews, removeFileObject, taskFiles, type FileKind } from './secrets-api.js';
 import { createNetwork, networkCreateSchema, networkView, networkViews, pruneNetworks, removeNetwork } from './networks-api.js';
 import { createService, findService, removeService, serviceCreateSchema, serviceUpdateSchema, serviceViews, taskViews, updateService } from './services-api.js';

@@ -1,34 +1,6 @@
-import { z } from 'zod';
-import type { AssignedTask, TaskFile } from '../agent/task-container.js';
-import { isTerminal, sameObservation, stateIndex } from '../agent/task-observation.js';
-import { taskHealthSchema, taskStateSchema, type MemoryStore, type Task } from '../store/index.js';
-
-/** One observed state change as an agent reports it (`POST /v1/dispatcher/status`). */
-export const taskReportSchema = z.strictObject({
-  taskId: z.string().min(1).max(64),
-  state: taskStateSchema,
-  message: z.string().max(1024),
-  err: z.string().max(4096).nullable(),
-  exitCode: z.int().nullable(),
-  containerId: z.string().max(128).nullable(),
-  health: taskHealthSchema.nullable(),
-});
-export const taskReportsSchema = z.strictObject({ updates: z.array(taskReportSchema).max(10_000) });
-
-/** `POST /v1/dispatcher/assignments` body: the store index of the last answer the agent holds. */
-export const assignmentsRequestSchema = z.strictObject({ since: z.int().nonnegative().optional() });
-
-/**
- * Incremental assignments: `ids` is every task the node must act on now (a task absent from it is
- * one whose container the agent removes), `tasks` only those changed after `since` (all without
- * it), `index` what to send as `since` next time. Store versions are raft indexes, identical on
- * every manager, so an agent may ask any manager.
- */
-export interface Assignments {
-  index: number;
-  ids: string[];
-  tasks: AssignedTask[];
-}
+import type { AssignedTask, Assignments, TaskFile } from '../api/assignments.js';
+import { sameObservation, type TaskReport } from '../api/task-report.js';
+import { isTerminal, stateIndex, type MemoryStore, type Task } from '../store/index.js';
 
 /**
  * What a node must act on: tasks assigned to it that should run, or that should stop and have not
@@ -60,7 +32,7 @@ export function assignmentsFor(store: MemoryStore, nodeId: string, files: (t: Ta
  * observed state only moves forward (swarmkit's rule): an old report arriving late, or one about a
  * task since moved elsewhere, changes nothing. Returns how many were applied.
  */
-export async function applyTaskReports(store: MemoryStore, nodeId: string, reports: z.infer<typeof taskReportSchema>[], now: () => number = Date.now): Promise<number> {
+export async function applyTaskReports(store: MemoryStore, nodeId: string, reports: TaskReport[], now: () => number = Date.now): Promise<number> {
   const r = await store.update((tx) => {
     let n = 0;
     for (const rep of reports) {

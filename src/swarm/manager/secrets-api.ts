@@ -3,7 +3,8 @@ import { ApiError } from '../api/errors.js';
 import { seal, unseal, type SecretsKey } from '../secrets/seal.js';
 import { MAX_CONFIG_BYTES, labelsSchema, nameSchema, type MemoryStore, type Task } from '../store/index.js';
 import { randomTaskId } from './loop-runner.js';
-import type { TaskFile } from '../agent/task-container.js';
+import type { TaskFile } from '../api/assignments.js';
+import type { FileObjectView } from '../api/views.js';
 
 /** `POST /v1/secrets` and `/v1/configs`: the payload travels base64 over mutual TLS, never stored as is. */
 export const fileObjectCreateSchema = z.strictObject({
@@ -13,17 +14,6 @@ export const fileObjectCreateSchema = z.strictObject({
 });
 
 export type FileKind = 'secret' | 'config';
-
-/** What `secret ls|inspect` and `config ls|inspect` show: never the payload. */
-export interface FileObjectView {
-  id: string;
-  name: string;
-  labels: Record<string, string>;
-  createdAt: number;
-  updatedAt: number;
-  /** Services whose tasks mount it. */
-  usedBy: string[];
-}
 
 function usedBy(store: MemoryStore, kind: FileKind, id: string): string[] {
   return store.view((tx) =>

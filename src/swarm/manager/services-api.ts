@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import { ApiError } from '../api/errors.js';
-import { isTerminal } from '../agent/task-observation.js';
-import { serviceSpecSchema, type MemoryStore, type ReadTx, type Service, type ServiceSpec, type Task } from '../store/index.js';
+import { isTerminal, serviceSpecSchema, type MemoryStore, type ReadTx, type Service, type ServiceSpec, type Task } from '../store/index.js';
 import { randomTaskId } from './loop-runner.js';
 import { resolveServiceNetworks } from './networks-api.js';
+import type { ServiceView, TaskView } from '../api/views.js';
 
 /** `POST /v1/services` and `POST /v1/services/:id/update`: a whole spec, validated strictly. */
 export const serviceCreateSchema = z.strictObject({ spec: serviceSpecSchema });
@@ -14,39 +14,6 @@ export const serviceUpdateSchema = z.strictObject({
   /** Swap spec and previousSpec (`service rollback`). */
   rollback: z.boolean().optional(),
 });
-
-export type { FileObjectView } from './secrets-api.js';
-
-/** One row of `service ls`. */
-export interface ServiceView {
-  id: string;
-  name: string;
-  mode: 'replicated' | 'global';
-  desired: number;
-  running: number;
-  image: string;
-  ports: string[];
-  updateState: string | null;
-  updateMessage: string | null;
-  /** The service's labels (stacks find their services by `com.docker.stack.namespace`). */
-  labels: Record<string, string>;
-}
-
-/** One row of `service ps`. */
-export interface TaskView {
-  id: string;
-  name: string;
-  image: string;
-  node: string;
-  /** The node's address (its node API serves the task's logs there). */
-  nodeAddr: string;
-  desiredState: string;
-  state: string;
-  since: number;
-  error: string;
-  exitCode: number | null;
-  health: string | null;
-}
 
 /** A service by id, unique id prefix or name. */
 export function findService(store: MemoryStore, ref: string): Service {

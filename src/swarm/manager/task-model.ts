@@ -1,28 +1,12 @@
 import { canonicalJson } from '../store/canonical-json.js';
-import { TASK_STATES, type Node, type ObjectBody, type Service, type Task, type TaskSpec, type TaskState } from '../store/index.js';
+import { isBefore, type Node, type ObjectBody, type Service, type Task, type TaskSpec, type TaskState } from '../store/index.js';
 
 /**
  * The task model shared by the manager's decision cores (orchestrator, scheduler, updater,
- * gating): state order, what counts as live or finished, and how a task is made from a service.
- * Pure: no clock, no ids, no store. See specs/tasks.md.
+ * gating): what counts as live or finished, and how a task is made from a service. The state
+ * order itself (stateIndex, isBefore, isTerminal) is the store's, beside TASK_STATES, shared with
+ * the agent. Pure: no clock, no ids, no store. See specs/tasks.md.
  */
-
-const ORDER = new Map<TaskState, number>(TASK_STATES.map((s, i) => [s, i]));
-
-/** Position of a state in the one allowed order; observed state only moves to higher ones. */
-export function stateIndex(s: TaskState): number {
-  return ORDER.get(s) ?? 0;
-}
-
-/** `a` comes strictly before `b` in the task state order. */
-export function isBefore(a: TaskState, b: TaskState): boolean {
-  return stateIndex(a) < stateIndex(b);
-}
-
-/** Observed states after which a task never runs again (complete, shutdown, failed, ...). */
-export function isTerminal(s: TaskState): boolean {
-  return stateIndex(s) > stateIndex('running');
-}
 
 /**
  * A task the orchestrator still wants running: desiredState is `running` or earlier (`ready` is

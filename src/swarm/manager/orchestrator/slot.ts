@@ -1,5 +1,5 @@
-import type { ObjectBody, Service, Task, TaskState } from '../../store/index.js';
-import { endingOf, isLive, makeTask, newestFirst, occupies, sameSpec, stateIndex, type NodeIndex } from '../task-model.js';
+import { stateIndex, type ObjectBody, type Service, type Task, type TaskState } from '../../store/index.js';
+import { endingOf, isLive, makeTask, newestFirst, occupies, sameSpec, type NodeIndex } from '../task-model.js';
 import { historyToKeep, restartDecision } from './restart.js';
 
 /** What the orchestrator writes; the loop turns it into store changes. */

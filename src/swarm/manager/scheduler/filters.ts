@@ -1,5 +1,4 @@
-import type { Node, Task, TaskSpec } from '../../store/index.js';
-import { isBefore, isTerminal } from '../task-model.js';
+import { isBefore, isTerminal, type Node, type Task, type TaskSpec } from '../../store/index.js';
 import { matchesAll, type Constraint } from './constraints.js';
 
 /**

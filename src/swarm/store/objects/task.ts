@@ -5,7 +5,8 @@ import { taskSpecSchema } from './task-spec.js';
 /**
  * Task states in their only allowed order (swarmkit's task model). Observed state moves forward
  * only; the store does not police transitions (that is the writers' contract, checked where the
- * transition is decided) but the order is exported so they share one definition.
+ * transition is decided) but the order, and the reading of it below (stateIndex, isBefore,
+ * isTerminal), is exported so the manager and the agent share one definition.
  */
 export const TASK_STATES = [
   'new',
@@ -25,6 +26,23 @@ export const TASK_STATES = [
 ] as const;
 export const taskStateSchema = z.enum(TASK_STATES);
 export type TaskState = z.infer<typeof taskStateSchema>;
+
+const ORDER = new Map<TaskState, number>(TASK_STATES.map((s, i) => [s, i]));
+
+/** Position of a state in the one allowed order; observed state only moves to higher ones. */
+export function stateIndex(s: TaskState): number {
+  return ORDER.get(s) ?? 0;
+}
+
+/** `a` comes strictly before `b` in the task state order. */
+export function isBefore(a: TaskState, b: TaskState): boolean {
+  return stateIndex(a) < stateIndex(b);
+}
+
+/** Observed states after which a task never runs again (complete, shutdown, failed, ...). */
+export function isTerminal(s: TaskState): boolean {
+  return stateIndex(s) > stateIndex('running');
+}
 
 export const taskHealthSchema = z.enum(['starting', 'healthy', 'unhealthy']);
 export type TaskHealth = z.infer<typeof taskHealthSchema>;

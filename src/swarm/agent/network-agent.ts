@@ -1,0 +1,235 @@
+import type { ContainerRuntime, ContainerSpec } from '../../runtime/index.js';
+import type { AssignedTask } from './task-container.js';
+import { TASK_LABELS } from './task-container.js';
+import type { NodeNetworkState, NodeNetwork } from '../api/network-state.js';
+import { dnsRecordsFor, type DnsView } from './network-dns.js';
+import { vipTableFor, type VipTable } from './network-vips.js';
+
+/**
+ * The agent's side of east-west networking (specs/networking.md): a lifecycle the task executor
+ * drives — `configure(state)` each pass from the cluster's view of this node, `attach(task)`
+ * before a container is created, `started(task)` once it runs, `release()` is implied by
+ * `configure` (what the state no longer names is taken down). Level-triggered: every pass derives
+ * the wanted Docker networks, kernel devices, DNS names and VIP tables from the state alone and
+ * converges to them, so a restarted daemon repairs what is wrong and leaves what is right alone.
+ *
+ * The dataplane pieces are injected (src/net/*: overlay devices, the VIP programmer, the resolver)
+ * so unit tests can pass fakes and lab tests the real ones.
+ */
+
+/** The overlay dataplane as the agent uses it (src/net/overlay's OverlayDataplane). */
+export interface OverlayPort {
+  converge(wanted: {
+    overlays: Array<{ key: string; bridge: string; vxlan: string; vni: number; port: number; mtu: number; local: string; peers: string[]; remotes: Array<{ ip: string; mac: string; vtep: string }> }>;
+    allowedVteps: string[];
+    port: number;
+  }): Promise<unknown>;
+  teardown(): Promise<unknown>;
+}
+
+/** The VIP programmer (src/net/lb): one table per client container's network namespace. */
+export interface LoadBalancerPort {
+  sync(netnsPath: string, table: VipTable): Promise<unknown>;
+  /** The namespace is gone (its container was removed): drop what is remembered of it. */
+  forget(netnsPath: string): void;
+}
+
+/** The per-host resolver (src/net/dns). */
+export interface ResolverPort {
+  setView(view: DnsView): void;
+  listen(addresses: string[]): Promise<unknown>;
+  close(): Promise<void>;
+}
+
+export interface NetworkAgentOptions {
+  runtime: ContainerRuntime;
+  nodeId: string;
+  log: (msg: string) => void;
+  overlay: OverlayPort;
+  lb: LoadBalancerPort;
+  dns: ResolverPort;
+  /** This node's underlay address (the VXLAN source) and its interface's MTU. */
+  underlay: () => Promise<{ address: string; mtu: number }>;
+  deviceNames: (key: string) => { bridge: string; vxlan: string };
+  macForIp: (ip: string) => string;
+}
+
+/** Raised by `attach` when the task's networks are not programmed on this node yet (retry later). */
+export class NetworkNotReadyError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'NetworkNotReadyError';
+  }
+}
+
+const NETWORK_LABEL = 'com.tsswarm.network.id';
+const NETWORK_NAME_LABEL = 'com.tsswarm.network.name';
+
+/** The Docker network that carries cluster network `id` on every host (never a user's name). */
+export function engineNetworkName(id: string): string {
+  return `tss-${id.slice(0, 20)}`;
+}
+
+export class NetworkAgent {
+  private state: NodeNetworkState | null = null;
+  /** Cluster network ids whose Docker network exists here with the wanted subnet and gateway. */
+  private ready = new Map<string, NodeNetwork>();
+  /** pid of each running task container, by container id (a restarted container gets a new one). */
+  private readonly pids = new Map<string, number>();
+  private programmed = 0;
+
+  constructor(private readonly o: NetworkAgentOptions) {}
+
+  /** The store index of the last state fully programmed here (the stop gate waits on it). */
+  get programmedIndex(): number {
+    return this.programmed;
+  }
+
+  markCurrent(index: number): void {
+    if (this.state) this.state = { ...this.state, index };
+    this.programmed = Math.max(this.programmed, index);
+  }
+
+  /** One pass: Docker networks, kernel devices, DNS and VIP tables to what `state` says. */
+  async configure(state: NodeNetworkState): Promise<void> {
+    this.state = state;
+    const under = await this.o.underlay();
+    const engineNets = await this.convergeEngineNetworks(state, under.mtu);
+    const overlays = state.networks
+      .filter((n) => this.ready.has(n.id))
+      .map((n) => {
+        const names = this.o.deviceNames(n.id);
+        return {
+          key: n.id,
+          bridge: names.bridge,
+          vxlan: names.vxlan,
+          vni: n.vni,
+          port: state.vxlanPort,
+          mtu: n.mtu ?? under.mtu - 50,
+          local: under.address,
+          peers: n.peers.filter((p) => p !== under.address),
+          remotes: state.endpoints
+            .filter((e) => e.networkId === n.id && e.nodeId !== this.o.nodeId)
+            .map((e) => ({ ip: e.address, mac: this.o.macForIp(e.address), vtep: e.vtep })),
+        };
+      });
+    await this.o.overlay.converge({ overlays, allowedVteps: state.nodeAddrs, port: state.vxlanPort });
+    this.o.dns.setView(dnsRecordsFor(state));
+    await this.o.dns.listen([...this.ready.values()].map((n) => n.gateway!).sort());
+    await this.syncClients(state);
+    await this.removeStaleEngineNetworks(engineNets, state);
+    this.programmed = state.index;
+  }
+
+  /**
+   * Where a new task container is attached: every overlay it joins, with the address the cluster
+   * gave it and DNS through this node's gateway on the first one. Tasks without networks keep the
+   * engine's default bridge, as before networking existed.
+   */
+  attach(a: AssignedTask): Pick<ContainerSpec, 'networkMode' | 'networks' | 'dns'> {
+    const atts = a.task.networks;
+    if (atts.length === 0) return { networkMode: 'bridge' };
+    const networks: NonNullable<ContainerSpec['networks']> = {};
+    let dns: string | null = null;
+    for (const att of atts) {
+      const n = this.ready.get(att.networkId);
+      if (!n) throw new NetworkNotReadyError(`network ${att.networkId} is not programmed on this node yet`);
+      const addr = att.addresses[0];
+      if (!addr) throw new NetworkNotReadyError(`no address on network ${n.name} yet`);
+      networks[engineNetworkName(n.id)] = { ipv4Address: addr.split('/')[0]! };
+      dns ??= n.gateway;
+    }
+    const first = Object.keys(networks)[0]!;
+    return { networkMode: first, networks, ...(dns ? { dns: [dns] } : {}) };
+  }
+
+  /** A task container runs: program its VIP table now, before the task is reported running. */
+  async started(a: AssignedTask, containerId: string, pid: number): Promise<void> {
+    if (a.task.networks.length === 0 || !this.state || pid <= 0) return;
+    this.pids.set(containerId, pid);
+    await this.o.lb.sync(netnsOf(pid), vipTableFor(this.state, a.task.id));
+  }
+
+  /** The node leaves: everything this agent programmed goes (task containers are already gone). */
+  async teardown(): Promise<void> {
+    await this.o.dns.close();
+    await this.o.overlay.teardown();
+    for (const n of await this.o.runtime.listNetworks({ labels: { [NETWORK_LABEL]: true } })) {
+      await this.o.runtime.removeNetwork(n.id).catch((e: unknown) => this.o.log(`removing network ${n.name}: ${(e as Error).message}`));
+    }
+    this.ready.clear();
+  }
+
+  private async convergeEngineNetworks(state: NodeNetworkState, underMtu: number): Promise<Awaited<ReturnType<ContainerRuntime['listNetworks']>>> {
+    const have = await this.o.runtime.listNetworks({ labels: { [NETWORK_LABEL]: true } });
+    const next = new Map<string, NodeNetwork>();
+    for (const n of state.networks) {
+      if (n.gateway === null) continue;
+      const name = engineNetworkName(n.id);
+      const mtu = n.mtu ?? underMtu - 50;
+      const cur = have.find((x) => x.name === name);
+      const ok = cur && cur.ipam?.config[0]?.subnet === n.subnet && cur.ipam?.config[0]?.gateway === n.gateway && cur.internal === n.internal && cur.options?.['com.docker.network.driver.mtu'] === String(mtu);
+      if (cur && !ok) {
+        // Subnet, gateway or mtu changed under us (a network removed and created again with the
+        // same id is impossible; this is a node whose address was re-allocated): rebuild it
+        // once nothing is attached.
+        const info = await this.o.runtime.inspectNetwork(cur.id);
+        if (info.containers.length > 0) {
+          this.o.log(`network ${n.name}: engine network differs from the cluster's and still has containers; left as is`);
+          continue;
+        }
+        await this.o.runtime.removeNetwork(cur.id);
+      }
+      if (!ok) {
+        await this.o.runtime.createNetwork({
+          name,
+          driver: 'bridge',
+          labels: { [NETWORK_LABEL]: n.id, [NETWORK_NAME_LABEL]: n.name },
+          internal: n.internal,
+          driverOpts: { 'com.docker.network.bridge.name': this.o.deviceNames(n.id).bridge, 'com.docker.network.driver.mtu': String(mtu) },
+          ipam: { driver: 'default', config: [{ subnet: n.subnet, gateway: n.gateway }] },
+        });
+      }
+      next.set(n.id, n);
+    }
+    this.ready = next;
+    return have;
+  }
+
+  private async removeStaleEngineNetworks(have: Awaited<ReturnType<ContainerRuntime['listNetworks']>>, state: NodeNetworkState): Promise<void> {
+    const wanted = new Set(state.networks.filter((n) => n.gateway !== null).map((n) => engineNetworkName(n.id)));
+    for (const n of have) {
+      if (wanted.has(n.name)) continue;
+      // The executor removes a task's container first; a network still in use waits for the next pass.
+      await this.o.runtime.removeNetwork(n.id).catch(() => undefined);
+    }
+  }
+
+  /** VIP tables for every running task container on an overlay, by its network namespace. */
+  private async syncClients(state: NodeNetworkState): Promise<void> {
+    const containers = await this.o.runtime.listContainers({ labels: { [TASK_LABELS.node]: this.o.nodeId } });
+    const live = new Set<string>();
+    for (const c of containers) {
+      const taskId = c.labels[TASK_LABELS.task];
+      if (c.status !== 'running' || !taskId) continue;
+      if (!state.endpoints.some((e) => e.taskId === taskId && e.nodeId === this.o.nodeId)) continue;
+      let pid = this.pids.get(c.id);
+      if (pid === undefined) {
+        pid = (await this.o.runtime.inspectContainer(c.id)).pid;
+        if (pid > 0) this.pids.set(c.id, pid);
+      }
+      if (!pid) continue;
+      live.add(c.id);
+      await this.o.lb.sync(netnsOf(pid), vipTableFor(state, taskId));
+    }
+    for (const [id, pid] of this.pids) {
+      if (live.has(id)) continue;
+      this.pids.delete(id);
+      this.o.lb.forget(netnsOf(pid));
+    }
+  }
+}
+
+function netnsOf(pid: number): string {
+  return `/proc/${pid}/ns/net`;
+}

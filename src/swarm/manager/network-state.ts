@@ -1,0 +1,123 @@
+import { z } from 'zod';
+import type { NodeNetworkState, NetworkEndpoint } from '../api/network-state.js';
+import type { Network, Node, Service, Task } from '../store/index.js';
+import { isTerminal } from './task-model.js';
+
+/**
+ * What one node must program for east-west networking, derived from the store alone
+ * (specs/networking.md): the overlays its tasks join, its own gateway address on each, the peer
+ * VTEPs, every endpoint on those overlays (for fdb/neighbour entries, DNS and load balancing), and
+ * the services' virtual IPs. Pure: the same store gives every node the same answer for the same
+ * node id, so a restarted agent or another manager can never disagree with what was programmed.
+ */
+
+/** `POST /v1/dispatcher/network-state` body: the index the node last programmed fully. */
+export const networkStateRequestSchema = z.strictObject({ programmed: z.int().nonnegative().optional() });
+
+export interface NetworkStateInput {
+  index: number;
+  vxlanPort: number;
+  networks: readonly Network[];
+  services: readonly Service[];
+  tasks: readonly Task[];
+  nodes: readonly Node[];
+}
+
+/** `10.0.0.5/24` (the allocator's form) or a bare address -> the bare address. */
+export function bareAddress(a: string): string {
+  const i = a.indexOf('/');
+  return i < 0 ? a : a.slice(0, i);
+}
+
+/** A node's underlay address: its advertise address without a port. */
+export function underlayOf(n: Node): string {
+  const a = n.status.addr;
+  if (a.startsWith('[')) return a.slice(1, a.indexOf(']'));
+  const i = a.lastIndexOf(':');
+  return i > 0 && a.indexOf(':') === i ? a.slice(0, i) : a;
+}
+
+/** A task that has, or may soon have, a container holding its addresses. */
+function holdsEndpoint(t: Task): boolean {
+  return t.nodeId !== null && !isTerminal(t.status.state) && t.networks.length > 0;
+}
+
+/**
+ * A load-balancing backend: running, healthy when it has a healthcheck, and still wanted. A task
+ * asked to stop leaves at once (before its container gets SIGTERM, see specs/networking.md).
+ */
+export function isBackend(t: Task): boolean {
+  return t.desiredState === 'running' && t.status.state === 'running' && (t.status.health === null || t.status.health === 'healthy');
+}
+
+/** Swarm's task name: `<service>.<slot>.<task id>` (global tasks use the node id for the slot). */
+export function taskName(serviceName: string, t: Pick<Task, 'id' | 'slot' | 'nodeId'>): string {
+  return `${serviceName}.${t.slot > 0 ? String(t.slot) : (t.nodeId ?? 'x')}.${t.id}`;
+}
+
+export function nodeNetworkState(nodeId: string, settled: number, i: NetworkStateInput): NodeNetworkState {
+  const nodes = new Map(i.nodes.map((n) => [n.id, n]));
+  const services = new Map(i.services.map((s) => [s.id, s]));
+  const live = i.tasks.filter(holdsEndpoint);
+  const mine = new Set(live.filter((t) => t.nodeId === nodeId).flatMap((t) => t.networks.map((n) => n.networkId)));
+  const networks = i.networks.filter((n) => mine.has(n.id) && n.allocation !== null);
+  const wanted = new Set(networks.map((n) => n.id));
+
+  const endpoints: NetworkEndpoint[] = [];
+  for (const t of live) {
+    const svc = services.get(t.serviceId);
+    const node = nodes.get(t.nodeId!);
+    if (!svc || !node) continue;
+    for (const att of t.networks) {
+      if (!wanted.has(att.networkId) || att.addresses.length === 0) continue;
+      endpoints.push({
+        networkId: att.networkId,
+        taskId: t.id,
+        taskName: taskName(svc.spec.name, t),
+        serviceId: svc.id,
+        address: bareAddress(att.addresses[0]!),
+        nodeId: node.id,
+        vtep: underlayOf(node),
+        backend: isBackend(t),
+      });
+    }
+  }
+
+  return {
+    index: i.index,
+    settled,
+    vxlanPort: i.vxlanPort,
+    nodeAddrs: [...new Set(i.nodes.filter((n) => n.status.state !== 'down').map(underlayOf))].sort(),
+    networks: networks.map((n) => {
+      const alloc = n.allocation!;
+      const gateways = alloc.nodes ?? [];
+      const self = gateways.find((g) => g.nodeId === nodeId);
+      const peers = gateways
+        .filter((g) => g.nodeId !== nodeId)
+        .map((g) => nodes.get(g.nodeId))
+        .filter((x): x is Node => x !== undefined && x.status.state !== 'down')
+        .map(underlayOf);
+      const mtu = n.spec.driverOptions.mtu ?? n.spec.driverOptions['com.docker.network.driver.mtu'];
+      return {
+        id: n.id,
+        name: n.spec.name,
+        vni: alloc.vni,
+        subnet: alloc.subnets[0]!.subnet,
+        gateway: self ? bareAddress(self.address) : null,
+        internal: n.spec.internal,
+        mtu: mtu === undefined ? null : Number(mtu),
+        peers: [...new Set(peers)].sort(),
+      };
+    }),
+    endpoints,
+    services: i.services
+      .filter((s) => s.spec.task.networks.some((a) => wanted.has(a.target)))
+      .map((s) => ({
+        id: s.id,
+        name: s.spec.name,
+        mode: s.spec.endpoint.mode,
+        networks: s.spec.task.networks.filter((a) => wanted.has(a.target)).map((a) => ({ networkId: a.target, aliases: a.aliases })),
+        vips: (s.endpoint?.virtualIPs ?? []).filter((v) => wanted.has(v.networkId)).map((v) => ({ networkId: v.networkId, address: bareAddress(v.addr) })),
+      })),
+  };
+}
