@@ -3,15 +3,32 @@ import { mapLimit } from '../../util/map-limit.js';
 import type { AssignedTask } from '../api/assignments.js';
 import type { TaskReport } from '../api/task-report.js';
 import { isTerminal, stateIndex } from '../store/index.js';
-import { TASK_LABELS, defaultBridge, taskContainerSpec, type NetworkAttacher } from './task-container.js';
+import { TASK_LABELS, taskContainerSpec } from './task-container.js';
 import { observeContainer, quickObserve } from './task-observation.js';
+import { NetworkNotReadyError } from './network-agent.js';
+import type { ContainerSpec } from '../../runtime/index.js';
+
+/** How long a stop waits for nodes that have not confirmed the task's removal from their VIPs. */
+export const STOP_GATE_MAX_MS = 3000;
+
+/** The executor's view of task networking (the NetworkAgent, or the default bridge). */
+export interface TaskNetworking {
+  /** Where a new container attaches; throws NetworkNotReadyError while its overlays are not programmed here. */
+  attach(a: AssignedTask): Pick<ContainerSpec, 'networkMode' | 'networks' | 'dns'>;
+  /** The container runs (pid known): program what it needs before it is reported running. */
+  started(a: AssignedTask, containerId: string, pid: number): Promise<void>;
+}
+
+/** Every task on the engine's default bridge: what a node without overlays does. */
+export const defaultNetworking: TaskNetworking = { attach: () => ({ networkMode: 'bridge' }), started: async () => undefined };
 import type { TaskFiles } from './task-files.js';
 
 export interface TaskExecutorOptions {
   runtime: ContainerRuntime;
   nodeId: string;
   log: (msg: string) => void;
-  attacher?: NetworkAttacher;
+  /** Where task containers attach; default: the engine's default bridge (no overlays). */
+  networking?: TaskNetworking;
   /** Engine calls in flight at once. */
   concurrency?: number;
   /** Where secrets and configs are written for tasks (a tmpfs); without it, tasks using them are rejected. */
@@ -25,14 +42,23 @@ export interface TaskExecutorOptions {
  * never restarted: a stopped task is reported and the orchestrator makes a new task.
  */
 export class TaskExecutor {
-  private readonly attacher: NetworkAttacher;
+  private readonly networking: TaskNetworking;
+  /** When a stop was first seen per task, for the bounded wait of the stop gate. */
+  private readonly stopSeen = new Map<string, number>();
+  private settled = 0;
 
   constructor(private readonly o: TaskExecutorOptions) {
-    this.attacher = o.attacher ?? defaultBridge;
+    this.networking = o.networking ?? defaultNetworking;
   }
 
-  /** One pass; returns what was observed of every assigned task that has something to report. */
-  async reconcile(assigned: readonly AssignedTask[]): Promise<TaskReport[]> {
+  /**
+   * One pass; returns what was observed of every assigned task that has something to report.
+   * `settled` is the store index every live node has programmed its network state to: a task on
+   * an overlay is stopped only once its removal from VIPs and DNS is at least that old (or after
+   * a bounded wait for nodes that do not answer), so no new connection reaches a stopping task.
+   */
+  async reconcile(assigned: readonly AssignedTask[], opts: { settled?: number } = {}): Promise<TaskReport[]> {
+    this.settled = opts.settled ?? Number.MAX_SAFE_INTEGER;
     const rt = this.o.runtime;
     this.images = new Map();
     const containers = await rt.listContainers({ all: true, labels: { [TASK_LABELS.node]: this.o.nodeId } });
@@ -52,6 +78,7 @@ export class TaskExecutor {
     // Secret files live only as long as their task runs here.
     const live = new Set(assigned.filter((a, i) => a.task.desiredState === 'running' && !isTerminal(reports[i]?.state ?? a.task.status.state)).map((a) => a.task.id));
     await this.o.files?.prune(live);
+    for (const id of this.stopSeen.keys()) if (!wanted.has(id)) this.stopSeen.delete(id);
     return reports.filter((r): r is TaskReport => r !== null);
   }
 
@@ -64,6 +91,7 @@ export class TaskExecutor {
       let r = observeContainer(t.id, info, t.desiredState);
       const unhealthy = r.state === 'failed' && info.running;
       if ((stop || unhealthy) && (info.running || info.paused || info.restarting)) {
+        if (stop && !this.removalProgrammed(a)) return null;
         await rt.stopContainer(containerId, { timeout: Math.ceil(t.spec.container.stopGracePeriodMs / 1000) });
         info = await rt.inspectContainer(containerId);
         const after = observeContainer(t.id, info, t.desiredState);
@@ -77,8 +105,16 @@ export class TaskExecutor {
     if (stateIndex(t.status.state) >= stateIndex('starting')) {
       return { taskId: t.id, state: 'failed', message: 'failed', err: 'task: its container disappeared', exitCode: null, containerId: null, health: null };
     }
+    let endpoints: ReturnType<TaskNetworking['attach']>;
+    try {
+      endpoints = this.networking.attach(a);
+    } catch (e) {
+      // The overlay is not programmed here yet (the next pass will have it): nothing to report.
+      if (e instanceof NetworkNotReadyError) return null;
+      throw e;
+    }
     await this.ensureImage(t.spec.container.image);
-    const spec = taskContainerSpec(a, this.o.nodeId, this.attacher);
+    const spec = { ...taskContainerSpec(a, this.o.nodeId), ...endpoints };
     const refs = t.spec.container.secrets.length + t.spec.container.configs.length;
     if (refs > 0) {
       if (!this.o.files) throw new Error('this node cannot deliver secrets or configs (no secrets directory)');
@@ -86,7 +122,24 @@ export class TaskExecutor {
     }
     const id = await rt.createContainer(spec);
     await rt.startContainer(id);
-    return observeContainer(t.id, await rt.inspectContainer(id), t.desiredState);
+    const info = await rt.inspectContainer(id);
+    // Its VIP table before anyone hears it runs: a client's first connection must find its VIPs.
+    if (info.running) await this.networking.started(a, id, info.pid);
+    return observeContainer(t.id, info, t.desiredState);
+  }
+
+  /**
+   * Whether every live node has dropped this task from its VIP backends and DNS answers. The
+   * store wrote the stop at the task's version; nodes report what they programmed. Bounded: a
+   * node that does not answer delays a stop by at most STOP_GATE_MAX_MS.
+   */
+  private removalProgrammed(a: AssignedTask): boolean {
+    if (a.task.networks.length === 0) return true;
+    if (this.settled >= a.task.meta.version) return true;
+    const now = Date.now();
+    const first = this.stopSeen.get(a.task.id) ?? now;
+    this.stopSeen.set(a.task.id, first);
+    return now - first >= STOP_GATE_MAX_MS;
   }
 
   /** Images checked in the current pass: ten new tasks of one service check their image once. */

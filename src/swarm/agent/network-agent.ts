@@ -1,5 +1,5 @@
 import type { ContainerRuntime, ContainerSpec } from '../../runtime/index.js';
-import type { AssignedTask } from './task-container.js';
+import type { AssignedTask } from '../api/assignments.js';
 import { TASK_LABELS } from './task-container.js';
 import type { NodeNetworkState, NodeNetwork } from '../api/network-state.js';
 import { dnsRecordsFor, type DnsView } from './network-dns.js';

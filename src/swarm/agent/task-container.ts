@@ -10,25 +10,17 @@ export const TASK_LABELS = {
   slot: 'com.tsswarm.task.slot',
 } as const;
 
-/**
- * Where a task's container is attached. The seam for overlay networking: today every task joins
- * the engine's default bridge; the overlay driver will return the overlay networks and the
- * addresses the cluster IPAM gave the task.
- */
-export interface NetworkAttacher {
-  endpoints(a: AssignedTask): Pick<ContainerSpec, 'networkMode' | 'networks'>;
-}
-
-export const defaultBridge: NetworkAttacher = { endpoints: () => ({ networkMode: 'bridge' }) };
-
 /** Swarm's container name: `<service>.<slot>.<task id>` (global tasks: the node id for the slot). */
 export function taskContainerName(a: AssignedTask): string {
   const slot = a.task.slot > 0 ? String(a.task.slot) : (a.task.nodeId ?? 'x');
   return `${a.serviceName}.${slot}.${a.task.id}`;
 }
 
-/** The engine-level container for a task. Pure: the same task always gives the same spec. */
-export function taskContainerSpec(a: AssignedTask, nodeId: string, attacher: NetworkAttacher = defaultBridge): ContainerSpec {
+/**
+ * The engine-level container for a task, without its network attachment (the executor adds what
+ * its TaskNetworking says). Pure: the same task always gives the same spec.
+ */
+export function taskContainerSpec(a: AssignedTask, nodeId: string): ContainerSpec {
   const { task } = a;
   const c = task.spec.container;
   const limits = task.spec.resources.limits;
@@ -73,6 +65,6 @@ export function taskContainerSpec(a: AssignedTask, nodeId: string, attacher: Net
     stopTimeout: Math.ceil(c.stopGracePeriodMs / 1000),
     // The orchestrator restarts tasks (as new tasks); the engine must not do it behind its back.
     restartPolicy: { name: 'no' },
-    ...attacher.endpoints(a),
+    networkMode: 'bridge',
   };
 }

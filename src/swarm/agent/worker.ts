@@ -1,9 +1,20 @@
 import type { TaskExecutor } from './executor.js';
+import type { NodeNetworkState } from '../api/network-state.js';
 import type { AssignedTask } from '../api/assignments.js';
 import { sameObservation, type TaskReport } from '../api/task-report.js';
 
+/** The agent's networking as the worker drives it (NetworkAgent). */
+export interface WorkerNetworking {
+  configure(state: NodeNetworkState): Promise<void>;
+  /** The state as of `index` equals what was last programmed. */
+  markCurrent(index: number): void;
+  readonly programmedIndex: number;
+}
+
 export interface WorkerOptions {
   executor: TaskExecutor;
+  /** Overlays, DNS and VIPs; without it tasks use the engine's default bridge only. */
+  networking?: WorkerNetworking;
   /** A request to a manager (the daemon's, which tries the known managers in turn). */
   call: <T>(path: string, body: unknown) => Promise<T>;
   /** Pause between passes when nothing changed. */
@@ -40,6 +51,30 @@ export class Worker {
   }
 
   private inflight: Promise<void> | null = null;
+  private lastNetworkDigest = '';
+  private lastNetworkSync = 0;
+
+  /**
+   * Fetches this node's network state (acknowledging what was programmed last), programs it when
+   * it changed or the repair period passed, and returns the index every node has programmed.
+   */
+  private async syncNetworks(): Promise<number | null> {
+    const n = this.o.networking;
+    if (!n) return null;
+    const st = await this.o.call<NodeNetworkState>('/v1/dispatcher/network-state', { programmed: n.programmedIndex });
+    const { index: _i, settled: _s, ...rest } = st;
+    const digest = JSON.stringify(rest);
+    const now = Date.now();
+    if (digest !== this.lastNetworkDigest || now - this.lastNetworkSync > NETWORK_REPAIR_MS) {
+      await n.configure(st);
+      this.lastNetworkDigest = digest;
+      this.lastNetworkSync = now;
+    } else {
+      // Nothing to change: what was programmed is current as of this index too.
+      n.markCurrent(st.index);
+    }
+    return st.settled;
+  }
 
   private pass(): Promise<void> {
     this.inflight = this.passOnce().finally(() => {
@@ -63,7 +98,8 @@ export class Worker {
       } else {
         this.since = a.index;
         const tasks = [...this.cache.values()];
-        const reports = await this.o.executor.reconcile(tasks);
+        const settled = await this.syncNetworks();
+        const reports = await this.o.executor.reconcile(tasks, settled === null ? {} : { settled });
         const status = new Map(tasks.map((x) => [x.task.id, x.task.status]));
         const changed = reports.filter((r) => differs(r, status.get(r.taskId)));
         if (changed.length > 0) {
@@ -83,6 +119,9 @@ export class Worker {
     this.timer.unref();
   }
 }
+
+/** Full reprogramming at least this often even when nothing changed: repairs what someone else broke. */
+const NETWORK_REPAIR_MS = 10_000;
 
 function differs(r: TaskReport, s: AssignedTask['task']['status'] | undefined): boolean {
   return !s || !sameObservation(r, s);

@@ -32,6 +32,7 @@ import {
 import type { Identity } from '../api/identity.js';
 import type { Manager } from './manager.js';
 import { splitHostPort } from './addresses.js';
+import { networkStateRequestSchema, nodeNetworkState } from './network-state.js';
 import { applyTaskReports, assignmentsFor } from './assignments.js';
 import { assignmentsRequestSchema } from '../api/assignments.js';
 import { taskReportsSchema } from '../api/task-report.js';
@@ -220,6 +221,23 @@ export class ApiServer {
       r('POST', '/v1/dispatcher/status', 'node', true, async (c) => {
         const body = parseBody(taskReportsSchema, c.body);
         return { applied: await applyTaskReports(m.store, c.peer!.nodeId, body.updates) };
+      }),
+      // On the leader: its dispatcher keeps what every node has programmed (the stop gate).
+      r('POST', '/v1/dispatcher/network-state', 'node', true, async (c) => {
+        const body = parseBody(networkStateRequestSchema, c.body ?? {});
+        const d = m.dispatcher;
+        if (body.programmed !== undefined) d?.recordProgrammed(c.peer!.nodeId, body.programmed);
+        const settled = d?.settledIndex() ?? 0;
+        return m.store.view((tx) =>
+          nodeNetworkState(c.peer!.nodeId, settled, {
+            index: tx.index,
+            vxlanPort: tx.find('cluster')[0]?.spec.networking.vxlanPort ?? 4789,
+            networks: tx.find('network'),
+            services: tx.find('service'),
+            tasks: tx.find('task'),
+            nodes: tx.find('node'),
+          }),
+        );
       }),
       r('POST', '/v1/cluster/update', 'manager', true, async (c) => {
         const body = parseBody(clusterUpdateRequestSchema, c.body);

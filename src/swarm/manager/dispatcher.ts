@@ -52,6 +52,25 @@ export class Dispatcher {
     });
   }
 
+  /** Network state index each node last reported fully programmed (memory only, like beats). */
+  private readonly programmed = new Map<string, number>();
+
+  /** `nodeId` has programmed its network state as of store index `index`. */
+  recordProgrammed(nodeId: string, index: number): void {
+    if (index > (this.programmed.get(nodeId) ?? 0)) this.programmed.set(nodeId, index);
+  }
+
+  /**
+   * The store index every node that is not down has programmed (0 while one has not reported
+   * since this leader started): a change at or below it is on every live node's VIPs and DNS.
+   */
+  settledIndex(): number {
+    const live = this.o.store.view((tx) => tx.find('node').filter((n) => n.status.state !== 'down'));
+    let min = Number.MAX_SAFE_INTEGER;
+    for (const n of live) min = Math.min(min, this.programmed.get(n.id) ?? 0);
+    return live.length === 0 ? 0 : min;
+  }
+
   /** Marks down every node not heard from within the grace period (counted from leadership start too). */
   private async sweep(): Promise<void> {
     const deadline = this.now() - this.o.periodMs * (this.o.graceBeats ?? 3);

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { NodeNetworkState, NetworkEndpoint } from '../api/network-state.js';
 import type { Network, Node, Service, Task } from '../store/index.js';
-import { isTerminal } from './task-model.js';
+import { isTerminal } from '../store/index.js';
 
 /**
  * What one node must program for east-west networking, derived from the store alone
