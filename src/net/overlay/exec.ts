@@ -39,7 +39,11 @@ export function execRunner(opts: ExecRunnerOptions = {}): CommandRunner {
         if (err === null) resolve({ status: 0, stdout, stderr });
         else resolve({ status: typeof err.code === 'number' ? err.code : -1, stdout, stderr: stderr || err.message });
       });
-      child.stdin?.end(input ?? '');
+      // A program that exits without reading its stdin (most of ours) makes the write fail with
+      // EPIPE; its exit status already says how it went, so that error carries nothing.
+      child.stdin?.on('error', () => undefined);
+      if (input === undefined) child.stdin?.end();
+      else child.stdin?.end(input);
     });
 }
 
