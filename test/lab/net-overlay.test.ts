@@ -11,7 +11,7 @@ import { macForIp, overlayDeviceNames, overlayMtu, OverlayDataplane, VXLAN_PREFI
 import { eventually, Lab, run, teardownLab, type LabConfig, type LabHost } from './harness.js';
 
 // Own lab name and underlay (other lab tests use other names and nets).
-const CFG: LabConfig = { name: 'tsnov', net: 4 };
+const CFG: LabConfig = { name: 'tsnov', net: 7 };
 const IMAGE = 'tscompose-test/busybox:latest';
 const KEY = 'tsnov-overlay-1';
 const NAMES = overlayDeviceNames(KEY);
