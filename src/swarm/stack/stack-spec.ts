@@ -185,7 +185,9 @@ function serviceNetworks(svc: ServiceConfig, stack: string, warn: (k: string, wh
         if (n[k] !== undefined) warn(`networks.${key}.${k}`, 'not supported in a stack (the cluster assigns addresses); ignored');
       }
       // Without ids (the dry run before the networks exist) the name keeps the spec checkable.
-      return { target: networks?.[key]?.id ?? `${stack}_${key}`, aliases: [...(n.aliases ?? [])] };
+      // Docker gives every stack service its short name as an alias on each of its networks, so
+      // `db` resolves inside the stack as it does under Compose.
+      return { target: networks?.[key]?.id ?? `${stack}_${key}`, aliases: [...new Set([svc.name, ...(n.aliases ?? [])])] };
     });
 }
 

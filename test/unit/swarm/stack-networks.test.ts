@@ -40,10 +40,10 @@ networks:
     const ids = { back: { id: 'idback', name: 'app_back' }, front: { id: 'idfront', name: 'app_front' }, default: { id: 'iddef', name: 'app_default' } };
     const { specs, warnings } = stackServiceSpecs(p, 'app', undefined, ids);
     const by = (n: string) => specs.find((s) => s.name === n)!.task.networks;
-    // Higher priority first, then by key; aliases kept.
-    expect(by('app_web')).toEqual([{ target: 'idback', aliases: [] }, { target: 'idfront', aliases: ['www'] }]);
-    expect(by('app_db')).toEqual([{ target: 'idback', aliases: [] }]);
-    expect(by('app_lone')).toEqual([{ target: 'iddef', aliases: [] }]);
+    // Higher priority first, then by key; the short name is an alias (as Docker does), file aliases kept.
+    expect(by('app_web')).toEqual([{ target: 'idback', aliases: ['web'] }, { target: 'idfront', aliases: ['web', 'www'] }]);
+    expect(by('app_db')).toEqual([{ target: 'idback', aliases: ['db'] }]);
+    expect(by('app_lone')).toEqual([{ target: 'iddef', aliases: ['lone'] }]);
     expect(warnings.filter((w) => w.includes('networks'))).toEqual([]);
   });
 

@@ -1,0 +1,24 @@
+import os from 'node:os';
+import { readFile } from 'node:fs/promises';
+
+/**
+ * This node's underlay: the address other nodes reach it on (its advertise address, without a
+ * port) and the MTU of the interface holding it, from which overlay MTUs are derived (minus the
+ * 50 bytes VXLAN adds). Read from the kernel each time: an interface's MTU can change.
+ */
+export async function readUnderlay(advertiseAddr: string): Promise<{ address: string; mtu: number }> {
+  const address = hostOf(advertiseAddr);
+  for (const [name, addrs] of Object.entries(os.networkInterfaces())) {
+    if (!addrs?.some((a) => a.family === 'IPv4' && a.address === address)) continue;
+    const mtu = Number((await readFile(`/sys/class/net/${name}/mtu`, 'utf8').catch(() => '1500')).trim());
+    return { address, mtu: Number.isInteger(mtu) && mtu >= 1280 ? mtu : 1500 };
+  }
+  // An advertise address behind NAT is not on any interface here: assume Ethernet's MTU.
+  return { address, mtu: 1500 };
+}
+
+function hostOf(addr: string): string {
+  if (addr.startsWith('[')) return addr.slice(1, addr.indexOf(']'));
+  const i = addr.lastIndexOf(':');
+  return i > 0 && addr.indexOf(':') === i ? addr.slice(0, i) : addr;
+}
