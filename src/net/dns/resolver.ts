@@ -49,7 +49,6 @@ export interface DnsResolverOptions {
 
 interface Listener {
   address: string;
-  requestedPort: number;
   port: number;
   udp: dgram.Socket;
   tcp: net.Server;
@@ -160,7 +159,11 @@ export class DnsResolver {
           resolve();
         });
       }).catch((e: unknown) => {
-        udp.close();
+        try {
+          udp.close();
+        } catch {
+          // a socket whose bind failed may already count as closed
+        }
         throw e;
       });
       const actual = udp.address().port;
@@ -179,7 +182,7 @@ export class DnsResolver {
         if (port === 0 && errnoOf(e) === 'EADDRINUSE' && attempt < PORT0_ATTEMPTS) continue;
         throw e;
       }
-      const l: Listener = { address, requestedPort: port, port: actual, udp, tcp, conns: new Set() };
+      const l: Listener = { address, port: actual, udp, tcp, conns: new Set() };
       tcp.maxConnections = TCP_MAX_CONNECTIONS;
       udp.on('error', (e) => this.warn(`udp-error ${address}`, `dns: udp socket on ${address}:${actual}: ${e.message}`));
       tcp.on('error', (e) => this.warn(`tcp-error ${address}`, `dns: tcp server on ${address}:${actual}: ${e.message}`));
