@@ -80,6 +80,7 @@ export async function infoCommand(g: SwarmGlobals, o: { format?: string }): Prom
     ` Managers: ${managers.map((m) => `${m.nodeId} (${m.apiAddr})`).join(', ')}`,
   ];
   if (raft) lines.push(` Leader: ${String(info.leader)}`, ` Raft: ${raft.role}, term ${raft.term}, commit ${raft.commit}, applied ${raft.applied}`);
+  if (typeof info.loadBalancer === 'string') lines.push(` Load balancer: ${info.loadBalancer}${info.loadBalancer === 'nftables' ? ' (no IPVS in this kernel)' : ''}`);
   process.stdout.write(lines.join('\n') + '\n');
 }
 

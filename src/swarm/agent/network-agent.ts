@@ -2,7 +2,8 @@ import type { ContainerRuntime, ContainerSpec } from '../../runtime/index.js';
 import type { AssignedTask } from '../api/assignments.js';
 import { TASK_LABELS } from './task-container.js';
 import type { NodeNetworkState, NodeNetwork } from '../api/network-state.js';
-import { dnsRecordsFor, type DnsView } from './network-dns.js';
+import { buildTable, type DnsTable } from '../../net/dns/index.js';
+import { dnsRecordsFor } from './network-dns.js';
 import { vipTableFor, type VipTable } from './network-vips.js';
 
 /**
@@ -34,10 +35,10 @@ export interface LoadBalancerPort {
   forget(netnsPath: string): void;
 }
 
-/** The per-host resolver (src/net/dns). */
+/** The per-host resolver (src/net/dns's DnsResolver). */
 export interface ResolverPort {
-  setView(view: DnsView): void;
-  listen(addresses: string[]): Promise<unknown>;
+  setTable(table: DnsTable): void;
+  listen(addresses: ReadonlyArray<{ address: string; port?: number }>): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -80,6 +81,12 @@ export class NetworkAgent {
 
   constructor(private readonly o: NetworkAgentOptions) {}
 
+  private lastLog = '';
+  private logOnce(msg: string): void {
+    if (msg !== this.lastLog) this.o.log(msg);
+    this.lastLog = msg;
+  }
+
   /** The store index of the last state fully programmed here (the stop gate waits on it). */
   get programmedIndex(): number {
     return this.programmed;
@@ -114,8 +121,11 @@ export class NetworkAgent {
         };
       });
     await this.o.overlay.converge({ overlays, allowedVteps: state.nodeAddrs, port: state.vxlanPort });
-    this.o.dns.setView(dnsRecordsFor(state));
-    await this.o.dns.listen([...this.ready.values()].map((n) => n.gateway!).sort());
+    const view = dnsRecordsFor(state);
+    this.o.dns.setTable(buildTable(view.networks, view.records, view.clients));
+    // A gateway address the kernel does not hold yet is bound on a later pass; names are served
+    // on the others meanwhile, and nothing about removals depends on it (the table is in memory).
+    await this.o.dns.listen([...this.ready.values()].map((n) => ({ address: n.gateway! }))).catch((e: unknown) => this.logOnce(`dns: ${(e as Error).message}`));
     await this.syncClients(state);
     await this.removeStaleEngineNetworks(engineNets, state);
     this.programmed = state.index;
@@ -148,6 +158,11 @@ export class NetworkAgent {
     if (a.task.networks.length === 0 || !this.state || pid <= 0) return;
     this.pids.set(containerId, pid);
     await this.o.lb.sync(netnsOf(pid), vipTableFor(this.state, a.task.id));
+  }
+
+  /** The daemon stops: close the resolver's sockets; devices and tables stay for running tasks. */
+  async stop(): Promise<void> {
+    await this.o.dns.close();
   }
 
   /** The node leaves: everything this agent programmed goes (task containers are already gone). */

@@ -1,3 +1,4 @@
+import type { DnsClient, DnsNetwork, DnsRecordSet } from '../../net/dns/index.js';
 import type { NodeNetworkState } from '../api/network-state.js';
 
 /**
@@ -6,13 +7,13 @@ import type { NodeNetworkState } from '../api/network-state.js';
  * (`dnsrr`); `tasks.<service>` -> the backends' addresses; each task's name -> its address (with
  * PTR). Only backends (running, healthy, still wanted) appear, so a task's records are gone from
  * every node's answers as soon as it is asked to stop, before its container gets SIGTERM.
- * The shape is src/net/dns's buildTable input.
+ * The three lists are src/net/dns's buildTable arguments.
  */
 export interface DnsView {
-  networks: Array<{ id: string; subnet: string }>;
-  records: Array<{ name: string; networkId: string; addresses: string[]; ptr?: boolean }>;
+  networks: DnsNetwork[];
+  records: DnsRecordSet[];
   /** Every task address on this node's overlays with all the networks its task is on. */
-  clients: Array<{ address: string; networkIds: string[] }>;
+  clients: DnsClient[];
 }
 
 export function dnsRecordsFor(state: NodeNetworkState): DnsView {

@@ -14,6 +14,7 @@ import { Worker } from '../agent/worker.js';
 import { TaskFiles } from '../agent/task-files.js';
 import { DEFAULT_NODE_PORT, NodeApiServer } from '../agent/node-api.js';
 import { streamServiceLogs } from './service-logs.js';
+import { realNodeNetworking, type NetworkAgentContext, type NodeNetworking } from '../agent/network-dataplane.js';
 import { DockerRuntime, type ContainerRuntime } from '../../runtime/index.js';
 import { Manager } from '../manager/manager.js';
 import { ApiServer, toApiError } from '../manager/api-server.js';
@@ -44,6 +45,11 @@ export interface DaemonOptions {
    * bring-up. A seam so tests can run a daemon against a fake engine.
    */
   runtime?: ContainerRuntime;
+  /**
+   * This node's overlay networking (devices, VIPs, DNS); default: the real dataplane of this host
+   * (src/net). A seam so tests can pass a fake; null runs every task on the default bridge.
+   */
+  networking?: ((c: NetworkAgentContext) => Promise<NodeNetworking>) | null;
   log?: (msg: string) => void;
 }
 
@@ -75,6 +81,7 @@ export class Daemon {
   private worker: Worker | null = null;
   private files: TaskFiles | null = null;
   private executor: TaskExecutor | null = null;
+  private networking: NodeNetworking | null = null;
   private nodeApi: NodeApiServer | null = null;
   private local: http.Server | null = null;
   private busy = false;
@@ -157,13 +164,17 @@ export class Daemon {
     // Every node, managers included, runs tasks on its own engine (DOCKER_HOST).
     this.files = new TaskFiles(this.o.secretsDir ?? join(dirname(this.o.socketPath), 'tsswarm-secrets'), this.log);
     const runtime = this.o.runtime ?? new DockerRuntime();
-    const executor = new TaskExecutor({ runtime, nodeId: id.state.nodeId, log: this.log, files: this.files });
+    const make = this.o.networking === undefined ? realNodeNetworking : this.o.networking;
+    this.networking = make ? await make({ runtime, nodeId: id.state.nodeId, advertiseAddr: id.state.advertiseAddr, log: this.log }) : null;
+    const networking = this.networking?.agent;
+    const executor = new TaskExecutor({ runtime, nodeId: id.state.nodeId, log: this.log, files: this.files, ...(networking ? { networking } : {}) });
     this.executor = executor;
     const nodeApi = new NodeApiServer({ identity: id, runtime, log: this.log });
     await nodeApi.listen(this.nodePort());
     this.nodeApi = nodeApi;
     this.worker = new Worker({
       executor,
+      ...(networking ? { networking } : {}),
       call: <T>(path: string, body: unknown) => this.proxy('POST', path, body) as Promise<T>,
       periodMs: this.o.agentPeriodMs ?? 250,
       log: this.log,
@@ -177,6 +188,10 @@ export class Daemon {
     await this.files?.unmount();
     this.files = null;
     this.executor = null;
+    // Devices and tables stay: running tasks keep talking while this daemon is away. Only the
+    // resolver's sockets are this process's.
+    await this.networking?.agent.stop();
+    this.networking = null;
     await this.nodeApi?.close();
     this.nodeApi = null;
     this.session?.stop();
@@ -304,6 +319,8 @@ export class Daemon {
     // managers replace them elsewhere, so their containers (and secret files) go now.
     await this.worker?.stop();
     await this.executor?.reconcile([]).catch((e: unknown) => this.log(`leave: removing task containers: ${(e as Error).message}`));
+    // Then what the overlays needed here: engine networks, VXLAN devices, fdb entries, nft tables.
+    await this.networking?.agent.teardown().catch((e: unknown) => this.log(`leave: removing overlay networks: ${(e as Error).message}`));
     await this.forget();
     return { left: id.state.clusterId };
   }
@@ -367,7 +384,15 @@ export class Daemon {
   private async info(): Promise<unknown> {
     const id = this.identity;
     if (!id) return { member: false };
-    const base = { member: true, nodeId: id.state.nodeId, clusterId: id.state.clusterId, role: id.state.role, hostname: id.state.hostname, managers: id.state.managers };
+    const base = {
+      member: true,
+      nodeId: id.state.nodeId,
+      clusterId: id.state.clusterId,
+      role: id.state.role,
+      hostname: id.state.hostname,
+      managers: id.state.managers,
+      ...(this.networking ? { loadBalancer: this.networking.lb } : {}),
+    };
     const m = this.manager;
     if (!m) return base;
     const st = m.raft.status();
