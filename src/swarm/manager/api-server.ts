@@ -429,6 +429,8 @@ export class ApiServer {
           platform: { os: 'linux', architecture: process.arch },
           resources: { nanoCPUs: 0, memoryBytes: 0 },
           engine: { id: '', version: '', labels: {} },
+          // Filled by the node's first heartbeat (its interfaces and routes).
+          networks: [],
         },
         status: { state: 'unknown', addr: body.advertiseAddr, message: 'joined', lastHeartbeat: null },
         managerStatus: role === 'manager' ? { raftId: nodeId, addr: body.raftAddr!, reachability: 'unknown', leader: false } : null,
