@@ -9,6 +9,7 @@ import { ApiError } from '../api/errors.js';
 import { apiRequest, type Target } from '../api/client.js';
 import { parseBody, addrSchema, clusterUpdateRequestSchema } from '../api/schemas.js';
 import { Session } from '../agent/session.js';
+import { cachedHostNetworks } from '../agent/host-networks.js';
 import { TaskExecutor } from '../agent/executor.js';
 import { Worker } from '../agent/worker.js';
 import { TaskFiles } from '../agent/task-files.js';
@@ -154,6 +155,7 @@ export class Daemon {
         void saveNodeState(this.o.dataDir, id.state).catch((e: unknown) => this.log(`saving node state: ${(e as Error).message}`));
       },
       onRenewDue: (reason) => this.renew(reason),
+      networks: cachedHostNetworks(),
     });
     this.session.run();
     // Every node, managers included, runs tasks on its own engine (DOCKER_HOST).
