@@ -328,3 +328,23 @@ describe('allocator: leader change', () => {
     expect(c.ready.length + c.networks.length + c.services.length).toBe(0);
   });
 });
+
+describe('allocator: checking a network before it is created', () => {
+  it('gives the reason a spec would be refused, with the same rules, or null', async () => {
+    const { checkNetwork } = await import('../../../src/swarm/manager/allocator/index.js');
+    const h = new AllocHarness();
+    await h.nodes('n1');
+    await h.nodeNetworks('n1', ['192.168.1.7/24']);
+    await h.net('a', { subnet: '10.5.0.0/16' });
+    await h.pass();
+    const spec = (subnet: string | null, gateway: string | null = null) => {
+      const b = network('x').spec;
+      return { ...b, ipam: { configs: subnet === null ? [] : [{ subnet, gateway, ipRange: null }] } };
+    };
+    expect(checkNetwork(h.view(), spec(null))).toBeNull();
+    expect(checkNetwork(h.view(), spec('10.6.0.0/24'))).toBeNull();
+    expect(checkNetwork(h.view(), spec('10.5.9.0/24'))).toBe('subnet 10.5.9.0/24 overlaps network a (10.5.0.0/16)');
+    expect(checkNetwork(h.view(), spec('192.168.1.0/25'))).toBe('subnet 192.168.1.0/25 overlaps 192.168.1.0/24 on node n1 (its interfaces and routes)');
+    expect(checkNetwork(h.view(), spec('10.6.0.0/24', '10.6.0.255'))).toBe('gateway 10.6.0.255 is not a host address of subnet 10.6.0.0/24');
+  });
+});

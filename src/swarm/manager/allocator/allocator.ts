@@ -54,6 +54,8 @@ export interface AllocatorDecision {
    * still has this subnet and VNI before writing addresses from it (it may have been removed).
    */
   allocations: ReadonlyMap<string, NetworkAllocation>;
+  /** Networks that cannot be used (refused subnet, unusable stored allocation), with the reason. */
+  refused: ReadonlyMap<string, string>;
   /** Conditions for the log: networks that cannot be allocated, inconsistencies found in the store. */
   problems: string[];
 }
@@ -262,7 +264,22 @@ export function allocate(input: AllocatorInput): AllocatorDecision {
     allocations.set(s.network.id, allocation);
     if (s.changed) networkChanges.push({ network: s.network, allocation });
   }
-  return { networks: networkChanges, services: serviceChanges, ready, blocked, allocations, problems };
+  const refused = new Map([...unusable].map(([id, u]) => [id, u.reason]));
+  return { networks: networkChanges, services: serviceChanges, ready, blocked, allocations, refused, problems };
+}
+
+/**
+ * Would a network with this spec be allocated, given the store's current state? The reason it
+ * would be refused (its subnet overlaps another network or a node's range, a bad gateway, ...),
+ * or null. For the API to refuse `network create` up front with the allocator's own rules; the
+ * allocator still checks again when it allocates, which is what holds when requests race.
+ */
+export function checkNetwork(input: AllocatorInput, spec: Network['spec']): string | null {
+  const probeId = '\u0000probe';
+  const latest = Math.max(0, ...input.networks.map((n) => n.meta.createdAt));
+  const probe: Network = { id: probeId, spec, allocation: null, meta: { version: 0, createdAt: latest + 1, updatedAt: latest + 1 } };
+  const d = allocate({ ...input, networks: [...input.networks, probe], services: [], tasks: [] });
+  return d.refused.get(probeId) ?? null;
 }
 
 function gatewayHeldBy(s: NetState): boolean {
