@@ -5,6 +5,7 @@ import pkg from '../package.json' with { type: 'json' };
 import { usageExitCodes } from './usage-exit.js';
 import { runCommand } from './run-command.js';
 import type { SwarmGlobals } from './swarm/local.js';
+import type { InitFlags } from './swarm/commands.js';
 import { registerServiceCommands } from './swarm/register-services.js';
 import { registerStackCommands } from './swarm/register-stack.js';
 import { registerNetworkCommands } from './swarm/register-networks.js';
@@ -38,7 +39,10 @@ program
   .option('--advertise-addr <addr>', 'address other nodes reach this manager at')
   .option('--listen-addr <addr:port>', 'manager API listen address (raft on port + 1)', '0.0.0.0:4242')
   .option('--cert-expiry <duration>', 'life of node certificates, renewed automatically (default 2160h)')
-  .action(async (o: { advertiseAddr?: string; listenAddr?: string; certExpiry?: string }, cmd: Command) => {
+  .option('--default-addr-pool <cidr[,cidr]>', 'address pools overlay subnets are cut from (repeatable; default 10.0.0.0/8)', collect, [])
+  .option('--default-addr-pool-mask-len <n>', 'prefix length of each overlay subnet taken from the pools (default 24)')
+  .option('--data-path-port <port>', 'UDP port of the VXLAN data path (default 4789)')
+  .action(async (o: InitFlags, cmd: Command) => {
     await runCommand('tsswarm', async () => (await cmds()).initCommand(g(cmd), o));
   });
 

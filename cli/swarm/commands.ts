@@ -2,6 +2,8 @@ import { Daemon } from '../../src/swarm/daemon/daemon.js';
 import type { NodeView } from '../../src/swarm/api/views.js';
 import { parseDuration } from '../../src/compose/units.js';
 import { UserError } from '../../src/util/errors.js';
+import { checkClusterNetworking } from '../../src/swarm/manager/allocator/ipam.js';
+import { DEFAULT_CLUSTER_NETWORKING } from '../../src/swarm/store/index.js';
 import { cap, printTable } from './table.js';
 import { dataDir, ensureDaemon, local, socketPath, type SwarmGlobals } from './local.js';
 
@@ -30,9 +32,23 @@ export async function daemonCommand(g: SwarmGlobals, o: { advertiseAddr?: string
   return 0;
 }
 
-export async function initCommand(g: SwarmGlobals, o: { advertiseAddr?: string; listenAddr?: string; certExpiry?: string }): Promise<void> {
-  const { certExpiry, ...rest } = o;
-  const body = { ...rest, ...(certExpiry === undefined ? {} : { certExpiryMs: durationMs('--cert-expiry', certExpiry) }) };
+/** `tsswarm init` options as commander hands them over. */
+export interface InitFlags {
+  advertiseAddr?: string;
+  listenAddr?: string;
+  certExpiry?: string;
+  defaultAddrPool?: string[];
+  defaultAddrPoolMaskLen?: string;
+  dataPathPort?: string;
+}
+
+export async function initCommand(g: SwarmGlobals, o: InitFlags): Promise<void> {
+  const { certExpiry, defaultAddrPool, defaultAddrPoolMaskLen, dataPathPort, ...rest } = o;
+  const body = {
+    ...rest,
+    ...(certExpiry === undefined ? {} : { certExpiryMs: durationMs('--cert-expiry', certExpiry) }),
+    ...initNetworking({ defaultAddrPool, defaultAddrPoolMaskLen, dataPathPort }),
+  };
   await ensureDaemon(g, []);
   const r = await local<{ clusterId: string; nodeId: string; apiAddr: string; workerToken: string }>(g, '/local/init', { body });
   process.stdout.write(
@@ -125,6 +141,36 @@ export async function clusterUpdateCommand(g: SwarmGlobals, o: { certExpiry?: st
   if (Object.keys(body).length === 0) throw new UserError('update: nothing to change', { hint: 'pass --cert-expiry DURATION', exitCode: 2 });
   const r = await local<{ certExpiryMs: number }>(g, '/v1/cluster/update', { body });
   process.stdout.write(`Swarm updated: node certificates now live ${formatDurationMs(r.certExpiryMs)}.\n`);
+}
+
+const NETWORKING_FLAG = { defaultAddrPools: '--default-addr-pool', subnetSize: '--default-addr-pool-mask-len', vxlanPort: '--data-path-port' } as const;
+
+/**
+ * The init flags for overlay addressing, checked here so a mistake is a usage error (exit 2)
+ * naming the flag before a daemon is started; the daemon checks the same rule again.
+ */
+export function initNetworking(o: { defaultAddrPool?: string[] | undefined; defaultAddrPoolMaskLen?: string | undefined; dataPathPort?: string | undefined }): {
+  defaultAddrPools?: string[];
+  defaultAddrPoolMaskLen?: number;
+  dataPathPort?: number;
+} {
+  const int = (flag: string, v: string): number => {
+    if (!/^\d+$/.test(v.trim())) throw new UserError(`${flag}: ${JSON.stringify(v)} is not a number`, { exitCode: 2 });
+    return Number(v);
+  };
+  const pools = (o.defaultAddrPool ?? []).flatMap((v) => v.split(',')).map((v) => v.trim()).filter((v) => v !== '');
+  const out = {
+    ...(pools.length > 0 ? { defaultAddrPools: pools } : {}),
+    ...(o.defaultAddrPoolMaskLen === undefined ? {} : { defaultAddrPoolMaskLen: int('--default-addr-pool-mask-len', o.defaultAddrPoolMaskLen) }),
+    ...(o.dataPathPort === undefined ? {} : { dataPathPort: int('--data-path-port', o.dataPathPort) }),
+  };
+  const bad = checkClusterNetworking({
+    defaultAddrPools: out.defaultAddrPools ?? DEFAULT_CLUSTER_NETWORKING.defaultAddrPools,
+    subnetSize: out.defaultAddrPoolMaskLen ?? DEFAULT_CLUSTER_NETWORKING.subnetSize,
+    vxlanPort: out.dataPathPort ?? DEFAULT_CLUSTER_NETWORKING.vxlanPort,
+  });
+  if (bad !== null) throw new UserError(`${NETWORKING_FLAG[bad.field]}: ${bad.message}`, { exitCode: 2 });
+  return out;
 }
 
 /** A Go-style duration flag ("90d" is not Go; "2160h", "30s", "1m30s" are) in milliseconds. */

@@ -17,6 +17,8 @@ export interface SessionOptions {
    * may change what it runs. Not called again while a renewal it started is still running.
    */
   onRenewDue: (reason: string) => Promise<void>;
+  /** The host's networks (CIDRs of interfaces and routes), sent with each beat (host-networks.ts). */
+  networks?: () => Promise<string[]>;
 }
 
 interface HeartbeatAnswer {
@@ -76,16 +78,28 @@ export class Session {
       });
   }
 
+  /** Null when they cannot be read: the manager then keeps what it has rather than forgetting them. */
+  private async hostNetworks(): Promise<string[] | null> {
+    if (this.o.networks === undefined) return null;
+    try {
+      return await this.o.networks();
+    } catch (e) {
+      this.o.log(`reading host networks: ${(e as Error).message}`);
+      return null;
+    }
+  }
+
   private async beat(): Promise<void> {
     const id = this.o.identity;
     const managers = id.state.managers;
     if (managers.length > 0) {
       const m = managers[this.next % managers.length]!;
       try {
+        const networks = await this.hostNetworks();
         const a = await apiRequest<HeartbeatAnswer>(
           { kind: 'https', addr: m.apiAddr, tls: { ca: id.caPem, cert: id.certPem, key: id.keyPem } },
           '/v1/heartbeat',
-          { body: { hostname: this.o.hostname }, timeoutMs: Math.max(1000, this.periodMs) },
+          { body: { hostname: this.o.hostname, ...(networks === null ? {} : { networks }) }, timeoutMs: Math.max(1000, this.periodMs) },
         );
         this.periodMs = a.periodMs;
         if (a.managers.length > 0 && JSON.stringify(a.managers) !== JSON.stringify(managers)) this.o.onManagers(a.managers);

@@ -34,7 +34,11 @@ export const joinResponseSchema = z.strictObject({
 });
 export type JoinResponse = z.infer<typeof joinResponseSchema>;
 
-export const heartbeatRequestSchema = z.strictObject({ hostname: z.string().min(1).max(253) });
+export const heartbeatRequestSchema = z.strictObject({
+  hostname: z.string().min(1).max(253),
+  /** CIDRs of the node's interfaces and routes (the allocator avoids them); absent from older agents. */
+  networks: z.array(z.string().min(1).max(64)).max(1024).optional(),
+});
 export const leaveRequestSchema = z.strictObject({ force: z.boolean() });
 
 export const nodeUpdateRequestSchema = z.strictObject({

@@ -12,7 +12,7 @@ import {
   parseJoinToken,
   verifyCAAgainstToken,
 } from '../ca/index.js';
-import type { ObjectBody } from '../store/index.js';
+import { DEFAULT_CLUSTER_NETWORKING, type ClusterNetworking, type ObjectBody } from '../store/index.js';
 import { apiRequest } from '../api/client.js';
 import { ApiError } from '../api/errors.js';
 import { joinResponseSchema, type JoinResponse } from '../api/schemas.js';
@@ -24,7 +24,15 @@ export interface InitMaterial {
   cluster: ObjectBody<'cluster'>;
 }
 
-export async function createCluster(opts: { hostname: string; advertiseAddr: string; listenAddr: string; heartbeatPeriodMs: number; certExpiryMs?: number }): Promise<InitMaterial> {
+export async function createCluster(opts: {
+  hostname: string;
+  advertiseAddr: string;
+  listenAddr: string;
+  heartbeatPeriodMs: number;
+  certExpiryMs?: number;
+  /** Address pools for overlay subnets; checked by the caller (validatePools). */
+  networking?: ClusterNetworking;
+}): Promise<InitMaterial> {
   const clusterId = generateNodeId();
   const nodeId = generateNodeId();
   const { ca, keyPem: caKeyPem } = await RootCA.create({ clusterId });
@@ -41,6 +49,7 @@ export async function createCluster(opts: { hostname: string; advertiseAddr: str
       dispatcher: { heartbeatPeriodMs: opts.heartbeatPeriodMs },
       ca: { nodeCertExpiryMs: certExpiryMs },
       orchestration: { taskHistoryRetentionLimit: 5 },
+      networking: opts.networking ?? DEFAULT_CLUSTER_NETWORKING,
     },
     // The CA key stays on the managers' disks (0600) and travels to a joining manager inside its
     // mutual-TLS join answer; it is not in the replicated log (see specs/security.md).

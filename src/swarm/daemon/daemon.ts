@@ -9,6 +9,7 @@ import { ApiError } from '../api/errors.js';
 import { apiRequest, type Target } from '../api/client.js';
 import { parseBody, addrSchema, clusterUpdateRequestSchema } from '../api/schemas.js';
 import { Session } from '../agent/session.js';
+import { cachedHostNetworks } from '../agent/host-networks.js';
 import { TaskExecutor } from '../agent/executor.js';
 import { Worker } from '../agent/worker.js';
 import { TaskFiles } from '../agent/task-files.js';
@@ -17,6 +18,8 @@ import { streamServiceLogs } from './service-logs.js';
 import { realNodeNetworking, type NetworkAgentContext, type NodeNetworking } from '../agent/network-dataplane.js';
 import { DockerRuntime, type ContainerRuntime } from '../../runtime/index.js';
 import { Manager } from '../manager/manager.js';
+import { checkClusterNetworking } from '../manager/allocator/ipam.js';
+import { DEFAULT_CLUSTER_NETWORKING } from '../store/index.js';
 import { ApiServer, toApiError } from '../manager/api-server.js';
 import { raftAddrOf, splitHostPort } from '../manager/addresses.js';
 import { createNodeKeyAndCsr } from '../ca/index.js';
@@ -57,7 +60,13 @@ const initSchema = z.strictObject({
   advertiseAddr: z.string().min(1).optional(),
   listenAddr: addrSchema.optional(),
   certExpiryMs: clusterUpdateRequestSchema.shape.certExpiryMs,
+  /** Overlay address pools (`--default-addr-pool`, `--default-addr-pool-mask-len`, `--data-path-port`). */
+  defaultAddrPools: z.array(z.string().min(1)).min(1).optional(),
+  defaultAddrPoolMaskLen: z.int().optional(),
+  dataPathPort: z.int().optional(),
 });
+/** Which init request field a networking problem concerns. */
+const INIT_NETWORKING_FIELD = { defaultAddrPools: 'defaultAddrPools', subnetSize: 'defaultAddrPoolMaskLen', vxlanPort: 'dataPathPort' } as const;
 const joinSchema = z.strictObject({ token: z.string().min(1), remote: addrSchema, advertiseAddr: z.string().min(1).optional(), listenAddr: addrSchema.optional() });
 const leaveSchema = z.strictObject({ force: z.boolean() });
 
@@ -159,6 +168,7 @@ export class Daemon {
         void saveNodeState(this.o.dataDir, id.state).catch((e: unknown) => this.log(`saving node state: ${(e as Error).message}`));
       },
       onRenewDue: (reason) => this.renew(reason),
+      networks: cachedHostNetworks(),
     });
     this.session.run();
     // Every node, managers included, runs tasks on its own engine (DOCKER_HOST).
@@ -244,7 +254,15 @@ export class Daemon {
     const b = parseBody(initSchema, raw ?? {});
     const listenAddr = b.listenAddr ?? DEFAULT_LISTEN;
     const advertiseAddr = b.advertiseAddr ?? this.o.advertiseAddr ?? defaultAdvertise(listenAddr);
+    const networking = {
+      defaultAddrPools: b.defaultAddrPools ?? DEFAULT_CLUSTER_NETWORKING.defaultAddrPools,
+      subnetSize: b.defaultAddrPoolMaskLen ?? DEFAULT_CLUSTER_NETWORKING.subnetSize,
+      vxlanPort: b.dataPathPort ?? DEFAULT_CLUSTER_NETWORKING.vxlanPort,
+    };
+    const bad = checkClusterNetworking(networking);
+    if (bad !== null) throw new ApiError('invalid', bad.message, { field: INIT_NETWORKING_FIELD[bad.field] });
     const { identity, cluster } = await createCluster({
+      networking,
       hostname: this.hostname(),
       advertiseAddr,
       listenAddr,
@@ -262,7 +280,7 @@ export class Daemon {
         tx.create('node', {
           id: identity.state.nodeId,
           spec: { availability: 'active', role: 'manager', labels: {} },
-          description: { hostname: identity.state.hostname, platform: { os: 'linux', architecture: process.arch }, resources: { nanoCPUs: 0, memoryBytes: 0 }, engine: { id: '', version: '', labels: {} } },
+          description: { hostname: identity.state.hostname, platform: { os: 'linux', architecture: process.arch }, resources: { nanoCPUs: 0, memoryBytes: 0 }, engine: { id: '', version: '', labels: {} }, networks: [] },
           status: { state: 'ready', addr: advertiseAddr, message: '', lastHeartbeat: null },
           managerStatus: { raftId: identity.state.nodeId, addr: m.raftAddr, reachability: 'reachable', leader: true },
           certificate: { role: 'manager', state: 'issued', expiry: null },

@@ -21,7 +21,7 @@ export interface ServiceLogsOptions {
  */
 export async function streamServiceLogs(o: ServiceLogsOptions): Promise<void> {
   o.res.writeHead(200, { 'content-type': 'application/x-ndjson' });
-  const live = o.tasks.filter((t) => t.nodeAddr && t.state !== 'pending' && t.state !== 'assigned');
+  const live = o.tasks.filter((t) => t.nodeAddr && t.state !== 'new' && t.state !== 'pending' && t.state !== 'assigned');
   const requests = new Set<http.ClientRequest>();
   o.res.on('close', () => {
     for (const r of requests) r.destroy();

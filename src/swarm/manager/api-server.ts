@@ -206,7 +206,7 @@ export class ApiServer {
         const peer = c.peer!;
         const n = m.store.view((tx) => tx.get('node', peer.nodeId));
         if (!n) throw new ApiError('not-found', `node ${peer.nodeId} is not part of this cluster (removed?)`);
-        await m.dispatcher?.heartbeat(peer.nodeId, n.status.addr, body.hostname);
+        await m.dispatcher?.heartbeat(peer.nodeId, n.status.addr, body.hostname, body.networks);
         const spec = m.cluster().spec;
         // The node compares role and certificate life with its own and renews when they differ.
         return { periodMs: spec.dispatcher.heartbeatPeriodMs, managers: m.managers(), role: n.spec.role, certExpiryMs: spec.ca.nodeCertExpiryMs };
@@ -455,6 +455,8 @@ export class ApiServer {
           platform: { os: 'linux', architecture: process.arch },
           resources: { nanoCPUs: 0, memoryBytes: 0 },
           engine: { id: '', version: '', labels: {} },
+          // Filled by the node's first heartbeat (its interfaces and routes).
+          networks: [],
         },
         status: { state: 'unknown', addr: body.advertiseAddr, message: 'joined', lastHeartbeat: null },
         managerStatus: role === 'manager' ? { raftId: nodeId, addr: body.raftAddr!, reachability: 'unknown', leader: false } : null,

@@ -35,19 +35,23 @@ export class Dispatcher {
     this.timer = null;
   }
 
-  /** A beat from `nodeId`; marks it ready if the store says otherwise. */
-  async heartbeat(nodeId: string, addr: string, hostname: string): Promise<void> {
+  /**
+   * A beat from `nodeId`; marks it ready if the store says otherwise, and records its hostname and
+   * host networks when they changed (`networks` undefined: the agent did not say, keep them).
+   */
+  async heartbeat(nodeId: string, addr: string, hostname: string, networks?: readonly string[]): Promise<void> {
     this.lastBeat.set(nodeId, this.now());
     const n = this.o.store.view((tx) => tx.get('node', nodeId));
     if (!n) return;
-    if (n.status.state === 'ready' && n.status.addr === addr && n.description?.hostname === hostname) return;
+    const sameNetworks = networks === undefined || n.description === null || sameList(n.description.networks, networks);
+    if (n.status.state === 'ready' && n.status.addr === addr && n.description?.hostname === hostname && sameNetworks) return;
     await this.o.store.update((tx) => {
       const cur = tx.get('node', nodeId);
       if (!cur) return;
       tx.update('node', {
         ...cur,
         status: { ...cur.status, state: 'ready', addr, message: '', lastHeartbeat: this.now() },
-        description: cur.description ? { ...cur.description, hostname } : cur.description,
+        description: cur.description ? { ...cur.description, hostname, ...(networks === undefined ? {} : { networks: [...networks] }) } : cur.description,
       });
     });
   }
@@ -86,4 +90,8 @@ export class Dispatcher {
     });
     for (const s of stale) this.o.log(`node ${s.id} missed its heartbeats: down`);
   }
+}
+
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
 }

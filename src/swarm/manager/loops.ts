@@ -1,4 +1,5 @@
 import type { MemoryStore } from '../store/index.js';
+import { allocatorLoop } from './allocator-loop.js';
 import { randomTaskId, type ReconcileLoop } from './loop-runner.js';
 import { orchestratorLoop } from './orchestrator-loop.js';
 import { schedulerLoop } from './scheduler-loop.js';
@@ -13,6 +14,11 @@ export interface LeaderLoopsOptions {
   newId?: () => string;
   /** Periodic re-run of every loop (default 1000 ms). */
   tickMs?: number;
+  /**
+   * A raft read barrier: resolves once this replica has applied all that was committed. The
+   * allocator waits for it before its first pass (allocator/doc.ts "Leader change").
+   */
+  barrier?: () => Promise<void>;
 }
 
 export interface LeaderLoops {
@@ -20,7 +26,7 @@ export interface LeaderLoops {
 }
 
 /**
- * Start the leader-only task loops: orchestrator (tasks per slot and node, restarts, history),
+ * Start the leader-only task loops: allocator (network addresses, `new → pending`), orchestrator (tasks per slot and node, restarts, history),
  * scheduler (placement, depends_on gating) and updater (rolling updates and rollback). They share
  * nothing but the store: each reacts to store events and a tick, reads a view, asks its pure core,
  * and writes the result (specs/tasks.md). Call on becoming leader; `stop` on losing leadership
@@ -28,7 +34,7 @@ export interface LeaderLoops {
  */
 export function startLeaderLoops(o: LeaderLoopsOptions): LeaderLoops {
   const deps = { store: o.store, log: o.log, now: o.now ?? Date.now, newId: o.newId ?? randomTaskId, ...(o.tickMs === undefined ? {} : { tickMs: o.tickMs }) };
-  const loops: ReconcileLoop[] = [orchestratorLoop(deps), schedulerLoop(deps), updaterLoop(deps)];
+  const loops: ReconcileLoop[] = [allocatorLoop({ ...deps, ...(o.barrier === undefined ? {} : { barrier: o.barrier }) }), orchestratorLoop(deps), schedulerLoop(deps), updaterLoop(deps)];
   for (const l of loops) l.start();
   return {
     async stop() {

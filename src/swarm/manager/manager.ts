@@ -199,8 +199,8 @@ export class Manager {
       this.dispatcher.run();
       this.promoter = setInterval(() => void this.promoteCaughtUp(), 200);
       this.promoter.unref();
-      // Orchestrator, scheduler and updater: leader only (specs/tasks.md).
-      this.loops = startLeaderLoops({ store: this.store, log: this.o.log });
+      // Allocator, orchestrator, scheduler and updater: leader only (specs/tasks.md).
+      this.loops = startLeaderLoops({ store: this.store, log: this.o.log, barrier: () => this.raft.read({ timeoutMs: 3000 }) });
     } else if (!leader && this.dispatcher) {
       this.dispatcher.stop();
       this.dispatcher = null;

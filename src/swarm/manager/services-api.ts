@@ -116,8 +116,9 @@ export function taskViews(store: MemoryStore, ref: string, opts: { all: boolean 
         desiredState: t.desiredState,
         state: t.status.state,
         since: t.status.timestamp,
-        // A pending task's reason (no suitable node, waiting for a dependency) is its message.
-        error: t.status.err ?? (t.status.state === 'pending' ? t.status.message : ''),
+        // A waiting task's reason (no address left, no suitable node, waiting for a dependency)
+        // is its err or, for the gentler ones, its message.
+        error: t.status.err ?? (t.status.state === 'pending' || t.status.state === 'new' ? t.status.message : ''),
         exitCode: t.status.exitCode,
         health: t.status.health,
       })),

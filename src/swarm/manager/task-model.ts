@@ -104,9 +104,12 @@ export interface NewTaskInput {
   message?: string;
 }
 
+/** Message of a task waiting for the allocator (its state is `new`). */
+export const ALLOCATING_MESSAGE = 'allocating network addresses';
+
 /**
- * A new task copying the service's current task spec. It starts `pending` (the scheduler's input)
- * because no allocator runs before scheduling yet; `new` is kept for that step (specs/tasks.md).
+ * A new task copying the service's current task spec. It starts `new`: the allocator gives it its
+ * network addresses and moves it to `pending`, the scheduler's input (specs/tasks.md).
  */
 export function makeTask(i: NewTaskInput): ObjectBody<'task'> {
   return {
@@ -115,7 +118,7 @@ export function makeTask(i: NewTaskInput): ObjectBody<'task'> {
     slot: i.slot,
     nodeId: i.nodeId,
     desiredState: i.desiredState ?? 'running',
-    status: { state: 'pending', timestamp: i.now, message: i.message ?? 'pending task scheduling', err: null, exitCode: null, containerId: null, health: null },
+    status: { state: 'new', timestamp: i.now, message: i.message ?? ALLOCATING_MESSAGE, err: null, exitCode: null, containerId: null, health: null },
     spec: i.service.spec.task,
     serviceVersion: i.service.meta.version,
     networks: [],

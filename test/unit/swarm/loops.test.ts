@@ -4,7 +4,7 @@ import { startLeaderLoops, type LeaderLoops } from '../../../src/swarm/manager/l
 import { writeOrchestration } from '../../../src/swarm/manager/orchestrator-loop.js';
 import { orchestrate } from '../../../src/swarm/manager/orchestrator/index.js';
 import { ConflictError, createLocalStore, type MemoryStore, type ObjectBody, type Task } from '../../../src/swarm/store/index.js';
-import { node, service, task as taskBody, taskSpec } from './store-fixtures.js';
+import { network, node, service, task as taskBody, taskSpec } from './store-fixtures.js';
 
 /**
  * The leader loops on a real MemoryStore (LocalProposer): create objects the way the API would,
@@ -83,6 +83,36 @@ describe('leader loops on a MemoryStore', () => {
     });
     await vi.waitFor(() => expect(perNode(live(store, 'web').filter((t) => t.status.state === 'assigned'))).toEqual({ n1: 3, n2: 3, n3: 3 }), wait);
     expect(logs).toEqual([]);
+  });
+
+  it('tasks on an overlay get addresses before they are placed, their nodes get gateways, and a full network is reported on the task', async () => {
+    const { store } = setup();
+    await addNodes(store, 'n1', 'n2');
+    fakeAgents(store);
+    const net = network('front', 'front');
+    net.spec.ipam.configs = [{ subnet: '10.30.0.0/29', gateway: null, ipRange: null }]; // 6 host addresses
+    const web = service('web', 'web', 3);
+    web.spec.task = { ...taskSpec(), networks: [{ target: 'front', aliases: [] }] };
+    await store.update((tx) => {
+      tx.create('network', net);
+      tx.create('service', web);
+    });
+    await vi.waitFor(() => {
+      const ts = live(store, 'web');
+      expect(ts.map((t) => t.status.state)).toEqual(['running', 'running', 'running']);
+      expect(new Set(ts.map((t) => t.networks[0]?.addresses[0])).size).toBe(3);
+      const nodes = store.view((tx) => tx.get('network', 'front'))?.allocation?.nodes.map((n) => n.nodeId);
+      expect(nodes).toEqual(['n1', 'n2']);
+    }, wait);
+    // .1 and .6 are the nodes' gateways, .2 the VIP, .3-.5 the tasks: the network is full.
+    await store.update((tx) => {
+      const s = tx.get('service', 'web')!;
+      tx.update('service', { ...s, spec: { ...s.spec, mode: { type: 'replicated', replicas: 5 } } });
+    });
+    await vi.waitFor(() => {
+      const waiting = live(store, 'web').filter((t) => t.status.state === 'new');
+      expect(waiting.map((t) => t.status.err)).toEqual(Array(2).fill('no address left on network front (6 of 6 in use)'));
+    }, wait);
   });
 
   it('an unplaceable task stays pending with the reason, and is placed once a node can take it', async () => {

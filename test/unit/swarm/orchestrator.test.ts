@@ -14,12 +14,12 @@ function threeNodeWorld(): World {
 }
 
 describe('orchestrator: replicated services', () => {
-  it('creates one pending, unassigned task per missing slot, copying the spec', () => {
+  it('creates one new (awaiting the allocator), unassigned task per missing slot, copying the spec', () => {
     const s = mkService('web', { replicas: 3, version: 7 });
     const a = orchestrate({ services: [s], tasks: [mkTask('old', 'web', 2, { state: 'running', nodeId: 'n1' })], nodes: nodes3(), now: 5, newId: ids() });
     expect(a.create.map((t) => t.slot).sort()).toEqual([1, 3]);
     for (const t of a.create) {
-      expect(t).toMatchObject({ serviceId: 'web', nodeId: null, desiredState: 'running', serviceVersion: 7, status: { state: 'pending', timestamp: 5 } });
+      expect(t).toMatchObject({ serviceId: 'web', nodeId: null, desiredState: 'running', serviceVersion: 7, status: { state: 'new', timestamp: 5 } });
       expect(t.spec).toEqual(s.spec.task);
     }
     expect(a.setDesired).toEqual([]);

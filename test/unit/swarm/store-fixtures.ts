@@ -94,6 +94,7 @@ export function node(id: string, hostname = id): ObjectBody<'node'> {
       platform: { os: 'linux', architecture: 'x86_64' },
       resources: { nanoCPUs: 2e9, memoryBytes: 4 * 2 ** 30 },
       engine: { id: `engine-${id}`, version: '20.10', labels: {} },
+      networks: [],
     },
     status: { state: 'ready', addr: '10.0.0.1', message: '', lastHeartbeat: null },
     managerStatus: null,
@@ -143,6 +144,7 @@ export function cluster(id = 'c1'): ObjectBody<'cluster'> {
       dispatcher: { heartbeatPeriodMs: 5000 },
       ca: { nodeCertExpiryMs: 90 * 24 * 3600 * 1000 },
       orchestration: { taskHistoryRetentionLimit: 5 },
+      networking: { defaultAddrPools: ['10.0.0.0/8'], subnetSize: 24, vxlanPort: 4789 },
     },
     rootCA: {
       certPem: '-----BEGIN CERTIFICATE-----\n...\n-----END CERTIFICATE-----\n',

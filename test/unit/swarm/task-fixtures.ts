@@ -1,4 +1,5 @@
-import type { Node, ObjectBody, Service, ServiceSpec, Task, TaskSpec, TaskState, UpdateConfig } from '../../../src/swarm/store/index.js';
+import type { Network, Node, ObjectBody, Service, ServiceSpec, Task, TaskSpec, TaskState, UpdateConfig } from '../../../src/swarm/store/index.js';
+import { allocate } from '../../../src/swarm/manager/allocator/index.js';
 import { orchestrate, type OrchestratorActions } from '../../../src/swarm/manager/orchestrator/index.js';
 import { schedule, isSchedulable } from '../../../src/swarm/manager/scheduler/index.js';
 import { decideUpdate } from '../../../src/swarm/manager/updater/index.js';
@@ -74,6 +75,7 @@ export class World {
   services: Service[] = [];
   tasks: Task[] = [];
   nodes: Node[] = [];
+  networks: Network[] = [];
   now = 1_000_000;
   private version = 100;
   readonly newId = ids('t');
@@ -110,7 +112,18 @@ export class World {
     return a;
   }
 
+  /** The allocator's pass: new tasks get their addresses and become pending. */
+  allocate(): ReturnType<typeof allocate> {
+    const d = allocate({ cluster: null, networks: this.networks, services: this.services, tasks: this.tasks, nodes: this.nodes });
+    for (const { network, allocation } of d.networks) this.networks = this.networks.map((n) => (n.id === network.id ? this.stamp({ ...n, allocation }) : n));
+    for (const { service, endpoint } of d.services) this.services = this.services.map((s) => (s.id === service.id ? this.stamp({ ...s, endpoint }) : s));
+    for (const { task, networks } of d.ready) this.setTask({ ...task, networks, status: { ...task.status, state: 'pending', timestamp: this.now } });
+    return d;
+  }
+
+  /** Allocator then scheduler, the order tasks pass through them. */
   schedule(): ReturnType<typeof schedule> {
+    this.allocate();
     const d = schedule({ tasks: this.tasks.filter(isSchedulable), nodes: this.nodes, allTasks: this.tasks });
     for (const p of d.placements) {
       const t = this.tasks.find((x) => x.id === p.taskId) as Task;

@@ -13,6 +13,19 @@ import { durationSchema, encryptedBlobSchema, idSchema, labelsSchema, metaSchema
  * (`rootCA.key`). Encrypting the raft log at rest would protect tokens on a stolen disk too; it is
  * listed under "Not yet" in specs/security.md.
  */
+export const clusterNetworkingSchema = z.strictObject({
+  /** CIDRs that automatic overlay subnets are cut from, in order. */
+  defaultAddrPools: z.array(z.string().min(1)).min(1),
+  /** Prefix length of each automatic subnet. */
+  subnetSize: z.int().min(1).max(30),
+  /** UDP port of the VXLAN data path. */
+  vxlanPort: z.int().min(1).max(65535),
+});
+export type ClusterNetworking = z.infer<typeof clusterNetworkingSchema>;
+
+/** Swarm's defaults: 10.0.0.0/8 in /24s, VXLAN on 4789. */
+export const DEFAULT_CLUSTER_NETWORKING: ClusterNetworking = { defaultAddrPools: ['10.0.0.0/8'], subnetSize: 24, vxlanPort: 4789 };
+
 export const clusterSpecSchema = z.strictObject({
   name: nameSchema,
   labels: labelsSchema,
@@ -35,6 +48,11 @@ export const clusterSpecSchema = z.strictObject({
     /** Finished tasks kept per slot for `ps` history. */
     taskHistoryRetentionLimit: z.int().nonnegative(),
   }),
+  /**
+   * Where overlay subnets come from (`init --default-addr-pool`, `--default-addr-pool-mask-len`,
+   * `--data-path-port`). Defaults to Swarm's so cluster objects written before it still decode.
+   */
+  networking: clusterNetworkingSchema.default(DEFAULT_CLUSTER_NETWORKING),
 });
 export type ClusterSpec = z.infer<typeof clusterSpecSchema>;
 

@@ -13,7 +13,8 @@ export const networkSpecSchema = z.strictObject({
   labels: labelsSchema,
   driver: z.enum(['overlay']),
   driverOptions: z.record(z.string(), z.string()),
-  ipam: z.strictObject({ configs: z.array(ipamConfigSchema) }),
+  /** One config at most: the allocator gives a network one subnet (refused here, with the reason). */
+  ipam: z.strictObject({ configs: z.array(ipamConfigSchema).max(1, 'only one ipam config (one subnet) per network is supported') }),
   internal: z.boolean(),
   attachable: z.boolean(),
   /** The routing-mesh network; at most one per cluster (the control plane's rule). */
@@ -21,16 +22,28 @@ export const networkSpecSchema = z.strictObject({
 });
 export type NetworkSpec = z.infer<typeof networkSpecSchema>;
 
+/** A node's own address on a network: the bridge (gateway) address on that host. */
+export const networkNodeAddressSchema = z.strictObject({ nodeId: idSchema, address: z.string().min(1) });
+
+/** What the allocator decided for a network (specs/networking.md "Addressing and allocation"). */
+export const networkAllocationSchema = z.strictObject({
+  vni: z.int().min(1).max(16_777_215),
+  /** Addresses without a prefix length; the subnet carries it. */
+  subnets: z.array(z.strictObject({ subnet: z.string().min(1), gateway: z.string().min(1) })),
+  /**
+   * Per-node gateway addresses, handed out as nodes first run a task of the network and kept
+   * until the node leaves the store. Defaults to [] so allocations written before the field
+   * existed still decode.
+   */
+  nodes: z.array(networkNodeAddressSchema).default([]),
+});
+export type NetworkAllocation = z.infer<typeof networkAllocationSchema>;
+
 export const networkBodySchema = z.strictObject({
   id: idSchema,
   spec: networkSpecSchema,
   /** What the allocator decided; null until it has run. */
-  allocation: z
-    .strictObject({
-      vni: z.int().min(1).max(16_777_215),
-      subnets: z.array(z.strictObject({ subnet: z.string().min(1), gateway: z.string().min(1) })),
-    })
-    .nullable(),
+  allocation: networkAllocationSchema.nullable(),
 });
 export const networkSchema = networkBodySchema.extend({ meta: metaSchema });
 export type Network = z.infer<typeof networkSchema>;

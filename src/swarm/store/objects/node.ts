@@ -19,6 +19,11 @@ export const nodeDescriptionSchema = z.strictObject({
   platform: z.strictObject({ os: z.string(), architecture: z.string() }),
   resources: z.strictObject({ nanoCPUs: z.int().nonnegative(), memoryBytes: z.int().nonnegative() }),
   engine: z.strictObject({ id: z.string(), version: z.string(), labels: labelsSchema }),
+  /**
+   * CIDRs of the host's interface addresses and routes (IPv4), excluding our own overlay bridges:
+   * the allocator keeps overlay subnets off them. Defaults to [] for descriptions written before.
+   */
+  networks: z.array(z.string().min(1)).default([]),
 });
 export type NodeDescription = z.infer<typeof nodeDescriptionSchema>;
 
