@@ -37,7 +37,7 @@ export class IpvsLbBackend implements LbBackend {
     this.identity = opts.identity ?? statNetnsIdentity;
   }
 
-  sync(netnsPath: string, table: VipTable): Promise<LbSyncResult> {
+  async sync(netnsPath: string, table: VipTable): Promise<LbSyncResult> {
     const next = normalizeVipTable(table);
     return this.states.serial(netnsPath, async () => {
       const id = await this.identity(netnsPath);

@@ -21,21 +21,39 @@ export interface NftLbProgrammerOptions {
   identity?: NetnsIdentity;
   /** Delete conntrack flows of removed backends (default true; see conntrack.ts). */
   conntrack?: boolean;
+  /**
+   * A namespace whose last full sync is older than this gets a full sync on its next sync, even
+   * when nothing changed (default one hour). Memory cannot see a table someone flushed while our
+   * wanted state stood still; this bounds how long such a hole lasts without listing the table.
+   */
+  fullResyncMs?: number;
+  /** Clock for {@link fullResyncMs}; default Date.now. */
+  now?: () => number;
+}
+
+interface Committed {
+  table: NormalVipTable;
+  /** When the last full sync of this namespace was committed. */
+  fullAt: number;
 }
 
 export class NftLbProgrammer implements LbBackend {
   private readonly run: CommandRunner;
   private readonly identity: NetnsIdentity;
   private readonly conntrack: boolean;
-  private readonly states = new NetnsStates<NormalVipTable>();
+  private readonly fullResyncMs: number;
+  private readonly now: () => number;
+  private readonly states = new NetnsStates<Committed>();
 
   constructor(opts: NftLbProgrammerOptions = {}) {
     this.run = opts.run ?? spawnRunner();
     this.identity = opts.identity ?? statNetnsIdentity;
     this.conntrack = opts.conntrack ?? true;
+    this.fullResyncMs = opts.fullResyncMs ?? 3_600_000;
+    this.now = opts.now ?? Date.now;
   }
 
-  sync(netnsPath: string, table: VipTable): Promise<LbSyncResult> {
+  async sync(netnsPath: string, table: VipTable): Promise<LbSyncResult> {
     // Bad input fails here, before anything touches the namespace.
     const next = normalizeVipTable(table);
     return this.states.serial(netnsPath, () => this.syncLocked(netnsPath, next));
@@ -64,20 +82,25 @@ export class NftLbProgrammer implements LbBackend {
       this.states.forget(netnsPath);
       throw new LbCommandError({ netns: netnsPath, step: 'netns', argv: [], status: null, stderr: 'no such namespace (container gone?)' });
     }
-    const prev = this.states.get(netnsPath, id);
+    const known = this.states.get(netnsPath, id);
+    const prev = known?.table;
     let bytes = 0;
-    let fullReason = 'unknown';
-    if (prev !== undefined) {
-      const script = renderDiff(prev, next);
+    let fullReason = known === undefined ? 'unknown' : 'periodic';
+    if (known !== undefined && this.now() - known.fullAt < this.fullResyncMs) {
+      const script = renderDiff(known.table, next);
       if (script === '') return { mode: 'none', bytes: 0, conntrackDeleted: 0, warnings: [] };
       bytes += script.length;
+      let committed = false;
       try {
         await this.nft(netnsPath, 'partial-sync', script);
-        this.states.set(netnsPath, id, next);
-        return { mode: 'partial', bytes, ...(await this.cleanConntrack(netnsPath, prev, next)) };
+        committed = true;
       } catch (e) {
         if (!(e instanceof LbCommandError)) throw e;
         fullReason = e.message;
+      }
+      if (committed) {
+        this.states.set(netnsPath, id, { table: next, fullAt: known.fullAt });
+        return { mode: 'partial', bytes, ...(await this.cleanConntrack(netnsPath, known.table, next)) };
       }
     }
     // Whatever happens next, the old belief is no longer the truth.
@@ -85,7 +108,7 @@ export class NftLbProgrammer implements LbBackend {
     const script = renderFull(next);
     bytes += script.length;
     await this.nft(netnsPath, 'full-sync', script);
-    this.states.set(netnsPath, id, next);
+    this.states.set(netnsPath, id, { table: next, fullAt: this.now() });
     // After a failed diff our belief is still the best guess of what was there before.
     return { mode: 'full', bytes, fullReason, ...(await this.cleanConntrack(netnsPath, prev, next)) };
   }
