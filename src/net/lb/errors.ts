@@ -35,6 +35,7 @@ export class LbCommandError extends UserError {
   readonly netns: string;
   readonly step: LbStep;
   readonly argv: readonly string[];
+  /** The tool's exit status; null when it was killed or never started. */
   readonly status: number | null;
   readonly stderr: string;
   readonly nftLine: NftErrorLine | undefined;
