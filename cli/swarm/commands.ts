@@ -2,7 +2,7 @@ import { Daemon } from '../../src/swarm/daemon/daemon.js';
 import type { NodeView } from '../../src/swarm/api/views.js';
 import { parseDuration } from '../../src/compose/units.js';
 import { UserError } from '../../src/util/errors.js';
-import { checkClusterNetworking } from '../../src/swarm/manager/allocator/ipam.js';
+import { checkClusterNetworking } from '../../src/net/ipam.js';
 import { DEFAULT_CLUSTER_NETWORKING } from '../../src/swarm/store/index.js';
 import { cap, printTable } from './table.js';
 import { dataDir, ensureDaemon, local, socketPath, type SwarmGlobals } from './local.js';

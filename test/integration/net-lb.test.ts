@@ -143,10 +143,11 @@ describe('nftables VIP in a client container', () => {
     const r2 = await lb.sync(clientNs, table(keep));
     expect(r2).toMatchObject({ mode: 'partial', warnings: [] });
     expect(r2.bytes).toBeLessThan(300);
+    // The UDP flows to the removed backend are deleted (else a chatty client sticks to it); its
+    // established TCP flows stay, so requests in flight finish while the task drains.
     expect(r2.conntrackDeleted).toBeGreaterThanOrEqual(1);
     const after = await flows();
-    expect(after).not.toContain(gone);
-    expect(after.length).toBe(before.filter((ip) => ip !== gone).length); // other backends' flows untouched
+    expect(after.sort()).toEqual([...before].sort());
 
     const got = [...(await tcp(80, 30)), ...(await udp(30))];
     expect(got).toHaveLength(60);

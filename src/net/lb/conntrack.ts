@@ -9,9 +9,11 @@
  * - UDP to a removed backend: every datagram refreshes its entry (30 s, 120 s once replied in
  *   both directions: nf_conntrack_udp_timeout / _stream), so a chatty client would stick to a gone
  *   backend forever (moby#36878 under IPVS).
- * - TCP to a removed backend: the backend is going away; cutting the flow now gives the client a
- *   reset on its next segment (the segment becomes a new flow, is DNATed to a live backend, which
- *   knows no such connection) instead of retransmitting into the void.
+ * - TCP to a removed backend is NOT cut: a backend leaves the table before its task is stopped
+ *   (the stop gate, specs/networking.md), so its in-flight requests must be allowed to finish
+ *   within the stop grace period. Cutting the entry would send the connection's next segment to
+ *   another backend, which answers with a reset. Once the task is gone, its connections end with
+ *   it (the client sees a reset or a FIN from the dying process).
  * - Flows to a VIP this namespace did not know yet (a client that started before its table was
  *   programmed): never NATed, they would bypass the new DNAT until they expire. Only UDP
  *   matters (a TCP retry is a new flow), so those are deleted when a VIP appears, and a full sync
@@ -35,10 +37,10 @@ export function conntrackCleanups(prev: NormalVipTable | undefined, next: Normal
     const want = next.get(vip);
     if (had.length === 0) continue; // it refused: nothing was NATed, rejected flows are never confirmed
     if (want === undefined || want.length === 0) {
-      out.push(['conntrack', '-D', '--orig-dst', vip]);
+      out.push(['conntrack', '-D', '-p', 'udp', '--orig-dst', vip]);
       continue;
     }
-    for (const b of had) if (!want.includes(b)) out.push(['conntrack', '-D', '--orig-dst', vip, '--reply-src', b]);
+    for (const b of had) if (!want.includes(b)) out.push(['conntrack', '-D', '-p', 'udp', '--orig-dst', vip, '--reply-src', b]);
   }
   for (const [vip, want] of next) {
     if (!prev.has(vip) && want.length > 0) out.push(['conntrack', '-D', '-p', 'udp', '--orig-dst', vip]);

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import os from 'node:os';
 import { promisify } from 'node:util';
-import { formatCidr, isIpamError, parseCidr } from '../manager/allocator/ipam.js';
+import { formatCidr, isIpamError, parseCidr } from '../../net/ipam.js';
 
 /**
  * The IPv4 networks this host is on — its interface addresses and its routes — as the node

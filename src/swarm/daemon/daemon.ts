@@ -18,7 +18,7 @@ import { streamServiceLogs } from './service-logs.js';
 import { realNodeNetworking, type NetworkAgentContext, type NodeNetworking } from '../agent/network-dataplane.js';
 import { DockerRuntime, type ContainerRuntime } from '../../runtime/index.js';
 import { Manager } from '../manager/manager.js';
-import { checkClusterNetworking } from '../manager/allocator/ipam.js';
+import { checkClusterNetworking } from '../../net/ipam.js';
 import { DEFAULT_CLUSTER_NETWORKING } from '../store/index.js';
 import { ApiServer, toApiError } from '../manager/api-server.js';
 import { raftAddrOf, splitHostPort } from '../manager/addresses.js';

@@ -3,6 +3,8 @@ import { z } from 'zod';
 import { ApiError } from '../api/errors.js';
 import { networkSpecSchema, type MemoryStore, type Network, type NetworkSpec, type ServiceSpec } from '../store/index.js';
 import { randomTaskId } from './loop-runner.js';
+import { checkNetwork } from './allocator/allocator.js';
+import { overlaps, parseCidr as ipamCidr } from '../../net/ipam.js';
 
 /**
  * The manager side of `tsswarm network ...` and of service network references (specs/api.md,
@@ -78,9 +80,7 @@ function parseAddr(field: string, v: string): ipaddr.IPv4 {
 
 /** Whether two CIDRs share any address. */
 export function cidrsOverlap(a: string, b: string): boolean {
-  const [pa, la] = ipaddr.IPv4.parseCIDR(a);
-  const [pb, lb] = ipaddr.IPv4.parseCIDR(b);
-  return la <= lb ? pb.match(pa, la) : pa.match(pb, lb);
+  return overlaps(ipamCidr(a), ipamCidr(b));
 }
 
 /** Checks a spec on its own: driver, options, IPAM shape. */
@@ -131,6 +131,10 @@ export async function createNetwork(store: MemoryStore, body: z.infer<typeof net
         if (hit) throw new ApiError('conflict', `subnet ${c.subnet} overlaps network ${o.spec.name} (${hit})`, { field: 'spec.ipam.configs[0].subnet', hint: 'choose another subnet, or leave it out and the cluster picks a free one' });
       }
     }
+    // What the allocator would refuse (a node's interface or route in the subnet, exhausted
+    // pools, no VNI left) is refused now, not left unallocated in the store.
+    const why = checkNetwork({ cluster: tx.find('cluster')[0] ?? null, networks: others, services: [], tasks: [], nodes: tx.find('node') }, spec);
+    if (why) throw new ApiError('conflict', why, { field: spec.ipam.configs.length > 0 ? 'spec.ipam.configs[0].subnet' : 'spec', hint: spec.ipam.configs.length > 0 ? 'choose another subnet' : 'add an address pool (init --default-addr-pool) or remove unused networks' });
     tx.create('network', { id, spec, allocation: null });
   });
   return { id };

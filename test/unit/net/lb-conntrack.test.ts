@@ -10,9 +10,9 @@ describe('conntrack cleanup plan', () => {
     const prev = n({ '10.0.1.250': ['10.0.1.2', '10.0.1.3'], '10.0.1.251': ['10.0.1.7'], '10.0.1.252': ['10.0.1.8'], '10.0.1.253': [] });
     const next = n({ '10.0.1.250': ['10.0.1.3', '10.0.1.4'], '10.0.1.252': [] });
     expect(conntrackCleanups(prev, next)).toEqual([
-      ['conntrack', '-D', '--orig-dst', '10.0.1.250', '--reply-src', '10.0.1.2'],
-      ['conntrack', '-D', '--orig-dst', '10.0.1.251'],
-      ['conntrack', '-D', '--orig-dst', '10.0.1.252'],
+      ['conntrack', '-D', '-p', 'udp', '--orig-dst', '10.0.1.250', '--reply-src', '10.0.1.2'],
+      ['conntrack', '-D', '-p', 'udp', '--orig-dst', '10.0.1.251'],
+      ['conntrack', '-D', '-p', 'udp', '--orig-dst', '10.0.1.252'],
     ]);
   });
 

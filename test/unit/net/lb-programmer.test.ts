@@ -122,8 +122,8 @@ describe('NftLbProgrammer state logic (fake nft)', () => {
     expect(r.warnings).toEqual([]); // conntrack's "0 flow entries" exit status 1 is success
     expect(kernel.calls.map((c) => c.argv[2])).toEqual(['nft', 'conntrack', 'conntrack', 'conntrack']);
     expect(kernel.conntrackCalls()).toEqual([
-      ['conntrack', '-D', '--orig-dst', '10.0.1.250', '--reply-src', '10.0.1.2'],
-      ['conntrack', '-D', '--orig-dst', '10.0.1.251'],
+      ['conntrack', '-D', '-p', 'udp', '--orig-dst', '10.0.1.250', '--reply-src', '10.0.1.2'],
+      ['conntrack', '-D', '-p', 'udp', '--orig-dst', '10.0.1.251'],
       ['conntrack', '-D', '-p', 'udp', '--orig-dst', '10.0.1.252'],
     ]);
   });

@@ -18,7 +18,7 @@ import {
   type Addr,
   type Cidr,
   type TakenRange,
-} from './ipam.js';
+} from '../../../net/ipam.js';
 
 /**
  * The allocator's pure core: from one view of the store, decide network allocations (subnet,

@@ -4,7 +4,7 @@ import ipaddr from 'ipaddr.js';
  * Address arithmetic for the allocator: parsing and overlap of IPv4 CIDRs, one subnet's address
  * pool, the choice of a subnet from the cluster's default address pools, and the VNI pool.
  * Pure and deterministic (lowest free first), so two managers reading the same store decide the
- * same addresses; nothing here remembers anything between allocator passes (see doc.ts).
+ * same addresses; nothing here remembers anything between allocator passes (see src/swarm/manager/allocator/doc.ts).
  *
  * IPv4 only for now: an IPv6 subnet or address is refused with a message that says so, rather
  * than half-handled.

@@ -11,7 +11,7 @@ import {
   parseCidr,
   validatePools,
   type Addr,
-} from '../../../src/swarm/manager/allocator/ipam.js';
+} from '../../../src/net/ipam.js';
 
 const cidr = (s: string) => parseCidr(s);
 const addr = (s: string) => parseAddr(s);
