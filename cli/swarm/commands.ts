@@ -19,6 +19,9 @@ export async function daemonCommand(g: SwarmGlobals, o: { advertiseAddr?: string
     ...(process.env.TSSWARM_RAFT_TICK_MS ? { raftTickMs: Number(process.env.TSSWARM_RAFT_TICK_MS) } : {}),
     ...(process.env.TSSWARM_AGENT_PERIOD_MS ? { agentPeriodMs: Number(process.env.TSSWARM_AGENT_PERIOD_MS) } : {}),
     ...(process.env.TSSWARM_NODE_PORT ? { nodePort: Number(process.env.TSSWARM_NODE_PORT) } : {}),
+    // Where the resolver forwards names that are not the cluster's: comma-separated, "" for
+    // nowhere (tests: no lookup may leave the machine). Default: /etc/resolv.conf's nameservers.
+    ...(process.env.TSSWARM_DNS_UPSTREAMS !== undefined ? { dnsUpstreams: process.env.TSSWARM_DNS_UPSTREAMS.split(',').map((x) => x.trim()).filter(Boolean) } : {}),
   });
   await d.start();
   await new Promise<void>((resolve) => {

@@ -56,8 +56,15 @@ export async function networkLsCommand(g: SwarmGlobals, o: { quiet?: boolean; fo
   if (o.format === 'json') return void process.stdout.write(JSON.stringify(networks, null, 2) + '\n');
   if (o.quiet) return void process.stdout.write(networks.map((n) => n.id + '\n').join(''));
   printTable([
-    ['NETWORK ID', 'NAME', 'DRIVER', 'SCOPE', 'SUBNET'],
-    ...networks.map((n) => [n.id.slice(0, 12), n.name, n.driver, n.scope, n.allocation?.subnets[0]?.subnet ?? n.ipam.configs[0]?.subnet ?? '(allocating)']),
+    ['NETWORK ID', 'NAME', 'DRIVER', 'SCOPE', 'SUBNET', 'ADDRESSES'],
+    ...networks.map((n) => [
+      n.id.slice(0, 12),
+      n.name,
+      n.driver,
+      n.scope,
+      n.allocation?.subnets[0]?.subnet ?? n.ipam.configs[0]?.subnet ?? '(allocating)',
+      n.usage ? `${n.usage.used}/${n.usage.total}` : '',
+    ]),
   ]);
 }
 

@@ -57,7 +57,8 @@ export class SwarmNodes {
   async start(h: LabHost | string): Promise<void> {
     const host = this.host(h);
     // Each node runs its tasks on its own host's engine.
-    const env: Record<string, string> = { TSSWARM_HEARTBEAT_MS: String(this.o.heartbeatMs ?? 1000), DOCKER_HOST: host.dockerHost, ...this.o.env };
+    // No DNS forwarding: a test's lookup of a name that is not the cluster's must never leave the machine.
+    const env: Record<string, string> = { TSSWARM_HEARTBEAT_MS: String(this.o.heartbeatMs ?? 1000), DOCKER_HOST: host.dockerHost, TSSWARM_DNS_UPSTREAMS: '', ...this.o.env };
     const proc = this.lab.spawnInHost(host, process.execPath, [TSSWARM_BIN, '--host', this.socket(host), '--data-dir', this.dataDir(host), 'daemon'], env, {
       logFile: path.join(path.dirname(host.configFile), 'tsswarm.log'),
     });

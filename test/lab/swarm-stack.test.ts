@@ -146,7 +146,7 @@ describe('tsswarm stacks on three lab hosts', () => {
     writeFileSync(path.join(DIR, 'dbpw.txt'), 'stack-secret-Qx7');
     const deploy = await cli(['stack', 'deploy', '-c', FILE, 'app']);
     expect(deploy.code, deploy.stderr).toBe(0);
-    expect(deploy.stdout).toBe('Creating secret app_dbpw\nCreating config app_apiconf\nCreating service app_db\nCreating service app_api\n');
+    expect(deploy.stdout).toBe('Creating network app_default\nCreating secret app_dbpw\nCreating config app_apiconf\nCreating service app_db\nCreating service app_api\n');
 
     // While db is not healthy yet, api's tasks wait with a reason both ps commands show.
     await eventually(async () => ((await tasks('app_api')).some((t) => t.error === 'waiting for app_db: 0/1 tasks healthy') ? true : undefined), { timeoutMs: 20_000, intervalMs: 100, what: 'api to wait for db' });
@@ -206,7 +206,7 @@ describe('tsswarm stacks on three lab hosts', () => {
   it('stack rm removes every service of the stack and their containers', async () => {
     const r = await cli(['stack', 'rm', 'app']);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toBe('Removing service app_api\nRemoving service app_db\nRemoving secret app_dbpw\nRemoving config app_apiconf\n');
+    expect(r.stdout).toBe('Removing service app_api\nRemoving service app_db\nRemoving secret app_dbpw\nRemoving config app_apiconf\nRemoving network app_default\n');
     expect(await sw.ok('h1', ['secret', 'ls', '-q'])).toBe('');
     await eventually(async () => {
       for (const h of HOSTS) {

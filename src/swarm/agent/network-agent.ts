@@ -53,6 +53,8 @@ export interface NetworkAgentOptions {
   underlay: () => Promise<{ address: string; mtu: number }>;
   deviceNames: (key: string) => { bridge: string; vxlan: string };
   macForIp: (ip: string) => string;
+  /** Deletes this host's conntrack entries of VXLAN traffic on `port` and of the given overlay subnets. */
+  flushFlows: (port: number, subnets: string[]) => Promise<void>;
 }
 
 /** Raised by `attach` when the task's networks are not programmed on this node yet (retry later). */
@@ -97,11 +99,29 @@ export class NetworkAgent {
     this.programmed = Math.max(this.programmed, index);
   }
 
-  /** One pass: Docker networks, kernel devices, DNS and VIP tables to what `state` says. */
+  /**
+   * Whether the last pass left something unconverged (a stale engine network still in use, a
+   * network the engine refused, an address the resolver could not bind yet): the worker then
+   * programs again on its next pass instead of waiting for the state to change.
+   */
+  get needsRetry(): boolean {
+    return this.incomplete;
+  }
+
+  private incomplete = false;
+
+  /**
+   * One pass: Docker networks, kernel devices, DNS and VIP tables to what `state` says. A failure
+   * on one network is logged and leaves that network unready (its tasks wait); the others are
+   * programmed. The programmed index advances only when VIP tables and DNS reflect `state`.
+   */
   async configure(state: NodeNetworkState): Promise<void> {
     this.state = state;
+    this.incomplete = false;
     const under = await this.o.underlay();
-    const engineNets = await this.convergeEngineNetworks(state, under.mtu);
+    // Stale engine networks first: a removed network's subnet may come back for a new one.
+    await this.removeStaleEngineNetworks(state);
+    await this.convergeEngineNetworks(state, under.mtu);
     const overlays = state.networks
       .filter((n) => this.ready.has(n.id))
       .map((n) => {
@@ -120,14 +140,20 @@ export class NetworkAgent {
             .map((e) => ({ ip: e.address, mac: this.o.macForIp(e.address), vtep: e.vtep })),
         };
       });
-    await this.o.overlay.converge({ overlays, allowedVteps: state.nodeAddrs, port: state.vxlanPort });
+    const ov = (await this.o.overlay.converge({ overlays, allowedVteps: state.nodeAddrs, port: state.vxlanPort })) as { pending?: ReadonlyArray<{ key?: string; reason?: string }> } | undefined;
+    for (const p of ov?.pending ?? []) {
+      this.incomplete = true;
+      this.logOnce(`overlay ${p.key ?? ''}: ${p.reason ?? 'pending'}`);
+    }
     const view = dnsRecordsFor(state);
     this.o.dns.setTable(buildTable(view.networks, view.records, view.clients));
     // A gateway address the kernel does not hold yet is bound on a later pass; names are served
     // on the others meanwhile, and nothing about removals depends on it (the table is in memory).
-    await this.o.dns.listen([...this.ready.values()].map((n) => ({ address: n.gateway! }))).catch((e: unknown) => this.logOnce(`dns: ${(e as Error).message}`));
+    await this.o.dns.listen([...this.ready.values()].map((n) => ({ address: n.gateway! }))).catch((e: unknown) => {
+      this.incomplete = true;
+      this.logOnce(`dns: ${(e as Error).message}`);
+    });
     await this.syncClients(state);
-    await this.removeStaleEngineNetworks(engineNets, state);
     this.programmed = state.index;
   }
 
@@ -169,54 +195,69 @@ export class NetworkAgent {
   async teardown(): Promise<void> {
     await this.o.dns.close();
     await this.o.overlay.teardown();
+    const subnets: string[] = [];
     for (const n of await this.o.runtime.listNetworks({ labels: { [NETWORK_LABEL]: true } })) {
+      subnets.push(...n.subnets);
       await this.o.runtime.removeNetwork(n.id).catch((e: unknown) => this.o.log(`removing network ${n.name}: ${(e as Error).message}`));
     }
+    // Flow entries of tunnels and overlay addresses would otherwise linger for minutes.
+    await this.o.flushFlows(this.state?.vxlanPort ?? 4789, subnets).catch((e: unknown) => this.o.log(`removing overlay conntrack entries: ${(e as Error).message}`));
     this.ready.clear();
   }
 
-  private async convergeEngineNetworks(state: NodeNetworkState, underMtu: number): Promise<Awaited<ReturnType<ContainerRuntime['listNetworks']>>> {
+  private async convergeEngineNetworks(state: NodeNetworkState, underMtu: number): Promise<void> {
     const have = await this.o.runtime.listNetworks({ labels: { [NETWORK_LABEL]: true } });
     const next = new Map<string, NodeNetwork>();
     for (const n of state.networks) {
       if (n.gateway === null) continue;
-      const name = engineNetworkName(n.id);
-      const mtu = n.mtu ?? underMtu - 50;
-      const cur = have.find((x) => x.name === name);
-      const ok = cur && cur.ipam?.config[0]?.subnet === n.subnet && cur.ipam?.config[0]?.gateway === n.gateway && cur.internal === n.internal && cur.options?.['com.docker.network.driver.mtu'] === String(mtu);
-      if (cur && !ok) {
-        // Subnet, gateway or mtu changed under us (a network removed and created again with the
-        // same id is impossible; this is a node whose address was re-allocated): rebuild it
-        // once nothing is attached.
-        const info = await this.o.runtime.inspectNetwork(cur.id);
-        if (info.containers.length > 0) {
-          this.o.log(`network ${n.name}: engine network differs from the cluster's and still has containers; left as is`);
-          continue;
-        }
-        await this.o.runtime.removeNetwork(cur.id);
+      try {
+        if (await this.ensureEngineNetwork(n, have, n.mtu ?? underMtu - 50)) next.set(n.id, n);
+      } catch (e) {
+        this.incomplete = true;
+        this.logOnce(`network ${n.name}: ${(e as Error).message}`);
       }
-      if (!ok) {
-        await this.o.runtime.createNetwork({
-          name,
-          driver: 'bridge',
-          labels: { [NETWORK_LABEL]: n.id, [NETWORK_NAME_LABEL]: n.name },
-          internal: n.internal,
-          driverOpts: { 'com.docker.network.bridge.name': this.o.deviceNames(n.id).bridge, 'com.docker.network.driver.mtu': String(mtu) },
-          ipam: { driver: 'default', config: [{ subnet: n.subnet, gateway: n.gateway }] },
-        });
-      }
-      next.set(n.id, n);
     }
     this.ready = next;
-    return have;
   }
 
-  private async removeStaleEngineNetworks(have: Awaited<ReturnType<ContainerRuntime['listNetworks']>>, state: NodeNetworkState): Promise<void> {
+  /** The engine network carrying `n` on this host, created or rebuilt as needed; false if it must wait. */
+  private async ensureEngineNetwork(n: NodeNetwork, have: Awaited<ReturnType<ContainerRuntime['listNetworks']>>, mtu: number): Promise<boolean> {
+    const name = engineNetworkName(n.id);
+    const cur = have.find((x) => x.name === name);
+    const ok = cur && cur.ipam?.config[0]?.subnet === n.subnet && cur.ipam?.config[0]?.gateway === n.gateway && cur.internal === n.internal && cur.options?.['com.docker.network.driver.mtu'] === String(mtu);
+    if (ok) return true;
+    if (cur) {
+      // This node's address or the MTU changed: rebuild it once nothing is attached.
+      const info = await this.o.runtime.inspectNetwork(cur.id);
+      if (info.containers.length > 0) {
+        this.incomplete = true;
+        this.logOnce(`network ${n.name}: the engine network differs from the cluster's and still has containers; rebuilt once they are gone`);
+        return false;
+      }
+      await this.o.runtime.removeNetwork(cur.id);
+    }
+    await this.o.runtime.createNetwork({
+      name,
+      driver: 'bridge',
+      labels: { [NETWORK_LABEL]: n.id, [NETWORK_NAME_LABEL]: n.name },
+      internal: n.internal,
+      driverOpts: { 'com.docker.network.bridge.name': this.o.deviceNames(n.id).bridge, 'com.docker.network.driver.mtu': String(mtu) },
+      ipam: { driver: 'default', config: [{ subnet: n.subnet, gateway: n.gateway! }] },
+    });
+    return true;
+  }
+
+  /** Engine networks of cluster networks this node no longer has; one still in use waits (the executor removes its containers). */
+  private async removeStaleEngineNetworks(state: NodeNetworkState): Promise<void> {
     const wanted = new Set(state.networks.filter((n) => n.gateway !== null).map((n) => engineNetworkName(n.id)));
-    for (const n of have) {
+    for (const n of await this.o.runtime.listNetworks({ labels: { [NETWORK_LABEL]: true } })) {
       if (wanted.has(n.name)) continue;
-      // The executor removes a task's container first; a network still in use waits for the next pass.
-      await this.o.runtime.removeNetwork(n.id).catch(() => undefined);
+      try {
+        await this.o.runtime.removeNetwork(n.id);
+      } catch (e) {
+        this.incomplete = true;
+        this.logOnce(`removing network ${n.name}: ${(e as Error).message.split('\n')[0]}`);
+      }
     }
   }
 

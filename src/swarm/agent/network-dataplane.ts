@@ -1,4 +1,6 @@
+import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
+import { promisify } from 'node:util';
 import type { ContainerRuntime } from '../../runtime/index.js';
 import { DnsResolver, hostResolvers } from '../../net/dns/index.js';
 import { detectLbBackend, IpvsLbBackend, NftLbProgrammer, type LbBackend, type LbBackendKind } from '../../net/lb/index.js';
@@ -10,6 +12,8 @@ export interface NetworkAgentContext {
   runtime: ContainerRuntime;
   nodeId: string;
   advertiseAddr: string;
+  /** Where other names are forwarded; default the nameservers of /etc/resolv.conf. */
+  dnsUpstreams?: string[];
   log: (msg: string) => void;
 }
 
@@ -27,8 +31,8 @@ export interface NodeNetworking {
 export async function realNodeNetworking(c: NetworkAgentContext): Promise<NodeNetworking> {
   const kind = await detectLbBackend();
   const lb: LbBackend = kind === 'ipvs' ? new IpvsLbBackend() : new NftLbProgrammer();
-  const resolvConf = await readFile('/etc/resolv.conf', 'utf8').catch(() => '');
-  const dns = new DnsResolver({ upstreams: hostResolvers(resolvConf), log: c.log });
+  const upstreams = c.dnsUpstreams ?? hostResolvers(await readFile('/etc/resolv.conf', 'utf8').catch(() => ''));
+  const dns = new DnsResolver({ upstreams, log: c.log });
   const agent = new NetworkAgent({
     runtime: c.runtime,
     nodeId: c.nodeId,
@@ -39,6 +43,33 @@ export async function realNodeNetworking(c: NetworkAgentContext): Promise<NodeNe
     underlay: () => readUnderlay(c.advertiseAddr),
     deviceNames: overlayDeviceNames,
     macForIp,
+    flushFlows,
   });
   return { agent, lb: kind };
+}
+
+const run = promisify(execFile);
+
+/**
+ * `conntrack -D` for the VXLAN port and each overlay subnet (source and destination). Exit 1
+ * with "0 flow entries" means nothing matched: fine.
+ */
+async function flushFlows(port: number, subnets: string[]): Promise<void> {
+  const jobs: string[][] = [['-p', 'udp', '--dport', String(port)], ['-p', 'udp', '--sport', String(port)]];
+  for (const s of subnets) {
+    const [addr, bits] = s.split('/');
+    const mask = maskOf(Number(bits));
+    jobs.push(['-s', addr!, '--mask-src', mask], ['-d', addr!, '--mask-dst', mask]);
+  }
+  for (const j of jobs) {
+    await run('conntrack', ['-D', ...j], { timeout: 5000 }).catch((e: { code?: number; stderr?: string }) => {
+      if (e.code === 1 && /0 flow entries/.test(e.stderr ?? '')) return;
+      throw new Error(`conntrack -D ${j.join(' ')}: ${(e.stderr ?? String(e)).trim()}`);
+    });
+  }
+}
+
+function maskOf(bits: number): string {
+  const m = bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0;
+  return [24, 16, 8, 0].map((s) => (m >>> s) & 255).join('.');
 }

@@ -9,6 +9,8 @@ export interface WorkerNetworking {
   /** The state as of `index` equals what was last programmed. */
   markCurrent(index: number): void;
   readonly programmedIndex: number;
+  /** The last pass left something to do again (stale network in use, address not bindable yet). */
+  readonly needsRetry: boolean;
 }
 
 export interface WorkerOptions {
@@ -65,7 +67,7 @@ export class Worker {
     const { index: _i, settled: _s, ...rest } = st;
     const digest = JSON.stringify(rest);
     const now = Date.now();
-    if (digest !== this.lastNetworkDigest || now - this.lastNetworkSync > NETWORK_REPAIR_MS) {
+    if (digest !== this.lastNetworkDigest || n.needsRetry || now - this.lastNetworkSync > NETWORK_REPAIR_MS) {
       await n.configure(st);
       this.lastNetworkDigest = digest;
       this.lastNetworkSync = now;

@@ -53,6 +53,8 @@ export interface DaemonOptions {
    * (src/net). A seam so tests can pass a fake; null runs every task on the default bridge.
    */
   networking?: ((c: NetworkAgentContext) => Promise<NodeNetworking>) | null;
+  /** Resolvers the DNS forwards other names to; default the host's (/etc/resolv.conf). */
+  dnsUpstreams?: string[];
   log?: (msg: string) => void;
 }
 
@@ -175,7 +177,9 @@ export class Daemon {
     this.files = new TaskFiles(this.o.secretsDir ?? join(dirname(this.o.socketPath), 'tsswarm-secrets'), this.log);
     const runtime = this.o.runtime ?? new DockerRuntime();
     const make = this.o.networking === undefined ? realNodeNetworking : this.o.networking;
-    this.networking = make ? await make({ runtime, nodeId: id.state.nodeId, advertiseAddr: id.state.advertiseAddr, log: this.log }) : null;
+    this.networking = make
+      ? await make({ runtime, nodeId: id.state.nodeId, advertiseAddr: id.state.advertiseAddr, log: this.log, ...(this.o.dnsUpstreams ? { dnsUpstreams: this.o.dnsUpstreams } : {}) })
+      : null;
     const networking = this.networking?.agent;
     const executor = new TaskExecutor({ runtime, nodeId: id.state.nodeId, log: this.log, files: this.files, ...(networking ? { networking } : {}) });
     this.executor = executor;

@@ -3,8 +3,8 @@ import { z } from 'zod';
 import { ApiError } from '../api/errors.js';
 import { networkSpecSchema, type MemoryStore, type Network, type NetworkSpec, type ServiceSpec } from '../store/index.js';
 import { randomTaskId } from './loop-runner.js';
-import { checkNetwork } from './allocator/allocator.js';
-import { overlaps, parseCidr as ipamCidr } from '../../net/ipam.js';
+import { checkNetwork, holdsAddresses } from './allocator/allocator.js';
+import { AddressPool, overlaps, parseAddr as ipamAddr, parseCidr as ipamCidr } from '../../net/ipam.js';
 
 /**
  * The manager side of `tsswarm network ...` and of service network references (specs/api.md,
@@ -33,6 +33,8 @@ export interface NetworkView {
   /** As asked for (spec) and as allocated (null until the allocator ran). */
   ipam: { configs: NetworkSpec['ipam']['configs'] };
   allocation: Network['allocation'];
+  /** Addresses in use (tasks, VIPs, node gateways) and in all, counted where tasks can get one. */
+  usage: { used: number; total: number } | null;
   /** Services whose tasks join it. */
   usedBy: string[];
   createdAt: number;
@@ -150,6 +152,22 @@ function usedBy(store: MemoryStore, id: string): string[] {
   );
 }
 
+/** Pool usage from what the store holds (the allocator's own rule for who holds an address). */
+function usageOf(store: MemoryStore, n: Network): NetworkView['usage'] {
+  const sub = n.allocation?.subnets[0];
+  if (!sub) return null;
+  const range = n.spec.ipam.configs[0]?.ipRange;
+  const pool = new AddressPool(ipamCidr(sub.subnet), range ? ipamCidr(range, 'ip range') : null);
+  const held = store.view((tx) => [
+    sub.gateway,
+    ...(n.allocation?.nodes.map((x) => x.address) ?? []),
+    ...tx.find('service').flatMap((s) => (s.endpoint?.virtualIPs ?? []).filter((v) => v.networkId === n.id).map((v) => v.addr)),
+    ...tx.find('task').filter(holdsAddresses).flatMap((t) => t.networks.filter((a) => a.networkId === n.id).flatMap((a) => a.addresses)),
+  ]);
+  for (const a of held) pool.reserve(ipamAddr(a.split('/')[0]!));
+  return pool.usage();
+}
+
 function view(store: MemoryStore, n: Network): NetworkView {
   return {
     id: n.id,
@@ -163,6 +181,7 @@ function view(store: MemoryStore, n: Network): NetworkView {
     options: n.spec.driverOptions,
     ipam: { configs: n.spec.ipam.configs },
     allocation: n.allocation,
+    usage: usageOf(store, n),
     usedBy: usedBy(store, n.id),
     createdAt: n.meta.createdAt,
   };
