@@ -172,14 +172,14 @@ describe('tsswarm overlay networks on three lab hosts', () => {
       }, { timeoutMs: 15_000, what: `web task ${a} from h1` });
       expect((await hostnames('web')).has(r.body)).toBe(true);
     }
-    // Through the VIP: 30 connections land on all three hosts' backends.
+    // Through the VIP: 60 connections land on all three hosts' backends.
     const seen = new Map<string, number>();
-    for (let i = 0; i < 30; i++) {
+    for (let i = 0; i < 60; i++) {
       const r = await get('h1', c1.pid, `http://${vip}/`);
       expect(r.ok).toBe(true);
       seen.set(r.body, (seen.get(r.body) ?? 0) + 1);
     }
-    console.log(`[network] 30 requests to VIP ${vip}: ${JSON.stringify(Object.fromEntries(seen))}`);
+    console.log(`[network] 60 connections to VIP ${vip}: ${JSON.stringify(Object.fromEntries(seen))}`);
     expect(seen.size).toBe(3);
   }, 180_000);
 
