@@ -16,7 +16,7 @@ function collect(value: string, previous: string[]): string[] {
 }
 
 function globalsOf(cmd: Command): GlobalOptions {
-  return cmd.optsWithGlobals() as GlobalOptions;
+  return cmd.optsWithGlobals<GlobalOptions>();
 }
 
 /** The flags merged with the program's; typed per command by the callee. */

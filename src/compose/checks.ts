@@ -10,7 +10,7 @@ import { isTree, keyPos, type Tree } from './tree.js';
 export function checkProject(root: Tree, diags: Diagnostics): void {
   const services = isTree(root.services) ? root.services : {};
   const names = Object.keys(services);
-  const top = (k: string) => (isTree(root[k]) ? Object.keys(root[k] as Tree) : []);
+  const top = (k: string) => (isTree(root[k]) ? Object.keys(root[k]) : []);
   const networks = top('networks');
   const volumes = top('volumes');
   const secrets = top('secrets');

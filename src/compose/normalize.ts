@@ -243,7 +243,7 @@ export async function normalizeService(name: string, t: Tree, ctx: NormalizeCont
 
   if (isTree(t.depends_on)) {
     for (const [dep, cfg] of Object.entries(t.depends_on)) {
-      const df = new Fields(isTree(cfg) ? cfg : ({} as Tree), [...p, 'depends_on', dep], ctx.diags);
+      const df = new Fields(isTree(cfg) ? cfg : {}, [...p, 'depends_on', dep], ctx.diags);
       const d: DependsOnConfig = {
         condition: (df.str('condition') ?? 'service_started') as DependsOnConfig['condition'],
         required: df.bool('required') ?? true,

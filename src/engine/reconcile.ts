@@ -171,7 +171,17 @@ export function planUp(project: Project, observed: ObservedState, opts: UpPlanOp
     let recreated = false;
     const materialized = opts.stateDir !== undefined ? hostFiles(project, svc, opts.env ?? {}, opts.stateDir) : [];
     const spec = (n: number, inheritVolumes?: Record<string, string>) =>
-      toContainerSpec({ project, service: svc, number: n, configHash: hash, ...(imageId ? { imageId } : {}), serviceContainer: firstContainer, hostFiles: materialized, ...(inheritVolumes ? { inheritVolumes } : {}), ...(opts.imageVolumes?.[name] ? { imageVolumes: opts.imageVolumes[name] } : {}) });
+      toContainerSpec({
+        project,
+        service: svc,
+        number: n,
+        configHash: hash,
+        ...(imageId ? { imageId } : {}),
+        serviceContainer: firstContainer,
+        hostFiles: materialized,
+        ...(inheritVolumes ? { inheritVolumes } : {}),
+        ...(opts.imageVolumes?.[name] ? { imageVolumes: opts.imageVolumes[name] } : {}),
+      });
     // Without a state directory, content secrets are copied into the container after create.
     const files = opts.stateDir !== undefined ? [] : fileInjections(project, svc, opts.env ?? {});
     const hostFileWrites = materialized.map((f) => ({ path: f.path, content: f.content, mode: f.mode }));

@@ -56,7 +56,7 @@ describe('tscompose logs', () => {
     const lines = r.stdout.trimEnd().split('\n');
     // Compose's layout: name padded to the longest name plus one, then " | ".
     expect(lines).toContain('database-1  | db-ready');
-    expect(lines.filter((l) => /^web-[12]       \| out-/.test(l))).toHaveLength(2);
+    expect(lines.filter((l) => /^web-[12] {7}\| out-/.test(l))).toHaveLength(2);
     // The containers' stderr stays on stderr.
     expect(r.stderr.trimEnd().split('\n').sort()).toEqual(['web-1       | err-line', 'web-2       | err-line']);
     expect(r.stdout).not.toContain('\u001b[');
@@ -69,7 +69,7 @@ describe('tscompose logs', () => {
 
   it('--index picks one replica', async () => {
     const r = await p.cli(['logs', '--index', '2', 'web']);
-    expect(r.stdout.trimEnd().split('\n')).toEqual([expect.stringMatching(/^web-2  \| out-/)]);
+    expect(r.stdout.trimEnd().split('\n')).toEqual([expect.stringMatching(/^web-2 {2}\| out-/)]);
   });
 
   it('--tail keeps the last lines of each container, -n is its short form', async () => {
