@@ -35,6 +35,7 @@ export interface UpFlags extends GlobalOptions {
   noLogPrefix?: boolean;
 }
 
+// eslint-disable-next-line complexity -- 32: flag handling for attach/abort/exit-code-from; to be split
 export async function upCommand(services: string[], flags: UpFlags): Promise<number> {
   const reader = new RecordingFileReader(new NodeFileReader());
   const ctx = await commandContext(flags, services, { reader });

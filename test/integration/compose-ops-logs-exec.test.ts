@@ -107,7 +107,8 @@ describe('tscompose logs', () => {
     const first = (name: string) => coloured.stdout.split('\n').find((l) => l.includes(name));
     // Colours are handed out in order: cyan, yellow, green, ...
     expect(first('database-1')).toBe('\u001b[36mdatabase-1  | \u001b[0mdb-ready');
-    expect(first('web-1')).toMatch(/^\u001b\[33mweb-1       \| \u001b\[0mout-/);
+    // eslint-disable-next-line no-control-regex -- matches the ANSI colour escape itself
+    expect(first('web-1')).toMatch(/^\u001b\[33mweb-1 {7}\| \u001b\[0mout-/);
     const mono = await p.cli(['--ansi', 'always', 'logs', '--no-color', 'database']);
     expect(mono.stdout.split('\n')[0]).toBe('database-1  | db-ready');
     expect(mono.stdout).not.toContain('\u001b[');
