@@ -5,7 +5,7 @@ import { isUserError } from '../src/util/errors.js';
  * exits with its code; anything else is a bug: one line, plus the stack only with TSCOMPOSE_DEBUG.
  */
 export async function runCommand(prog: string, action: () => Promise<number | void>): Promise<never> {
-  let code = 0;
+  let code: number;
   try {
     code = (await action()) ?? 0;
   } catch (e) {

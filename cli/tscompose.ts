@@ -35,7 +35,7 @@ function collect(value: string, previous: string[]): string[] {
 }
 
 export function globals(cmd: Command): GlobalOptions {
-  return cmd.optsWithGlobals() as GlobalOptions;
+  return cmd.optsWithGlobals<GlobalOptions>();
 }
 
 program
@@ -99,7 +99,7 @@ program
   .option('--no-color', 'monochrome log prefixes')
   .option('--no-log-prefix', 'no service prefix in logs')
   .action(async (services: string[], _o: unknown, cmd: Command) => {
-    await run(async () => (await import('./compose/up.js')).upCommand(services, globals(cmd) as never));
+    await run(async () => (await import('./compose/up.js')).upCommand(services, globals(cmd)));
   });
 
 program
@@ -111,7 +111,7 @@ program
   .option('--remove-orphans', 'remove containers of services no longer in the file')
   .option('-t, --timeout <seconds>', 'stop timeout')
   .action(async (services: string[], _o: unknown, cmd: Command) => {
-    await run(async () => (await import('./compose/down.js')).downCommand(services, globals(cmd) as never));
+    await run(async () => (await import('./compose/down.js')).downCommand(services, globals(cmd)));
   });
 
 program
@@ -124,7 +124,7 @@ program
   .option('--status <status>', 'filter by status (repeatable)', collect, [])
   .addOption(new Option('--format <format>', 'table|json').choices(['table', 'json']).default('table'))
   .action(async (services: string[], _o: unknown, cmd: Command) => {
-    await run(async () => (await import('./compose/ps.js')).psCommand(services, globals(cmd) as never));
+    await run(async () => (await import('./compose/ps.js')).psCommand(services, globals(cmd)));
   });
 
 program
@@ -136,7 +136,7 @@ program
   .option('-q, --quiet', 'no build output')
   .option('--build-arg <KEY=VAL>', 'build argument (repeatable)', collect, [])
   .action(async (services: string[], _o: unknown, cmd: Command) => {
-    await run(async () => (await import('./compose/build.js')).buildCommand(services, globals(cmd) as never));
+    await run(async () => (await import('./compose/build.js')).buildCommand(services, globals(cmd)));
   });
 
 program

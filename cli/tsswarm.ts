@@ -20,7 +20,7 @@ program
   .enablePositionalOptions();
 usageExitCodes(program);
 
-const g = (cmd: Command): SwarmGlobals => cmd.optsWithGlobals() as SwarmGlobals;
+const g = (cmd: Command): SwarmGlobals => cmd.optsWithGlobals<SwarmGlobals>();
 const cmds = (): Promise<typeof import('./swarm/commands.js')> => import('./swarm/commands.js');
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
 

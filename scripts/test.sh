@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh Debian 12 machine as root: installs and starts what the tests
-# need (Docker engine, busybox test image), installs the npm packages, then runs typecheck, unit,
-# simulation, integration and lab tests. Exits non-zero on any failure.
+# need (Docker engine, busybox test image), installs the npm packages, then runs typecheck, lint,
+# unit, simulation, integration and lab tests. Exits non-zero on any failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup-host.sh
 npm ci --no-audit --no-fund --loglevel=error
 npm run --silent build
 npx tsc --noEmit -p .
+npm run --silent lint
 
 results=$(mktemp -d)
 trap 'rm -rf "$results"' EXIT

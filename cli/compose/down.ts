@@ -10,7 +10,7 @@ export async function downCommand(services: string[], flags: GlobalOptions & { v
     await down(runtime, project, {
       ...(flags.volumes ? { volumes: true } : {}),
       ...(flags.removeOrphans ? { removeOrphans: true } : {}),
-      ...(flags.rmi ? { rmi: flags.rmi as 'local' | 'all' } : {}),
+      ...(flags.rmi ? { rmi: flags.rmi } : {}),
       ...(flags.timeout !== undefined ? { timeout: Number(flags.timeout) } : {}),
       ...(services.length ? { services } : {}),
       progress: progress.sink,

@@ -3,7 +3,10 @@ import type { GlobalOptions } from './global-options.js';
 import { commandContext } from './context.js';
 import { table } from './table.js';
 
-export async function psCommand(services: string[], flags: GlobalOptions & { all?: boolean; quiet?: boolean; services?: boolean; status?: string[]; format?: string }): Promise<number> {
+export async function psCommand(
+  services: string[],
+  flags: GlobalOptions & { all?: boolean; quiet?: boolean; services?: boolean; status?: string[]; format?: string },
+): Promise<number> {
   const { project, runtime } = await commandContext(flags);
   let list = await selectContainers(runtime, { name: project.name, project }, { services, all: true, oneOff: 'include' });
   if (!flags.all) list = list.filter((c) => c.status === 'running' || c.status === 'restarting' || c.status === 'paused');

@@ -35,6 +35,7 @@ export interface UpFlags extends GlobalOptions {
   noLogPrefix?: boolean;
 }
 
+// eslint-disable-next-line complexity -- 32: flag handling for attach/abort/exit-code-from; to be split
 export async function upCommand(services: string[], flags: UpFlags): Promise<number> {
   const reader = new RecordingFileReader(new NodeFileReader());
   const ctx = await commandContext(flags, services, { reader });
@@ -89,7 +90,12 @@ export async function upCommand(services: string[], flags: UpFlags): Promise<num
   // Attached up shows the containers' stdout and stderr together on stdout, as Compose does.
   const toStdout = (l: string): void => void process.stdout.write(`${l}\n`);
   const logs = attachSet.length
-    ? logsCommand(runtime, scope, { services: attachSet, follow: true, prefix: !flags.noLogPrefix, colour: useColour(flags, flags.color === false), signal: logAbort.signal }, { stdout: toStdout, stderr: toStdout })
+    ? logsCommand(
+        runtime,
+        scope,
+        { services: attachSet, follow: true, prefix: !flags.noLogPrefix, colour: useColour(flags, flags.color === false), signal: logAbort.signal },
+        { stdout: toStdout, stderr: toStdout },
+      )
     : Promise.resolve();
   const watched = await selectContainers(runtime, scope, { services: result.services });
   let exitCode = 0;

@@ -68,7 +68,7 @@ export function parseFlags(argv: readonly string[]): KvFlags {
   const httpAddr = hostPort('--http', seen.get('--http') as string);
   if (httpAddr.port === 0) throw new FlagError('--http: port 0 is not allowed (followers redirect clients to this address)');
   // The host may differ (listen on 0.0.0.0, advertise a routable address); a different port is a typo.
-  if (hostPort(`--peers ${id}`, peers[id] as string).port !== raft.port) {
+  if (hostPort(`--peers ${id}`, peers[id]).port !== raft.port) {
     throw new FlagError(`--peers says ${id} is at ${peers[id]} but --raft listens on port ${raft.port}`);
   }
   return {

@@ -19,7 +19,7 @@ export function parseDotenv(text: string, file: string, lookup: Lookup, interpol
     if (line.startsWith('export ')) line = line.slice(7).trimStart();
     const eq = line.indexOf('=');
     const key = (eq < 0 ? line : line.slice(0, eq)).trim();
-    if (!/^[A-Za-z_][A-Za-z0-9_.\-]*$/.test(key)) {
+    if (!/^[A-Za-z_][A-Za-z0-9_.-]*$/.test(key)) {
       diags.add({ file, line: lineNo, col: 1 }, undefined, `invalid variable name "${key}"`, 'env file lines look like KEY=value');
       continue;
     }

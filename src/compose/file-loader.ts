@@ -122,7 +122,7 @@ async function resolveExtends(ctx: FileContext, file: string, tree: Tree, stack:
       if (chain.includes(baseName) || baseName === name) fail(where, extPath, `extends cycle: ${[...chain, name, baseName].join(' -> ')}`);
       if (!isTree(services[baseName])) fail(where, extPath, `cannot extend service "${baseName}": no such service in this file`);
       await resolve(baseName, [...chain, name]);
-      base = cloneTree(services[baseName] as Tree);
+      base = cloneTree(services[baseName]);
     }
     // Documented Compose rule: dependencies are always declared locally, never inherited.
     delete base.depends_on;

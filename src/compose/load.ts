@@ -169,7 +169,7 @@ async function applyIncludes(
   delete tree.include;
   if (!Array.isArray(list)) return;
   for (let i = 0; i < list.length; i++) {
-    const entry = list[i];
+    const entry: unknown = list[i];
     const pos = keyPos(list, i);
     const spec = typeof entry === 'string' ? { path: [entry] } : isTree(entry) ? entry : undefined;
     if (!spec) continue;

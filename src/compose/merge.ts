@@ -94,7 +94,7 @@ function mergeLists(base: unknown[], over: unknown[], rule: ListRule): unknown[]
     const key = keyOf(item);
     const at = index.get(key);
     if (at !== undefined) {
-      base[at] = rule.kind === 'by' && isTree(base[at]) && isTree(item) ? mergeTrees(base[at] as Tree, item) : item;
+      base[at] = rule.kind === 'by' && isTree(base[at]) && isTree(item) ? mergeTrees(base[at], item) : item;
       setKeyPos(base, at, keyPos(over, i));
     } else {
       index.set(key, base.length);

@@ -3,7 +3,7 @@
  * Anchors, aliases and `<<` merge keys are expanded here; `!reset` / `!override` become markers;
  * duplicate keys and syntax errors become diagnostics with line and column.
  */
-import { Alias, type Document, isAlias, isMap, isScalar, isSeq, LineCounter, type Node, parseAllDocuments, type ParsedNode } from 'yaml';
+import { type Document, isAlias, isMap, isScalar, isSeq, LineCounter, type Node, parseAllDocuments } from 'yaml';
 import { Diagnostics } from './diagnostics.js';
 import { newTree, setKeyPos, setMarker, setSelfPos, type Pos, type Tree } from './tree.js';
 
@@ -34,7 +34,7 @@ export function parseYamlLayers(text: string, file: string): Tree[] {
     }
     if (doc.errors.length > 0) continue;
     const conv = new Converter(doc, pos, diags);
-    const contents = doc.contents as ParsedNode | null;
+    const contents = doc.contents;
     if (contents === null || (isScalar(contents) && contents.value === null)) continue; // empty document
     let value: unknown;
     try {
@@ -83,11 +83,12 @@ class Converter {
     return this.plain(n, depth);
   }
 
+  // eslint-disable-next-line complexity -- 33: one branch per YAML node kind (alias, scalar, map, seq) and merge keys
   private plain(n: Node, depth: number): unknown {
     if (isAlias(n)) {
-      const target = (n as Alias).resolve(this.doc);
+      const target = n.resolve(this.doc);
       if (!target) {
-        this.diags.add(this.at(n), undefined, `unknown alias *${(n as Alias).source}`);
+        this.diags.add(this.at(n), undefined, `unknown alias *${n.source}`);
         return null;
       }
       this.aliasDepth++;

@@ -22,7 +22,7 @@ export function rebaseService(svc: Tree, dir: string): Tree {
     else if (typeof ctx === 'string' && !isRemoteContext(ctx)) svc.build.context = abs(dir, ctx);
   }
   if (Array.isArray(svc.env_file)) for (const e of svc.env_file) if (isTree(e) && typeof e.path === 'string') e.path = abs(dir, e.path);
-  if (Array.isArray(svc.label_file)) svc.label_file = svc.label_file.map((f) => (typeof f === 'string' ? abs(dir, f) : f));
+  if (Array.isArray(svc.label_file)) svc.label_file = svc.label_file.map((f: unknown) => (typeof f === 'string' ? abs(dir, f) : f));
   if (Array.isArray(svc.volumes)) {
     for (const v of svc.volumes) {
       if (isTree(v) && v.type === 'bind' && typeof v.source === 'string') v.source = abs(dir, v.source);

@@ -87,7 +87,7 @@ export function formatPath(path: readonly PathSeg[]): string {
   let out = '';
   for (const seg of path) {
     if (typeof seg === 'number') out += `[${seg}]`;
-    else if (/^[A-Za-z0-9_\-]+$/.test(seg)) out += out ? `.${seg}` : seg;
+    else if (/^[A-Za-z0-9_-]+$/.test(seg)) out += out ? `.${seg}` : seg;
     else out += `[${JSON.stringify(seg)}]`;
   }
   return out;
@@ -110,7 +110,7 @@ const markers = {
 
 export function setMarker(container: object, key: string, kind: MarkerKind): void {
   let m = markers.get(container);
-  if (!m) markers.set(container, (m = new Map()));
+  if (!m) markers.set(container, (m = new Map<string, MarkerKind>()));
   m.set(key, kind);
 }
 export function markersOf(container: object): ReadonlyMap<string, MarkerKind> | undefined {
@@ -120,7 +120,7 @@ export function markersOf(container: object): ReadonlyMap<string, MarkerKind> | 
 /** Deep copy keeping positions (used when one subtree is reused, e.g. by extends). */
 export function cloneTree<T>(v: T): T {
   if (Array.isArray(v)) {
-    const out = v.map((x) => cloneTree(x));
+    const out = v.map((x: unknown) => cloneTree(x));
     copyPositions(v, out);
     return out as T;
   }

@@ -233,6 +233,7 @@ export interface ServiceConfig {
   container_name?: string;
   hostname?: string;
   domainname?: string;
+  // eslint-disable-next-line @typescript-eslint/no-redundant-type-constituents -- the literals document the known values; any string passes through
   restart?: 'no' | 'always' | 'on-failure' | 'unless-stopped' | string;
   user?: string;
   working_dir?: string;
@@ -243,6 +244,7 @@ export interface ServiceConfig {
   read_only?: boolean;
   stop_signal?: string;
   stop_grace_period?: Nanoseconds;
+  // eslint-disable-next-line @typescript-eslint/no-redundant-type-constituents -- as for restart
   pull_policy?: 'always' | 'never' | 'missing' | 'build' | 'if_not_present' | 'daily' | 'weekly' | string;
   platform?: string;
   runtime?: string;

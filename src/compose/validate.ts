@@ -11,7 +11,7 @@ import { locate, type PathSeg, type Tree } from './tree.js';
 export function validateFile(root: Tree, diags: Diagnostics): void {
   const r = composeFileSchema.safeParse(root);
   if (r.success) return;
-  for (const issue of flatten(r.error.issues as z.core.$ZodIssue[], [], root)) {
+  for (const issue of flatten(r.error.issues, [], root)) {
     report(root, issue, diags);
   }
 }
@@ -29,7 +29,7 @@ function flatten(issues: readonly z.core.$ZodIssue[], prefix: PathSeg[], root: T
   for (const iss of issues) {
     const path = [...prefix, ...(iss.path as PathSeg[])];
     if (iss.code === 'invalid_union' && iss.errors.length > 0) {
-      const branches = iss.errors.map((b) => flatten(b as z.core.$ZodIssue[], path, root));
+      const branches = iss.errors.map((b) => flatten(b, path, root));
       const score = (b: Flat[]) =>
         Math.max(...b.map((f) => f.path.length)) * 10 - b.length - (b.some((f) => f.code === 'invalid_type' && f.path.length === path.length) ? 5 : 0);
       branches.sort((a, b) => score(b) - score(a));

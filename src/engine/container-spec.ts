@@ -71,6 +71,7 @@ function modeRef(mode: string | null | undefined, resolve: (s: string) => string
   return mode;
 }
 
+// eslint-disable-next-line complexity, max-lines-per-function -- complexity 114, 161 lines: one branch per service key; to be split by key group
 export function toContainerSpec(input: ContainerSpecInput): ContainerSpec {
   const { project, service: svc, number } = input;
   const resolve = input.serviceContainer ?? ((s: string) => `${project.name}-${s}-1`);

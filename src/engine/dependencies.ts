@@ -26,7 +26,7 @@ export function withDependencies(project: Project, names: string[]): string[] {
   const visit = (name: string): void => {
     if (out.has(name) || !project.services[name]) return;
     out.add(name);
-    for (const dep of [...Object.keys(project.services[name]!.depends_on), ...serviceReferences(project.services[name]!)]) visit(dep);
+    for (const dep of [...Object.keys(project.services[name].depends_on), ...serviceReferences(project.services[name])]) visit(dep);
   };
   names.forEach(visit);
   return [...out];

@@ -43,6 +43,7 @@ export function orphanContainers(project: Project, observed: ObservedState): Obs
   return observed.containers.filter((c) => !c.oneOff && !project.services[c.service] && !project.disabledServices[c.service]);
 }
 
+// eslint-disable-next-line complexity, max-lines-per-function -- complexity 71, 191 lines (STYLE.md §7): to be split (networks/volumes, per-service convergence, orphans)
 export function planUp(project: Project, observed: ObservedState, opts: UpPlanOptions = {}): Plan {
   const b = new PlanBuilder();
   const selected = opts.services ?? Object.keys(project.services);
@@ -171,7 +172,17 @@ export function planUp(project: Project, observed: ObservedState, opts: UpPlanOp
     let recreated = false;
     const materialized = opts.stateDir !== undefined ? hostFiles(project, svc, opts.env ?? {}, opts.stateDir) : [];
     const spec = (n: number, inheritVolumes?: Record<string, string>) =>
-      toContainerSpec({ project, service: svc, number: n, configHash: hash, ...(imageId ? { imageId } : {}), serviceContainer: firstContainer, hostFiles: materialized, ...(inheritVolumes ? { inheritVolumes } : {}), ...(opts.imageVolumes?.[name] ? { imageVolumes: opts.imageVolumes[name] } : {}) });
+      toContainerSpec({
+        project,
+        service: svc,
+        number: n,
+        configHash: hash,
+        ...(imageId ? { imageId } : {}),
+        serviceContainer: firstContainer,
+        hostFiles: materialized,
+        ...(inheritVolumes ? { inheritVolumes } : {}),
+        ...(opts.imageVolumes?.[name] ? { imageVolumes: opts.imageVolumes[name] } : {}),
+      });
     // Without a state directory, content secrets are copied into the container after create.
     const files = opts.stateDir !== undefined ? [] : fileInjections(project, svc, opts.env ?? {});
     const hostFileWrites = materialized.map((f) => ({ path: f.path, content: f.content, mode: f.mode }));

@@ -6,7 +6,7 @@
  * bytes and a copy per entry). Integers are written as float64 so every JS safe integer round-trips
  * exactly without BigInt. Layout is documented in specs/raft.md ("Transport").
  */
-import type { ConfState, Entry, EntryType, HardState, Message, MessageType, Snapshot, SnapshotMeta } from './types.js';
+import type { ConfState, Entry, HardState, Message, MessageType, Snapshot, SnapshotMeta } from './types.js';
 
 /** Raised when bytes do not decode as the expected structure (truncated, wrong tag, bad length). */
 export class CodecError extends Error {
@@ -168,7 +168,7 @@ export function readEntry(r: BinaryReader): Entry {
   const index = r.num();
   const type = r.u8();
   if (type !== 0 && type !== 1) throw new CodecError(`unknown entry type ${type}`);
-  return { term, index, type: type as EntryType, data: r.bytes() };
+  return { term, index, type, data: r.bytes() };
 }
 
 export function writeHardState(w: BinaryWriter, hs: HardState): void {

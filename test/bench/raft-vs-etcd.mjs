@@ -251,7 +251,12 @@ async function measureAll(systems) {
     for (let r = 0; r < RUNS; r++) for (const sys of systems) runs.get(sys).push(await load(sys, c, SECONDS));
     for (const sys of systems) {
       const rs = runs.get(sys);
-      const o = (out.get(sys)[c] = { tput: median(rs.map((x) => x.tput)), p50: median(rs.map((x) => x.p50)), p99: median(rs.map((x) => x.p99)), failed: rs.reduce((a, x) => a + x.failed, 0) });
+      const o = (out.get(sys)[c] = {
+        tput: median(rs.map((x) => x.tput)),
+        p50: median(rs.map((x) => x.p50)),
+        p99: median(rs.map((x) => x.p99)),
+        failed: rs.reduce((a, x) => a + x.failed, 0),
+      });
       console.log(`  ${sys.name} c=${c}: ${o.tput.toFixed(0)} puts/s, p50 ${o.p50.toFixed(2)} ms, p99 ${o.p99.toFixed(2)} ms (median of ${RUNS} x ${SECONDS}s; runs: ${rs.map((x) => x.tput.toFixed(0)).join(', ')} puts/s)`);
     }
   }

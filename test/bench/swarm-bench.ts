@@ -603,6 +603,7 @@ function printTable(): void {
     for (const s of ['converge', 'scale'] as const) if (raw[s].length) console.log(`  ${s.padEnd(9)} floor, ${key}: ${raw[s].map(secs).join('  ')}`);
 }
 
+// eslint-disable-next-line complexity -- 35: the benchmark script, phase after phase
 async function main(): Promise<number> {
   if (REPLICAS % 3 !== 0 || SCALED % 3 !== 0 || SCALED < REPLICAS) throw new Error('--replicas and --scale must be multiples of 3, scale >= replicas');
   const started = new Date();

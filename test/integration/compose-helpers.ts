@@ -28,6 +28,7 @@ export async function eventually<T>(probe: () => Promise<T | undefined | false>,
     } catch (e) {
       last = e;
     }
+    // eslint-disable-next-line @typescript-eslint/no-base-to-string -- `last` is whatever the probe threw: an Error prints its message
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
     await new Promise((r) => setTimeout(r, everyMs));
   }

@@ -56,7 +56,7 @@ describe('tscompose logs', () => {
     const lines = r.stdout.trimEnd().split('\n');
     // Compose's layout: name padded to the longest name plus one, then " | ".
     expect(lines).toContain('database-1  | db-ready');
-    expect(lines.filter((l) => /^web-[12]       \| out-/.test(l))).toHaveLength(2);
+    expect(lines.filter((l) => /^web-[12] {7}\| out-/.test(l))).toHaveLength(2);
     // The containers' stderr stays on stderr.
     expect(r.stderr.trimEnd().split('\n').sort()).toEqual(['web-1       | err-line', 'web-2       | err-line']);
     expect(r.stdout).not.toContain('\u001b[');
@@ -69,7 +69,7 @@ describe('tscompose logs', () => {
 
   it('--index picks one replica', async () => {
     const r = await p.cli(['logs', '--index', '2', 'web']);
-    expect(r.stdout.trimEnd().split('\n')).toEqual([expect.stringMatching(/^web-2  \| out-/)]);
+    expect(r.stdout.trimEnd().split('\n')).toEqual([expect.stringMatching(/^web-2 {2}\| out-/)]);
   });
 
   it('--tail keeps the last lines of each container, -n is its short form', async () => {
@@ -107,7 +107,8 @@ describe('tscompose logs', () => {
     const first = (name: string) => coloured.stdout.split('\n').find((l) => l.includes(name));
     // Colours are handed out in order: cyan, yellow, green, ...
     expect(first('database-1')).toBe('\u001b[36mdatabase-1  | \u001b[0mdb-ready');
-    expect(first('web-1')).toMatch(/^\u001b\[33mweb-1       \| \u001b\[0mout-/);
+    // eslint-disable-next-line no-control-regex -- matches the ANSI colour escape itself
+    expect(first('web-1')).toMatch(/^\u001b\[33mweb-1 {7}\| \u001b\[0mout-/);
     const mono = await p.cli(['--ansi', 'always', 'logs', '--no-color', 'database']);
     expect(mono.stdout.split('\n')[0]).toBe('database-1  | db-ready');
     expect(mono.stdout).not.toContain('\u001b[');

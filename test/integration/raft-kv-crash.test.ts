@@ -74,9 +74,11 @@ function request(method: string, port: number, path: string, body?: string, time
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString(), ...(res.headers.location ? { location: res.headers.location } : {}) }));
+      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- the caller reads `sent` to count unacknowledged writes
       res.on('error', () => reject({ sent: true }));
     });
     req.on('timeout', () => req.destroy(new Error('timeout')));
+    // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- as above
     req.on('error', (e: NodeJS.ErrnoException) => reject({ sent: e.code !== 'ECONNREFUSED' }));
     req.end(body);
   });

@@ -16,7 +16,7 @@ const logs: string[] = [];
 const exec = new TaskExecutor({ runtime, nodeId: NODE, log: (m) => logs.push(m) });
 
 function a(id: string, args: string[], over: (t: Task) => void = () => {}): AssignedTask {
-  const t = { ...task(id, 'svc1', 1, NODE), meta: { version: 1, createdAt: 0, updatedAt: 0 } } as Task;
+  const t = { ...task(id, 'svc1', 1, NODE), meta: { version: 1, createdAt: 0, updatedAt: 0 } };
   t.status.state = 'assigned';
   t.spec.container.image = TEST_IMAGE;
   t.spec.container.args = args;

@@ -130,7 +130,10 @@ function sleep(ms: number): Promise<void> {
  * Polls `probe` until it returns a value other than undefined/false, or throws after `timeoutMs`
  * with the last error or value: tests wait for a state, never for a fixed time.
  */
-export async function eventually<T>(probe: () => Promise<T | undefined | false> | T | undefined | false, opts: { timeoutMs?: number; intervalMs?: number; what?: string } = {}): Promise<T> {
+export async function eventually<T>(
+  probe: () => Promise<T | undefined | false> | T | undefined | false,
+  opts: { timeoutMs?: number; intervalMs?: number; what?: string } = {},
+): Promise<T> {
   const deadline = Date.now() + (opts.timeoutMs ?? 10_000);
   let last: unknown;
   for (;;) {
@@ -283,7 +286,7 @@ function cgroupDirs(parent: string): string[] {
   } catch {
     /* not v2 or absent */
   }
-  let controllers: string[] = [];
+  let controllers: string[];
   try {
     controllers = readdirSync(CGROUP_ROOT);
   } catch {
@@ -299,7 +302,7 @@ function cgroupDirs(parent: string): string[] {
   }
   const out: string[] = [];
   const walk = (d: string): void => {
-    let entries: string[] = [];
+    let entries: string[];
     try {
       entries = readdirSync(d, { withFileTypes: true })
         .filter((e) => e.isDirectory())
@@ -328,7 +331,7 @@ function pidsInCgroups(dirs: readonly string[]): number[] {
 
 /** Mount points at or under one of `roots`, deepest first (octal escapes of mountinfo decoded). */
 export function mountsUnder(roots: readonly string[]): string[] {
-  let info = '';
+  let info: string;
   try {
     info = readFileSync('/proc/self/mountinfo', 'utf8');
   } catch {

@@ -144,7 +144,7 @@ describe('tsswarm control plane on five lab hosts', () => {
     expect(ls).toMatch(/Leader/);
     await sw.ok(survivors[0]!, ['node', 'update', '--label-add', 'after=failover', ids.h4!]);
     await eventually(async () => {
-      const n = (await nodes(survivors[0]!)).find((x) => x.id === ids[leader]);
+      const n = (await nodes(survivors[0])).find((x) => x.id === ids[leader]);
       return n?.status === 'down' && n.managerStatus === 'unreachable' ? n : undefined;
     }, { timeoutMs: 15_000, what: `${leader} marked down and unreachable` });
 
@@ -183,7 +183,7 @@ describe('tsswarm control plane on five lab hosts', () => {
       expect(r.stderr).not.toMatch(/\n\s+at /);
       const during = await sw.info(leader);
       expect(during.raft!.commit).toBe(commitBefore);
-      const label = (await nodes(others[0]!)).find((x) => x.id === ids.h5)!.labels.side;
+      const label = (await nodes(others[0])).find((x) => x.id === ids.h5)!.labels.side;
       expect(label).toBe('majority');
       console.log(`[swarm] ${leader} cut off: ${hostOfNode(newLeader)} leads the majority; minority commit stayed at ${commitBefore}`);
     } finally {

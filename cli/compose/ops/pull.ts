@@ -26,7 +26,7 @@ export async function pull(services: string[], flags: PullFlags): Promise<number
         ignoreFailures: flags.ignorePullFailures ?? false,
         ignoreBuildable: flags.ignoreBuildable ?? false,
         includeDeps: flags.includeDeps ?? false,
-        ...(flags.policy ? { policy: flags.policy as 'missing' | 'always' } : {}),
+        ...(flags.policy ? { policy: flags.policy } : {}),
       },
       progress.sink,
     );

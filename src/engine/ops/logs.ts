@@ -201,7 +201,8 @@ async function pump(
     };
     for await (const line of runtime.logs(c.id, first)) accept(line);
     if (opts.signal?.aborted) return;
-    const catchUp = { ...base, timestamps: true, ...(last ? { since: secondOf(last) } : first.since !== undefined ? { since: first.since } : opts.tail !== undefined ? { tail: opts.tail } : {}) };
+    const resume = last ? { since: secondOf(last) } : first.since !== undefined ? { since: first.since } : opts.tail !== undefined ? { tail: opts.tail } : {};
+    const catchUp = { ...base, timestamps: true, ...resume };
     for await (const line of runtime.logs(c.id, catchUp)) accept(line);
   } catch (e) {
     // Ctrl-C ends every stream; that is the normal way out of `logs -f`.

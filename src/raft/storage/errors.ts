@@ -30,7 +30,7 @@ export class StorageWriteError extends Error {
 }
 
 export function errnoCode(e: unknown): string {
-  if (typeof e === 'object' && e !== null && 'code' in e && typeof (e as { code: unknown }).code === 'string') {
+  if (typeof e === 'object' && e !== null && 'code' in e && typeof e.code === 'string') {
     return (e as { code: string }).code;
   }
   return 'EIO';

@@ -143,7 +143,7 @@ class PeerSender {
     });
     sock.on('drain', () => this.scheduleFlush());
     sock.on('data', () => undefined); // the peer never writes on our outbound connection
-    sock.on('error', (e) => {
+    sock.on('error', (e: Error) => {
       if (this.sock === sock && !this.connected) this.t.opts.onUnreachable?.(this.peer);
       if (this.sock === sock) this.t.log.info?.(`raft transport: peer ${this.peer} (${this.addr}): ${e.message}`);
     });
@@ -325,7 +325,7 @@ export class TcpTransport {
       ? tls.createServer({ ca: m.ca, cert: m.cert, key: m.key, requestCert: true, rejectUnauthorized: true }, onConn)
       : net.createServer(onConn);
     if (m) {
-      server.on('tlsClientError', (e, sock) => {
+      server.on('tlsClientError', (e: Error, sock: tls.TLSSocket) => {
         this.log.warn(`raft transport: TLS handshake from ${sock.remoteAddress ?? "a client that hung up"} refused: ${e.message}`);
       });
     }
@@ -337,7 +337,7 @@ export class TcpTransport {
         resolve();
       });
     });
-    server.on('error', (e) => this.log.warn(`raft transport: listener error: ${e.message}`));
+    server.on('error', (e: Error) => this.log.warn(`raft transport: listener error: ${e.message}`));
     return this.address();
   }
 

@@ -42,8 +42,8 @@ describe('progress view', () => {
     ]);
     const f1 = renderFrame(v, 80, plain);
     const f2 = renderFrame(v, 2160, plain);
-    expect(f1[1]).toMatch(/^ ⠙ Container a  Waiting\s+0\.1s$/);
-    expect(f2[1]).toMatch(/^ ⠧ Container a  Waiting\s+2\.2s$/);
+    expect(f1[1]).toMatch(/^ ⠙ Container a {2}Waiting\s+0\.1s$/);
+    expect(f2[1]).toMatch(/^ ⠧ Container a {2}Waiting\s+2\.2s$/);
     expect(f2[2]).toBe(f1[2]);
     expect(spinnerAt(v, 0)).toBe('⠋');
     expect(elapsed(v.rows[1]!, 99_999)).toBe('0.0s');

@@ -135,7 +135,7 @@ describe('plannerEvidence', () => {
       volumes: { data: { name: 'app_data' } },
       secrets: { pw: { name: 'pw', file: '/srv/pw.txt' } },
       configs: { conf: { name: 'conf', file: '/srv/conf.d' }, inline: { name: 'inline', content: 'x' } },
-    } as never);
+    });
     expect(plannerEvidence(p, ['web'], { 'secrets/pw': 'd1' })).toEqual([
       { kind: 'path', path: '/srv/must', seen: 'present' },
       { kind: 'tree', path: '/srv/pw.txt', seen: 'd1' },
@@ -144,9 +144,9 @@ describe('plannerEvidence', () => {
   });
 
   it('declines projects whose plan checks external networks or volumes on the engine', () => {
-    const net = project('app', [service('web', { networks: { front: null } })], { networks: { front: { name: 'front', external: true } } } as never);
+    const net = project('app', [service('web', { networks: { front: null } })], { networks: { front: { name: 'front', external: true } } });
     expect(plannerEvidence(net, ['web'])).toBeNull();
-    const vol = project('app', [service('web', { volumes: [{ type: 'volume', source: 'd', target: '/d' }] })], { volumes: { d: { name: 'd', external: true } } } as never);
+    const vol = project('app', [service('web', { volumes: [{ type: 'volume', source: 'd', target: '/d' }] })], { volumes: { d: { name: 'd', external: true } } });
     expect(plannerEvidence(vol, ['web'])).toBeNull();
     expect(plannerEvidence(vol, [])).toEqual([]);
   });

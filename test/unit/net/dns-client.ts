@@ -87,4 +87,5 @@ export async function tcpQuery(to: Target, name: string, type: dnsPacket.RecordT
 }
 
 export const rcode = (p: dnsPacket.DecodedPacket): string => (p as unknown as { rcode: string }).rcode;
+// eslint-disable-next-line @typescript-eslint/no-base-to-string -- only A/AAAA/PTR answers (string data) are asked for
 export const addrs = (p: dnsPacket.DecodedPacket): string[] => (p.answers ?? []).map((a) => String('data' in a ? a.data : ''));

@@ -20,11 +20,14 @@ const message: fc.Arbitrary<Message> = fc.record(
     commit: nat,
     reject: fc.boolean(),
     rejectHint: nat,
-    snapshot: fc.record({ meta: fc.record({ index: nat, term: nat, conf: fc.record({ voters: fc.array(id, { maxLength: 3 }), learners: fc.array(id, { maxLength: 2 }) }) }), data: bytes }),
+    snapshot: fc.record({
+      meta: fc.record({ index: nat, term: nat, conf: fc.record({ voters: fc.array(id, { maxLength: 3 }), learners: fc.array(id, { maxLength: 2 }) }) }),
+      data: bytes,
+    }),
     context: bytes,
   },
   { requiredKeys: ['type', 'from', 'to', 'term'] },
-) as fc.Arbitrary<Message>;
+);
 
 describe('message codec', () => {
   it('round-trips every message shape exactly (entry data as bytes)', () => {

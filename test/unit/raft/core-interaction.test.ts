@@ -9,7 +9,7 @@ import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import type { Message } from '../../../src/raft/types.js';
+import { EntryType, type Message } from '../../../src/raft/types.js';
 import { Net, dec, enc } from './core-network.js';
 
 const dir = join(dirname(fileURLToPath(import.meta.url)), 'core-testdata');
@@ -43,7 +43,7 @@ function parse(text: string): Block[] {
 function fmtMsg(m: Message): string {
   const parts = [`${m.from}->${m.to} ${m.type} term=${m.term}`];
   if (m.logTerm !== undefined || m.index !== undefined) parts.push(`log=${m.logTerm ?? 0}/${m.index ?? 0}`);
-  if (m.entries && m.entries.length > 0) parts.push(`entries=[${m.entries.map((e) => `${e.term}/${e.index}${e.type === 1 ? ':conf' : e.data.byteLength ? `:${dec(e.data)}` : ''}`).join(' ')}]`);
+  if (m.entries && m.entries.length > 0) parts.push(`entries=[${m.entries.map((e) => `${e.term}/${e.index}${e.type === EntryType.ConfChange ? ':conf' : e.data.byteLength ? `:${dec(e.data)}` : ''}`).join(' ')}]`);
   if (m.commit !== undefined) parts.push(`commit=${m.commit}`);
   if (m.reject) parts.push(`reject hint=${m.rejectHint ?? 0}`);
   if (m.snapshot) parts.push(`snapshot=${m.snapshot.meta.term}/${m.snapshot.meta.index}`);

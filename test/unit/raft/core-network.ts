@@ -5,7 +5,7 @@
  */
 import { RaftCore } from '../../../src/raft/core/index.js';
 import type { RaftConfig, ReadState } from '../../../src/raft/core/index.js';
-import type { ConfState, Entry, Message, NodeId } from '../../../src/raft/types.js';
+import { type ConfState, type Entry, EntryType, type Message, type NodeId } from '../../../src/raft/types.js';
 import { Prng } from '../../sim/prng.js';
 
 export interface NetOptions {
@@ -168,7 +168,7 @@ export class Net {
   appliedData(id: NodeId): string[] {
     return this.applied
       .get(id)!
-      .filter((e) => e.data.byteLength > 0 && e.type === 0)
+      .filter((e) => e.data.byteLength > 0 && e.type === EntryType.Normal)
       .map((e) => new TextDecoder().decode(e.data));
   }
 }

@@ -23,7 +23,7 @@ class MapSM implements StateMachine<string | null> {
 }
 
 const enc = (s: string) => new TextEncoder().encode(s);
-let cleanup: (() => Promise<void>)[] = [];
+const cleanup: (() => Promise<void>)[] = [];
 afterEach(async () => {
   for (const c of cleanup.splice(0).reverse()) await c();
 });
@@ -185,8 +185,8 @@ describe('RaftNode', () => {
     // Restarted with no founding list at all (as a manager restarting from disk does).
     a = await make('a', true, { a: addrA });
     b = await make('b', true, { b: addrB });
-    await waitFor(() => a.status().conf.voters.join() === 'a,b' && b!.status().conf.voters.join() === 'a,b', 'both see a,b after restart');
-    await waitFor(() => a.role === 'leader' || b!.role === 'leader', 'a leader after restart');
+    await waitFor(() => a.status().conf.voters.join() === 'a,b' && b.status().conf.voters.join() === 'a,b', 'both see a,b after restart');
+    await waitFor(() => a.role === 'leader' || b.role === 'leader', 'a leader after restart');
     const l = a.role === 'leader' ? a : b;
     await l.propose(enc('k=2'));
     expect(b.addressOf('a')).toBe(addrA);

@@ -8,7 +8,7 @@ import type { Task } from '../../../src/swarm/store/index.js';
 import { newStore, node, service, task } from './store-fixtures.js';
 
 function assigned(t: ReturnType<typeof task>): { task: Task; serviceName: string } {
-  return { task: { ...t, meta: { version: 1, createdAt: 0, updatedAt: 0 } } as Task, serviceName: 'web' };
+  return { task: { ...t, meta: { version: 1, createdAt: 0, updatedAt: 0 } }, serviceName: 'web' };
 }
 
 function container(over: Partial<ContainerInfo>): ContainerInfo {

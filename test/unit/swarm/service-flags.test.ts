@@ -79,7 +79,7 @@ describe('service create flags -> spec', () => {
     for (const [f, re] of cases) {
       let err: unknown;
       try {
-        serviceSpecFromFlags({ ...none, ...f } as ServiceFlags, 'img', []);
+        serviceSpecFromFlags({ ...none, ...f }, 'img', []);
       } catch (e) {
         err = e;
       }

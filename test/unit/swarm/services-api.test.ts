@@ -5,7 +5,6 @@ import { createFileObject, fileObjectViews, removeFileObject, taskFiles } from '
 import { deriveSecretsKey } from '../../../src/swarm/secrets/seal.js';
 import { RootCA } from '../../../src/swarm/ca/index.js';
 import { serviceSpecFromFlags, type ServiceFlags } from '../../../src/swarm/service-flags.js';
-import type { Task } from '../../../src/swarm/store/index.js';
 import { newStore, task } from './store-fixtures.js';
 
 const none: ServiceFlags = { env: [], label: [], containerLabel: [], constraint: [], placementPref: [], mount: [], publish: [] };
@@ -64,7 +63,7 @@ describe('secrets API', () => {
     s.task.container.secrets = [{ id, name: 'pw', target: { name: 'pw', uid: '0', gid: '0', mode: 0o400 } }];
     await createService(store, { spec: s });
     expect(await code(removeFileObject(store, 'secret', 'pw'))).toBe('conflict');
-    const t = { ...task('t1', 'x', 1, 'n1'), spec: s.task, meta: { version: 1, createdAt: 0, updatedAt: 0 } } as Task;
+    const t = { ...task('t1', 'x', 1, 'n1'), spec: s.task, meta: { version: 1, createdAt: 0, updatedAt: 0 } };
     expect(taskFiles(store, t, () => key)).toEqual([{ kind: 'secret', id, data: Buffer.from('hunter2').toString('base64') }]);
     const plain = { ...t, spec: spec('img:1').task };
     expect(taskFiles(store, plain, () => key)).toEqual([]);

@@ -112,7 +112,10 @@ describe('stack spec mapping', () => {
       ],
     });
     expect(db.task.placement).toEqual({ constraints: ['node.hostname==h2', 'node.labels.disk != hdd'], preferences: [{ spread: 'node.labels.zone' }], maxReplicasPerNode: 2 });
-    expect(db.task.resources).toEqual({ limits: { nanoCPUs: 500_000_000, memoryBytes: 512 * 1024 * 1024 }, reservations: { nanoCPUs: 250_000_000, memoryBytes: 128 * 1024 * 1024 } });
+    expect(db.task.resources).toEqual({
+      limits: { nanoCPUs: 500_000_000, memoryBytes: 512 * 1024 * 1024 },
+      reservations: { nanoCPUs: 250_000_000, memoryBytes: 128 * 1024 * 1024 },
+    });
     expect(db.task.restartPolicy).toEqual({ condition: 'on-failure', delayMs: 2000, maxAttempts: 3, windowMs: 60_000 });
     expect(db.update).toEqual({ parallelism: 2, delayMs: 10_000, failureAction: 'rollback', monitorMs: 5000, maxFailureRatio: 0, order: 'start-first' });
     expect(db.rollback).toEqual({ parallelism: 0, delayMs: 0, failureAction: 'pause', monitorMs: 20_000, maxFailureRatio: 0.5, order: 'stop-first' });

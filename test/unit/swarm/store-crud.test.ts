@@ -107,7 +107,7 @@ describe('store: create, read, update, delete', () => {
     await store.update((tx) => tx.create('service', service('s1')));
     const s = store.view((tx) => tx.get('service', 's1'))!;
     expect(() => {
-      (s.spec.labels as Record<string, string>)['x'] = 'y';
+      s.spec.labels['x'] = 'y';
     }).toThrow(TypeError);
   });
 

@@ -40,9 +40,9 @@ function body(kind: Kind, id: string, name: string, nodeIdx: number) {
 }
 
 function changed(o: StoreObject, action: string, name: string, n: number): StoreObject {
-  const c = structuredClone(o) as StoreObject & { spec: { name?: string; labels?: Record<string, string> } };
+  const c = structuredClone<StoreObject & { spec: { name?: string; labels?: Record<string, string> } }>(o);
   if (action === 'rename' && 'name' in c.spec) c.spec.name = name;
-  else if (action === 'move' && 'nodeId' in c) (c as StoreObject<'task'>).nodeId = `node${n % 3}`;
+  else if (action === 'move' && 'nodeId' in c) c.nodeId = `node${n % 3}`;
   else if (c.spec.labels !== undefined) c.spec.labels = { ...c.spec.labels, n: String(n) };
   return c;
 }

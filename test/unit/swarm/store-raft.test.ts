@@ -13,7 +13,7 @@ import { node, service, steppingClock, task, text } from './store-fixtures.js';
  * the dispatcher); this only proves the store's contract fits the node driver's.
  */
 
-let cleanup: (() => Promise<void>)[] = [];
+const cleanup: (() => Promise<void>)[] = [];
 afterEach(async () => {
   for (const c of cleanup.splice(0).reverse()) await c();
 });

@@ -38,7 +38,7 @@ function handshake(server: tls.SecureContextOptions, client: tls.SecureContextOp
           resolve({ serverSaw, clientSaw });
         });
       });
-      c.on('error', (e) => {
+      c.on('error', (e: Error) => {
         srv.close();
         reject(e);
       });
