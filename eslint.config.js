@@ -131,11 +131,9 @@ export default defineConfig(
     { '@typescript-eslint/no-unsafe-argument': 'off', '@typescript-eslint/no-unsafe-return': 'off' },
     '`new Map()` without type arguments (state.ts:144, dns-table.ts:108) and an untyped `.map` over nft JSON (parse.ts:107): add the types',
   ),
-  ...exempt(
-    ['src/swarm/manager/network-state.ts', 'src/swarm/manager/api-server.ts'],
-    { '@typescript-eslint/no-unsafe-assignment': 'off', '@typescript-eslint/no-unsafe-member-access': 'off', '@typescript-eslint/no-unsafe-argument': 'off', '@typescript-eslint/no-unsafe-call': 'off' },
-    'tsc fails here today (allocation.nodes, config.networking: the allocator is work in progress); the `any`s follow from those errors',
-  ),
+  ...exempt('src/swarm/manager/allocator/allocator.ts', { complexity: ['error', 59], 'max-lines-per-function': ['error', { max: 139, skipBlankLines: true, skipComments: true }] }, 'allocate: one pass over networks, services, tasks and nodes (complexity 59, 139 lines): to be split per object kind'),
+  ...exempt('src/net/lb/nft-inspect.ts', { complexity: ['error', 34] }, 'parseNftLbJson: walks nft -j output of every object kind (34): to be split per kind'),
+  ...exempt('test/unit/net/fake-nft.ts', { complexity: ['error', 43] }, 'FakeNftKernel.applyLine: one branch per nft statement the renderer emits (43), a test fake'),
   ...exempt('src/swarm/agent/executor.ts', { 'preserve-caught-error': 'off' }, 'the pull failure is rethrown as "No such image" without { cause }: add it'),
   ...exempt('src/swarm/service-flags.ts', { 'no-useless-assignment': 'off' }, "port(): `let protocol = 'tcp'` is overwritten on every path"),
 );

@@ -62,9 +62,9 @@ async function flushFlows(port: number, subnets: string[]): Promise<void> {
     jobs.push(['-s', addr!, '--mask-src', mask], ['-d', addr!, '--mask-dst', mask]);
   }
   for (const j of jobs) {
-    await run('conntrack', ['-D', ...j], { timeout: 5000 }).catch((e: { code?: number; stderr?: string }) => {
+    await run('conntrack', ['-D', ...j], { timeout: 5000 }).catch((e: Error & { code?: number; stderr?: string }) => {
       if (e.code === 1 && /0 flow entries/.test(e.stderr ?? '')) return;
-      throw new Error(`conntrack -D ${j.join(' ')}: ${(e.stderr ?? String(e)).trim()}`);
+      throw new Error(`conntrack -D ${j.join(' ')}: ${(e.stderr ?? e.message).trim()}`);
     });
   }
 }

@@ -178,7 +178,13 @@ export class Daemon {
     const runtime = this.o.runtime ?? new DockerRuntime();
     const make = this.o.networking === undefined ? realNodeNetworking : this.o.networking;
     this.networking = make
-      ? await make({ runtime, nodeId: id.state.nodeId, advertiseAddr: id.state.advertiseAddr, log: this.log, ...(this.o.dnsUpstreams ? { dnsUpstreams: this.o.dnsUpstreams } : {}) })
+      ? await make({
+          runtime,
+          nodeId: id.state.nodeId,
+          advertiseAddr: id.state.advertiseAddr,
+          log: this.log,
+          ...(this.o.dnsUpstreams ? { dnsUpstreams: this.o.dnsUpstreams } : {}),
+        })
       : null;
     const networking = this.networking?.agent;
     const executor = new TaskExecutor({ runtime, nodeId: id.state.nodeId, log: this.log, files: this.files, ...(networking ? { networking } : {}) });

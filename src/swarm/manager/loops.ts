@@ -34,7 +34,8 @@ export interface LeaderLoops {
  */
 export function startLeaderLoops(o: LeaderLoopsOptions): LeaderLoops {
   const deps = { store: o.store, log: o.log, now: o.now ?? Date.now, newId: o.newId ?? randomTaskId, ...(o.tickMs === undefined ? {} : { tickMs: o.tickMs }) };
-  const loops: ReconcileLoop[] = [allocatorLoop({ ...deps, ...(o.barrier === undefined ? {} : { barrier: o.barrier }) }), orchestratorLoop(deps), schedulerLoop(deps), updaterLoop(deps)];
+  const allocator = allocatorLoop({ ...deps, ...(o.barrier === undefined ? {} : { barrier: o.barrier }) });
+  const loops: ReconcileLoop[] = [allocator, orchestratorLoop(deps), schedulerLoop(deps), updaterLoop(deps)];
   for (const l of loops) l.start();
   return {
     async stop() {

@@ -120,7 +120,7 @@ class FakeEngine {
   created: NetworkSpec[] = [];
 
   runtime(): ContainerRuntime {
-    const self = this;
+    const self = this; // eslint-disable-line @typescript-eslint/no-this-alias -- the fake's methods are plain functions over its state
     const partial = {
       async listNetworks() {
         return self.networks.map((n) => ({ ...n }));
