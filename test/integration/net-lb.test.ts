@@ -118,7 +118,7 @@ describe('nftables VIP in a client container', () => {
     const snap = await readNftLb(clientNs);
     expect(snap?.table).toEqual({ vips: [{ vip, backends: [...all].sort((a, b) => Number(a.split('.')[3]) - Number(b.split('.')[3])) }] });
     expect(snap?.hooks).toEqual(['nat-output:nat:output:-100', 'refuse-output:filter:output:0']);
-    expect(snap?.chains).toEqual(['nat-output', 'refuse-output', `vip-${vip}`]);
+    expect(snap?.chains).toEqual([`mod-${all.length}`, 'nat-output', 'refuse-output'].sort());
 
     // ~30 TCP requests on each of two ports and 30 UDP flows: every backend answers.
     const names = new Set(ips.values());
@@ -142,7 +142,8 @@ describe('nftables VIP in a client container', () => {
     const keep = all.filter((ip) => ip !== gone);
     const r2 = await lb.sync(clientNs, table(keep));
     expect(r2).toMatchObject({ mode: 'partial', warnings: [] });
-    expect(r2.bytes).toBeLessThan(300);
+    // Only elements: the removed index and those after it move down (at most 2N elements).
+    expect(r2.bytes).toBeLessThan(600);
     // The UDP flows to the removed backend are deleted (else a chatty client sticks to it); its
     // established TCP flows stay, so requests in flight finish while the task drains.
     expect(r2.conntrackDeleted).toBeGreaterThanOrEqual(1);
@@ -199,7 +200,7 @@ describe('real nft, random table sequences (own namespace)', () => {
         .map(([vip, backends]) => ({ vip, backends: sorted(backends) }));
       if (i === 20 && r.mode === 'none') continue; // unchanged wish after a tamper: see fullResyncMs
       expect(snap?.table, `step ${i} (${r.mode})`).toEqual({ vips: expected });
-      const live = expected.filter((v) => v.backends.length > 0).map((v) => `vip-${v.vip}`);
+      const live = [...new Set(expected.filter((v) => v.backends.length > 0).map((v) => `mod-${v.backends.length}`))];
       expect(snap?.chains).toEqual(['nat-output', 'refuse-output', ...live].sort());
     }
     expect(modes.get('partial')).toBeGreaterThan(20);

@@ -5,10 +5,11 @@
  */
 export type { VipTable, NormalVipTable } from './model.js';
 export { normalizeVipTable, toVipTable } from './model.js';
-export { fullSync, diff, removeScript, renderFull, renderDiff, vipChain, NFT_FAMILY, NFT_TABLE } from './nft-render.js';
+export { fullSync, diff, removeScript, renderFull, renderDiff, modChain, NFT_FAMILY, NFT_TABLE } from './nft-render.js';
 export type { LbBackend, LbBackendKind, LbSyncResult, IpvsProbe } from './backend.js';
 export { detectLbBackend, procIpvsProbe } from './backend.js';
 export { NftLbProgrammer, type NftLbProgrammerOptions } from './nft-programmer.js';
+export { NftSessionPool, NftSessionDoubt, spawnSession, type NftSessionPoolOptions, type SessionChild, type SessionSpawner } from './nft-session.js';
 export { IpvsLbBackend, type IpvsLbBackendOptions } from './ipvs-backend.js';
 export { renderIpvsFull, renderIpvsDiff, renderIpvsMarksFull, renderIpvsMarksDiff, vipMark, IPVS_NFT_TABLE } from './ipvs-render.js';
 export { conntrackCleanups } from './conntrack.js';

@@ -8,9 +8,9 @@ import { normalizeVipTable, toVipTable, type VipTable } from './model.js';
 import { NFT_FAMILY, NFT_TABLE } from './nft-render.js';
 
 export interface NftLbSnapshot {
-  /** VIPs as the kernel dispatches them: vmap elements with their chain's backends, plus @refuse. */
+  /** VIPs as the kernel dispatches them: vmap elements with their `backends` elements 0..N-1 (N from the `mod-N` chain they jump to), plus @refuse. */
   table: VipTable;
-  /** Every chain in our table, hook chains included (stale VIP chains show up here). */
+  /** Every chain in our table, hook chains included (stale `mod-N` chains show up here). */
   chains: string[];
   /** Hook chains as `name:type:hook:priority`. */
   hooks: string[];
@@ -36,17 +36,24 @@ export function parseNftLbJson(json: string): NftLbSnapshot {
   const items = isObj(parsed) && Array.isArray(parsed.nftables) ? (parsed.nftables as unknown[]) : [];
   const vmap = new Map<string, string>(); // VIP -> chain
   const refuse: string[] = [];
-  const chainBackends = new Map<string, string[]>();
+  const elems = new Map<string, string>(); // "VIP . i" -> backend
   const chains: string[] = [];
   const hooks: string[] = [];
   for (const item of items) {
     if (!isObj(item)) continue;
-    const { map, set, chain, rule } = item;
+    const { map, set, chain } = item;
     if (isObj(map) && map.name === 'vips' && Array.isArray(map.elem)) {
       for (const e of map.elem as unknown[]) {
         if (!Array.isArray(e) || typeof e[0] !== 'string' || !isObj(e[1])) continue;
         const verdict = (e[1].goto ?? e[1].jump) as unknown;
         if (isObj(verdict) && typeof verdict.target === 'string') vmap.set(e[0], verdict.target);
+      }
+    }
+    if (isObj(map) && map.name === 'backends' && Array.isArray(map.elem)) {
+      for (const e of map.elem as unknown[]) {
+        if (!Array.isArray(e) || !isObj(e[0]) || !Array.isArray(e[0].concat) || typeof e[1] !== 'string') continue;
+        const [vip, i] = e[0].concat as unknown[];
+        if (typeof vip === 'string' && typeof i === 'number') elems.set(`${vip} . ${i}`, e[1]);
       }
     }
     if (isObj(set) && set.name === 'refuse' && Array.isArray(set.elem)) {
@@ -56,20 +63,18 @@ export function parseNftLbJson(json: string): NftLbSnapshot {
       chains.push(chain.name);
       if (typeof chain.hook === 'string') hooks.push(`${chain.name}:${String(chain.type)}:${chain.hook}:${String(chain.prio)}`);
     }
-    if (isObj(rule) && typeof rule.chain === 'string' && Array.isArray(rule.expr)) {
-      for (const x of rule.expr as unknown[]) {
-        const addr = isObj(x) && isObj(x.dnat) ? x.dnat.addr : undefined;
-        if (typeof addr === 'string') chainBackends.set(rule.chain, [addr]);
-        const data = isObj(addr) && isObj(addr.map) && isObj(addr.map.data) ? addr.map.data.set : undefined;
-        if (Array.isArray(data)) {
-          const bs = (data as unknown[]).flatMap((p) => (Array.isArray(p) && typeof p[1] === 'string' ? [p[1]] : []));
-          chainBackends.set(rule.chain, bs);
-        }
-      }
-    }
   }
+  const backendsOf = (vip: string, chain: string): string[] => {
+    const n = Number(/^mod-(\d+)$/.exec(chain)?.[1] ?? 0);
+    const out: string[] = [];
+    for (let i = 0; i < n; i++) {
+      const b = elems.get(`${vip} . ${i}`);
+      if (b !== undefined) out.push(b);
+    }
+    return out;
+  };
   const vips = [
-    ...[...vmap].map(([vip, chain]) => ({ vip, backends: chainBackends.get(chain) ?? [] })),
+    ...[...vmap].map(([vip, chain]) => ({ vip, backends: backendsOf(vip, chain) })),
     ...refuse.map((vip) => ({ vip, backends: [] })),
   ];
   const table = { vips: [...normalizeVipTable({ vips })].map(([vip, backends]) => ({ vip, backends: [...backends] })) };

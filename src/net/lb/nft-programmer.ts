@@ -3,7 +3,8 @@
  * namespace, or {@link renderFull} when it does not know (first sync, restarted container) or the
  * diff was refused (someone changed the table behind our back). It never lists the table on this
  * path: kube-proxy's syncs took minutes when they re-read the ruleset; a diff against memory costs
- * what changed.
+ * what changed. Partial syncs go through a long-lived `nft -i` per namespace ({@link NftSessionPool},
+ * nft-session.ts) when one is available; full syncs, removals and any doubt go one-shot.
  */
 import { spawnRunner, inNetns, type CommandRunner } from './command.js';
 import { conntrackCleanups, conntrackDeletedCount, conntrackSucceeded } from './conntrack.js';
@@ -13,6 +14,7 @@ import { normalizeVipTable, type NormalVipTable, type VipTable } from './model.j
 import { runStep } from './run-step.js';
 import { NetnsStates, statNetnsIdentity, type NetnsIdentity } from './netns-state.js';
 import { removeScript, renderDiff, renderFull } from './nft-render.js';
+import { NftSessionDoubt, NftSessionPool } from './nft-session.js';
 
 export interface NftLbProgrammerOptions {
   /** Runs nsenter/nft/conntrack; default spawns them. */
@@ -29,6 +31,11 @@ export interface NftLbProgrammerOptions {
   fullResyncMs?: number;
   /** Clock for {@link fullResyncMs}; default Date.now. */
   now?: () => number;
+  /**
+   * Long-lived `nft -i` sessions for partial syncs; false: every transaction one-shot. Default: a
+   * pool of real sessions when `run` is the default spawner, none when a runner is injected.
+   */
+  sessions?: NftSessionPool | false;
 }
 
 interface Committed {
@@ -44,6 +51,7 @@ export class NftLbProgrammer implements LbBackend {
   private readonly fullResyncMs: number;
   private readonly now: () => number;
   private readonly states = new NetnsStates<Committed>();
+  private readonly sessions: NftSessionPool | undefined;
 
   constructor(opts: NftLbProgrammerOptions = {}) {
     this.run = opts.run ?? spawnRunner();
@@ -51,6 +59,8 @@ export class NftLbProgrammer implements LbBackend {
     this.conntrack = opts.conntrack ?? true;
     this.fullResyncMs = opts.fullResyncMs ?? 3_600_000;
     this.now = opts.now ?? Date.now;
+    const sessions = opts.sessions ?? (opts.run === undefined ? new NftSessionPool() : false);
+    this.sessions = sessions === false ? undefined : sessions;
   }
 
   async sync(netnsPath: string, table: VipTable): Promise<LbSyncResult> {
@@ -62,6 +72,7 @@ export class NftLbProgrammer implements LbBackend {
   remove(netnsPath: string): Promise<void> {
     return this.states.serial(netnsPath, async () => {
       this.states.forget(netnsPath);
+      this.sessions?.close(netnsPath);
       if ((await this.identity(netnsPath)) === undefined) return; // the namespace died with its table
       await this.nft(netnsPath, 'remove', removeScript());
     });
@@ -69,6 +80,12 @@ export class NftLbProgrammer implements LbBackend {
 
   forget(netnsPath: string): void {
     this.states.forget(netnsPath);
+    this.sessions?.close(netnsPath);
+  }
+
+  /** Ends every nft session (they would end with the process anyway: stdin EOF). */
+  close(): void {
+    this.sessions?.closeAll();
   }
 
   /** Namespaces with a committed state. */
@@ -80,9 +97,12 @@ export class NftLbProgrammer implements LbBackend {
     const id = await this.identity(netnsPath);
     if (id === undefined) {
       this.states.forget(netnsPath);
+      this.sessions?.close(netnsPath);
       throw new LbCommandError({ netns: netnsPath, step: 'netns', argv: [], status: null, stderr: 'no such namespace (container gone?)' });
     }
     const known = this.states.get(netnsPath, id);
+    // Unknown: a first sync, or another namespace behind the path, whose old session pins it.
+    if (known === undefined) this.sessions?.close(netnsPath);
     const prev = known?.table;
     let bytes = 0;
     let fullReason = known === undefined ? 'unknown' : 'periodic';
@@ -92,7 +112,7 @@ export class NftLbProgrammer implements LbBackend {
       bytes += script.length;
       let committed = false;
       try {
-        await this.nft(netnsPath, 'partial-sync', script);
+        await this.partial(netnsPath, id, script);
         committed = true;
       } catch (e) {
         if (!(e instanceof LbCommandError)) throw e;
@@ -111,6 +131,20 @@ export class NftLbProgrammer implements LbBackend {
     this.states.set(netnsPath, id, { table: next, fullAt: this.now() });
     // After a failed diff our belief is still the best guess of what was there before.
     return { mode: 'full', bytes, fullReason, ...(await this.cleanConntrack(netnsPath, prev, next)) };
+  }
+
+  /** The diff through the namespace's session, or one-shot when there is none to take it. */
+  private async partial(netnsPath: string, id: string, script: string): Promise<void> {
+    let r;
+    try {
+      r = await this.sessions?.transact(netnsPath, id, script);
+    } catch (e) {
+      if (!(e instanceof NftSessionDoubt)) throw e;
+      // Committed or not, we cannot tell: the caller's full sync (one-shot) settles it.
+      throw new LbCommandError({ netns: netnsPath, step: 'partial-sync', argv: ['nft', '-i'], status: null, stderr: e.message, cause: e });
+    }
+    if (r === undefined) return this.nft(netnsPath, 'partial-sync', script);
+    if (r.code !== 0) throw new LbCommandError({ netns: netnsPath, step: 'partial-sync', argv: ['nft', '-i'], status: r.code, stderr: r.stderr });
   }
 
   private async nft(netnsPath: string, step: LbStep, script: string): Promise<void> {

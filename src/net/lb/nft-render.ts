@@ -3,22 +3,27 @@
  * scripts, in the flat one-command-per-line form (as knftables writes it), so that every script is
  * one transaction the kernel commits or rejects whole.
  *
- * Layout of `table ip tsswarm-lb` (kube-proxy's nftables mode, cut down to what VIPs need):
+ * Layout of `table ip tsswarm-lb`:
  *
- *   map vips        ipv4_addr : verdict     VIP -> `goto vip-<VIP>`, only VIPs with backends
+ *   map vips        ipv4_addr : verdict     VIP -> `goto mod-<N>`, N = its backend count (> 0)
+ *   map backends    VIP . index : backend   `typeof ip daddr . numgen random mod 1 : ip daddr`
  *   set refuse      ipv4_addr               VIPs with no backends
  *   chain nat-output      nat hook output priority -100:  `ip daddr vmap @vips`
  *   chain refuse-output   filter hook output priority 0:  reject daddr in @refuse
  *                         (TCP with a reset, anything else with ICMP port unreachable)
- *   chain vip-<VIP>       one rule: `dnat to numgen random mod N map { 0 : B0, ... }`
+ *   chain mod-<N>         one per backend count in use:
+ *                         `dnat to ip daddr . numgen random mod N map @backends`
  *
- * One lookup dispatches every packet whatever the number of VIPs; a VIP's backends live in one
- * rule of its own chain, so changing them is `flush chain` + `add rule` in one transaction and no
- * new connection ever sees a half-written set. DNAT keeps the port and applies to every protocol,
- * which is what "any port, TCP and UDP" needs without a rule per port. Reject is not allowed in
- * nat chains, hence the separate filter chain for empty VIPs: it runs after nat-output, and a VIP
- * in @refuse has no vmap element, so its packets still carry the VIP as destination there.
- * Only the first packet of a flow meets the nat chain; conntrack carries the rest.
+ * One lookup dispatches every packet whatever the number of VIPs. The table holds a handful of
+ * chains and three sets whatever the VIP count: nft builds a cache of the table's chains and sets
+ * before most commands, and with a chain and an anonymous map per VIP (the first layout) that
+ * cache cost ~250 KB of netlink dump per change at 1,000 VIPs. A membership change is now only
+ * element updates (`backends` at the changed indices, the VIP's `vips` element when N changes),
+ * in one transaction, so no new connection ever sees a half-written set. DNAT keeps the port and
+ * applies to every protocol. Reject is not allowed in nat chains, hence the separate filter chain
+ * for empty VIPs: it runs after nat-output, and a VIP in @refuse has no vmap element, so its
+ * packets still carry the VIP as destination there. Only the first packet of a flow meets the nat
+ * chain; conntrack carries the rest.
  */
 import { normalizeVipTable, sameBackends, type NormalVipTable, type VipTable } from './model.js';
 
@@ -26,9 +31,9 @@ export const NFT_FAMILY = 'ip';
 export const NFT_TABLE = 'tsswarm-lb';
 const T = `${NFT_FAMILY} ${NFT_TABLE}`;
 
-/** The chain that holds one VIP's DNAT rule. Safe as an nft identifier: the VIP was validated. */
-export function vipChain(vip: string): string {
-  return `vip-${vip}`;
+/** The chain that DNATs VIPs with `n` backends. */
+export function modChain(n: number): string {
+  return `mod-${n}`;
 }
 
 /** The whole table from nothing: `nft -f -` of this leaves exactly `table`, whatever was there. */
@@ -58,6 +63,7 @@ export function renderFull(table: NormalVipTable): string {
     `delete table ${T}`,
     `add table ${T}`,
     `add map ${T} vips { type ipv4_addr : verdict ; }`,
+    `add map ${T} backends { typeof ip daddr . numgen random mod 1 : ip daddr ; }`,
     `add set ${T} refuse { type ipv4_addr ; }`,
     `add chain ${T} nat-output { type nat hook output priority -100 ; policy accept ; }`,
     `add rule ${T} nat-output ip daddr vmap @vips`,
@@ -65,71 +71,90 @@ export function renderFull(table: NormalVipTable): string {
     `add rule ${T} refuse-output ip daddr @refuse meta l4proto tcp reject with tcp reset`,
     `add rule ${T} refuse-output ip daddr @refuse reject`,
   ];
+  for (const n of counts(table)) out.push(...addModChain(n));
   const refuse: string[] = [];
   const vmap: string[] = [];
+  const elems: string[] = [];
   for (const [vip, backends] of table) {
     if (backends.length === 0) {
       refuse.push(vip);
       continue;
     }
-    out.push(`add chain ${T} ${vipChain(vip)}`, dnatRule(vip, backends));
-    vmap.push(vmapElement(vip));
+    backends.forEach((b, i) => elems.push(backendElement(vip, i, b)));
+    vmap.push(vmapElement(vip, backends.length));
   }
   if (refuse.length > 0) out.push(`add element ${T} refuse { ${refuse.join(', ')} }`);
+  if (elems.length > 0) out.push(`add element ${T} backends { ${elems.join(', ')} }`);
   if (vmap.length > 0) out.push(`add element ${T} vips { ${vmap.join(', ')} }`);
   return out.join('\n') + '\n';
 }
 
 /**
  * The difference as one transaction, ordered so every reference is valid when the kernel checks
- * it: new chains before the vmap elements that jump to them, vmap elements deleted before their
- * chains. A chain is flushed before it is deleted because older kernels refuse to delete a chain
- * that still holds rules.
+ * it: new `mod-N` chains before the vmap elements that jump to them, vmap elements deleted before
+ * the chains no VIP uses any more (flushed first: older kernels refuse to delete a chain that
+ * still holds rules), a replaced `backends` element deleted before it is added again. Only
+ * elements and, when a backend count appears or goes, one chain change: no command here needs
+ * nft to cache more than a handful of objects.
  */
 export function renderDiff(prev: NormalVipTable, next: NormalVipTable): string {
-  const chains: string[] = [];
   const refuseDel: string[] = [];
   const refuseAdd: string[] = [];
   const vmapDel: string[] = [];
   const vmapAdd: string[] = [];
-  const drop: string[] = [];
+  const beDel: string[] = [];
+  const beAdd: string[] = [];
+  const change = (vip: string, had: readonly string[], want: readonly string[]): void => {
+    for (let i = 0; i < Math.max(had.length, want.length); i++) {
+      const h = had[i];
+      const w = want[i];
+      if (h === w) continue;
+      if (h !== undefined) beDel.push(`${vip} . ${i}`);
+      if (w !== undefined) beAdd.push(backendElement(vip, i, w));
+    }
+    if (had.length === want.length) return;
+    if (had.length > 0) vmapDel.push(vip);
+    if (want.length > 0) vmapAdd.push(vmapElement(vip, want.length));
+  };
   for (const [vip, want] of next) {
     const had = prev.get(vip);
     if (had !== undefined && sameBackends(had, want)) continue;
-    const hadLive = had !== undefined && had.length > 0;
-    const wantLive = want.length > 0;
-    if (had !== undefined && !hadLive) refuseDel.push(vip);
-    if (!wantLive) refuseAdd.push(vip);
-    if (wantLive) {
-      chains.push(hadLive ? `flush chain ${T} ${vipChain(vip)}` : `add chain ${T} ${vipChain(vip)}`, dnatRule(vip, want));
-      if (!hadLive) vmapAdd.push(vmapElement(vip));
-    } else if (hadLive) {
-      vmapDel.push(vip);
-      drop.push(vip);
-    }
+    if (had !== undefined && had.length === 0) refuseDel.push(vip);
+    if (want.length === 0) refuseAdd.push(vip);
+    change(vip, had ?? [], want);
   }
   for (const [vip, had] of prev) {
     if (next.has(vip)) continue;
     if (had.length === 0) refuseDel.push(vip);
-    else {
-      vmapDel.push(vip);
-      drop.push(vip);
-    }
+    change(vip, had, []);
   }
-  const out = [...chains];
+  const before = counts(prev);
+  const after = counts(next);
+  const out: string[] = [];
+  for (const n of after) if (!before.has(n)) out.push(...addModChain(n));
+  if (beDel.length > 0) out.push(`delete element ${T} backends { ${beDel.join(', ')} }`);
+  if (beAdd.length > 0) out.push(`add element ${T} backends { ${beAdd.join(', ')} }`);
   if (refuseDel.length > 0) out.push(`delete element ${T} refuse { ${refuseDel.join(', ')} }`);
   if (refuseAdd.length > 0) out.push(`add element ${T} refuse { ${refuseAdd.join(', ')} }`);
   if (vmapDel.length > 0) out.push(`delete element ${T} vips { ${vmapDel.join(', ')} }`);
   if (vmapAdd.length > 0) out.push(`add element ${T} vips { ${vmapAdd.join(', ')} }`);
-  for (const vip of drop) out.push(`flush chain ${T} ${vipChain(vip)}`, `delete chain ${T} ${vipChain(vip)}`);
+  for (const n of before) if (!after.has(n)) out.push(`flush chain ${T} ${modChain(n)}`, `delete chain ${T} ${modChain(n)}`);
   return out.length === 0 ? '' : out.join('\n') + '\n';
 }
 
-function dnatRule(vip: string, backends: readonly string[]): string {
-  const map = backends.map((b, i) => `${i} : ${b}`).join(', ');
-  return `add rule ${T} ${vipChain(vip)} dnat to numgen random mod ${backends.length} map { ${map} }`;
+/** The backend counts (> 0) in use, ascending: one `mod-N` chain each. */
+function counts(table: NormalVipTable): Set<number> {
+  return new Set([...new Set([...table.values()].map((b) => b.length).filter((n) => n > 0))].sort((a, b) => a - b));
 }
 
-function vmapElement(vip: string): string {
-  return `${vip} : goto ${vipChain(vip)}`;
+function addModChain(n: number): string[] {
+  return [`add chain ${T} ${modChain(n)}`, `add rule ${T} ${modChain(n)} dnat to ip daddr . numgen random mod ${n} map @backends`];
+}
+
+function backendElement(vip: string, i: number, backend: string): string {
+  return `${vip} . ${i} : ${backend}`;
+}
+
+function vmapElement(vip: string, n: number): string {
+  return `${vip} : goto ${modChain(n)}`;
 }

@@ -46,7 +46,11 @@ export class FakeNftKernel {
     this.calls.push({ netns, argv, stdin });
     if (tool === 'conntrack') return this.conntrackAnswer;
     if (tool !== 'nft' || rest.join(' ') !== '-f -') throw new Error(`fake: unexpected tool ${argv.join(' ')}`);
-    const script = stdin ?? '';
+    return this.apply(netns, stdin ?? '');
+  };
+
+  /** One nft transaction on `netns`, as `nft -f -` would answer it (no call recorded). */
+  apply(netns: string, script: string): CommandResult {
     const fail = this.failures.findIndex((f) => f(script));
     if (fail >= 0) {
       this.failures.splice(fail, 1);
@@ -63,20 +67,26 @@ export class FakeNftKernel {
     }
     this.namespaces.set(netns, work);
     return { code: 0, stdout: '', stderr: '' };
-  };
+  }
 
   /** Our table in `netns` read back as VIP -> backends (refusing VIPs with []), or undefined. */
   vips(netns: string, table = 'ip tsswarm-lb'): Map<string, string[]> | undefined {
     const t = this.namespaces.get(netns)?.get(table);
     if (t === undefined) return undefined;
     const out = new Map<string, string[]>();
+    const backends = t.sets.get('backends') ?? new Map<string, string>();
     for (const [vip, verdict] of t.sets.get('vips') ?? []) {
       const chain = /^goto (\S+)$/.exec(verdict)?.[1] ?? '';
       const rules = t.chains.get(chain) ?? [];
-      const m = /^dnat to numgen random mod (\d+) map \{ (.*) \}$/.exec(rules[0] ?? '');
-      const backends = m ? m[2]!.split(', ').map((p) => p.split(' : ')[1]!) : [];
-      if (rules.length !== 1 || !m || Number(m[1]) !== backends.length) throw new Error(`fake: chain ${chain} holds ${JSON.stringify(rules)}`);
-      out.set(vip, backends);
+      const m = /^dnat to ip daddr \. numgen random mod (\d+) map @backends$/.exec(rules[0] ?? '');
+      if (rules.length !== 1 || !m || chain !== `mod-${m[1]}`) throw new Error(`fake: chain ${chain} holds ${JSON.stringify(rules)}`);
+      const bs: string[] = [];
+      for (let i = 0; i < Number(m[1]); i++) {
+        const b = backends.get(`${vip} . ${i}`);
+        if (b === undefined) throw new Error(`fake: ${vip} jumps to ${chain} but has no backend ${i}`);
+        bs.push(b);
+      }
+      out.set(vip, bs);
     }
     for (const vip of t.sets.get('refuse')?.keys() ?? []) out.set(vip, []);
     return out;
@@ -166,4 +176,78 @@ function applyLine(r: Ruleset, line: string): string | undefined {
     default:
       return 'unsupported';
   }
+}
+
+/**
+ * A fake `nft -i` behind the SessionSpawner seam, over the same FakeNftKernel: each line written
+ * is one transaction (commands split at `; ` before a verb), errors go to stderr as nft prints
+ * them, the sentinel `list set` of a missing table answers with its error block. Knobs make it
+ * die, hang or chatter on stdout to exercise the pool's doubt handling.
+ */
+import type { SessionChild, SessionSpawner } from '../../../src/net/lb/nft-session.js';
+
+export class FakeNftSessions {
+  spawned = 0;
+  alive = 0;
+  /** The next batch line kills the process after applying it (commit, then no answer). */
+  dieAfterNextBatch = false;
+  /** The next batch line is applied and then never answered. */
+  hangNextBatch = false;
+  /** The next batch line prints this on stdout after applying. */
+  chatterNextBatch: string | undefined;
+  readonly lines: Array<{ netns: string; line: string }> = [];
+
+  constructor(private readonly kernel: FakeNftKernel) {}
+
+  readonly spawn: SessionSpawner = (argv) => {
+    const [nsenter, net, tool, flag] = argv;
+    if (nsenter !== 'nsenter' || !net?.startsWith('--net=') || tool !== 'nft' || flag !== '-i') throw new Error(`fake: unexpected argv ${argv.join(' ')}`);
+    const netns = net.slice('--net='.length);
+    this.spawned++;
+    this.alive++;
+    let out: (t: string) => void = () => {};
+    let err: (t: string) => void = () => {};
+    const exits: Array<(why: string) => void> = [];
+    let dead = false;
+    let silent = false;
+    const die = (why: string) => {
+      if (dead) return;
+      dead = true;
+      this.alive--;
+      queueMicrotask(() => exits.forEach((cb) => cb(why)));
+    };
+    const child: SessionChild = {
+      write: (text) => {
+        for (const line of text.split('\n')) {
+          if (line === '' || dead || silent) continue;
+          this.lines.push({ netns, line });
+          const sentinel = /^list set ip (\S+) s$/.exec(line);
+          if (sentinel) {
+            const pad = ' '.repeat('list set ip '.length);
+            queueMicrotask(() => err(`Error: No such file or directory\n${line}\n${pad}${'^'.repeat(sentinel[1]!.length)}\n`));
+            continue;
+          }
+          const script = line.split(/; (?=(?:add|delete|flush) )/).join('\n') + '\n';
+          const r = this.kernel.apply(netns, script);
+          if (r.code !== 0) queueMicrotask(() => err(`Error: ${r.stderr.replace(/^\/dev\/stdin:\S+ Error: /, '').split('\n')[0]}\n${line}\n^^^\n`));
+          if (this.dieAfterNextBatch) {
+            this.dieAfterNextBatch = false;
+            die('exited (SIGKILL)');
+          } else if (this.hangNextBatch) {
+            this.hangNextBatch = false;
+            silent = true; // alive, but never answers again
+          } else if (this.chatterNextBatch !== undefined) {
+            const c = this.chatterNextBatch;
+            this.chatterNextBatch = undefined;
+            queueMicrotask(() => out(c));
+          }
+        }
+      },
+      onStdout: (cb) => (out = cb),
+      onStderr: (cb) => (err = cb),
+      onExit: (cb) => exits.push(cb),
+      kill: () => die('exited (SIGKILL)'),
+    };
+    return child;
+  };
 }

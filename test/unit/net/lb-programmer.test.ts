@@ -47,9 +47,9 @@ describe('NftLbProgrammer state logic (fake nft)', () => {
     kernel.wipe(NS);
     const r = await lb.sync(NS, t({ '10.0.1.250': ['10.0.1.3'] }));
     expect(r.mode).toBe('full');
-    expect(r.fullReason).toMatch(/partial-sync .* No such file or directory at script line 1: flush chain ip tsswarm-lb vip-10.0.1.250/);
+    expect(r.fullReason).toMatch(/partial-sync .* No such file or directory at script line 1: delete element ip tsswarm-lb backends \{ 10\.0\.1\.250 \. 0 \}/);
     expect(kernel.vips(NS)).toEqual(asMap({ '10.0.1.250': ['10.0.1.3'] }));
-    expect(kernel.nftCalls().map((c) => c.stdin!.split('\n')[0])).toEqual(['add table ip tsswarm-lb', 'flush chain ip tsswarm-lb vip-10.0.1.250', 'add table ip tsswarm-lb']);
+    expect(kernel.nftCalls().map((c) => c.stdin!.split('\n')[0])).toEqual(['add table ip tsswarm-lb', 'delete element ip tsswarm-lb backends { 10.0.1.250 . 0 }', 'add table ip tsswarm-lb']);
   });
 
   it('falls back to a full sync on any diff failure, and the next change is partial again', async () => {
@@ -170,7 +170,7 @@ describe('NftLbProgrammer state logic (fake nft)', () => {
           }
           if (i === 0 || wipes[i]) expect(r.mode).toBe('full');
           expect(kernel.vips(NS)).toEqual(asMap(want));
-          const live = Object.entries(want).filter(([, b]) => b.length > 0).map(([v]) => `vip-${v}`);
+          const live = [...new Set(Object.values(want).filter((b) => b.length > 0).map((b) => `mod-${new Set(b).size}`))];
           expect(kernel.chains(NS)).toEqual(['nat-output', 'refuse-output', ...live].sort());
         }
       }),

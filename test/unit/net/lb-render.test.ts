@@ -10,6 +10,7 @@ const HEAD = `add table ip tsswarm-lb
 delete table ip tsswarm-lb
 add table ip tsswarm-lb
 add map ip tsswarm-lb vips { type ipv4_addr : verdict ; }
+add map ip tsswarm-lb backends { typeof ip daddr . numgen random mod 1 : ip daddr ; }
 add set ip tsswarm-lb refuse { type ipv4_addr ; }
 add chain ip tsswarm-lb nat-output { type nat hook output priority -100 ; policy accept ; }
 add rule ip tsswarm-lb nat-output ip daddr vmap @vips
@@ -26,14 +27,15 @@ const base: VipTable = {
 };
 
 describe('nftables renderer', () => {
-  it('renders a full sync: base table, one chain per VIP, sorted, one vmap batch', () => {
+  it('renders a full sync: base table, one chain per backend count, sorted backend and vmap batches', () => {
     expect(fullSync(base)).toBe(
       HEAD +
-        `add chain ip tsswarm-lb vip-10.0.1.250
-add rule ip tsswarm-lb vip-10.0.1.250 dnat to numgen random mod 3 map { 0 : 10.0.1.2, 1 : 10.0.1.3, 2 : 10.0.1.12 }
-add chain ip tsswarm-lb vip-10.0.9.250
-add rule ip tsswarm-lb vip-10.0.9.250 dnat to numgen random mod 2 map { 0 : 10.0.9.3, 1 : 10.0.9.4 }
-add element ip tsswarm-lb vips { 10.0.1.250 : goto vip-10.0.1.250, 10.0.9.250 : goto vip-10.0.9.250 }
+        `add chain ip tsswarm-lb mod-2
+add rule ip tsswarm-lb mod-2 dnat to ip daddr . numgen random mod 2 map @backends
+add chain ip tsswarm-lb mod-3
+add rule ip tsswarm-lb mod-3 dnat to ip daddr . numgen random mod 3 map @backends
+add element ip tsswarm-lb backends { 10.0.1.250 . 0 : 10.0.1.2, 10.0.1.250 . 1 : 10.0.1.3, 10.0.1.250 . 2 : 10.0.1.12, 10.0.9.250 . 0 : 10.0.9.3, 10.0.9.250 . 1 : 10.0.9.4 }
+add element ip tsswarm-lb vips { 10.0.1.250 : goto mod-3, 10.0.9.250 : goto mod-2 }
 `,
     );
   });
@@ -45,10 +47,11 @@ add element ip tsswarm-lb vips { 10.0.1.250 : goto vip-10.0.1.250, 10.0.9.250 : 
   it('puts a VIP without backends in the refuse set, with no chain', () => {
     expect(fullSync({ vips: [{ vip: '10.0.1.250', backends: [] }, { vip: '10.0.1.251', backends: ['10.0.1.5'] }] })).toBe(
       HEAD +
-        `add chain ip tsswarm-lb vip-10.0.1.251
-add rule ip tsswarm-lb vip-10.0.1.251 dnat to numgen random mod 1 map { 0 : 10.0.1.5 }
+        `add chain ip tsswarm-lb mod-1
+add rule ip tsswarm-lb mod-1 dnat to ip daddr . numgen random mod 1 map @backends
 add element ip tsswarm-lb refuse { 10.0.1.250 }
-add element ip tsswarm-lb vips { 10.0.1.251 : goto vip-10.0.1.251 }
+add element ip tsswarm-lb backends { 10.0.1.251 . 0 : 10.0.1.5 }
+add element ip tsswarm-lb vips { 10.0.1.251 : goto mod-1 }
 `,
     );
   });
@@ -64,44 +67,64 @@ add element ip tsswarm-lb vips { 10.0.1.251 : goto vip-10.0.1.251 }
     expect(diff({ vips: [] }, { vips: [] })).toBe('');
   });
 
-  it('adds a VIP: its chain and rule before the vmap element that jumps to it', () => {
+  it('adds a VIP: a chain for a new backend count before the vmap element that jumps to it', () => {
     const next: VipTable = { vips: [...base.vips, { vip: '10.0.5.250', backends: ['10.0.5.7'] }] };
-    expect(diff(base, next)).toBe(`add chain ip tsswarm-lb vip-10.0.5.250
-add rule ip tsswarm-lb vip-10.0.5.250 dnat to numgen random mod 1 map { 0 : 10.0.5.7 }
-add element ip tsswarm-lb vips { 10.0.5.250 : goto vip-10.0.5.250 }
+    expect(diff(base, next)).toBe(`add chain ip tsswarm-lb mod-1
+add rule ip tsswarm-lb mod-1 dnat to ip daddr . numgen random mod 1 map @backends
+add element ip tsswarm-lb backends { 10.0.5.250 . 0 : 10.0.5.7 }
+add element ip tsswarm-lb vips { 10.0.5.250 : goto mod-1 }
+`);
+    // A count already in use needs no chain.
+    const two: VipTable = { vips: [...base.vips, { vip: '10.0.5.250', backends: ['10.0.5.8', '10.0.5.7'] }] };
+    expect(diff(base, two)).toBe(`add element ip tsswarm-lb backends { 10.0.5.250 . 0 : 10.0.5.7, 10.0.5.250 . 1 : 10.0.5.8 }
+add element ip tsswarm-lb vips { 10.0.5.250 : goto mod-2 }
 `);
   });
 
-  it('changes backends by replacing the one rule of that VIP chain', () => {
+  it('changes backends: replaced indexes deleted then added, the vmap element moved when the count changes', () => {
     const next: VipTable = { vips: [base.vips[0]!, { vip: '10.0.1.250', backends: ['10.0.1.2', '10.0.1.12', '10.0.1.40', '10.0.1.41'] }] };
-    expect(diff(base, next)).toBe(`flush chain ip tsswarm-lb vip-10.0.1.250
-add rule ip tsswarm-lb vip-10.0.1.250 dnat to numgen random mod 4 map { 0 : 10.0.1.2, 1 : 10.0.1.12, 2 : 10.0.1.40, 3 : 10.0.1.41 }
-`);
-  });
-
-  it('removes a VIP: vmap element first, then its chain (flushed, deleted)', () => {
-    expect(diff(base, { vips: [base.vips[0]!] })).toBe(`delete element ip tsswarm-lb vips { 10.0.1.250 }
-flush chain ip tsswarm-lb vip-10.0.1.250
-delete chain ip tsswarm-lb vip-10.0.1.250
-`);
-  });
-
-  it('empties a VIP: it moves from the vmap to the refuse set, its chain goes', () => {
-    const next: VipTable = { vips: [base.vips[0]!, { vip: '10.0.1.250', backends: [] }] };
-    expect(diff(base, next)).toBe(`add element ip tsswarm-lb refuse { 10.0.1.250 }
+    expect(diff(base, next)).toBe(`add chain ip tsswarm-lb mod-4
+add rule ip tsswarm-lb mod-4 dnat to ip daddr . numgen random mod 4 map @backends
+delete element ip tsswarm-lb backends { 10.0.1.250 . 1, 10.0.1.250 . 2 }
+add element ip tsswarm-lb backends { 10.0.1.250 . 1 : 10.0.1.12, 10.0.1.250 . 2 : 10.0.1.40, 10.0.1.250 . 3 : 10.0.1.41 }
 delete element ip tsswarm-lb vips { 10.0.1.250 }
-flush chain ip tsswarm-lb vip-10.0.1.250
-delete chain ip tsswarm-lb vip-10.0.1.250
+add element ip tsswarm-lb vips { 10.0.1.250 : goto mod-4 }
+flush chain ip tsswarm-lb mod-3
+delete chain ip tsswarm-lb mod-3
+`);
+    // Same count: elements only.
+    const same: VipTable = { vips: [base.vips[0]!, { vip: '10.0.1.250', backends: ['10.0.1.2', '10.0.1.3', '10.0.1.13'] }] };
+    expect(diff(base, same)).toBe(`delete element ip tsswarm-lb backends { 10.0.1.250 . 2 }
+add element ip tsswarm-lb backends { 10.0.1.250 . 2 : 10.0.1.13 }
+`);
+  });
+
+  it('removes a VIP: its elements and vmap element, then the chain no VIP uses (flushed, deleted)', () => {
+    expect(diff(base, { vips: [base.vips[0]!] })).toBe(`delete element ip tsswarm-lb backends { 10.0.1.250 . 0, 10.0.1.250 . 1, 10.0.1.250 . 2 }
+delete element ip tsswarm-lb vips { 10.0.1.250 }
+flush chain ip tsswarm-lb mod-3
+delete chain ip tsswarm-lb mod-3
+`);
+  });
+
+  it('empties a VIP: it moves from the vmap to the refuse set', () => {
+    const next: VipTable = { vips: [base.vips[0]!, { vip: '10.0.1.250', backends: [] }] };
+    expect(diff(base, next)).toBe(`delete element ip tsswarm-lb backends { 10.0.1.250 . 0, 10.0.1.250 . 1, 10.0.1.250 . 2 }
+add element ip tsswarm-lb refuse { 10.0.1.250 }
+delete element ip tsswarm-lb vips { 10.0.1.250 }
+flush chain ip tsswarm-lb mod-3
+delete chain ip tsswarm-lb mod-3
 `);
   });
 
   it('refills an empty VIP and drops a refusing one', () => {
     const prev: VipTable = { vips: [{ vip: '10.0.1.250', backends: [] }, { vip: '10.0.1.251', backends: [] }] };
     const next: VipTable = { vips: [{ vip: '10.0.1.250', backends: ['10.0.1.9'] }] };
-    expect(diff(prev, next)).toBe(`add chain ip tsswarm-lb vip-10.0.1.250
-add rule ip tsswarm-lb vip-10.0.1.250 dnat to numgen random mod 1 map { 0 : 10.0.1.9 }
+    expect(diff(prev, next)).toBe(`add chain ip tsswarm-lb mod-1
+add rule ip tsswarm-lb mod-1 dnat to ip daddr . numgen random mod 1 map @backends
+add element ip tsswarm-lb backends { 10.0.1.250 . 0 : 10.0.1.9 }
 delete element ip tsswarm-lb refuse { 10.0.1.250, 10.0.1.251 }
-add element ip tsswarm-lb vips { 10.0.1.250 : goto vip-10.0.1.250 }
+add element ip tsswarm-lb vips { 10.0.1.250 : goto mod-1 }
 `);
   });
 
