@@ -33,6 +33,8 @@ export interface LoadBalancerPort {
   sync(netnsPath: string, table: VipTable): Promise<unknown>;
   /** The namespace is gone (its container was removed): drop what is remembered of it. */
   forget(netnsPath: string): void;
+  /** The daemon stops: end any helper processes (nft sessions); tables stay in the kernel. */
+  close?(): void;
 }
 
 /** The per-host resolver (src/net/dns's DnsResolver). */
@@ -188,11 +190,13 @@ export class NetworkAgent {
 
   /** The daemon stops: close the resolver's sockets; devices and tables stay for running tasks. */
   async stop(): Promise<void> {
+    this.o.lb.close?.();
     await this.o.dns.close();
   }
 
   /** The node leaves: everything this agent programmed goes (task containers are already gone). */
   async teardown(): Promise<void> {
+    this.o.lb.close?.();
     await this.o.dns.close();
     await this.o.overlay.teardown();
     const subnets: string[] = [];
