@@ -10,7 +10,7 @@ export { apply, execRunner, type CommandResult, type CommandRunner, type ExecRun
 export { FIREWALL, renderFirewall } from './firewall.js';
 export { BRIDGE_PREFIX, overlayDeviceNames, VXLAN_PREFIX } from './names.js';
 export { observe } from './observe.js';
-export { parseFdb, parseFirewall, parseLinks, parseNeighbours } from './parse.js';
+export { parseBridgeFdb, parseFdb, parseFirewall, parseLinks, parseNeighbours } from './parse.js';
 export { plan, planTeardown } from './plan.js';
 export { validateWanted } from './validate.js';
 export type * from './types.js';

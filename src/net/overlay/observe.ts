@@ -6,9 +6,9 @@
 import { OverlayCommandError } from './errors.js';
 import { runChecked, type CommandRunner } from './exec.js';
 import { FIREWALL } from './firewall.js';
-import { parseFdb, parseFirewall, parseLinks, parseNeighbours } from './parse.js';
+import { parseBridgeFdb, parseFdb, parseFirewall, parseLinks, parseNeighbours } from './parse.js';
 import { devicesToRead } from './plan.js';
-import type { ObservedFdbEntry, ObservedFirewall, ObservedNeighbour, OverlayHostWanted, OverlayObserved } from './types.js';
+import type { ObservedBridgeEntry, ObservedFdbEntry, ObservedFirewall, ObservedNeighbour, OverlayHostWanted, OverlayObserved } from './types.js';
 
 async function observeFirewall(run: CommandRunner): Promise<ObservedFirewall | undefined> {
   const argv = ['nft', '-j', 'list', 'table', 'inet', FIREWALL.table];
@@ -25,11 +25,12 @@ export async function observe(run: CommandRunner, wanted?: OverlayHostWanted): P
   const links = parseLinks(linkRes.stdout);
   const { vxlans, bridges } = devicesToRead(links, wanted);
   const [fdbs, neighs, firewall] = await Promise.all([
-    Promise.all(vxlans.map(async (d) => [d, parseFdb((await runChecked(run, { argv: ['bridge', '-j', 'fdb', 'show', 'dev', d], subject: d })).stdout)] as const)),
+    Promise.all(vxlans.map(async (d) => [d, (await runChecked(run, { argv: ['bridge', '-j', 'fdb', 'show', 'dev', d], subject: d })).stdout] as const)),
     Promise.all(bridges.map(async (d) => [d, parseNeighbours((await runChecked(run, { argv: ['ip', '-j', 'neigh', 'show', 'dev', d], subject: d })).stdout)] as const)),
     observeFirewall(run),
   ]);
-  const fdb: Record<string, readonly ObservedFdbEntry[]> = Object.fromEntries(fdbs);
+  const fdb: Record<string, readonly ObservedFdbEntry[]> = Object.fromEntries(fdbs.map(([d, text]) => [d, parseFdb(text)]));
+  const bridgeFdb: Record<string, readonly ObservedBridgeEntry[]> = Object.fromEntries(fdbs.map(([d, text]) => [d, parseBridgeFdb(text)]));
   const neighbours: Record<string, readonly ObservedNeighbour[]> = Object.fromEntries(neighs);
-  return { links, fdb, neighbours, firewall };
+  return { links, fdb, bridgeFdb, neighbours, firewall };
 }

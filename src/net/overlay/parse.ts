@@ -7,7 +7,7 @@
  */
 import { normalizeIpv4, normalizeMac } from './addressing.js';
 import { OverlayParseError } from './errors.js';
-import type { ObservedFdbEntry, ObservedFirewall, ObservedLink, ObservedNeighbour } from './types.js';
+import type { ObservedBridgeEntry, ObservedFdbEntry, ObservedFirewall, ObservedLink, ObservedNeighbour } from './types.js';
 
 type Json = Record<string, unknown>;
 
@@ -54,7 +54,9 @@ export function parseLinks(text: string): ObservedLink[] {
       if (vni === undefined || port === undefined) throw new OverlayParseError('ip link', `${name}: vxlan without id/port (was -d given?)`);
       vxlan = { vni, port, local: str(d.local), learning: d.learning === true };
     }
-    return { name, kind, mtu, up: flags.includes('UP'), master: str(l.master), vxlan };
+    const slave = isObj(info?.info_slave_data) ? info.info_slave_data : undefined;
+    const portLearning = typeof slave?.learning === 'boolean' ? slave.learning : undefined;
+    return { name, kind, mtu, up: flags.includes('UP'), master: str(l.master), vxlan, ...(portLearning === undefined ? {} : { portLearning }) };
   });
 }
 
@@ -71,6 +73,22 @@ export function parseFdb(text: string): ObservedFdbEntry[] {
     const dst = str(e.dst);
     if (!flags.includes('self') || mac === undefined || dst === undefined) continue;
     out.push({ mac, dst: normalizeIpv4(dst) ?? dst });
+  }
+  return out;
+}
+
+/**
+ * `bridge -j fdb show dev X`: the bridge's entries for port X (`master`), except the port's own
+ * permanent address. Learned ones have no `static` state.
+ */
+export function parseBridgeFdb(text: string): ObservedBridgeEntry[] {
+  const out: ObservedBridgeEntry[] = [];
+  for (const e of arrayOf('bridge fdb', text)) {
+    if (!isObj(e) || str(e.master) === undefined || e.state === 'permanent') continue;
+    const flags = Array.isArray(e.flags) ? e.flags : [];
+    const mac = normalizeMac(str(e.mac) ?? '');
+    if (mac === undefined || flags.includes('self')) continue;
+    out.push({ mac, static: e.state === 'static' });
   }
   return out;
 }

@@ -28,6 +28,7 @@ import type {
   OverlayPending,
   OverlayPlan,
   OverlayWanted,
+  ObservedBridgeEntry,
 } from './types.js';
 
 const ZERO_MAC = '00:00:00:00:00:00';
@@ -68,6 +69,17 @@ function neighDel(bridge: string, ip: string): OverlayCommand {
   return { argv: ['ip', 'neigh', 'del', ip, 'dev', bridge], subject: bridge };
 }
 
+/**
+ * The bridge must not learn addresses on the VXLAN port. Addresses are handed out lowest-free
+ * first and MACs follow addresses, so a new task often gets a gone task's address and MAC on
+ * another host; an entry the bridge learned from the old holder's frames (aged 300 s) would send
+ * the new holder's traffic into the tunnel, or drop it there. Remote MACs get static entries
+ * instead (planBridgeFdb), so frames to them are not flooded to local containers either.
+ */
+function noLearning(o: OverlayWanted): OverlayCommand {
+  return { argv: ['bridge', 'link', 'set', 'dev', o.vxlan, 'learning', 'off'], subject: o.vxlan };
+}
+
 function planDevice(o: OverlayWanted, have: ObservedLink | undefined): OverlayCommand[] {
   if (have === undefined) {
     return [
@@ -75,13 +87,30 @@ function planDevice(o: OverlayWanted, have: ObservedLink | undefined): OverlayCo
         argv: ['ip', 'link', 'add', o.vxlan, 'mtu', String(o.mtu), 'master', o.bridge, 'up', 'type', 'vxlan', 'id', String(o.vni), 'dstport', String(o.port), 'local', o.local, 'nolearning'],
         subject: o.vxlan,
       },
+      noLearning(o),
     ];
   }
   const set: string[] = [];
   if (have.mtu !== o.mtu) set.push('mtu', String(o.mtu));
   if (have.master !== o.bridge) set.push('master', o.bridge);
   if (!have.up) set.push('up');
-  return set.length === 0 ? [] : [{ argv: ['ip', 'link', 'set', 'dev', o.vxlan, ...set], subject: o.vxlan }];
+  const out: OverlayCommand[] = set.length === 0 ? [] : [{ argv: ['ip', 'link', 'set', 'dev', o.vxlan, ...set], subject: o.vxlan }];
+  // A port newly enslaved learns again: turn it off after (re)attaching.
+  if (have.portLearning !== false || have.master !== o.bridge) out.push(noLearning(o));
+  return out;
+}
+
+/** The bridge's entries on the VXLAN port: exactly the remote endpoints' MACs, static. */
+function planBridgeFdb(o: OverlayWanted, have: readonly ObservedBridgeEntry[]): OverlayCommand[] {
+  const dev = o.vxlan;
+  const byMac = new Map(have.map((e) => [e.mac, e]));
+  const wanted = new Set(o.remotes.map((r) => r.mac));
+  const out: OverlayCommand[] = [];
+  for (const mac of [...wanted].sort()) {
+    if (byMac.get(mac)?.static !== true) out.push({ argv: ['bridge', 'fdb', 'replace', mac, 'dev', dev, 'master', 'static'], subject: dev });
+  }
+  for (const e of have) if (!wanted.has(e.mac)) out.push({ argv: ['bridge', 'fdb', 'del', e.mac, 'dev', dev, 'master'], subject: dev });
+  return out;
 }
 
 function planFdb(o: OverlayWanted, have: readonly ObservedFdbEntry[]): OverlayCommand[] {
@@ -174,6 +203,7 @@ export function plan(wantedIn: OverlayHostWanted, observed: OverlayObserved): Ov
     }
     commands.push(...planDevice(o, have));
     commands.push(...planFdb(o, have === undefined ? [] : (observed.fdb[o.vxlan] ?? [])));
+    commands.push(...planBridgeFdb(o, have === undefined ? [] : (observed.bridgeFdb?.[o.vxlan] ?? [])));
     commands.push(...planNeighbours(o, observed.neighbours[o.bridge] ?? []));
   }
   return { commands, pending };

@@ -66,6 +66,8 @@ export interface ObservedLink {
   readonly up: boolean;
   /** Bridge it is enslaved to. */
   readonly master: string | undefined;
+  /** Whether the bridge learns addresses on this port (`info_slave_data.learning`); undefined when not a bridge port. */
+  readonly portLearning?: boolean | undefined;
   readonly vxlan: ObservedVxlan | undefined;
 }
 
@@ -73,6 +75,12 @@ export interface ObservedLink {
 export interface ObservedFdbEntry {
   readonly mac: string;
   readonly dst: string;
+}
+
+/** A bridge fdb entry pointing at a port: `static` ones are ours, the others were learned. */
+export interface ObservedBridgeEntry {
+  readonly mac: string;
+  readonly static: boolean;
 }
 
 /** A neighbour entry on a bridge. */
@@ -97,6 +105,12 @@ export interface OverlayObserved {
   readonly links: readonly ObservedLink[];
   /** fdb entries per VXLAN device name (only devices that were read). */
   readonly fdb: Readonly<Record<string, readonly ObservedFdbEntry[]>>;
+  /**
+   * The bridge's own entries for each VXLAN port (`master`, static or learned; the port's own
+   * permanent address left out), read from the same listing. Absent in observations made by
+   * hand in tests: then taken as empty.
+   */
+  readonly bridgeFdb?: Readonly<Record<string, readonly ObservedBridgeEntry[]>>;
   /** Neighbour entries per bridge name (only bridges that were read). */
   readonly neighbours: Readonly<Record<string, readonly ObservedNeighbour[]>>;
   /** Undefined when the table does not exist. */

@@ -9,7 +9,7 @@ import { NetworkNotReadyError } from './network-agent.js';
 import type { ContainerSpec } from '../../runtime/index.js';
 
 /** How long a stop waits for nodes that have not confirmed the task's removal from their VIPs. */
-export const STOP_GATE_MAX_MS = 3000;
+export const STOP_GATE_MAX_MS = 5000;
 
 /** The executor's view of task networking (the NetworkAgent, or the default bridge). */
 export interface TaskNetworking {

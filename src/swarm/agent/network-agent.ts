@@ -1,6 +1,7 @@
 import type { ContainerRuntime, ContainerSpec } from '../../runtime/index.js';
 import type { AssignedTask } from '../api/assignments.js';
 import { TASK_LABELS } from './task-container.js';
+import { mapLimit } from '../../util/map-limit.js';
 import type { NodeNetworkState, NodeNetwork } from '../api/network-state.js';
 import { buildTable, type DnsTable } from '../../net/dns/index.js';
 import { dnsRecordsFor } from './network-dns.js';
@@ -55,8 +56,8 @@ export interface NetworkAgentOptions {
   underlay: () => Promise<{ address: string; mtu: number }>;
   deviceNames: (key: string) => { bridge: string; vxlan: string };
   macForIp: (ip: string) => string;
-  /** Deletes this host's conntrack entries of VXLAN traffic on `port` and of the given overlay subnets. */
-  flushFlows: (port: number, subnets: string[]) => Promise<void>;
+  /** Deletes this host's conntrack entries of VXLAN traffic on `port` (if given) and of the given overlay subnets. */
+  flushFlows: (port: number | null, subnets: string[]) => Promise<void>;
 }
 
 /** Raised by `attach` when the task's networks are not programmed on this node yet (retry later). */
@@ -68,6 +69,19 @@ export class NetworkNotReadyError extends Error {
 }
 
 const NETWORK_LABEL = 'com.tsswarm.network.id';
+/** Engine networks and devices are re-checked at least this often even when the state says nothing changed. */
+const DEVICE_REPAIR_MS = 10_000;
+
+/** What engine networks and kernel devices are made of: everything but backends, VIPs and names. */
+function devicesDigest(state: NodeNetworkState, under: { address: string; mtu: number }): string {
+  return JSON.stringify([
+    under,
+    state.vxlanPort,
+    state.nodeAddrs,
+    state.networks,
+    state.endpoints.map((e) => [e.networkId, e.address, e.nodeId, e.vtep]),
+  ]);
+}
 const NETWORK_NAME_LABEL = 'com.tsswarm.network.name';
 
 /** The Docker network that carries cluster network `id` on every host (never a user's name). */
@@ -119,8 +133,17 @@ export class NetworkAgent {
    */
   async configure(state: NodeNetworkState): Promise<void> {
     this.state = state;
-    this.incomplete = false;
     const under = await this.o.underlay();
+    // Most changes are backends coming and going (health, scaling, updates): they touch only DNS
+    // and VIP tables. Engine networks and kernel devices are converged when what they are made
+    // of changed, when the last pass left something unfinished, or on the repair period.
+    const devices = devicesDigest(state, under);
+    if (devices === this.lastDevices && !this.incomplete && !this.repairDue()) {
+      await this.programNames(state);
+      return;
+    }
+    this.incomplete = false;
+    this.lastRepair = Date.now();
     // Stale engine networks first: a removed network's subnet may come back for a new one.
     await this.removeStaleEngineNetworks(state);
     await this.convergeEngineNetworks(state, under.mtu);
@@ -147,6 +170,19 @@ export class NetworkAgent {
       this.incomplete = true;
       this.logOnce(`overlay ${p.key ?? ''}: ${p.reason ?? 'pending'}`);
     }
+    this.lastDevices = devices;
+    await this.programNames(state);
+  }
+
+  private lastDevices = '';
+  private lastRepair = 0;
+
+  private repairDue(): boolean {
+    return Date.now() - this.lastRepair > DEVICE_REPAIR_MS;
+  }
+
+  /** DNS and VIP tables: what every backend change needs, and all that most of them need. */
+  private async programNames(state: NodeNetworkState): Promise<void> {
     const view = dnsRecordsFor(state);
     this.o.dns.setTable(buildTable(view.networks, view.records, view.clients));
     // A gateway address the kernel does not hold yet is bound on a later pass; names are served
@@ -261,7 +297,10 @@ export class NetworkAgent {
       } catch (e) {
         this.incomplete = true;
         this.logOnce(`removing network ${n.name}: ${(e as Error).message.split('\n')[0]}`);
+        continue;
       }
+      // The bridge's own flows (IGMP, NAT) would otherwise linger for minutes.
+      await this.o.flushFlows(null, n.subnets).catch((e: unknown) => this.logOnce(`removing conntrack entries of ${n.name}: ${(e as Error).message}`));
     }
   }
 
@@ -269,19 +308,20 @@ export class NetworkAgent {
   private async syncClients(state: NodeNetworkState): Promise<void> {
     const containers = await this.o.runtime.listContainers({ labels: { [TASK_LABELS.node]: this.o.nodeId } });
     const live = new Set<string>();
-    for (const c of containers) {
+    const local = new Set(state.endpoints.filter((e) => e.nodeId === this.o.nodeId).map((e) => e.taskId));
+    // Clients are independent namespaces: programmed side by side (the programmer serialises per namespace).
+    await mapLimit(containers, 4, async (c) => {
       const taskId = c.labels[TASK_LABELS.task];
-      if (c.status !== 'running' || !taskId) continue;
-      if (!state.endpoints.some((e) => e.taskId === taskId && e.nodeId === this.o.nodeId)) continue;
+      if (c.status !== 'running' || !taskId || !local.has(taskId)) return;
       let pid = this.pids.get(c.id);
       if (pid === undefined) {
         pid = (await this.o.runtime.inspectContainer(c.id)).pid;
         if (pid > 0) this.pids.set(c.id, pid);
       }
-      if (!pid) continue;
+      if (!pid) return;
       live.add(c.id);
       await this.o.lb.sync(netnsOf(pid), vipTableFor(state, taskId));
-    }
+    });
     for (const [id, pid] of this.pids) {
       if (live.has(id)) continue;
       this.pids.delete(id);

@@ -54,8 +54,8 @@ const run = promisify(execFile);
  * `conntrack -D` for the VXLAN port and each overlay subnet (source and destination). Exit 1
  * with "0 flow entries" means nothing matched: fine.
  */
-async function flushFlows(port: number, subnets: string[]): Promise<void> {
-  const jobs: string[][] = [['-p', 'udp', '--dport', String(port)], ['-p', 'udp', '--sport', String(port)]];
+async function flushFlows(port: number | null, subnets: string[]): Promise<void> {
+  const jobs: string[][] = port === null ? [] : [['-p', 'udp', '--dport', String(port)], ['-p', 'udp', '--sport', String(port)]];
   for (const s of subnets) {
     const [addr, bits] = s.split('/');
     const mask = maskOf(Number(bits));

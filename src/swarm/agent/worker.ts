@@ -42,6 +42,7 @@ export class Worker {
   run(): void {
     this.stopped = false;
     void this.pass();
+    if (this.o.networking) void this.netPass();
   }
 
   /** Stops the loop; resolves once a pass in flight has finished (nothing acts on the engine after). */
@@ -49,7 +50,9 @@ export class Worker {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
-    await this.inflight;
+    if (this.netTimer) clearTimeout(this.netTimer);
+    this.netTimer = null;
+    await Promise.all([this.inflight, this.netInflight]);
   }
 
   private inflight: Promise<void> | null = null;
@@ -57,26 +60,51 @@ export class Worker {
   private lastNetworkSync = 0;
 
   /**
-   * Fetches this node's network state (acknowledging what was programmed last), programs it when
-   * it changed or the repair period passed, and returns the index every node has programmed.
+   * The network loop, beside the task loop: engine calls that create or stop containers take
+   * seconds on a busy host, and VIP tables and DNS must not wait behind them. Each pass fetches
+   * this node's network state (acknowledging what was programmed), programs it when it changed,
+   * when the last pass left something unfinished, or when the repair period passed, and keeps
+   * the index every node has programmed for the stop gate.
    */
-  private async syncNetworks(): Promise<number | null> {
-    const n = this.o.networking;
-    if (!n) return null;
-    const st = await this.o.call<NodeNetworkState>('/v1/dispatcher/network-state', { programmed: n.programmedIndex });
-    const { index: _i, settled: _s, ...rest } = st;
-    const digest = JSON.stringify(rest);
-    const now = Date.now();
-    if (digest !== this.lastNetworkDigest || n.needsRetry || now - this.lastNetworkSync > NETWORK_REPAIR_MS) {
-      await n.configure(st);
-      this.lastNetworkDigest = digest;
-      this.lastNetworkSync = now;
-    } else {
-      // Nothing to change: what was programmed is current as of this index too.
-      n.markCurrent(st.index);
-    }
-    return st.settled;
+  private netTimer: NodeJS.Timeout | null = null;
+  private netInflight: Promise<void> | null = null;
+  /** What every live node has programmed, from the last answer; null before the first one. */
+  private settled: number | null = null;
+
+  private netPass(): void {
+    this.netInflight = this.netPassOnce().finally(() => {
+      this.netInflight = null;
+    });
   }
+
+  private async netPassOnce(): Promise<void> {
+    const n = this.o.networking!;
+    try {
+      const st = await this.o.call<NodeNetworkState>('/v1/dispatcher/network-state', { programmed: n.programmedIndex });
+      const { index: _i, settled: _s, ...rest } = st;
+      const digest = JSON.stringify(rest);
+      const now = Date.now();
+      if (digest !== this.lastNetworkDigest || n.needsRetry || now - this.lastNetworkSync > NETWORK_REPAIR_MS) {
+        await n.configure(st);
+        this.lastNetworkDigest = digest;
+        this.lastNetworkSync = now;
+      } else {
+        // Nothing to change: what was programmed is current as of this index too.
+        n.markCurrent(st.index);
+      }
+      this.settled = st.settled;
+      this.lastNetError = '';
+    } catch (e) {
+      const msg = (e as Error).message;
+      if (msg !== this.lastNetError) this.o.log(`agent: networks: ${msg}`);
+      this.lastNetError = msg;
+    }
+    if (this.stopped) return;
+    this.netTimer = setTimeout(() => this.netPass(), Math.min(NETWORK_PERIOD_MS, this.o.periodMs));
+    this.netTimer.unref();
+  }
+
+  private lastNetError = '';
 
   private pass(): Promise<void> {
     this.inflight = this.passOnce().finally(() => {
@@ -100,7 +128,8 @@ export class Worker {
       } else {
         this.since = a.index;
         const tasks = [...this.cache.values()];
-        const settled = await this.syncNetworks();
+        // Without networking every stop may proceed; with it, nothing is settled until the first answer.
+        const settled = this.o.networking ? (this.settled ?? 0) : null;
         const reports = await this.o.executor.reconcile(tasks, settled === null ? {} : { settled });
         const status = new Map(tasks.map((x) => [x.task.id, x.task.status]));
         const changed = reports.filter((r) => differs(r, status.get(r.taskId)));
@@ -124,6 +153,8 @@ export class Worker {
 
 /** Full reprogramming at least this often even when nothing changed: repairs what someone else broke. */
 const NETWORK_REPAIR_MS = 10_000;
+/** The network loop's period: a backend change reaches every node's tables within about this. */
+const NETWORK_PERIOD_MS = 100;
 
 function differs(r: TaskReport, s: AssignedTask['task']['status'] | undefined): boolean {
   return !s || !sameObservation(r, s);

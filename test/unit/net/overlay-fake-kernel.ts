@@ -4,7 +4,7 @@
  * understands exactly the command forms the planner emits and throws on anything else.
  */
 import { FIREWALL } from '../../../src/net/overlay/firewall.js';
-import type { ObservedFdbEntry, ObservedLink, ObservedNeighbour, OverlayCommand, OverlayObserved } from '../../../src/net/overlay/types.js';
+import type { ObservedBridgeEntry, ObservedFdbEntry, ObservedLink, ObservedNeighbour, OverlayCommand, OverlayObserved } from '../../../src/net/overlay/types.js';
 
 function opt(argv: readonly string[], key: string): string | undefined {
   const i = argv.indexOf(key);
@@ -16,10 +16,11 @@ function setElems(text: string, set: string): string[] {
   return m?.[1] === undefined ? [] : m[1].split(', ');
 }
 
-// eslint-disable-next-line complexity -- 36: one branch per `ip`/`bridge`/`nft` verb it fakes
+// eslint-disable-next-line complexity -- one branch per `ip`/`bridge`/`nft` verb it fakes
 export function applyFake(state: OverlayObserved, commands: readonly OverlayCommand[]): OverlayObserved {
   let links: ObservedLink[] = [...state.links];
   const fdb: Record<string, ObservedFdbEntry[]> = Object.fromEntries(Object.entries(state.fdb).map(([k, v]) => [k, [...v]]));
+  const bridgeFdb: Record<string, ObservedBridgeEntry[]> = Object.fromEntries(Object.entries(state.bridgeFdb ?? {}).map(([k, v]) => [k, [...v]]));
   const neighbours: Record<string, ObservedNeighbour[]> = Object.fromEntries(Object.entries(state.neighbours).map(([k, v]) => [k, [...v]]));
   let firewall = state.firewall;
   const link = (name: string): ObservedLink => {
@@ -37,17 +38,34 @@ export function applyFake(state: OverlayObserved, commands: readonly OverlayComm
       const port = Number(opt(a, 'dstport'));
       if (links.some((l) => l.vxlan?.vni === vni && l.vxlan.port === port)) throw new Error('fake: A VXLAN device with the specified VNI already exists.');
       link(opt(a, 'master')!);
-      links.push({ name, kind: 'vxlan', mtu: Number(opt(a, 'mtu')), up: a.includes('up'), master: opt(a, 'master'), vxlan: { vni, port, local: opt(a, 'local'), learning: !a.includes('nolearning') } });
+      // A new bridge port learns until told otherwise, as the kernel's does.
+      links.push({ name, kind: 'vxlan', mtu: Number(opt(a, 'mtu')), up: a.includes('up'), master: opt(a, 'master'), portLearning: true, vxlan: { vni, port, local: opt(a, 'local'), learning: !a.includes('nolearning') } });
       fdb[name] = [];
+      bridgeFdb[name] = [];
     } else if (verb === 'ip link set') {
       const l = link(a[4]!);
       const mtu = opt(a, 'mtu');
       const master = opt(a, 'master');
-      links = links.map((x) => (x === l ? { ...x, mtu: mtu === undefined ? x.mtu : Number(mtu), master: master ?? x.master, up: x.up || a.includes('up') } : x));
+      const reattached = master !== undefined && master !== l.master;
+      links = links.map((x) => (x === l ? { ...x, mtu: mtu === undefined ? x.mtu : Number(mtu), master: master ?? x.master, up: x.up || a.includes('up'), ...(reattached ? { portLearning: true } : {}) } : x));
     } else if (verb === 'ip link del') {
       const l = link(a[4]!);
       links = links.filter((x) => x !== l);
       delete fdb[l.name];
+      delete bridgeFdb[l.name];
+    } else if (a[0] === 'bridge' && a[1] === 'link' && a[2] === 'set') {
+      const l = link(a[4]!);
+      if (opt(a, 'learning') !== 'off' || l.master === undefined) throw new Error(`fake: bridge link ${a.join(' ')}`);
+      links = links.map((x) => (x === l ? { ...x, portLearning: false } : x));
+    } else if (a[0] === 'bridge' && a[1] === 'fdb' && a.includes('master')) {
+      const [, , op, mac, , dev] = a as [string, string, string, string, string, string];
+      link(dev);
+      const list = (bridgeFdb[dev] ?? []).filter((e) => e.mac !== mac);
+      if (op === 'replace') list.push({ mac, static: a.includes('static') });
+      else if (op === 'del') {
+        if (list.length === (bridgeFdb[dev] ?? []).length) throw new Error(`fake: no bridge fdb ${mac}`);
+      } else throw new Error(`fake: bridge fdb ${op} master`);
+      bridgeFdb[dev] = list;
     } else if (a[0] === 'bridge' && a[1] === 'fdb') {
       const [, , op, mac, , dev] = a as [string, string, string, string, string, string];
       link(dev);
@@ -101,6 +119,7 @@ export function applyFake(state: OverlayObserved, commands: readonly OverlayComm
   return {
     links,
     fdb: Object.fromEntries(Object.entries(fdb).filter(([k]) => names.has(k))),
+    bridgeFdb: Object.fromEntries(Object.entries(bridgeFdb).filter(([k]) => names.has(k))),
     neighbours: Object.fromEntries(Object.entries(neighbours).filter(([k]) => names.has(k))),
     firewall,
   };

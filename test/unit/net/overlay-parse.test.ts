@@ -17,7 +17,7 @@ describe('overlay: parsing kernel output', () => {
     expect(links.map((l) => l.name)).toEqual(['lo', 'tsbr-1d509e1a7b', 'tsvx-1d509e1a7b', 'tsvx-ffffffffff']);
     expect(links[0]).toMatchObject({ kind: undefined, up: false, vxlan: undefined });
     expect(links[1]).toMatchObject({ kind: 'bridge', mtu: 1450, up: true, master: undefined });
-    expect(links[2]).toEqual({ name: 'tsvx-1d509e1a7b', kind: 'vxlan', mtu: 1450, up: true, master: 'tsbr-1d509e1a7b', vxlan: { vni: 4100, port: 4789, local: '10.199.250.11', learning: false } });
+    expect(links[2]).toEqual({ name: 'tsvx-1d509e1a7b', kind: 'vxlan', mtu: 1450, up: true, master: 'tsbr-1d509e1a7b', portLearning: true, vxlan: { vni: 4100, port: 4789, local: '10.199.250.11', learning: false } });
     expect(links[3]).toMatchObject({ up: false, mtu: 1500, vxlan: { vni: 4200, learning: true } });
   });
 

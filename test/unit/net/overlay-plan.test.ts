@@ -69,10 +69,13 @@ describe('overlay planner', () => {
     expect(text(cmds)).toEqual([
       'nft -f -',
       `ip link add ${A.vxlan} mtu 1450 master ${A.bridge} up type vxlan id 4100 dstport 4789 local ${LOCAL} nolearning`,
+      `bridge link set dev ${A.vxlan} learning off`,
       `bridge fdb append 00:00:00:00:00:00 dev ${A.vxlan} dst 10.199.4.12 self permanent`,
       `bridge fdb append 00:00:00:00:00:00 dev ${A.vxlan} dst 10.199.4.13 self permanent`,
       `bridge fdb replace 02:42:0a:4d:00:02 dev ${A.vxlan} dst 10.199.4.12 self permanent`,
       `bridge fdb replace 02:42:0a:4d:00:03 dev ${A.vxlan} dst 10.199.4.13 self permanent`,
+      `bridge fdb replace 02:42:0a:4d:00:02 dev ${A.vxlan} master static`,
+      `bridge fdb replace 02:42:0a:4d:00:03 dev ${A.vxlan} master static`,
       `ip neigh replace 10.77.0.2 lladdr 02:42:0a:4d:00:02 dev ${A.bridge} nud permanent`,
       `ip neigh replace 10.77.0.3 lladdr 02:42:0a:4d:00:03 dev ${A.bridge} nud permanent`,
     ]);
@@ -98,7 +101,13 @@ describe('overlay planner', () => {
       firewall: parseFirewall(fx('nft-table.json'), FIREWALL),
     };
     const w = host([overlay('net-a', { local: '10.199.250.11', peers: ['10.199.250.12', '10.199.250.13'], remotes: [{ ip: '10.77.0.5', mac: '02:42:0A:4D:00:05', vtep: '10.199.250.12' }] })], { allowedVteps: ['10.199.250.12', '10.199.250.13'] });
-    expect(text(plan(w, observed).commands)).toEqual(['ip link del dev tsvx-ffffffffff']);
+    // Captured before the bridge port stopped learning: the port is switched off and the remote
+    // gets its static bridge entry; nothing else differs.
+    expect(text(plan(w, observed).commands)).toEqual([
+      'ip link del dev tsvx-ffffffffff',
+      'bridge link set dev tsvx-1d509e1a7b learning off',
+      'bridge fdb replace 02:42:0a:4d:00:05 dev tsvx-1d509e1a7b master static',
+    ]);
   });
 
   it('adds and removes exactly one flood entry when a peer joins or leaves', () => {
@@ -112,9 +121,23 @@ describe('overlay planner', () => {
       `bridge fdb del 00:00:00:00:00:00 dev ${A.vxlan} dst 10.199.4.13`,
       `bridge fdb del 00:00:00:00:00:00 dev ${A.vxlan} dst 10.199.4.14`,
       `bridge fdb del 02:42:0a:4d:00:03 dev ${A.vxlan}`,
+      `bridge fdb del 02:42:0a:4d:00:03 dev ${A.vxlan} master`,
       `ip neigh del 10.77.0.3 dev ${A.bridge}`,
     ]);
     expect(left.cmds[0]?.input).toBe(`delete element inet ${FIREWALL.table} vteps { 10.199.4.14 }\n`);
+  });
+
+  it('a remote endpoint that becomes local loses its static bridge entry on the VXLAN port, and a learned one is deleted', () => {
+    const { state } = converge(host(), fresh());
+    // 10.77.0.3 now runs here (not a remote any more); the bridge once learned 02:42:0a:4d:00:09 on the port.
+    const learned: OverlayObserved = { ...state, bridgeFdb: { [A.vxlan]: [...(state.bridgeFdb?.[A.vxlan] ?? []), { mac: '02:42:0a:4d:00:09', static: false }] } };
+    const local = overlay('net-a', { remotes: [overlay('net-a').remotes[0]!] });
+    expect(text(converge(host([local]), learned).cmds)).toEqual([
+      `bridge fdb del 02:42:0a:4d:00:03 dev ${A.vxlan}`,
+      `bridge fdb del 02:42:0a:4d:00:03 dev ${A.vxlan} master`,
+      `bridge fdb del 02:42:0a:4d:00:09 dev ${A.vxlan} master`,
+      `ip neigh del 10.77.0.3 dev ${A.bridge}`,
+    ]);
   });
 
   it('moves a remote endpoint to another VTEP with one atomic fdb replace, leaving its neighbour alone', () => {
@@ -146,7 +169,8 @@ describe('overlay planner', () => {
       const t = text(cmds).filter((c) => !c.startsWith('nft'));
       expect(t[0]).toBe(`ip link del dev ${A.vxlan}`);
       expect(t[1]).toMatch(new RegExp(`^ip link add ${A.vxlan} .* type vxlan`));
-      expect(t.filter((c) => c.startsWith('bridge fdb'))).toHaveLength(4);
+      // Two flood entries and two unicast ones on the device, two static entries on the bridge.
+      expect(t.filter((c) => c.startsWith('bridge fdb'))).toHaveLength(6);
       // Neighbours live on the bridge, which was not touched.
       expect(t.some((c) => c.startsWith('ip neigh'))).toBe(false);
     }
@@ -158,7 +182,8 @@ describe('overlay planner', () => {
     expect(text(plan(host(), learned).commands)[0]).toBe(`ip link del dev ${A.vxlan}`);
     expect(text(converge(host([overlay('net-a', { mtu: 1400 })]), state).cmds)).toEqual([`ip link set dev ${A.vxlan} mtu 1400`]);
     const loose = { ...state, links: state.links.map((l) => (l.name === A.vxlan ? { ...l, up: false, master: undefined } : l)) };
-    expect(text(converge(host(), loose).cmds)).toEqual([`ip link set dev ${A.vxlan} master ${A.bridge} up`]);
+    // Re-attached to the bridge, the port learns again: switched off in the same pass.
+    expect(text(converge(host(), loose).cmds)).toEqual([`ip link set dev ${A.vxlan} master ${A.bridge} up`, `bridge link set dev ${A.vxlan} learning off`]);
   });
 
   it('swaps VNIs between two networks in one pass: every deletion before any creation', () => {
