@@ -18,8 +18,11 @@ import { SwarmNodes } from './swarm-nodes.js';
 const CFG: LabConfig = { name: 'tsnu', net: 9 };
 const HOSTS = ['h1', 'h2', 'h3'];
 const IMAGE = 'tscompose-test/busybox:latest';
-/** The client's host: its VIP table and resolver are the ones under test. */
-const CLIENT_HOST = 'h1';
+/**
+ * The client's host: its VIP table and resolver are the ones under test. A worker, so the 20 ms
+ * store polling (h1, the leader) does not share its daemon.
+ */
+const CLIENT_HOST = 'h2';
 
 let lab: Lab;
 let sw: SwarmNodes;
@@ -55,6 +58,13 @@ async function upTasks(service: string, n: number, timeoutMs = 60_000): Promise<
 async function serviceInfo(name: string): Promise<{ vip: string; updateState: string | null }> {
   const { service } = await sw.local<{ service: { endpoint: { virtualIPs: Array<{ addr: string }> } | null; updateStatus: { state: string } | null } }>('h1', `/v1/services/${name}`);
   return { vip: service.endpoint!.virtualIPs[0]!.addr.split('/')[0]!, updateState: service.updateStatus?.state ?? null };
+}
+
+/** `service scale` through the API (what the CLI sends), without a CLI process per step. */
+async function scale(name: string, replicas: number): Promise<void> {
+  const { service } = await sw.local<{ service: { id: string; spec: { mode: { type: string; replicas?: number } }; meta: { version: number } } }>('h1', `/v1/services/${name}`);
+  const spec = { ...service.spec, mode: { type: 'replicated', replicas } };
+  await sw.local('h1', `/v1/services/${service.id}/update`, { method: 'POST', body: { spec, version: service.meta.version } });
 }
 
 /** The first container of a service on a host, with its pid. */
@@ -396,10 +406,15 @@ async function pathOf(pid: number, ips: readonly string[], obs: Observer): Promi
       const last = t?.history[t.history.length - 1];
       return `${c.taskId.slice(0, 10)} ${c.id12} on ${c.host} (${last ? `${last.desired}/${last.state}` : '?'})`;
     });
-    const fdb = await lab.exec(CLIENT_HOST, ['bridge', 'fdb', 'show'], { check: false });
     const mac = macOf(ip);
+    const fdbs: string[] = [];
+    for (const h of HOSTS) {
+      // -s: "used/updated" seconds; an entry on a tsvx- port without "self" is one the bridge learned.
+      const fdb = await lab.exec(h, ['bridge', '-s', 'fdb', 'show'], { check: false });
+      fdbs.push(`${h}: ${fdb.stdout.split('\n').filter((l) => l.startsWith(mac)).join(' | ') || '(none)'}`);
+    }
     const neigh = await run('nsenter', [`--net=/proc/${pid}/ns/net`, 'ip', 'neigh', 'show', ip], { check: false });
-    out.push(`  ${ip} (${mac}) held by ${holders.join('; ') || 'nobody known'}\n    ${CLIENT_HOST} fdb: ${fdb.stdout.split('\n').filter((l) => l.startsWith(mac)).join(' | ') || '(none)'}\n    client neigh: ${neigh.stdout.trim() || '(none)'}`);
+    out.push(`  ${ip} (${mac}) held by ${holders.join('; ') || 'nobody known'}\n    fdb ${fdbs.join('\n        ')}\n    client neigh: ${neigh.stdout.trim() || '(none)'}`);
   }
   return out.join('\n');
 }
@@ -410,7 +425,9 @@ async function explainFailures(label: string, reqs: readonly Req[], obs: Observe
   if (bad.length === 0) return;
   console.log(`[${label}] ${bad.length} failed requests (times relative to t0):\n${bad.slice(0, 40).map((r) => `  start ${rel(r.start, t0)} end ${rel(r.end, t0)} port ${r.port}: ${r.what}`).join('\n')}`);
   const ct = await conntrackOf(clientPid, bad.map((r) => r.port).filter((p) => p > 0));
-  console.log(`[${label}] conntrack of the failed flows (reply src = the backend DNAT chose):\n${ct}`);
+  const byBackend: Record<string, number> = {};
+  for (const m of ct.matchAll(/\[UNREPLIED\] src=(\S+)/g)) byBackend[m[1]!] = (byBackend[m[1]!] ?? 0) + 1;
+  console.log(`[${label}] conntrack of the failed flows (reply src = the backend DNAT chose): ${JSON.stringify(byBackend)}\n${ct.split('\n').slice(0, 8).join('\n')}`);
   const backends = [...new Set([...ct.matchAll(/\[UNREPLIED\] src=(\S+)/g)].map((m) => m[1]!))];
   if (backends.length > 0) console.log(`[${label}] where those backends are:\n${await pathOf(clientPid, backends, obs)}`);
   const from = Math.min(...bad.map((r) => r.start)) - 3000;
@@ -530,10 +547,14 @@ describe('east-west traffic while services change (three lab hosts)', () => {
     expect(victim).toBeDefined();
     const load = startLoad(client!.pid, vip, { maxMs: 60_000, maxCount: 30_000 });
     await eventually(() => (load.lines.filter((r) => r.ok && r.what === victim.id12).length >= 10 ? true : undefined), { timeoutMs: 10_000, intervalMs: 20, what: 'the victim to answer 10 requests' });
-    const k0 = Date.now();
+    const sent = Date.now();
     await lab.docker(victim.host, ['kill', victim.id12]);
-    const k1 = Date.now();
-    await sleep(4000);
+    const returned = Date.now();
+    // The kill time: when the engine saw the container's process end (on a loaded machine
+    // `docker kill` can take a second or more to act and to return).
+    const finished = Date.parse((await lab.docker(victim.host, ['inspect', '--format', '{{.State.FinishedAt}}', victim.id12])).stdout.trim());
+    const k0 = Number.isFinite(finished) ? finished : sent;
+    await sleep(Math.max(0, k0 + 4000 - Date.now()));
     const reqs = await load.stop();
     const s = summary(reqs);
     const firstSecond = reqs.filter((r) => r.start >= k0 && r.start < k0 + 1000);
@@ -542,23 +563,25 @@ describe('east-west traffic while services change (three lab hosts)', () => {
     for (const r of fsFailed) kinds[r.what] = (kinds[r.what] ?? 0) + 1;
     const inFlight = reqs.filter((r) => r.start < k0 && r.end >= k0);
     const lastVictim = reqs.filter((r) => r.ok && r.what === victim.id12).sort((a, b) => b.end - a.end)[0];
-    const vipGone = obs.vipTable.find((v) => v.t >= k0 && !v.backends.includes(victim.ip));
+    const vipGone = obs.vipTable.find((v) => v.t >= sent && !v.backends.includes(victim.ip));
     const t = obs.tasks.get(victim.taskId)!;
     console.log(
-      `[kill] ${victim.id12} (${victim.ip} on ${victim.host}) killed at k0 (docker kill returned ${rel(k1, k0)}); store has it stopped at ${t.stoppedAt ? rel(t.stoppedAt, k0) : 'never'}; client VIP table without it ${vipGone ? rel(vipGone.t, k0) : 'never'}; ` +
-        `last answer from it ended ${lastVictim ? rel(lastVictim.end, k0) : 'never'}`,
+      `[kill] ${victim.id12} (${victim.ip} on ${victim.host}): docker kill sent ${rel(sent, k0)}, returned ${rel(returned, k0)}, container finished at k0; ` +
+        `last answer from it ended ${lastVictim ? rel(lastVictim.end, k0) : 'never'}; the store has it ${t.history[t.history.length - 1]?.state} at ${t.stoppedAt ? rel(t.stoppedAt, k0) : 'never'}; the client's VIP table without it at ${vipGone ? rel(vipGone.t, k0) : 'never'}`,
     );
     console.log(`[kill] first second: ${firstSecond.length} started, ${fsFailed.length} failed ${JSON.stringify(kinds)}; in flight at the kill: ${inFlight.length} (${inFlight.filter((r) => !r.ok).length} failed); total=${s.total} failed=${s.failed} rate=${s.rate}/s`);
-    if (fsFailed.length > 0) console.log(`[kill] failures in the first second:\n${fsFailed.map((r) => `  start ${rel(r.start, k0)} end ${rel(r.end, k0)} port ${r.port} ${r.what}`).join('\n')}`);
+    if (fsFailed.length > 0) console.log(`[kill] failures in the first second:\n${fsFailed.slice(0, 20).map((r) => `  start ${rel(r.start, k0)} end ${rel(r.end, k0)} port ${r.port} ${r.what}`).join('\n')}`);
     const later = reqs.filter((r) => r.start >= k0 + 1000);
+    const laterFailed = later.filter((r) => !r.ok);
+    console.log(`[kill] started >= 1 s after the kill: ${later.length}, failed ${laterFailed.length}`);
     await explainFailures('kill (after 1 s)', later, obs, k0, client!.pid);
     expect(later.length).toBeGreaterThan(100);
     expect(later.filter((r) => r.ok && r.what === victim.id12).length).toBe(0);
-    expect(later.filter((r) => !r.ok).map((r) => `${rel(r.start, k0)} ${r.what}`)).toEqual([]);
+    expect(laterFailed.map((r) => `${rel(r.start, k0)} ${r.what}`)).toEqual([]);
   }, 120_000);
 
   it('churn: tasks.web never answers a task stopped more than 1 s before the answer', async () => {
-    expect((await cli(['service', 'scale', '-d', 'web=2'])).code).toBe(0);
+    await scale('web', 2);
     await upTasks('web', 2);
     // Our resolver listens on this host's gateway address of the overlay.
     const nets = await lab.docker(CLIENT_HOST, ['network', 'inspect', '--format', '{{range .IPAM.Config}}{{.Gateway}}{{end}}', (await lab.docker(CLIENT_HOST, ['network', 'ls', '-q', '--filter', 'label=com.tsswarm.network.name=appnet'])).stdout.trim()]);
@@ -574,14 +597,14 @@ describe('east-west traffic while services change (three lab hosts)', () => {
     const cycles: string[] = [];
     for (let i = 0; i < 6; i++) {
       const a = Date.now();
-      expect((await cli(['service', 'scale', '-d', 'web=4'])).code).toBe(0);
-      const a1 = Date.now();
+      await scale('web', 4);
       await upTasks('web', 4);
       const b = Date.now();
-      expect((await cli(['service', 'scale', '-d', 'web=2'])).code).toBe(0);
-      const b1 = Date.now();
+      await scale('web', 2);
       await upTasks('web', 2);
-      cycles.push(`up ${b - a} (cli ${a1 - a}) down ${Date.now() - b} (cli ${b1 - b})`);
+      cycles.push(`up ${b - a} down ${Date.now() - b} ms`);
+      // Bounded: the file stays within its time budget on a loaded machine.
+      if (Date.now() - t0 > 100_000) break;
     }
     await sleep(1500);
     const answers = await dns.stop();
@@ -619,7 +642,7 @@ describe('east-west traffic while services change (three lab hosts)', () => {
     const churned = [...obs.tasks.values()].filter((t) => t.firstSeen >= t0 && t.firstSeen <= t1).length;
     const lat = answers.map((a) => a.received - a.sent).sort((x, y) => x - y);
     console.log(
-      `[churn] 6 cycles 2->4->2 (${cycles.join(', ')}), ${churned} new tasks; ${answers.length} answers in ${t1 - t0} ms (${addrsSeen} addresses; answer sizes ${JSON.stringify(sizes)}; errors ${JSON.stringify(errKinds)}; latency p50 ${lat[Math.floor(lat.length / 2)]} ms, max ${lat[lat.length - 1]} ms)`,
+      `[churn] ${cycles.length} cycles 2->4->2 (${cycles.join(', ')}), ${churned} new tasks; ${answers.length} answers in ${t1 - t0} ms (${addrsSeen} addresses; answer sizes ${JSON.stringify(sizes)}; errors ${JSON.stringify(errKinds)}; latency p50 ${lat[Math.floor(lat.length / 2)]} ms, max ${lat[lat.length - 1]} ms)`,
     );
     console.log(`[churn] violations (holder stopped > 1 s before): ${violations.length}; answered > 1 s after the task was unwanted: ${afterUnwanted.length}; after it stopped: ${afterStop.length}; before it was healthy: ${beforeUp.length}`);
     for (const [k, l] of [['unwanted', afterUnwanted], ['stopped', afterStop], ['not yet healthy', beforeUp], ['violation', violations]] as const) if (l.length > 0) console.log(`[churn] ${k}:\n  ${l.slice(0, 20).join('\n  ')}`);
