@@ -662,4 +662,77 @@ describe('east-west traffic while services change (three lab hosts)', () => {
     expect(errors.filter((e) => e.error !== 'ENODATA').length).toBe(0);
     expect(violations).toEqual([]);
   }, 200_000);
+
+  /**
+   * Addresses are handed out lowest-free first and MACs are derived from them (02:42 + the IPv4
+   * bytes), so a new task often reuses a gone task's address *and* MAC on another host. A bridge
+   * that saw the old holder's frames arrive through its VXLAN port has learned the MAC there; if
+   * the new holder is local to that bridge, frames for it go back out (or are dropped at) the VXLAN
+   * port until the new container itself sends a frame. Both placements are tried: the new holder
+   * on the client's host, and on a remote host.
+   */
+  it('an address reused on another host is reachable at once (no stale bridge fdb entry)', async () => {
+    expect((await cli(['network', 'create', '--subnet', '10.99.0.0/24', '--ip-range', '10.99.0.128/29', 'reuse'])).code).toBe(0);
+    const WEB_ON = (name: string, host: string): string[] => ['service', 'create', '--name', name, '--network', 'reuse', '--endpoint-mode', 'dnsrr', '--constraint', `node.hostname==${host}`, '-d', IMAGE, ...WEB];
+    const remote = HOSTS.find((h) => h !== CLIENT_HOST && h !== 'h1') ?? 'h3';
+    for (const [name, host] of [['rc', CLIENT_HOST], ['anchor', remote]] as const) {
+      expect((await cli(['service', 'create', '--name', name, '--network', 'reuse', '--endpoint-mode', 'dnsrr', '--constraint', `node.hostname==${host}`, '--init', '-d', IMAGE, 'sleep', '3600'])).code).toBe(0);
+    }
+    await upTasks('rc', 1);
+    await upTasks('anchor', 1);
+    const rc = await containerOn(CLIENT_HOST, 'rc');
+    const ipOf = async (host: string, id: string): Promise<string> => (await lab.docker(host, ['inspect', '--format', '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}', id])).stdout.trim();
+    const rcIp = await ipOf(CLIENT_HOST, rc.id);
+    const curl = async (ip: string, maxS = 1): Promise<boolean> => (await run('nsenter', [`--net=/proc/${rc.pid}/ns/net`, 'curl', '-s', '-o', '/dev/null', '--max-time', String(maxS), `http://${ip}/`], { check: false })).code === 0;
+    const fdbOn = async (host: string, mac: string): Promise<string> => (await lab.exec(host, ['bridge', '-s', 'fdb', 'show'], { check: false })).stdout.split('\n').filter((l) => l.startsWith(mac)).join(' | ') || '(none)';
+
+    /** Creates `name` pinned to `host` until it gets `want` (lowest free first: at most a few tries). */
+    const createWith = async (name: string, host: string, want: string | null): Promise<{ id: string; ip: string; runningAt: number }> => {
+      for (let i = 0; i < 3; i++) {
+        expect((await cli(WEB_ON(name, host))).code).toBe(0);
+        await upTasks(name, 1);
+        const runningAt = Date.now();
+        const c = await containerOn(host, name);
+        const ip = await ipOf(host, c.id);
+        if (want === null || ip === want) return { id: c.id, ip, runningAt };
+        console.log(`[reuse] ${name} got ${ip}, not ${want}; again`);
+        expect((await cli(['service', 'rm', name])).code).toBe(0);
+        await eventually(async () => ((await lab.docker(host, ['ps', '-aq', '--filter', `label=com.tsswarm.service.name=${name}`])).stdout.trim() === '' ? true : undefined), { timeoutMs: 30_000 });
+      }
+      throw new Error(`${name} never got ${want}`);
+    };
+    const gone = async (name: string, host: string): Promise<void> => {
+      expect((await cli(['service', 'rm', name])).code).toBe(0);
+      await eventually(async () => ((await lab.docker(host, ['ps', '-aq', '--filter', `label=com.tsswarm.service.name=${name}`])).stdout.trim() === '' ? true : undefined), { timeoutMs: 30_000, what: `${name}'s container removed` });
+    };
+    /** Time from the task running to the first answer from the client (1 s attempts for up to 6 s). */
+    const reach = async (ip: string, since: number): Promise<number | null> => {
+      while (Date.now() - since < 6000) {
+        if (await curl(ip)) return Date.now() - since;
+      }
+      return null;
+    };
+
+    // The old holder on the remote host: the client's host learns its MAC behind its VXLAN port.
+    const old = await createWith('old', remote, null);
+    for (let i = 0; i < 3; i++) expect(await curl(old.ip, 2)).toBe(true);
+    const mac = macOf(old.ip);
+    await gone('old', remote);
+    // 1. The same address, now on the client's host.
+    const local = await createWith('new1', CLIENT_HOST, old.ip);
+    const fdbLocal = await fdbOn(CLIENT_HOST, mac);
+    const localMs = await reach(local.ip, local.runningAt);
+    console.log(`[reuse] ${old.ip} (${mac}) moved ${remote} -> ${CLIENT_HOST} (the client's host): ${CLIENT_HOST} fdb when it ran: ${fdbLocal}; first answer ${localMs === null ? 'never within 6 s' : `${localMs} ms after running`}`);
+    // The new holder speaks first (an ARP for the client, flooded to every peer): that heals the
+    // client's host and teaches the remote host's bridge its MAC behind the VXLAN port.
+    await lab.docker(CLIENT_HOST, ['exec', local.id, 'ping', '-c', '1', '-W', '2', rcIp], { check: false });
+    expect(await curl(local.ip, 2)).toBe(true);
+    await gone('new1', CLIENT_HOST);
+    // 2. The same address, now on the remote host again.
+    const far = await createWith('new2', remote, old.ip);
+    const fdbRemote = await fdbOn(remote, mac);
+    const remoteMs = await reach(far.ip, far.runningAt);
+    console.log(`[reuse] ${old.ip} (${mac}) moved ${CLIENT_HOST} -> ${remote}: ${remote} fdb when it ran: ${fdbRemote}; first answer from ${CLIENT_HOST} ${remoteMs === null ? 'never within 6 s' : `${remoteMs} ms after running`}`);
+    expect({ local: localMs !== null && localMs <= 2000, remote: remoteMs !== null && remoteMs <= 2000 }).toEqual({ local: true, remote: true });
+  }, 180_000);
 });
