@@ -3,7 +3,8 @@
  * a task's network namespace sends HTTP/1.0 requests (one connection each) to a service's VIP for
  * the whole of a rolling update (stop-first, then start-first), a backend killed with
  * `docker kill`, a scale-up, and a churn of scale-ups and -downs checked through DNS
- * (`tasks.web`). Every client is bounded in count and time and talks only to lab addresses.
+ * (`tasks.web`); then an address reused on another host (same address, same derived MAC) must be
+ * reachable at once. Every client is bounded in count and time and talks only to lab addresses.
  * Failures are reported with the task timeline from the store, the client's VIP table as it
  * changed, and the conntrack entry of each failed connection. Needs root.
  */
@@ -404,7 +405,7 @@ function macOf(ip: string): string {
 
 /**
  * For each backend address failed flows were DNATed to: which task holds it now (and where), the
- * fdb entries for its MAC on the client's host (bridge-learned and VXLAN), and the client's neighbour entry.
+ * fdb entries for its MAC on every host (bridge-learned and VXLAN), and the client's neighbour entry.
  */
 async function pathOf(pid: number, ips: readonly string[], obs: Observer): Promise<string> {
   const out: string[] = [];
