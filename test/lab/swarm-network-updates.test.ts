@@ -351,13 +351,13 @@ function netnsClient<T>(pid: number, script: string, env: Record<string, string>
   clients.add(child);
   const lines: T[] = [];
   let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  createInterface({ input: child.stdout! }).on('line', (l) => lines.push(parse(JSON.parse(l) as unknown[])));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  createInterface({ input: child.stdout }).on('line', (l) => lines.push(parse(JSON.parse(l) as unknown[])));
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   return {
     lines,
     stop: async () => {
-      child.stdin!.end();
+      child.stdin.end();
       const t = setTimeout(() => child.kill('SIGKILL'), 5000);
       await exited;
       clearTimeout(t);

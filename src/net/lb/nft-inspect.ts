@@ -4,7 +4,7 @@
  */
 import { spawnRunner, inNetns, type CommandRunner } from './command.js';
 import { LbCommandError } from './errors.js';
-import { normalizeVipTable, toVipTable, type VipTable } from './model.js';
+import { normalizeVipTable, type VipTable } from './model.js';
 import { NFT_FAMILY, NFT_TABLE } from './nft-render.js';
 
 export interface NftLbSnapshot {
@@ -45,7 +45,7 @@ export function parseNftLbJson(json: string): NftLbSnapshot {
     if (isObj(map) && map.name === 'vips' && Array.isArray(map.elem)) {
       for (const e of map.elem as unknown[]) {
         if (!Array.isArray(e) || typeof e[0] !== 'string' || !isObj(e[1])) continue;
-        const verdict = (e[1].goto ?? e[1].jump) as unknown;
+        const verdict = (e[1].goto ?? e[1].jump);
         if (isObj(verdict) && typeof verdict.target === 'string') vmap.set(e[0], verdict.target);
       }
     }
