@@ -142,6 +142,10 @@ export class NetworkAgent {
       await this.programNames(state);
       return;
     }
+    // Names and VIP tables first: a backend that went away must leave them at once, not after the
+    // device work (process spawns that take a while on a busy host). A new endpoint is in the
+    // state from `pending` on, long before it runs, so its devices are programmed by then.
+    await this.programNames(state);
     this.incomplete = false;
     this.lastRepair = Date.now();
     // Stale engine networks first: a removed network's subnet may come back for a new one.
