@@ -27,7 +27,9 @@
  * this file with esbuild. Not part of the test suite. Needs root (the lab) and iperf3 (apt).
  */
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import Docker from 'dockerode';
 import { Lab, eventually, residueOf, run, teardownLab, type LabConfig, type LabHost } from '../lab/harness.js';
@@ -56,6 +58,8 @@ const CHANGES = flag('changes', 20);
 const POLL_MS = flag('poll-ms', 10);
 const TIMEOUT_MS = flag('timeout', 60) * 1000;
 const ONLY = strFlag('only'); // tsswarm | swarm (development)
+/** Diagnostic: log every command lab A's daemons run (see traceShims); adds a few ms per command. */
+const TRACE = process.argv.includes('--trace');
 const BASE = 3; // backend replicas between changes (up: BASE + 1)
 
 const IMAGE = 'tscompose-test/busybox:latest';
@@ -102,6 +106,8 @@ interface Change {
   storeMs: number;
   /** The scale call's round trip (request sent -> acknowledged). */
   ackMs: number;
+  /** The origin as epoch ms (to line up with --trace logs). */
+  originEpoch: number;
 }
 const changes: Change[] = [];
 const notes: string[] = [];
@@ -314,7 +320,7 @@ function backendIds(tasks: readonly TaskView[]): string[] {
   return tasks.filter((t) => t.state === 'running' && t.desiredState === 'running' && (t.health === null || t.health === 'healthy')).map((t) => t.id).sort();
 }
 
-async function programmingLatency(lab: Lab, ts: Tsswarm): Promise<void> {
+async function programmingLatency(lab: Lab, ts: Tsswarm): Promise<Record<string, number>> {
   await ts.ok(['service', 'create', '-d', '--name', 'lbclient', '--mode', 'global', '--network', NET, ...SLEEPER]);
   await ts.ok(['service', 'create', '-d', '--name', 'backend', '--replicas', String(BASE), '--network', NET, ...SLEEPER]);
   await ts.running('lbclient', HOSTS.length);
@@ -413,7 +419,7 @@ async function programmingLatency(lab: Lab, ts: Tsswarm): Promise<void> {
       );
       const vals = Object.values(perNode);
       const latency = vals.includes('timeout') ? 'timeout' : Math.max(...(vals as number[]));
-      changes.push({ kind, latency, perNode, storeMs, ackMs: tAck - t0 });
+      changes.push({ kind, latency, perNode, storeMs, ackMs: tAck - t0, originEpoch: performance.timeOrigin + origin });
       const f = (x: number | 'timeout'): string => (typeof x === 'number' ? `${x.toFixed(0)}` : x);
       log(
         `change ${i + 1}/${CHANGES} ${kind}: ${f(latency)} ms to every node (${HOSTS.map((h) => `${h} ${f(perNode[h]!)}`).join(', ')}); ` +
@@ -431,6 +437,79 @@ async function programmingLatency(lab: Lab, ts: Tsswarm): Promise<void> {
     pollStats.store.push(...gaps(store));
     for (const h of HOSTS) pollStats.nft.push(...gaps(rules[h]!));
   }
+  return Object.fromEntries(HOSTS.map((h) => [h, clients[h]!.pid]));
+}
+
+
+// ---------------------------------------------------------------- --trace (diagnostic)
+
+const TRACED = ['ip', 'bridge', 'nft', 'nsenter', 'conntrack'] as const;
+
+/**
+ * A folder of bash shims put first on the PATH of lab A's daemons: each logs
+ * `host start end status argv` (epoch seconds, $EPOCHREALTIME) to `log` and runs the real tool.
+ * nsenter's shim hands the original PATH on, so the nft it starts is not logged twice, and passes
+ * through the lab's own nsenter (the one that starts the daemon) unlogged.
+ */
+async function traceShims(): Promise<{ dir: string; log: string; path: string }> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'tsnet-trace-'));
+  const log = path.join(dir, 'commands.log');
+  const orig = process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin';
+  for (const name of TRACED) {
+    const real = (await run('sh', ['-c', `command -v ${name}`])).stdout.trim();
+    const file = path.join(dir, name);
+    // The lab starts each daemon through nsenter too (spawnInHost): that one is passed through.
+    const passThrough = name === 'nsenter' ? `case "$1" in --net=/proc/*) ;; *) exec ${real} "$@";; esac\n` : '';
+    writeFileSync(
+      file,
+      `#!/bin/bash\n${passThrough}read -r h < /proc/sys/kernel/hostname\nt0=$EPOCHREALTIME\n${name === 'nsenter' ? `PATH='${orig}' ` : ''}${real} "$@"\nrc=$?\n` +
+        `printf '%s %s %s %s %s\\n' "$h" "$t0" "$EPOCHREALTIME" "$rc" "${name} $*" >> ${log}\nexit $rc\n`,
+    );
+    chmodSync(file, 0o755);
+  }
+  return { dir, log, path: `${dir}:${orig}` };
+}
+
+/** Short names for the commands of an agent pass. */
+function shortCmd(argv: string): string {
+  if (argv.startsWith('ip -j -d link show')) return 'links';
+  if (argv.startsWith('bridge -j fdb show')) return 'fdb?';
+  if (argv.startsWith('ip -j neigh show')) return 'neigh?';
+  if (argv.startsWith('nft -j list table inet')) return 'fw?';
+  if (argv.startsWith('bridge fdb')) return `fdb ${argv.split(' ')[2]}`;
+  if (argv.startsWith('ip neigh')) return `neigh ${argv.split(' ')[2]}`;
+  const ns = /^nsenter --net=\/proc\/(\d+)\/ns\/net (\S+)/.exec(argv);
+  if (ns) return ns[2] === 'nft' ? `nft-sync(${ns[1]})` : `${ns[2]}(${ns[1]})`;
+  return argv.slice(0, 30);
+}
+
+/**
+ * Per change and node: every command the node's daemon ran from 300 ms before the origin to its
+ * rules being seen, as `+offset name (duration)` (ms from the origin). Printed with --trace.
+ */
+function printTrace(logFile: string, clientPids: Record<string, number>): void {
+  let text = '';
+  try {
+    text = readFileSync(logFile, 'utf8');
+  } catch {
+    return;
+  }
+  const lines = text.trim().split('\n').map((l) => {
+    const [host, a, b, rc, ...argv] = l.split(' ');
+    return { host: host!, start: Number(a) * 1000, end: Number(b) * 1000, rc: Number(rc), argv: argv.join(' ') };
+  });
+  console.log('');
+  console.log(`--trace: commands of each daemon around each change (ms from the origin; client pids ${JSON.stringify(clientPids)}; full log ${logFile}):`);
+  changes.forEach((c, i) => {
+    console.log(`  change ${i + 1} ${c.kind}: ${typeof c.latency === 'number' ? c.latency.toFixed(0) : c.latency} ms`);
+    for (const h of HOSTS) {
+      const done = c.perNode[h];
+      const until = c.originEpoch + (typeof done === 'number' ? done : 5000);
+      const xs = lines.filter((x) => x.host === h && x.end >= c.originEpoch - 300 && x.start <= until);
+      const f = xs.map((x) => `${(x.start - c.originEpoch).toFixed(0)} ${shortCmd(x.argv)}${x.rc ? `!${x.rc}` : ''} ${(x.end - x.start).toFixed(0)}`).join(' | ');
+      console.log(`    ${h} (${typeof done === 'number' ? done.toFixed(0) : done}): ${f}`);
+    }
+  });
 }
 
 // ---------------------------------------------------------------- main
@@ -503,6 +582,7 @@ async function main(): Promise<number> {
   let labA: Lab | undefined;
   let labB: Lab | undefined;
   let sw: SwarmNodes | undefined;
+  let shims: Awaited<ReturnType<typeof traceShims>> | undefined;
   const cleanup = async (): Promise<void> => {
     log('teardown');
     await sw?.stopAll().catch(() => undefined);
@@ -537,7 +617,8 @@ async function main(): Promise<number> {
     t = Date.now();
     let tsx: Awaited<ReturnType<typeof tsswarmSetup>> | undefined;
     if (ONLY !== 'swarm') {
-      sw = new SwarmNodes(A, { env: { TSSWARM_HEARTBEAT_MS: '' } });
+      shims = TRACE ? await traceShims() : undefined;
+      sw = new SwarmNodes(A, { env: { TSSWARM_HEARTBEAT_MS: '', ...(shims ? { PATH: shims.path } : {}) } });
       tsx = await tsswarmSetup(A, sw);
       log(`tsswarm: cluster, overlay and iperf tasks (${Date.now() - t} ms); server ${tsx.server.ip}, VIP ${tsx.vip}`);
     }
@@ -582,7 +663,8 @@ async function main(): Promise<number> {
       // Only the latency services from here on.
       await tsx.ts.ok(['service', 'rm', 'iperf-srv', 'iperf-cli']);
       log(`programming latency; load average ${loadavg()}`);
-      await programmingLatency(A, tsx.ts);
+      const pids = await programmingLatency(A, tsx.ts);
+      if (shims) printTrace(shims.log, pids);
     }
 
     console.log('');
