@@ -70,6 +70,13 @@ const TS_SERVICE = 'com.tsswarm.service.name';
 const TS_TASK = 'com.tsswarm.task.id';
 const SW_SERVICE = 'com.docker.swarm.service.name';
 const NET = 'benchnet';
+/**
+ * A second overlay with the MTU Docker Swarm's overlay has here (1500 - 50). tsswarm derives its
+ * default from the underlay MTU, which in the lab it reads from the machine's sysfs (see
+ * specs/benchmarks.md, bench:net), so its default network can differ: both are measured.
+ */
+const NET_MTU = 'benchmtu';
+const SWARM_MTU = 1450;
 const IPERF_PORT = 5201;
 /** Every task only sleeps: iperf3 runs from the machine inside its netns. */
 const SLEEPER = ['--init', IMAGE, 'sleep', '3600'];
@@ -84,17 +91,20 @@ const now = (): number => performance.now();
 // ---------------------------------------------------------------- results
 
 type Outcome = number | 'error';
-const PATHS = ['underlayA', 'underlayB', 'tsDirect', 'tsVip', 'swDirect'] as const;
+const PATHS = ['underlayA', 'underlayB', 'tsDirect', 'tsVip', 'tsMtu', 'swDirect'] as const;
 type PathKey = (typeof PATHS)[number];
 const PATH_LABEL: Record<PathKey, string> = {
   underlayA: 'underlay, lab A (h1 -> h2 host addresses)',
   underlayB: 'underlay, lab B',
   tsDirect: 'tsswarm overlay, task IP',
   tsVip: 'tsswarm overlay, VIP',
+  tsMtu: `tsswarm overlay (-o mtu=${SWARM_MTU}), task IP`,
   swDirect: 'Docker Swarm overlay, task IP',
 };
 /** bits per second per run. */
-const tput: Record<PathKey, Outcome[]> = { underlayA: [], underlayB: [], tsDirect: [], tsVip: [], swDirect: [] };
+const tput: Record<PathKey, Outcome[]> = { underlayA: [], underlayB: [], tsDirect: [], tsVip: [], tsMtu: [], swDirect: [] };
+/** The client's eth0 MTU per path (the overlay MTU the engine gave the task). */
+const mtus: Partial<Record<PathKey, number>> = {};
 
 interface Change {
   kind: 'up' | 'down';
@@ -142,6 +152,12 @@ interface TaskContainer {
   /** First address on any network (every task here joins one overlay). */
   ip: string;
   netns: string;
+}
+
+/** eth0's MTU inside a netns (iproute2: /sys would show the machine's namespace, not this one). */
+async function mtuOf(netns: string): Promise<number> {
+  const r = await run('nsenter', [`--net=${netns}`, 'ip', '-j', 'link', 'show', 'dev', 'eth0']);
+  return (JSON.parse(r.stdout) as Array<{ mtu: number }>)[0]!.mtu;
 }
 
 /** The running container of a service on a host (the first one). */
@@ -260,21 +276,41 @@ class Tsswarm {
   }
 }
 
-async function tsswarmSetup(lab: Lab, sw: SwarmNodes): Promise<{ ts: Tsswarm; client: TaskContainer; server: TaskContainer; vip: string }> {
+interface TsswarmPaths {
+  ts: Tsswarm;
+  client: TaskContainer;
+  server: TaskContainer;
+  vip: string;
+  /** The same pair on the overlay with Swarm's MTU. */
+  clientMtu: TaskContainer;
+  serverMtu: TaskContainer;
+}
+
+async function tsswarmSetup(lab: Lab, sw: SwarmNodes): Promise<TsswarmPaths> {
   const ts = new Tsswarm(lab, sw);
   await sw.form([...HOSTS]);
   await ts.ok(['network', 'create', '-d', 'overlay', NET]);
-  await eventually(async () => !(await ts.ok(['network', 'ls'])).includes('(allocating)') || undefined, { timeoutMs: TIMEOUT_MS, what: 'tsswarm: network allocated' });
-  await ts.ok(['service', 'create', '-d', '--name', 'iperf-srv', '--network', NET, '--constraint', 'node.hostname==h2', ...SLEEPER]);
-  await ts.ok(['service', 'create', '-d', '--name', 'iperf-cli', '--network', NET, '--constraint', 'node.hostname==h1', ...SLEEPER]);
-  await ts.running('iperf-srv', 1);
-  await ts.running('iperf-cli', 1);
+  await ts.ok(['network', 'create', '-d', 'overlay', '-o', `mtu=${SWARM_MTU}`, NET_MTU]);
+  await eventually(async () => !(await ts.ok(['network', 'ls'])).includes('(allocating)') || undefined, { timeoutMs: TIMEOUT_MS, what: 'tsswarm: networks allocated' });
+  const pair = [
+    ['iperf-srv', NET, 'h2'],
+    ['iperf-cli', NET, 'h1'],
+    ['iperf-srvm', NET_MTU, 'h2'],
+    ['iperf-clim', NET_MTU, 'h1'],
+  ] as const;
+  for (const [name, net, host] of pair) await ts.ok(['service', 'create', '-d', '--name', name, '--network', net, '--constraint', `node.hostname==${host}`, ...SLEEPER]);
+  for (const [name] of pair) await ts.running(name, 1);
   const server = await waitContainer(lab, 'h2', TS_SERVICE, 'iperf-srv');
   const client = await waitContainer(lab, 'h1', TS_SERVICE, 'iperf-cli');
+  const serverMtu = await waitContainer(lab, 'h2', TS_SERVICE, 'iperf-srvm');
+  const clientMtu = await waitContainer(lab, 'h1', TS_SERVICE, 'iperf-clim');
   const vip = await ts.vip('iperf-srv');
   await reachable(server.netns, client.netns, server.ip, 'tsswarm task IP');
   await reachable(server.netns, client.netns, vip, 'tsswarm VIP');
-  return { ts, client, server, vip };
+  await reachable(serverMtu.netns, clientMtu.netns, serverMtu.ip, `tsswarm task IP (mtu ${SWARM_MTU})`);
+  mtus.tsDirect = mtus.tsVip = await mtuOf(client.netns);
+  mtus.tsMtu = await mtuOf(clientMtu.netns);
+  return { ts, client, server, vip, clientMtu, serverMtu };
 }
 
 // ---------------------------------------------------------------- Docker Swarm (lab B)
@@ -293,6 +329,7 @@ async function swarmSetup(lab: Lab): Promise<{ client: TaskContainer; server: Ta
   const server = await waitContainer(lab, 'h2', SW_SERVICE, 'iperf-srv');
   const client = await waitContainer(lab, 'h1', SW_SERVICE, 'iperf-cli');
   await reachable(server.netns, client.netns, server.ip, 'Docker Swarm task IP');
+  mtus.swDirect = await mtuOf(client.netns);
   return { client, server };
 }
 
@@ -530,8 +567,11 @@ function printTable(): void {
   const ub = summary(tput.underlayB);
   const td = summary(tput.tsDirect);
   const tv = summary(tput.tsVip);
+  const tm = summary(tput.tsMtu);
   const sd = summary(tput.swDirect);
   const rDirSw = ratio(td, sd);
+  const rMtuSw = ratio(tm, sd);
+  const mtu = (k: PathKey): string => (mtus[k] === undefined ? '' : ` (MTU ${mtus[k]})`);
   const rVipDir = ratio(tv, td);
   const lat = changes.map((c) => c.latency).filter((x): x is number => typeof x === 'number');
   const timeouts = changes.filter((c) => c.latency === 'timeout').length;
@@ -540,8 +580,9 @@ function printTable(): void {
   const ms = (x: number | undefined): string => (x === undefined ? (changes.length ? `${timeouts} TIMEOUT(S)` : '-') : `${x.toFixed(0)} ms`);
   const rows = [
     ['scenario', 'tsswarm', 'Docker Swarm', 'floor (underlay)', 'ratios', 'target', 'met'],
-    ['iperf3 h1 -> h2, overlay by task IP', show(td), show(sd), show(ua), `${rx(ratio(td, ua), 'floor')}, ${rx(rDirSw, 'Swarm')}`, '>= 1.0x Swarm', met(rDirSw === undefined ? undefined : rDirSw >= 1.0)],
-    ['iperf3 h1 -> h2, through the VIP', show(tv), 'n/a (no IPVS)', show(ua), `${rx(ratio(tv, ua), 'floor')}, ${rx(rVipDir, 'our task IP')}`, '>= 0.95x our task IP', met(rVipDir === undefined ? undefined : rVipDir >= 0.95)],
+    ['iperf3 h1 -> h2, overlay by task IP', show(td) + mtu('tsDirect'), show(sd) + mtu('swDirect'), show(ua), `${rx(ratio(td, ua), 'floor')}, ${rx(rDirSw, 'Swarm')}`, '>= 1.0x Swarm', met(rDirSw === undefined ? undefined : rDirSw >= 1.0)],
+    [`the same, tsswarm overlay -o mtu=${SWARM_MTU}`, show(tm) + mtu('tsMtu'), show(sd) + mtu('swDirect'), show(ua), `${rx(ratio(tm, ua), 'floor')}, ${rx(rMtuSw, 'Swarm')}`, '>= 1.0x Swarm', met(rMtuSw === undefined ? undefined : rMtuSw >= 1.0)],
+    ['iperf3 h1 -> h2, through the VIP', show(tv) + mtu('tsVip'), 'n/a (no IPVS)', show(ua), `${rx(ratio(tv, ua), 'floor')}, ${rx(rVipDir, 'our task IP')}`, '>= 0.95x our task IP', met(rVipDir === undefined ? undefined : rVipDir >= 0.95)],
     ['iperf3 h1 -> h2, underlay', show(ua), show(ub), '-', rx(ratio(ua, ub), 'lab B'), '-', '-'],
     [`VIP programming p50 (${changes.length} changes, ${HOSTS.length} nodes)`, ms(p50), 'n/a (no IPVS)', '-', '-', '<= 200 ms', met(p50 === undefined ? undefined : p50 <= 200)],
     [`VIP programming p99`, ms(p99), 'n/a (no IPVS)', '-', '-', '<= 1 s', met(p99 === undefined ? undefined : p99 <= 1000)],
@@ -641,6 +682,7 @@ async function main(): Promise<number> {
       ...(tsx ? ([
         ['tsDirect', () => iperf(tsx.server.netns, tsx.client.netns, tsx.server.ip)],
         ['tsVip', () => iperf(tsx.server.netns, tsx.client.netns, tsx.vip)],
+        ['tsMtu', () => iperf(tsx.serverMtu.netns, tsx.clientMtu.netns, tsx.serverMtu.ip)],
       ] as Array<[PathKey, () => Promise<number>]>) : []),
       ...(swx ? ([['swDirect', () => iperf(swx.server.netns, swx.client.netns, swx.server.ip)]] as Array<[PathKey, () => Promise<number>]>) : []),
       ['underlayB', () => iperf(B.host('h2').netnsPath, B.host('h1').netnsPath, B.host('h2').ip)],
@@ -661,7 +703,7 @@ async function main(): Promise<number> {
 
     if (tsx) {
       // Only the latency services from here on.
-      await tsx.ts.ok(['service', 'rm', 'iperf-srv', 'iperf-cli']);
+      await tsx.ts.ok(['service', 'rm', 'iperf-srv', 'iperf-cli', 'iperf-srvm', 'iperf-clim']);
       log(`programming latency; load average ${loadavg()}`);
       const pids = await programmingLatency(A, tsx.ts);
       if (shims) printTrace(shims.log, pids);
