@@ -52,7 +52,7 @@ function strFlag(name: string): string | undefined {
   return i < 0 ? undefined : process.argv[i + 1];
 }
 
-const RUNS = flag('runs', 3);
+const RUNS = flag('runs', 5);
 const SECONDS = flag('seconds', 5);
 const CHANGES = flag('changes', 20);
 const POLL_MS = flag('poll-ms', 10);
@@ -537,6 +537,13 @@ function printTrace(logFile: string, clientPids: Record<string, number>): void {
   });
   console.log('');
   console.log(`--trace: commands of each daemon around each change (ms from the origin; client pids ${JSON.stringify(clientPids)}; full log ${logFile}):`);
+  // Where a node's time goes: origin -> its pass starts programming (the overlay observation,
+  // `ip -j -d link show`, opens NetworkAgent.configure), -> the first VIP table write, -> rules seen.
+  const wait: number[] = [];
+  const toFirstSync: number[] = [];
+  const work: number[] = [];
+  const syncs: number[] = [];
+  const cts: number[] = [];
   changes.forEach((c, i) => {
     console.log(`  change ${i + 1} ${c.kind}: ${typeof c.latency === 'number' ? c.latency.toFixed(0) : c.latency} ms`);
     for (const h of HOSTS) {
@@ -545,8 +552,27 @@ function printTrace(logFile: string, clientPids: Record<string, number>): void {
       const xs = lines.filter((x) => x.host === h && x.end >= c.originEpoch - 300 && x.start <= until);
       const f = xs.map((x) => `${(x.start - c.originEpoch).toFixed(0)} ${shortCmd(x.argv)}${x.rc ? `!${x.rc}` : ''} ${(x.end - x.start).toFixed(0)}`).join(' | ');
       console.log(`    ${h} (${typeof done === 'number' ? done.toFixed(0) : done}): ${f}`);
+      const pass = xs.find((x) => x.start >= c.originEpoch && x.argv.startsWith('ip -j -d link show'));
+      if (!pass || typeof done !== 'number') continue;
+      const mine = xs.filter((x) => x.start >= pass.start);
+      wait.push(pass.start - c.originEpoch);
+      work.push(c.originEpoch + done - pass.start);
+      const first = mine.find((x) => shortCmd(x.argv).startsWith('nft-sync'));
+      if (first) toFirstSync.push(first.start - pass.start);
+      for (const x of mine) {
+        const n = shortCmd(x.argv);
+        if (n.startsWith('nft-sync')) syncs.push(x.end - x.start);
+        if (n.startsWith('conntrack')) cts.push(x.end - x.start);
+      }
     }
   });
+  const q = (xs: number[]): string => (xs.length ? `median ${median(xs).toFixed(0)} ms (${Math.min(...xs).toFixed(0)}-${Math.max(...xs).toFixed(0)}, n=${xs.length})` : '-');
+  console.log('  summary, per node and change:');
+  console.log(`    origin -> the pass that programs it starts (links read)   ${q(wait)}`);
+  console.log(`    that pass start -> rules seen in the client netns        ${q(work)}`);
+  console.log(`      of which: pass start -> first VIP table write          ${q(toFirstSync)}`);
+  console.log(`      each VIP table write (nsenter nft -f -), one at a time  ${q(syncs)}`);
+  console.log(`      each conntrack -D after a removal, inline              ${q(cts)}`);
 }
 
 // ---------------------------------------------------------------- main
@@ -595,6 +621,18 @@ function printTable(): void {
   console.log('');
   console.log(`throughput per run (Gbit/s, ${SECONDS} s each; the figure is the median):`);
   for (const p of PATHS) if (tput[p].length) console.log(`  ${PATH_LABEL[p].padEnd(42)} ${tput[p].map((x) => (typeof x === 'number' ? (x / 1e9).toFixed(2) : x)).join('  ')}`);
+  // Ratios of tests run seconds apart, per run: steadier than a ratio of medians when the
+  // machine's load drifts (it is shared).
+  const paired = (a: PathKey, b: PathKey, what: string): void => {
+    const rs = tput[a].flatMap((x, i) => {
+      const y = tput[b][i];
+      return typeof x === 'number' && typeof y === 'number' ? [x / y] : [];
+    });
+    if (rs.length) console.log(`  paired ${what.padEnd(35)} ${rs.map((r) => r.toFixed(2)).join('  ')}  (median ${median(rs).toFixed(2)}x)`);
+  };
+  paired('tsDirect', 'swDirect', 'tsswarm task IP / Swarm task IP');
+  paired('tsMtu', 'swDirect', `tsswarm mtu ${SWARM_MTU} / Swarm task IP`);
+  paired('tsVip', 'tsDirect', 'tsswarm VIP / tsswarm task IP');
   if (changes.length) {
     const f = (xs: number[]): string => (xs.length ? `p50 ${percentile(xs, 50).toFixed(0)} ms, p99 ${percentile(xs, 99).toFixed(0)} ms, max ${Math.max(...xs).toFixed(0)} ms (n=${xs.length})` : '-');
     const num = (xs: Array<number | 'timeout'>): number[] => xs.filter((x): x is number => typeof x === 'number');
@@ -677,14 +715,14 @@ async function main(): Promise<number> {
 
     // Throughput: every path once per run, the order reversed on odd runs (a drift in the
     // machine's load should not favour one side).
-    const paths: Array<[PathKey, () => Promise<number>]> = [
+    // The order puts every compared pair next to each other (VIP | task IP | Swarm | our MTU-1450
+    // overlay), so the per-run ratios below compare tests seconds apart.
+    type Path = [PathKey, () => Promise<number>];
+    const paths: Path[] = [
       ['underlayA', () => iperf(A.host('h2').netnsPath, A.host('h1').netnsPath, A.host('h2').ip)],
-      ...(tsx ? ([
-        ['tsDirect', () => iperf(tsx.server.netns, tsx.client.netns, tsx.server.ip)],
-        ['tsVip', () => iperf(tsx.server.netns, tsx.client.netns, tsx.vip)],
-        ['tsMtu', () => iperf(tsx.serverMtu.netns, tsx.clientMtu.netns, tsx.serverMtu.ip)],
-      ] as Array<[PathKey, () => Promise<number>]>) : []),
-      ...(swx ? ([['swDirect', () => iperf(swx.server.netns, swx.client.netns, swx.server.ip)]] as Array<[PathKey, () => Promise<number>]>) : []),
+      ...(tsx ? ([['tsVip', () => iperf(tsx.server.netns, tsx.client.netns, tsx.vip)], ['tsDirect', () => iperf(tsx.server.netns, tsx.client.netns, tsx.server.ip)]] as Path[]) : []),
+      ...(swx ? ([['swDirect', () => iperf(swx.server.netns, swx.client.netns, swx.server.ip)]] as Path[]) : []),
+      ...(tsx ? ([['tsMtu', () => iperf(tsx.serverMtu.netns, tsx.clientMtu.netns, tsx.serverMtu.ip)]] as Path[]) : []),
       ['underlayB', () => iperf(B.host('h2').netnsPath, B.host('h1').netnsPath, B.host('h2').ip)],
     ];
     for (let i = 0; i < RUNS; i++) {

@@ -5,8 +5,10 @@
  * invocation. The benchmark itself is test/bench/net-bench.ts (it drives the TypeScript lab
  * harness); Node 20 cannot run TypeScript, so this builds dist/ (the tsswarm the lab daemons run)
  * and bundles the benchmark with esbuild into node_modules/.cache/tslab/, then runs it.
- * Usage (root): npm run bench:net [-- --runs 3 --seconds 5 --changes 20 --poll-ms 10 --timeout S
- *               --only tsswarm|swarm]
+ * Usage (root): npm run bench:net [-- --runs 5 --seconds 5 --changes 20 --poll-ms 10 --timeout S
+ *               --only tsswarm|swarm --trace]
+ * --trace (diagnostic, lab A only): every ip/bridge/nft/nsenter/conntrack the daemons run is
+ * logged, and each node's pass is printed around every VIP change (where the latency goes).
  */
 import { execFileSync } from 'node:child_process';
 import { build } from 'esbuild';
