@@ -525,11 +525,11 @@ function shortCmd(argv: string): string {
  * rules being seen, as `+offset name (duration)` (ms from the origin). Printed with --trace.
  */
 function printTrace(logFile: string, clientPids: Record<string, number>): void {
-  let text = '';
+  let text: string;
   try {
     text = readFileSync(logFile, 'utf8');
   } catch {
-    return;
+    return; // no trace was written (the run ended before any command)
   }
   const lines = text.trim().split('\n').map((l) => {
     const [host, a, b, rc, ...argv] = l.split(' ');
