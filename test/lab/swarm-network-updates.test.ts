@@ -69,13 +69,9 @@ async function scale(name: string, replicas: number): Promise<void> {
   await sw.local('h1', `/v1/services/${service.id}/update`, { method: 'POST', body: { spec, version: service.meta.version } });
 }
 
-/** The first container of a service on a host, with its pid. */
-async function containerOn(host: string, service: string): Promise<{ id: string; pid: number }> {
-  const r = await lab.docker(host, ['ps', '-q', '--no-trunc', '--filter', `label=com.tsswarm.service.name=${service}`]);
-  const id = r.stdout.trim().split('\n')[0];
-  if (!id) throw new Error(`no ${service} container on ${host}`);
-  const pid = Number((await lab.docker(host, ['inspect', '--format', '{{.State.Pid}}', id])).stdout.trim());
-  return { id, pid };
+/** The first container of a service's tasks on a host, with its pid. */
+function containerOn(host: string, service: string): Promise<{ id: string; pid: number }> {
+  return sw.taskContainer(host, service);
 }
 
 /** GET on a host's engine socket (cheaper than a docker CLI process when polled). */

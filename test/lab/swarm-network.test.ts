@@ -43,13 +43,9 @@ async function running(service: string, n: number): Promise<TaskView[]> {
   }, { timeoutMs: 90_000, intervalMs: 200, what: `${n} running tasks of ${service}` });
 }
 
-/** The container of a service's task on a host (the first one), with its pid. */
-async function containerOn(host: string, service: string): Promise<{ id: string; pid: number }> {
-  const r = await lab.docker(host, ['ps', '-q', '--no-trunc', '--filter', `label=com.tsswarm.service.name=${service}`]);
-  const id = r.stdout.trim().split('\n')[0];
-  if (!id) throw new Error(`no ${service} container on ${host}`);
-  const pid = Number((await lab.docker(host, ['inspect', '--format', '{{.State.Pid}}', id])).stdout.trim());
-  return { id, pid };
+/** The first container of a service's tasks on a host, with its pid. */
+function containerOn(host: string, service: string): Promise<{ id: string; pid: number }> {
+  return sw.taskContainer(host, service);
 }
 
 /** An HTTP GET from inside a container's netns with the host's curl (busybox wget is unreliable in lab tasks). */

@@ -112,6 +112,16 @@ export class SwarmNodes {
     }
   }
 
+  /** The first running container of a service's tasks on a host, with its pid (to enter its netns). */
+  async taskContainer(h: LabHost | string, service: string): Promise<{ id: string; pid: number }> {
+    const host = this.host(h);
+    const r = await this.lab.docker(host, ['ps', '-q', '--no-trunc', '--filter', `label=com.tsswarm.service.name=${service}`]);
+    const id = r.stdout.trim().split('\n')[0];
+    if (!id) throw new Error(`no ${service} container on ${host.id}`);
+    const pid = Number((await this.lab.docker(host, ['inspect', '--format', '{{.State.Pid}}', id])).stdout.trim());
+    return { id, pid };
+  }
+
   /** The file of this node's identity (certificate, key, state) as stored. */
   file(h: LabHost | string, name: string): string {
     return readFileSync(path.join(this.dataDir(h), name), 'utf8');

@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import os from 'node:os';
 import { promisify } from 'node:util';
+import { hostOf } from '../../util/host-of.js';
 
 const run = promisify(execFile);
 
@@ -23,10 +24,4 @@ export async function readUnderlay(advertiseAddr: string): Promise<{ address: st
   }
   // An advertise address behind NAT is not on any interface here: assume Ethernet's MTU.
   return { address, mtu: 1500 };
-}
-
-function hostOf(addr: string): string {
-  if (addr.startsWith('[')) return addr.slice(1, addr.indexOf(']'));
-  const i = addr.lastIndexOf(':');
-  return i > 0 && addr.indexOf(':') === i ? addr.slice(0, i) : addr;
 }

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { NodeNetworkState, NetworkEndpoint } from '../api/network-state.js';
 import type { Network, Node, Service, Task } from '../store/index.js';
 import { isTerminal } from '../store/index.js';
+import { hostOf } from '../../util/host-of.js';
 
 /**
  * What one node must program for east-west networking, derived from the store alone
@@ -31,10 +32,7 @@ export function bareAddress(a: string): string {
 
 /** A node's underlay address: its advertise address without a port. */
 export function underlayOf(n: Node): string {
-  const a = n.status.addr;
-  if (a.startsWith('[')) return a.slice(1, a.indexOf(']'));
-  const i = a.lastIndexOf(':');
-  return i > 0 && a.indexOf(':') === i ? a.slice(0, i) : a;
+  return hostOf(n.status.addr);
 }
 
 /** A task that has, or may soon have, a container holding its addresses. */
