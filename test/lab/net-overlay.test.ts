@@ -1,13 +1,13 @@
 /**
- * The overlay dataplane on two lab hosts with their own dockerd each: Docker makes a bridge network
- * with the same subnet on both (own gateway per host), the dataplane (run from this process inside
- * each host's netns) adds VXLAN, fdb, neighbours and the firewall, and containers on the two hosts
- * talk. Also checks Docker's MAC derivation, that a converged host plans nothing, that the firewall
+ * The overlay dataplane on two lab hosts with their own dockerd each: the dataplane (run from this
+ * process inside each host's netns) makes the VXLAN device and the host's shim (its own address
+ * per host), fdb, neighbours and the firewall; Docker makes a macvlan network on the VXLAN device
+ * with the same subnet on both, and containers on the two hosts talk. Also checks Docker's MAC derivation, that a converged host plans nothing, that the firewall
  * really drops VXLAN from sources not allowed, and that teardown leaves nothing. Needs root.
  */
 import { createSocket } from 'node:dgram';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { macForIp, overlayDeviceNames, overlayMtu, OverlayDataplane, VXLAN_PREFIX, type OverlayHostWanted, type OverlayWanted } from '../../src/net/overlay/index.js';
+import { macForIp, overlayDeviceNames, overlayMtu, OverlayDataplane, SHIM_PREFIX, VXLAN_PREFIX, type OverlayHostWanted, type OverlayWanted } from '../../src/net/overlay/index.js';
 import { eventually, Lab, run, teardownLab, type LabConfig, type LabHost } from './harness.js';
 
 // Own lab name and underlay (other lab tests use other names and nets).
@@ -22,6 +22,9 @@ const PORT = 4789;
 /** Container addresses come from "the cluster IPAM" (here: us), never from each dockerd (DESIGN.md). */
 const C1 = '10.77.0.11';
 const C2 = '10.77.0.21';
+/** Each host's own address on the overlay (its shim). */
+const GW1 = '10.77.0.1';
+const GW2 = '10.77.0.2';
 
 let lab: Lab | undefined;
 let h1: LabHost;
@@ -39,8 +42,9 @@ const plane = (h: LabHost): OverlayDataplane => {
 function wanted(h: LabHost, over: Partial<OverlayWanted> = {}, allowed?: string[]): OverlayHostWanted {
   const other = h === h1 ? h2 : h1;
   const remote = h === h1 ? C2 : C1;
+  const address = `${h === h1 ? GW1 : GW2}/24`;
   return {
-    overlays: [{ key: KEY, ...NAMES, vni: VNI, port: PORT, mtu, local: h.ip, peers: [other.ip], remotes: [{ ip: remote, mac: macForIp(remote), vtep: other.ip }], ...over }],
+    overlays: [{ key: KEY, ...NAMES, address, vni: VNI, port: PORT, mtu, local: h.ip, peers: [other.ip], remotes: [{ ip: remote, mac: macForIp(remote), vtep: other.ip }], ...over }],
     allowedVteps: allowed ?? [h1.ip, h2.ip],
     port: PORT,
   };
@@ -63,8 +67,10 @@ describe('overlay dataplane on two lab hosts', () => {
     h2 = lab.host(2);
     const eth0 = JSON.parse((await lab.exec(h1, ['ip', '-j', 'link', 'show', 'eth0'])).stdout) as Array<{ mtu: number }>;
     mtu = overlayMtu(eth0[0]!.mtu);
-    for (const [h, gw] of [[h1, '10.77.0.1'], [h2, '10.77.0.2']] as const) {
-      await docker(h, ['network', 'create', '-d', 'bridge', '--subnet', SUBNET, '--gateway', gw, '-o', `com.docker.network.bridge.name=${NAMES.bridge}`, '-o', `com.docker.network.driver.mtu=${mtu}`, NET]);
+    for (const [h, gw] of [[h1, GW1], [h2, GW2]] as const) {
+      // The devices first (Docker's macvlan driver needs its parent), with no peer or remote yet.
+      expect((await plane(h).converge(wanted(h, { peers: [], remotes: [] }))).pending).toEqual([]);
+      await docker(h, ['network', 'create', '-d', 'macvlan', '--internal', '--subnet', SUBNET, '--gateway', gw, '-o', `parent=${NAMES.vxlan}`, '-o', 'macvlan_mode=bridge', NET]);
     }
     // busybox as PID 1 ignores SIGTERM: trap it so removal does not wait the grace period. The
     // server's stdin is a pipe that stays open: busybox nc quits at once on a stdin at EOF.
@@ -96,7 +102,7 @@ describe('overlay dataplane on two lab hosts', () => {
     }
     const server = (await docker(h1, ['version', '--format', '{{.Server.Version}}'])).stdout.trim();
     console.log(`[net-overlay] engine ${server}, underlay MTU ${mtu + 50}, overlay MTU ${mtu}`);
-    // Without the dataplane the hosts do not reach each other's containers.
+    // Without flood and unicast entries the hosts do not reach each other's containers.
     expect(await ping('c1', C2)).toBe(false);
   }, 60_000);
 
@@ -108,9 +114,10 @@ describe('overlay dataplane on two lab hosts', () => {
     }
     await eventually(() => ping('c1', C2), { timeoutMs: 15_000, what: 'c1 pings c2 over the overlay' });
     expect(await ping('c2', C1, 3)).toBe(true);
-    // Own gateway still answers on each host (ARP for it crosses the tunnel; only its owner replies).
-    expect(await ping('c1', '10.77.0.1')).toBe(true);
-    expect(await ping('c2', '10.77.0.2')).toBe(true);
+    // Each host's own shim answers its containers (and the other host's: ARP for it crosses the tunnel).
+    expect(await ping('c1', GW1)).toBe(true);
+    expect(await ping('c2', GW2)).toBe(true);
+    expect(await ping('c1', GW2)).toBe(true);
 
     // 2 MiB of random data: full-size segments, so a wrong MTU anywhere would stall it.
     await docker(h1, ['exec', 'c1', 'sh', '-c', 'dd if=/dev/urandom of=/tmp/data bs=1024 count=2048 2>/dev/null']);
@@ -126,8 +133,8 @@ describe('overlay dataplane on two lab hosts', () => {
     );
     expect(got).toBe(sent);
 
-    // The permanent neighbour: h1's own stack (bridge address .1) reaches c2 with no ARP.
-    const neigh = JSON.parse((await lab!.exec(h1, ['ip', '-j', 'neigh', 'show', 'dev', NAMES.bridge])).stdout) as Array<{ dst: string; lladdr?: string; state: string[] }>;
+    // The permanent neighbour: h1's own stack (shim address .1) reaches c2 with no ARP.
+    const neigh = JSON.parse((await lab!.exec(h1, ['ip', '-j', 'neigh', 'show', 'dev', NAMES.shim])).stdout) as Array<{ dst: string; lladdr?: string; state: string[] }>;
     expect(neigh.find((n) => n.dst === C2)).toMatchObject({ lladdr: macForIp(C2), state: ['PERMANENT'] });
     expect((await lab!.exec(h1, ['busybox', 'ping', '-c', '1', '-W', '2', C2], { check: false })).code).toBe(0);
   }, 120_000);
@@ -142,7 +149,7 @@ describe('overlay dataplane on two lab hosts', () => {
 
   it('removing a peer removes exactly its flood entry; adding it back restores it', async () => {
     const floods = async (): Promise<string[]> => {
-      const o = await plane(h1).observe(wanted(h1));
+      const o = await plane(h1).observe();
       return (o.fdb[NAMES.vxlan] ?? []).filter((e) => e.mac === '00:00:00:00:00:00').map((e) => e.dst);
     };
     expect(await floods()).toEqual([h2.ip]);
@@ -154,7 +161,7 @@ describe('overlay dataplane on two lab hosts', () => {
     expect((await plane(h1).converge(wanted(h1, { peers: [] }))).commands).toBe(1);
     expect(await floods()).toEqual([]);
     // The unicast entry for c2 is still there, so c1 still reaches c2 (its ARP is cached or answered by unicast).
-    const o = await plane(h1).observe(wanted(h1));
+    const o = await plane(h1).observe();
     expect(o.fdb[NAMES.vxlan]).toEqual([{ mac: macForIp(C2), dst: h2.ip }]);
     expect((await plane(h1).converge(wanted(h1))).commands).toBe(1);
     expect(await floods()).toEqual([h2.ip]);
@@ -186,24 +193,42 @@ describe('overlay dataplane on two lab hosts', () => {
     await eventually(() => ping('c1', C2), { timeoutMs: 10_000, what: 'c1 pings c2 again' });
   }, 60_000);
 
+  it('the host routes nothing into or out of an overlay through its shim', async () => {
+    // A task on another network of this host (here: the default bridge) sending to the overlay
+    // goes to the host, which has a connected route to the subnet through the shim: dropped.
+    const routedIn = async (): Promise<number> => {
+      const doc = JSON.parse((await lab!.exec(h1, ['nft', '-j', 'list', 'chain', 'inet', 'tsswarm_overlay', 'forward'])).stdout) as { nftables: Array<{ rule?: { comment?: string; expr?: Array<{ counter?: { packets: number } }> } }> };
+      const rule = doc.nftables.find((x) => x.rule?.comment === 'tsswarm-no-route-in')?.rule;
+      return rule?.expr?.find((x) => x.counter !== undefined)?.counter?.packets ?? -1;
+    };
+    const before = await routedIn();
+    await docker(h1, ['run', '-d', '--name', 'c3', IMAGE, 'sh', '-c', "trap 'exit 0' TERM; sleep 600 & wait"]);
+    try {
+      const r = await docker(h1, ['exec', 'c3', 'ping', '-c', '2', '-W', '1', C1], false);
+      expect(r.code).not.toBe(0);
+      expect(await routedIn()).toBeGreaterThanOrEqual(before + 2);
+    } finally {
+      await docker(h1, ['rm', '-f', 'c3'], false);
+    }
+  }, 60_000);
+
   it('teardown leaves no device, fdb, neighbour or nft table of ours, and the hosts are cut apart again', async () => {
     for (const h of [h1, h2]) {
       const r = await plane(h).teardown();
       expect(r.commands).toBeGreaterThan(0);
       const o = await plane(h).observe();
-      expect(o.links.filter((l) => l.name.startsWith(VXLAN_PREFIX))).toEqual([]);
+      expect(o.links.filter((l) => l.name.startsWith(VXLAN_PREFIX) || l.name.startsWith(SHIM_PREFIX))).toEqual([]);
       expect(o.firewall).toBeUndefined();
-      expect((o.neighbours[NAMES.bridge] ?? []).filter((n) => n.permanent)).toEqual([]);
       const tables = await lab!.exec(h, ['nft', 'list', 'tables']);
       expect(tables.stdout).not.toContain('tsswarm_overlay');
       expect((await plane(h).teardown()).commands).toBe(0);
     }
+    // The containers' interfaces were macvlans of the deleted device: gone with it.
     expect(await ping('c1', C2)).toBe(false);
     for (const h of [h1, h2]) {
       await docker(h, ['rm', '-f', h === h1 ? 'c1' : 'c2']);
       await docker(h, ['network', 'rm', NET]);
-      // Docker created the bridge itself, so it deletes it too.
-      const link = await run('nsenter', [`--net=${h.netnsPath}`, '--', 'ip', 'link', 'show', NAMES.bridge], { check: false });
+      const link = await run('nsenter', [`--net=${h.netnsPath}`, '--', 'ip', 'link', 'show', NAMES.shim], { check: false });
       expect(link.code).not.toBe(0);
     }
   }, 60_000);

@@ -18,7 +18,7 @@ export interface OverlayDataplaneOptions {
 export interface ConvergeResult {
   /** Commands run in this pass (0 when the kernel already matched). */
   readonly commands: number;
-  /** Networks that could not be programmed yet (bridge missing, VNI held by a foreign device). */
+  /** Networks that could not be programmed yet (VNI held by a foreign device). */
   readonly pending: readonly OverlayPending[];
 }
 
@@ -32,13 +32,13 @@ export class OverlayDataplane {
   }
 
   /** What the kernel holds now (for tests and `inspect`-like views). */
-  observe(wanted?: OverlayHostWanted): Promise<OverlayObserved> {
-    return observe(this.#run, wanted);
+  observe(): Promise<OverlayObserved> {
+    return observe(this.#run);
   }
 
   /** What a converge would do now, without doing it. */
   async plan(wanted: OverlayHostWanted): Promise<OverlayPlan> {
-    return plan(wanted, await observe(this.#run, wanted));
+    return plan(wanted, await observe(this.#run));
   }
 
   /**
@@ -47,13 +47,13 @@ export class OverlayDataplane {
    */
   converge(wanted: OverlayHostWanted): Promise<ConvergeResult> {
     return this.#serial(async () => {
-      const p = plan(wanted, await observe(this.#run, wanted));
+      const p = plan(wanted, await observe(this.#run));
       await apply(this.#run, p.commands);
       return { commands: p.commands.length, pending: p.pending };
     });
   }
 
-  /** Removes our VXLAN devices, our neighbour entries on our bridges and the firewall table. */
+  /** Removes our VXLAN devices and shims (their fdb and neighbours go with them) and the firewall table. */
   teardown(): Promise<{ commands: number }> {
     return this.#serial(async () => {
       const cmds = planTeardown(await observe(this.#run));

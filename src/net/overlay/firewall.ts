@@ -1,25 +1,37 @@
 /**
  * The VXLAN firewall: one nftables table in the host's netns that accepts UDP to the VXLAN ports
  * only from cluster nodes and drops (and counts) the rest. VXLAN has no authentication, so without
- * it anyone who can reach the port can inject frames into any overlay.
+ * it anyone who can reach the port can inject frames into any overlay. Its second chain keeps the
+ * host from routing into or out of an overlay through a shim (tsgw-*): the host is an endpoint on
+ * each overlay (DNS), never a router between them or to the outside, so overlays stay isolated
+ * and `--internal` ones have no way out whatever routes a task has.
  *
  * Pure: renders the table and plans the difference. The sets change as nodes come and go and are
  * patched element by element; the chain and rules never change, and if what is listed is not
  * exactly ours (someone flushed the chain, an older version's rules) the table is rebuilt whole in
  * one atomic `nft -f` transaction, so there is no moment without the filter.
  */
+import { SHIM_PREFIX } from './names.js';
 import type { FirewallShape } from './parse.js';
 import type { ObservedFirewall, OverlayCommand } from './types.js';
 
 export const FIREWALL: FirewallShape = {
   table: 'tsswarm_overlay',
-  chain: 'input',
-  hook: 'input',
-  // Before the usual filter chains (0), so our drop counts every foreign packet.
-  priority: -10,
-  rules: ['tsswarm-allow', 'tsswarm-drop'],
+  chains: [
+    // Before the usual filter chains (0), so our drop counts every foreign packet, and a drop here
+    // is final whatever iptables' chains would have accepted.
+    { name: 'input', hook: 'input', priority: -10, rules: ['tsswarm-allow', 'tsswarm-drop'] },
+    { name: 'forward', hook: 'forward', priority: -10, rules: ['tsswarm-no-route-out', 'tsswarm-no-route-in'] },
+  ],
   vtepSet: 'vteps',
   portSet: 'ports',
+};
+
+const RULES: Record<string, string> = {
+  'tsswarm-allow': `udp dport @${FIREWALL.portSet} ip saddr @${FIREWALL.vtepSet} accept`,
+  'tsswarm-drop': `udp dport @${FIREWALL.portSet} counter drop`,
+  'tsswarm-no-route-out': `iifname "${SHIM_PREFIX}*" counter drop`,
+  'tsswarm-no-route-in': `oifname "${SHIM_PREFIX}*" counter drop`,
 };
 
 const FAMILY = 'inet';
@@ -40,11 +52,15 @@ export function renderFirewall(vteps: readonly string[], ports: readonly number[
     `table ${FAMILY} ${f.table} {\n` +
     set(f.vtepSet, 'ipv4_addr', vteps) +
     set(f.portSet, 'inet_service', ports) +
-    `  chain ${f.chain} {\n` +
-    `    type filter hook ${f.hook} priority ${f.priority}; policy accept;\n` +
-    `    udp dport @${f.portSet} ip saddr @${f.vtepSet} accept comment "${f.rules[0]}"\n` +
-    `    udp dport @${f.portSet} counter drop comment "${f.rules[1]}"\n` +
-    `  }\n` +
+    f.chains
+      .map(
+        (c) =>
+          `  chain ${c.name} {\n` +
+          `    type filter hook ${c.hook} priority ${c.priority}; policy accept;\n` +
+          c.rules.map((r) => `    ${RULES[r]!} comment "${r}"\n`).join('') +
+          `  }\n`,
+      )
+      .join('') +
     `}\n`
   );
 }

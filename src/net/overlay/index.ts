@@ -1,5 +1,5 @@
 /**
- * The node overlay dataplane: VXLAN devices on Docker-made bridges, fdb and neighbour entries for
+ * The node overlay dataplane: VXLAN devices with the host's macvlan on each, fdb and neighbour entries for
  * remote endpoints, and the VXLAN firewall, converged from a wanted state (specs/networking.md).
  * Knows no cluster objects: the agent derives {@link OverlayHostWanted} from the store.
  */
@@ -8,9 +8,9 @@ export { OverlayDataplane, type ConvergeResult, type OverlayDataplaneOptions } f
 export { OverlayCommandError, OverlayParseError, OverlayWantedError } from './errors.js';
 export { apply, execRunner, type CommandResult, type CommandRunner, type ExecRunnerOptions } from './exec.js';
 export { FIREWALL, renderFirewall } from './firewall.js';
-export { BRIDGE_PREFIX, overlayDeviceNames, VXLAN_PREFIX } from './names.js';
+export { overlayDeviceNames, SHIM_PREFIX, VXLAN_PREFIX } from './names.js';
 export { observe } from './observe.js';
-export { parseBridgeFdb, parseFdb, parseFirewall, parseLinks, parseNeighbours } from './parse.js';
+export { parseFdb, parseFirewall, parseLinks, parseNeighbours } from './parse.js';
 export { plan, planTeardown } from './plan.js';
 export { validateWanted } from './validate.js';
 export type * from './types.js';

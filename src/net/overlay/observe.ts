@@ -6,9 +6,9 @@
 import { OverlayCommandError } from './errors.js';
 import { runChecked, type CommandRunner } from './exec.js';
 import { FIREWALL } from './firewall.js';
-import { parseBridgeFdb, parseFdb, parseFirewall, parseLinks, parseNeighbours } from './parse.js';
+import { parseFdb, parseFirewall, parseLinks, parseNeighbours } from './parse.js';
 import { devicesToRead } from './plan.js';
-import type { ObservedBridgeEntry, ObservedFdbEntry, ObservedFirewall, ObservedNeighbour, OverlayHostWanted, OverlayObserved } from './types.js';
+import type { ObservedFdbEntry, ObservedFirewall, ObservedNeighbour, OverlayObserved } from './types.js';
 
 async function observeFirewall(run: CommandRunner): Promise<ObservedFirewall | undefined> {
   const argv = ['nft', '-j', 'list', 'table', 'inet', FIREWALL.table];
@@ -19,18 +19,17 @@ async function observeFirewall(run: CommandRunner): Promise<ObservedFirewall | u
   return parseFirewall(res.stdout, FIREWALL);
 }
 
-/** One observation. `wanted` tells which non-prefixed devices (the wanted bridges) to read too. */
-export async function observe(run: CommandRunner, wanted?: OverlayHostWanted): Promise<OverlayObserved> {
-  const linkRes = await runChecked(run, { argv: ['ip', '-j', '-d', 'link', 'show'], subject: 'links' });
+/** One observation: our devices (with addresses), their fdb and neighbour tables, the firewall. */
+export async function observe(run: CommandRunner): Promise<OverlayObserved> {
+  const linkRes = await runChecked(run, { argv: ['ip', '-j', '-d', 'addr', 'show'], subject: 'links' });
   const links = parseLinks(linkRes.stdout);
-  const { vxlans, bridges } = devicesToRead(links, wanted);
+  const { vxlans, shims } = devicesToRead(links);
   const [fdbs, neighs, firewall] = await Promise.all([
-    Promise.all(vxlans.map(async (d) => [d, (await runChecked(run, { argv: ['bridge', '-j', 'fdb', 'show', 'dev', d], subject: d })).stdout] as const)),
-    Promise.all(bridges.map(async (d) => [d, parseNeighbours((await runChecked(run, { argv: ['ip', '-j', 'neigh', 'show', 'dev', d], subject: d })).stdout)] as const)),
+    Promise.all(vxlans.map(async (d) => [d, parseFdb((await runChecked(run, { argv: ['bridge', '-j', 'fdb', 'show', 'dev', d], subject: d })).stdout)] as const)),
+    Promise.all(shims.map(async (d) => [d, parseNeighbours((await runChecked(run, { argv: ['ip', '-j', 'neigh', 'show', 'dev', d], subject: d })).stdout)] as const)),
     observeFirewall(run),
   ]);
-  const fdb: Record<string, readonly ObservedFdbEntry[]> = Object.fromEntries(fdbs.map(([d, text]) => [d, parseFdb(text)]));
-  const bridgeFdb: Record<string, readonly ObservedBridgeEntry[]> = Object.fromEntries(fdbs.map(([d, text]) => [d, parseBridgeFdb(text)]));
+  const fdb: Record<string, readonly ObservedFdbEntry[]> = Object.fromEntries(fdbs);
   const neighbours: Record<string, readonly ObservedNeighbour[]> = Object.fromEntries(neighs);
-  return { links, fdb, bridgeFdb, neighbours, firewall };
+  return { links, fdb, neighbours, firewall };
 }

@@ -1,5 +1,5 @@
 /**
- * Readers of iproute2's and nft's JSON output (`ip -j -d link show`, `bridge -j fdb show dev X`,
+ * Readers of iproute2's and nft's JSON output (`ip -j -d addr show`, `bridge -j fdb show dev X`,
  * `ip -j neigh show dev X`, `nft -j list table ...`) into the observed model. Pure: the text in,
  * plain data out, so fixtures captured from a real kernel test them. Fields we do not use are
  * ignored; a shape we cannot read is an error rather than a guess (a guess would make the planner
@@ -7,7 +7,7 @@
  */
 import { normalizeIpv4, normalizeMac } from './addressing.js';
 import { OverlayParseError } from './errors.js';
-import type { ObservedBridgeEntry, ObservedFdbEntry, ObservedFirewall, ObservedLink, ObservedNeighbour } from './types.js';
+import type { ObservedFdbEntry, ObservedFirewall, ObservedLink, ObservedNeighbour } from './types.js';
 
 type Json = Record<string, unknown>;
 
@@ -36,7 +36,13 @@ function num(v: unknown): number | undefined {
   return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
 }
 
-/** `ip -j -d link show` */
+/** IPv4 `addr_info` entries as `address/prefixlen` (absent when read without addresses). */
+function ipv4Addresses(v: unknown): string[] | undefined {
+  if (!Array.isArray(v)) return undefined;
+  return v.flatMap((a) => (isObj(a) && a.family === 'inet' && typeof a.local === 'string' && typeof a.prefixlen === 'number' ? [`${normalizeIpv4(a.local) ?? a.local}/${a.prefixlen}`] : []));
+}
+
+/** `ip -j -d addr show` (or `ip -j -d link show`, without addresses) */
 export function parseLinks(text: string): ObservedLink[] {
   return arrayOf('ip link', text).map((l, i) => {
     if (!isObj(l)) throw new OverlayParseError('ip link', `entry ${i} is not an object`);
@@ -46,24 +52,29 @@ export function parseLinks(text: string): ObservedLink[] {
     const flags = Array.isArray(l.flags) ? l.flags : [];
     const info = isObj(l.linkinfo) ? l.linkinfo : undefined;
     const kind = str(info?.info_kind);
+    const data = isObj(info?.info_data) ? info.info_data : {};
     let vxlan: ObservedLink['vxlan'];
     if (kind === 'vxlan') {
-      const d = isObj(info?.info_data) ? info.info_data : {};
-      const vni = num(d.id);
-      const port = num(d.port);
+      const vni = num(data.id);
+      const port = num(data.port);
       if (vni === undefined || port === undefined) throw new OverlayParseError('ip link', `${name}: vxlan without id/port (was -d given?)`);
-      vxlan = { vni, port, local: str(d.local), learning: d.learning === true };
+      vxlan = { vni, port, local: str(data.local), learning: data.learning === true };
     }
-    const slave = isObj(info?.info_slave_data) ? info.info_slave_data : undefined;
-    const portLearning = typeof slave?.learning === 'boolean' ? slave.learning : undefined;
-    return { name, kind, mtu, up: flags.includes('UP'), master: str(l.master), vxlan, ...(portLearning === undefined ? {} : { portLearning }) };
+    const addresses = ipv4Addresses(l.addr_info);
+    return {
+      name,
+      kind,
+      mtu,
+      up: flags.includes('UP'),
+      master: str(l.master),
+      vxlan,
+      ...(kind === 'macvlan' ? { parent: str(l.link), macvlanMode: str(data.mode) } : {}),
+      ...(addresses === undefined ? {} : { addresses }),
+    };
   });
 }
 
-/**
- * `bridge -j fdb show dev X`: only the device's own (`self`) entries with a remote count; the
- * bridge's entries for the port (`master`) are the bridge's business.
- */
+/** `bridge -j fdb show dev X`: only the device's own (`self`) entries with a remote. */
 export function parseFdb(text: string): ObservedFdbEntry[] {
   const out: ObservedFdbEntry[] = [];
   for (const e of arrayOf('bridge fdb', text)) {
@@ -73,22 +84,6 @@ export function parseFdb(text: string): ObservedFdbEntry[] {
     const dst = str(e.dst);
     if (!flags.includes('self') || mac === undefined || dst === undefined) continue;
     out.push({ mac, dst: normalizeIpv4(dst) ?? dst });
-  }
-  return out;
-}
-
-/**
- * `bridge -j fdb show dev X`: the bridge's entries for port X (`master`), except the port's own
- * permanent address. Learned ones have no `static` state.
- */
-export function parseBridgeFdb(text: string): ObservedBridgeEntry[] {
-  const out: ObservedBridgeEntry[] = [];
-  for (const e of arrayOf('bridge fdb', text)) {
-    if (!isObj(e) || str(e.master) === undefined || e.state === 'permanent') continue;
-    const flags = Array.isArray(e.flags) ? e.flags : [];
-    const mac = normalizeMac(str(e.mac) ?? '');
-    if (mac === undefined || flags.includes('self')) continue;
-    out.push({ mac, static: e.state === 'static' });
   }
   return out;
 }
@@ -107,14 +102,18 @@ export function parseNeighbours(text: string): ObservedNeighbour[] {
   return out;
 }
 
+/** One base chain of our table: its hook and priority, and its rules' comments in order. */
+export interface FirewallChainShape {
+  readonly name: string;
+  readonly hook: string;
+  readonly priority: number;
+  readonly rules: readonly string[];
+}
+
 /** What {@link parseFirewall} needs to recognise our table. */
 export interface FirewallShape {
   readonly table: string;
-  readonly chain: string;
-  readonly hook: string;
-  readonly priority: number;
-  /** Rule comments, in order. */
-  readonly rules: readonly string[];
+  readonly chains: readonly FirewallChainShape[];
   readonly vtepSet: string;
   readonly portSet: string;
 }
@@ -126,8 +125,8 @@ function elements(v: unknown): unknown[] {
 }
 
 /**
- * `nft -j list table inet NAME`. Recognises our table by its chain (hook, priority, policy) and its
- * rules by their comments in order; anything else in it makes the table not intact, and the
+ * `nft -j list table inet NAME`. Recognises our table by its chains (hook, priority, policy) and
+ * their rules by comments in order; anything else in it makes the table not intact, and the
  * planner rebuilds it whole (one transaction) rather than patch rules it cannot name.
  */
 export function parseFirewall(text: string, shape: FirewallShape): ObservedFirewall {
@@ -140,10 +139,9 @@ export function parseFirewall(text: string, shape: FirewallShape): ObservedFirew
   if (!isObj(v) || !Array.isArray(v.nftables)) throw new OverlayParseError('nft', 'expected {"nftables": [...]}');
   let vteps: string[] = [];
   let ports: number[] = [];
-  let chainOk = false;
   let setsSeen = 0;
-  const chains = new Set<string>();
-  const comments: string[] = [];
+  const chainsOk = new Map<string, boolean>();
+  const comments = new Map<string, string[]>();
   let dropped = 0;
   for (const item of v.nftables) {
     if (!isObj(item)) continue;
@@ -158,15 +156,25 @@ export function parseFirewall(text: string, shape: FirewallShape): ObservedFirew
       }
     } else if (isObj(item.chain) && item.chain.table === shape.table) {
       const c = item.chain;
-      chains.add(String(c.name));
-      if (c.name === shape.chain) chainOk = c.type === 'filter' && c.hook === shape.hook && c.prio === shape.priority && c.policy === 'accept';
+      const want = shape.chains.find((x) => x.name === c.name);
+      chainsOk.set(String(c.name), want !== undefined && c.type === 'filter' && c.hook === want.hook && c.prio === want.priority && c.policy === 'accept');
     } else if (isObj(item.rule) && item.rule.table === shape.table) {
       const r = item.rule;
-      comments.push(r.chain === shape.chain ? (str(r.comment) ?? '') : `${String(r.chain)}:${str(r.comment) ?? ''}`);
+      const chain = String(r.chain);
+      comments.set(chain, [...(comments.get(chain) ?? []), str(r.comment) ?? '']);
       const exprs = Array.isArray(r.expr) ? r.expr : [];
-      for (const x of exprs) if (isObj(x) && isObj(x.counter)) dropped += num(x.counter.packets) ?? 0;
+      for (const x of exprs) if (isObj(x) && isObj(x.counter) && chain === shape.chains[0]?.name) dropped += num(x.counter.packets) ?? 0;
     }
   }
-  const intact = chainOk && chains.size === 1 && setsSeen === 2 && comments.length === shape.rules.length && comments.every((c, i) => c === shape.rules[i]);
+  const sameRules = (c: FirewallChainShape): boolean => {
+    const have = comments.get(c.name) ?? [];
+    return have.length === c.rules.length && have.every((x, i) => x === c.rules[i]);
+  };
+  const intact =
+    setsSeen === 2 &&
+    chainsOk.size === shape.chains.length &&
+    [...chainsOk.values()].every(Boolean) &&
+    shape.chains.every(sameRules) &&
+    [...comments.keys()].every((k) => chainsOk.has(k));
   return { intact, vteps, ports, dropped };
 }

@@ -7,15 +7,17 @@
  * Order matters and is fixed:
  *  1. the firewall (before any VXLAN socket might open, and so it is never missing while we work);
  *  2. deletions of devices: our VXLAN devices that no wanted network accounts for, and wanted ones
- *     whose VNI, port, local address or learning differ (the kernel cannot change those in place).
+ *     whose VNI, port, local address or learning differ (the kernel cannot change those in place;
+ *     deleting one also deletes every macvlan on it, containers' included), then our shims that no
+ *     wanted network accounts for or that are not a bridge-mode macvlan of their VXLAN device.
  *     All deletions come before creations, so a VNI can move between devices in one pass;
- *  3. per network, sorted by key: the VXLAN device (create or fix mtu/master/up), then fdb entries,
- *     then the bridge's neighbour entries; within each, additions before removals, so an endpoint
- *     that moves never becomes unreachable in between.
- * A network whose bridge does not exist yet (Docker has not created it) is left pending, not
- * failed: the others are still programmed and the next pass retries.
+ *  3. per network, sorted by key: the VXLAN device (create or fix mtu/up), the shim (create, fix
+ *     mtu, address, up), then fdb entries, then the shim's neighbour entries; within each,
+ *     additions before removals, so an endpoint that moves never becomes unreachable in between.
+ * A network whose VNI is held by a device that is not ours is left pending, not failed: the others
+ * are still programmed and the next pass retries.
  */
-import { isOurBridge, isOurVxlan } from './names.js';
+import { isOurShim, isOurVxlan } from './names.js';
 import { firewallTeardown, planFirewall } from './firewall.js';
 import { cmpIp, validateWanted } from './validate.js';
 import type {
@@ -28,25 +30,19 @@ import type {
   OverlayPending,
   OverlayPlan,
   OverlayWanted,
-  ObservedBridgeEntry,
 } from './types.js';
 
 const ZERO_MAC = '00:00:00:00:00:00';
 
 /** Devices whose fdb / neighbour tables an observation must read for {@link plan} to see them. */
-export function devicesToRead(links: readonly ObservedLink[], wanted: OverlayHostWanted | undefined): { vxlans: string[]; bridges: string[] } {
-  const names = new Set(links.map((l) => l.name));
+export function devicesToRead(links: readonly ObservedLink[]): { vxlans: string[]; shims: string[] } {
   const vx = new Set<string>();
-  const br = new Set<string>();
+  const sh = new Set<string>();
   for (const l of links) {
     if (isOurVxlan(l.name) && l.kind === 'vxlan') vx.add(l.name);
-    if (isOurBridge(l.name) && l.kind === 'bridge') br.add(l.name);
+    if (isOurShim(l.name) && l.kind === 'macvlan') sh.add(l.name);
   }
-  for (const o of wanted?.overlays ?? []) {
-    if (names.has(o.vxlan)) vx.add(o.vxlan);
-    if (names.has(o.bridge)) br.add(o.bridge);
-  }
-  return { vxlans: [...vx].sort(), bridges: [...br].sort() };
+  return { vxlans: [...vx].sort(), shims: [...sh].sort() };
 }
 
 /** Why an existing device cannot be kept as the wanted VXLAN device (undefined: it can). */
@@ -61,55 +57,45 @@ function mismatch(l: ObservedLink, o: OverlayWanted): string | undefined {
   return undefined;
 }
 
+/** Whether an existing shim can be kept: a bridge-mode macvlan of the wanted VXLAN device. */
+function shimFits(l: ObservedLink, o: OverlayWanted): boolean {
+  return l.kind === 'macvlan' && l.parent === o.vxlan && l.macvlanMode === 'bridge';
+}
+
 function linkDel(name: string): OverlayCommand {
   return { argv: ['ip', 'link', 'del', 'dev', name], subject: name };
 }
 
-function neighDel(bridge: string, ip: string): OverlayCommand {
-  return { argv: ['ip', 'neigh', 'del', ip, 'dev', bridge], subject: bridge };
+function neighDel(shim: string, ip: string): OverlayCommand {
+  return { argv: ['ip', 'neigh', 'del', ip, 'dev', shim], subject: shim };
 }
 
-/**
- * The bridge must not learn addresses on the VXLAN port. Addresses are handed out lowest-free
- * first and MACs follow addresses, so a new task often gets a gone task's address and MAC on
- * another host; an entry the bridge learned from the old holder's frames (aged 300 s) would send
- * the new holder's traffic into the tunnel, or drop it there. Remote MACs get static entries
- * instead (planBridgeFdb), so frames to them are not flooded to local containers either.
- */
-function noLearning(o: OverlayWanted): OverlayCommand {
-  return { argv: ['bridge', 'link', 'set', 'dev', o.vxlan, 'learning', 'off'], subject: o.vxlan };
-}
-
-function planDevice(o: OverlayWanted, have: ObservedLink | undefined): OverlayCommand[] {
+function planVxlan(o: OverlayWanted, have: ObservedLink | undefined): OverlayCommand[] {
   if (have === undefined) {
     return [
       {
-        argv: ['ip', 'link', 'add', o.vxlan, 'mtu', String(o.mtu), 'master', o.bridge, 'up', 'type', 'vxlan', 'id', String(o.vni), 'dstport', String(o.port), 'local', o.local, 'nolearning'],
+        argv: ['ip', 'link', 'add', o.vxlan, 'mtu', String(o.mtu), 'up', 'type', 'vxlan', 'id', String(o.vni), 'dstport', String(o.port), 'local', o.local, 'nolearning'],
         subject: o.vxlan,
       },
-      noLearning(o),
     ];
   }
   const set: string[] = [];
   if (have.mtu !== o.mtu) set.push('mtu', String(o.mtu));
-  if (have.master !== o.bridge) set.push('master', o.bridge);
+  // Enslaved by the bridge layout of earlier versions: macvlans need it free.
+  if (have.master !== undefined) set.push('nomaster');
   if (!have.up) set.push('up');
-  const out: OverlayCommand[] = set.length === 0 ? [] : [{ argv: ['ip', 'link', 'set', 'dev', o.vxlan, ...set], subject: o.vxlan }];
-  // A port newly enslaved learns again: turn it off after (re)attaching.
-  if (have.portLearning !== false || have.master !== o.bridge) out.push(noLearning(o));
-  return out;
+  return set.length === 0 ? [] : [{ argv: ['ip', 'link', 'set', 'dev', o.vxlan, ...set], subject: o.vxlan }];
 }
 
-/** The bridge's entries on the VXLAN port: exactly the remote endpoints' MACs, static. */
-function planBridgeFdb(o: OverlayWanted, have: readonly ObservedBridgeEntry[]): OverlayCommand[] {
-  const dev = o.vxlan;
-  const byMac = new Map(have.map((e) => [e.mac, e]));
-  const wanted = new Set(o.remotes.map((r) => r.mac));
+/** The shim: created down, given exactly its address, then brought up (DNS binds to that address). */
+function planShim(o: OverlayWanted, have: ObservedLink | undefined): OverlayCommand[] {
   const out: OverlayCommand[] = [];
-  for (const mac of [...wanted].sort()) {
-    if (byMac.get(mac)?.static !== true) out.push({ argv: ['bridge', 'fdb', 'replace', mac, 'dev', dev, 'master', 'static'], subject: dev });
-  }
-  for (const e of have) if (!wanted.has(e.mac)) out.push({ argv: ['bridge', 'fdb', 'del', e.mac, 'dev', dev, 'master'], subject: dev });
+  if (have === undefined) out.push({ argv: ['ip', 'link', 'add', o.shim, 'link', o.vxlan, 'mtu', String(o.mtu), 'type', 'macvlan', 'mode', 'bridge'], subject: o.shim });
+  else if (have.mtu !== o.mtu) out.push({ argv: ['ip', 'link', 'set', 'dev', o.shim, 'mtu', String(o.mtu)], subject: o.shim });
+  const addrs = have?.addresses ?? [];
+  if (!addrs.includes(o.address)) out.push({ argv: ['ip', 'addr', 'replace', o.address, 'dev', o.shim], subject: o.shim });
+  for (const a of addrs) if (a !== o.address) out.push({ argv: ['ip', 'addr', 'del', a, 'dev', o.shim], subject: o.shim });
+  if (have?.up !== true) out.push({ argv: ['ip', 'link', 'set', 'dev', o.shim, 'up'], subject: o.shim });
   return out;
 }
 
@@ -138,18 +124,19 @@ function planFdb(o: OverlayWanted, have: readonly ObservedFdbEntry[]): OverlayCo
 }
 
 /**
- * Permanent neighbours on the bridge are ours: Docker's bridge driver creates none, and the kernel
- * never makes an entry permanent by itself. Dynamic ones (learned by ARP) are left to age.
+ * Permanent neighbours on the shim are ours (the kernel never makes an entry permanent by itself):
+ * the host reaches a remote endpoint without an ARP broadcast over the tunnel. Dynamic ones
+ * (learned by ARP) are left to age.
  */
 function planNeighbours(o: OverlayWanted, have: readonly ObservedNeighbour[]): OverlayCommand[] {
   const byIp = new Map(have.map((n) => [n.ip, n]));
   const out: OverlayCommand[] = [];
   for (const r of o.remotes) {
     const n = byIp.get(r.ip);
-    if (n === undefined || !n.permanent || n.mac !== r.mac) out.push({ argv: ['ip', 'neigh', 'replace', r.ip, 'lladdr', r.mac, 'dev', o.bridge, 'nud', 'permanent'], subject: o.bridge });
+    if (n === undefined || !n.permanent || n.mac !== r.mac) out.push({ argv: ['ip', 'neigh', 'replace', r.ip, 'lladdr', r.mac, 'dev', o.shim, 'nud', 'permanent'], subject: o.shim });
   }
   const wanted = new Set(o.remotes.map((r) => r.ip));
-  for (const n of have) if (n.permanent && !wanted.has(n.ip)) out.push(neighDel(o.bridge, n.ip));
+  for (const n of have) if (n.permanent && !wanted.has(n.ip)) out.push(neighDel(o.shim, n.ip));
   return out;
 }
 
@@ -157,42 +144,39 @@ function planNeighbours(o: OverlayWanted, have: readonly ObservedNeighbour[]): O
 export function plan(wantedIn: OverlayHostWanted, observed: OverlayObserved): OverlayPlan {
   const wanted = validateWanted(wantedIn);
   const links = new Map(observed.links.map((l) => [l.name, l]));
-  const wantedVx = new Set(wanted.overlays.map((o) => o.vxlan));
-  const wantedBr = new Set(wanted.overlays.map((o) => o.bridge));
+  const byVxlan = new Map(wanted.overlays.map((o) => [o.vxlan, o]));
+  const byShim = new Map(wanted.overlays.map((o) => [o.shim, o]));
   const ports = [...new Set([wanted.port, ...wanted.overlays.map((o) => o.port)])].sort((a, b) => a - b);
 
   const commands: OverlayCommand[] = [...planFirewall(wanted.allowedVteps, ports, observed.firewall)];
   const pending: OverlayPending[] = [];
 
-  // 2. Deletions. A device deleted here is planned below as absent.
+  // 2. Deletions. A device deleted here is planned below as absent; a VXLAN device takes its
+  // macvlans with it.
   const gone = new Set<string>();
   for (const l of observed.links) {
-    if (isOurVxlan(l.name) && !wantedVx.has(l.name)) {
+    if (!isOurVxlan(l.name)) continue;
+    const o = byVxlan.get(l.name);
+    if (o === undefined || mismatch(l, o) !== undefined) {
       commands.push(linkDel(l.name));
       gone.add(l.name);
     }
   }
-  for (const o of wanted.overlays) {
-    const l = links.get(o.vxlan);
-    if (l !== undefined && mismatch(l, o) !== undefined) {
-      commands.push(linkDel(o.vxlan));
-      gone.add(o.vxlan);
+  for (const l of observed.links) {
+    if (!isOurShim(l.name)) continue;
+    if (l.parent !== undefined && gone.has(l.parent)) {
+      gone.add(l.name);
+      continue;
     }
-  }
-  // Our entries on one of our bridges whose network this host no longer has (Docker keeps a
-  // bridge it did not create; leave nothing of ours on it).
-  for (const br of Object.keys(observed.neighbours).sort()) {
-    if (wantedBr.has(br) || !isOurBridge(br)) continue;
-    for (const n of observed.neighbours[br] ?? []) if (n.permanent) commands.push(neighDel(br, n.ip));
+    const o = byShim.get(l.name);
+    if (o === undefined || !shimFits(l, o)) {
+      commands.push(linkDel(l.name));
+      gone.add(l.name);
+    }
   }
 
   // 3. Per network.
   for (const o of wanted.overlays) {
-    const bridge = links.get(o.bridge);
-    if (bridge === undefined || bridge.kind !== 'bridge') {
-      pending.push({ key: o.key, reason: bridge === undefined ? `bridge ${o.bridge} does not exist yet (is the Docker network created?)` : `${o.bridge} is a ${bridge.kind ?? 'plain'} device, not a bridge` });
-      continue;
-    }
     const have = gone.has(o.vxlan) ? undefined : links.get(o.vxlan);
     // A device that is not ours holding the VNI on this port (whatever its local address) makes
     // the kernel refuse ours: say so instead of failing the pass on "VNI already exists".
@@ -201,21 +185,20 @@ export function plan(wantedIn: OverlayHostWanted, observed: OverlayObserved): Ov
       pending.push({ key: o.key, reason: `vni ${o.vni} on port ${o.port} is held by ${squatter.name}, which is not ours` });
       continue;
     }
-    commands.push(...planDevice(o, have));
+    const shim = gone.has(o.shim) ? undefined : links.get(o.shim);
+    commands.push(...planVxlan(o, have));
+    commands.push(...planShim(o, shim));
     commands.push(...planFdb(o, have === undefined ? [] : (observed.fdb[o.vxlan] ?? [])));
-    commands.push(...planBridgeFdb(o, have === undefined ? [] : (observed.bridgeFdb?.[o.vxlan] ?? [])));
-    commands.push(...planNeighbours(o, observed.neighbours[o.bridge] ?? []));
+    commands.push(...planNeighbours(o, shim === undefined ? [] : (observed.neighbours[o.shim] ?? [])));
   }
   return { commands, pending };
 }
 
-/** Everything teardown removes: the firewall, our VXLAN devices (their fdb goes with them), our permanent neighbours on our bridges. */
+/** Everything teardown removes: the firewall and our devices (fdb and neighbours go with them). */
 export function planTeardown(observed: OverlayObserved): OverlayCommand[] {
   const out: OverlayCommand[] = observed.firewall === undefined ? [] : [firewallTeardown()];
-  for (const l of observed.links) if (isOurVxlan(l.name)) out.push(linkDel(l.name));
-  for (const br of Object.keys(observed.neighbours).sort()) {
-    if (!isOurBridge(br)) continue;
-    for (const n of observed.neighbours[br] ?? []) if (n.permanent) out.push(neighDel(br, n.ip));
-  }
+  const vxlans = new Set(observed.links.filter((l) => isOurVxlan(l.name)).map((l) => l.name));
+  for (const l of observed.links) if (isOurShim(l.name) && (l.parent === undefined || !vxlans.has(l.parent))) out.push(linkDel(l.name));
+  for (const name of vxlans) out.push(linkDel(name));
   return out;
 }

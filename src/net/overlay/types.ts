@@ -8,7 +8,7 @@
 export interface OverlayRemote {
   /** The container's overlay address (IPv4). */
   readonly ip: string;
-  /** Its MAC on the overlay bridge (Docker derives it from the IP: {@link macForIp}). */
+  /** Its MAC on the overlay (Docker derives it from the IP: {@link macForIp}). */
   readonly mac: string;
   /** Underlay address of the host it runs on (that host's VTEP). */
   readonly vtep: string;
@@ -18,10 +18,17 @@ export interface OverlayRemote {
 export interface OverlayWanted {
   /** Stable identity of the network (the cluster's network id); names the devices. */
   readonly key: string;
-  /** The Linux bridge Docker created for the network on this host (not ours to create or delete). */
-  readonly bridge: string;
-  /** Our VXLAN device, enslaved to {@link bridge}. */
+  /**
+   * Our macvlan (bridge mode) on {@link vxlan}: this host's own interface on the overlay, holding
+   * {@link address}. Containers get macvlans of the same VXLAN device from Docker's macvlan
+   * driver, so frames between them and the tunnel never cross a Linux bridge (see
+   * specs/networking.md, "Why macvlan").
+   */
+  readonly shim: string;
+  /** Our VXLAN device: the parent of the shim and of every container's interface on the overlay. */
   readonly vxlan: string;
+  /** This host's address on the overlay with its prefix length (`10.0.1.2/24`): the tasks' DNS server. */
+  readonly address: string;
   /** VXLAN network identifier, 1..16777215, one per network cluster-wide. */
   readonly vni: number;
   /** UDP destination port of the VXLAN device. */
@@ -66,24 +73,22 @@ export interface ObservedLink {
   readonly up: boolean;
   /** Bridge it is enslaved to. */
   readonly master: string | undefined;
-  /** Whether the bridge learns addresses on this port (`info_slave_data.learning`); undefined when not a bridge port. */
-  readonly portLearning?: boolean | undefined;
+  /** The lower device of a macvlan (iproute2's `link`), when it is in the same namespace. */
+  readonly parent?: string | undefined;
+  /** A macvlan's mode (`bridge`, `private`, ...). */
+  readonly macvlanMode?: string | undefined;
+  /** IPv4 addresses with prefix length (`10.0.1.2/24`), when read with addresses. */
+  readonly addresses?: readonly string[];
   readonly vxlan: ObservedVxlan | undefined;
 }
 
-/** A forwarding entry of a VXLAN device (`self` entries with a remote; bridge-learned ones are not ours). */
+/** A forwarding entry of a VXLAN device (`self` entries with a remote). */
 export interface ObservedFdbEntry {
   readonly mac: string;
   readonly dst: string;
 }
 
-/** A bridge fdb entry pointing at a port: `static` ones are ours, the others were learned. */
-export interface ObservedBridgeEntry {
-  readonly mac: string;
-  readonly static: boolean;
-}
-
-/** A neighbour entry on a bridge. */
+/** A neighbour entry on a shim. */
 export interface ObservedNeighbour {
   readonly ip: string;
   readonly mac: string | undefined;
@@ -105,13 +110,7 @@ export interface OverlayObserved {
   readonly links: readonly ObservedLink[];
   /** fdb entries per VXLAN device name (only devices that were read). */
   readonly fdb: Readonly<Record<string, readonly ObservedFdbEntry[]>>;
-  /**
-   * The bridge's own entries for each VXLAN port (`master`, static or learned; the port's own
-   * permanent address left out), read from the same listing. Absent in observations made by
-   * hand in tests: then taken as empty.
-   */
-  readonly bridgeFdb?: Readonly<Record<string, readonly ObservedBridgeEntry[]>>;
-  /** Neighbour entries per bridge name (only bridges that were read). */
+  /** Neighbour entries per shim name (only shims that were read). */
   readonly neighbours: Readonly<Record<string, readonly ObservedNeighbour[]>>;
   /** Undefined when the table does not exist. */
   readonly firewall: ObservedFirewall | undefined;

@@ -6,7 +6,7 @@
  */
 import { normalizeIpv4, normalizeMac } from './addressing.js';
 import { OverlayWantedError } from './errors.js';
-import { MAX_IFNAME, VXLAN_PREFIX } from './names.js';
+import { MAX_IFNAME, SHIM_PREFIX, VXLAN_PREFIX } from './names.js';
 import type { OverlayHostWanted, OverlayRemote, OverlayWanted } from './types.js';
 
 const IFNAME_RE = /^[A-Za-z0-9_.-]+$/;
@@ -17,6 +17,14 @@ function ipv4(path: string, v: string): string {
   // IPv6 underlays would need `local6`/an ip6 set; nothing here produces them yet.
   if (ip === undefined) throw new OverlayWantedError(path, `${JSON.stringify(v)} is not an IPv4 address`);
   return ip;
+}
+
+/** `a.b.c.d/len`, normalised. */
+function hostAddress(path: string, v: string): string {
+  const [ip, len, ...rest] = v.split('/');
+  const n = Number(len);
+  if (rest.length > 0 || len === undefined || !/^\d{1,2}$/.test(len) || n < 1 || n > 32) throw new OverlayWantedError(path, `${JSON.stringify(v)} is not an IPv4 address with a prefix length (a.b.c.d/len)`);
+  return `${ipv4(path, ip ?? '')}/${n}`;
 }
 
 function int(path: string, v: number, lo: number, hi: number): number {
@@ -35,6 +43,9 @@ function overlay(o: OverlayWanted): OverlayWanted {
   const vxlan = ifname(`${at}.vxlan`, o.vxlan);
   // Stale devices are found by prefix; a device without it would be invisible to that sweep.
   if (!vxlan.startsWith(VXLAN_PREFIX)) throw new OverlayWantedError(`${at}.vxlan`, `${JSON.stringify(vxlan)} must start with ${VXLAN_PREFIX} (use overlayDeviceNames)`);
+  const shim = ifname(`${at}.shim`, o.shim);
+  if (!shim.startsWith(SHIM_PREFIX)) throw new OverlayWantedError(`${at}.shim`, `${JSON.stringify(shim)} must start with ${SHIM_PREFIX} (use overlayDeviceNames)`);
+  const address = hostAddress(`${at}.address`, o.address);
   const local = ipv4(`${at}.local`, o.local);
   const peers = [...new Set(o.peers.map((p, i) => ipv4(`${at}.peers[${i}]`, p)))].sort(cmpIp);
   if (peers.includes(local)) throw new OverlayWantedError(`${at}.peers`, `lists this host's own address ${local}`);
@@ -56,8 +67,9 @@ function overlay(o: OverlayWanted): OverlayWanted {
   });
   return {
     key: o.key,
-    bridge: ifname(`${at}.bridge`, o.bridge),
+    shim,
     vxlan,
+    address,
     vni: int(`${at}.vni`, o.vni, 1, MAX_VNI),
     port: int(`${at}.port`, o.port, 1, 65535),
     mtu: int(`${at}.mtu`, o.mtu, 68, 65535),
@@ -87,7 +99,7 @@ export function validateWanted(w: OverlayHostWanted): OverlayHostWanted {
   };
   unique('key', (o) => o.key);
   unique('vxlan device', (o) => o.vxlan);
-  unique('bridge', (o) => o.bridge);
+  unique('shim', (o) => o.shim);
   // The kernel refuses a second VXLAN device with the same VNI on the same UDP port.
   unique('VNI and port', (o) => `${o.vni}/${o.port}`);
   return {

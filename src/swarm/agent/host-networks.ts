@@ -10,13 +10,13 @@ import { formatCidr, isIpamError, parseCidr } from '../../net/ipam.js';
  * (moby#50011).
  *
  * Left out: loopback, the default route (it "overlaps" everything), IPv6 (the allocator is IPv4
- * only), and our own overlay bridges (`tsbr-*`), which carry cluster subnets and would make every
+ * only), and our own overlay shims (`tsgw-*`), which carry cluster subnets and would make every
  * overlay overlap itself. The manager also ignores a reported range that lies inside an allocated
  * cluster network, which covers bridges made by other names.
  */
 
-/** Bridge names of our overlays on a host (src/net creates them). */
-export const OVERLAY_BRIDGE_PREFIX = 'tsbr-';
+/** Names of the host's own interfaces on our overlays (src/net/overlay's shims). */
+export const OVERLAY_SHIM_PREFIX = 'tsgw-';
 
 /** The parts of an `ip -j route` entry we read. */
 export interface RouteEntry {
@@ -38,11 +38,11 @@ export function hostCidrs(interfaces: Interfaces, routes: readonly RouteEntry[])
     }
   };
   for (const [name, addrs] of Object.entries(interfaces)) {
-    if (name.startsWith(OVERLAY_BRIDGE_PREFIX)) continue;
+    if (name.startsWith(OVERLAY_SHIM_PREFIX)) continue;
     for (const a of addrs ?? []) if (a.family === 'IPv4' && !a.internal && a.cidr !== null) add(a.cidr);
   }
   for (const r of routes) {
-    if (r.dst === undefined || r.dst === 'default' || r.dev?.startsWith(OVERLAY_BRIDGE_PREFIX) || r.dev === 'lo') continue;
+    if (r.dst === undefined || r.dst === 'default' || r.dev?.startsWith(OVERLAY_SHIM_PREFIX) || r.dev === 'lo') continue;
     add(r.dst.includes('/') ? r.dst : `${r.dst}/32`);
   }
   return [...out].sort();

@@ -22,10 +22,10 @@ import { vipTableFor, type VipTable } from './network-vips.js';
 /** The overlay dataplane as the agent uses it (src/net/overlay's OverlayDataplane). */
 export interface OverlayPort {
   converge(wanted: {
-    overlays: Array<{ key: string; bridge: string; vxlan: string; vni: number; port: number; mtu: number; local: string; peers: string[]; remotes: Array<{ ip: string; mac: string; vtep: string }> }>;
+    overlays: Array<{ key: string; shim: string; vxlan: string; address: string; vni: number; port: number; mtu: number; local: string; peers: string[]; remotes: Array<{ ip: string; mac: string; vtep: string }> }>;
     allowedVteps: string[];
     port: number;
-  }): Promise<unknown>;
+  }): Promise<{ pending: ReadonlyArray<{ key: string; reason: string }> }>;
   teardown(): Promise<unknown>;
 }
 
@@ -54,7 +54,7 @@ export interface NetworkAgentOptions {
   dns: ResolverPort;
   /** This node's underlay address (the VXLAN source) and its interface's MTU. */
   underlay: () => Promise<{ address: string; mtu: number }>;
-  deviceNames: (key: string) => { bridge: string; vxlan: string };
+  deviceNames: (key: string) => { shim: string; vxlan: string };
   macForIp: (ip: string) => string;
   /** Deletes this host's conntrack entries of VXLAN traffic on `port` (if given) and of the given overlay subnets. */
   flushFlows: (port: number | null, subnets: string[]) => Promise<void>;
@@ -83,11 +83,21 @@ function devicesDigest(state: NodeNetworkState, under: { address: string; mtu: n
   ]);
 }
 const NETWORK_NAME_LABEL = 'com.tsswarm.network.name';
+/** Marks the node's egress network (one per node, not a cluster network). */
+const EGRESS_LABEL = 'com.tsswarm.egress';
 
 /** The Docker network that carries cluster network `id` on every host (never a user's name). */
 export function engineNetworkName(id: string): string {
   return `tss-${id.slice(0, 20)}`;
 }
+
+/**
+ * The node's egress network: a Docker bridge with NAT and inter-container traffic off (as Swarm's
+ * docker_gwbridge), joined by tasks on at least one non-internal overlay. Overlay interfaces are
+ * macvlans on the VXLAN device and carry no default route (see specs/networking.md, "Egress").
+ */
+export const EGRESS_NETWORK = 'tss-egress';
+const EGRESS_BRIDGE = 'tsegress0';
 
 export class NetworkAgent {
   private state: NodeNetworkState | null = null;
@@ -148,32 +158,41 @@ export class NetworkAgent {
     await this.programNames(state);
     this.incomplete = false;
     this.lastRepair = Date.now();
-    // Stale engine networks first: a removed network's subnet may come back for a new one.
+    // Stale engine networks first: a removed network's subnet may come back for a new one, and a
+    // VXLAN device is only deleted once no engine network names it as parent.
     await this.removeStaleEngineNetworks(state);
-    await this.convergeEngineNetworks(state, under.mtu);
-    const overlays = state.networks
-      .filter((n) => this.ready.has(n.id))
-      .map((n) => {
-        const names = this.o.deviceNames(n.id);
-        return {
-          key: n.id,
-          bridge: names.bridge,
-          vxlan: names.vxlan,
-          vni: n.vni,
-          port: state.vxlanPort,
-          mtu: n.mtu ?? under.mtu - 50,
-          local: under.address,
-          peers: n.peers.filter((p) => p !== under.address),
-          remotes: state.endpoints
-            .filter((e) => e.networkId === n.id && e.nodeId !== this.o.nodeId)
-            .map((e) => ({ ip: e.address, mac: this.o.macForIp(e.address), vtep: e.vtep })),
-        };
-      });
-    const ov = (await this.o.overlay.converge({ overlays, allowedVteps: state.nodeAddrs, port: state.vxlanPort })) as { pending?: ReadonlyArray<{ key?: string; reason?: string }> } | undefined;
-    for (const p of ov?.pending ?? []) {
+    // Devices before engine networks: Docker's macvlan driver needs the VXLAN device (its parent).
+    const placed = state.networks.filter((n) => n.gateway !== null);
+    const overlays = placed.map((n) => {
+      const names = this.o.deviceNames(n.id);
+      return {
+        key: n.id,
+        shim: names.shim,
+        vxlan: names.vxlan,
+        address: `${n.gateway!}/${n.subnet.split('/')[1]!}`,
+        vni: n.vni,
+        port: state.vxlanPort,
+        mtu: n.mtu ?? under.mtu - 50,
+        local: under.address,
+        peers: n.peers.filter((p) => p !== under.address),
+        remotes: state.endpoints
+          .filter((e) => e.networkId === n.id && e.nodeId !== this.o.nodeId)
+          .map((e) => ({ ip: e.address, mac: this.o.macForIp(e.address), vtep: e.vtep })),
+      };
+    });
+    let pending = new Set<string>(placed.map((n) => n.id));
+    try {
+      const ov = await this.o.overlay.converge({ overlays, allowedVteps: state.nodeAddrs, port: state.vxlanPort });
+      pending = new Set(ov.pending.map((p) => p.key));
+      for (const p of ov.pending) {
+        this.incomplete = true;
+        this.logOnce(`overlay ${p.key}: ${p.reason}`);
+      }
+    } catch (e) {
       this.incomplete = true;
-      this.logOnce(`overlay ${p.key ?? ''}: ${p.reason ?? 'pending'}`);
+      this.logOnce(`overlay devices: ${(e as Error).message}`);
     }
+    await this.convergeEngineNetworks(state, pending);
     this.lastDevices = devices;
     await this.programNames(state);
   }
@@ -201,7 +220,8 @@ export class NetworkAgent {
 
   /**
    * Where a new task container is attached: every overlay it joins, with the address the cluster
-   * gave it and DNS through this node's gateway on the first one. Tasks without networks keep the
+   * gave it and DNS through this node's address on the first one, and the node's egress network
+   * when one of them is not internal (the default route). Tasks without networks keep the
    * engine's default bridge, as before networking existed.
    */
   attach(a: AssignedTask): Pick<ContainerSpec, 'networkMode' | 'networks' | 'dns'> {
@@ -209,6 +229,7 @@ export class NetworkAgent {
     if (atts.length === 0) return { networkMode: 'bridge' };
     const networks: NonNullable<ContainerSpec['networks']> = {};
     let dns: string | null = null;
+    let egress = false;
     for (const att of atts) {
       const n = this.ready.get(att.networkId);
       if (!n) throw new NetworkNotReadyError(`network ${att.networkId} is not programmed on this node yet`);
@@ -216,10 +237,17 @@ export class NetworkAgent {
       if (!addr) throw new NetworkNotReadyError(`no address on network ${n.name} yet`);
       networks[engineNetworkName(n.id)] = { ipv4Address: addr.split('/')[0]! };
       dns ??= n.gateway;
+      egress ||= !n.internal;
     }
     const first = Object.keys(networks)[0]!;
+    if (egress) {
+      if (!this.egressReady) throw new NetworkNotReadyError(`the egress network ${EGRESS_NETWORK} is not created on this node yet`);
+      networks[EGRESS_NETWORK] = {};
+    }
     return { networkMode: first, networks, ...(dns ? { dns: [dns] } : {}) };
   }
+
+  private egressReady = false;
 
   /** A task container runs: program its VIP table now, before the task is reported running. */
   async started(a: AssignedTask, containerId: string, pid: number): Promise<void> {
@@ -240,38 +268,72 @@ export class NetworkAgent {
     await this.o.dns.close();
     await this.o.overlay.teardown();
     const subnets: string[] = [];
-    for (const n of await this.o.runtime.listNetworks({ labels: { [NETWORK_LABEL]: true } })) {
-      subnets.push(...n.subnets);
-      await this.o.runtime.removeNetwork(n.id).catch((e: unknown) => this.o.log(`removing network ${n.name}: ${(e as Error).message}`));
+    for (const label of [NETWORK_LABEL, EGRESS_LABEL]) {
+      for (const n of await this.o.runtime.listNetworks({ labels: { [label]: true } })) {
+        subnets.push(...n.subnets);
+        await this.o.runtime.removeNetwork(n.id).catch((e: unknown) => this.o.log(`removing network ${n.name}: ${(e as Error).message}`));
+      }
     }
+    this.egressReady = false;
     // Flow entries of tunnels and overlay addresses would otherwise linger for minutes.
     await this.o.flushFlows(this.state?.vxlanPort ?? 4789, subnets).catch((e: unknown) => this.o.log(`removing overlay conntrack entries: ${(e as Error).message}`));
     this.ready.clear();
   }
 
-  private async convergeEngineNetworks(state: NodeNetworkState, underMtu: number): Promise<void> {
+  /** Engine networks of the overlays whose devices are programmed (not `pending`), and the egress network. */
+  private async convergeEngineNetworks(state: NodeNetworkState, pending: ReadonlySet<string>): Promise<void> {
     const have = await this.o.runtime.listNetworks({ labels: { [NETWORK_LABEL]: true } });
     const next = new Map<string, NodeNetwork>();
     for (const n of state.networks) {
-      if (n.gateway === null) continue;
+      if (n.gateway === null || pending.has(n.id)) continue;
       try {
-        if (await this.ensureEngineNetwork(n, have, n.mtu ?? underMtu - 50)) next.set(n.id, n);
+        if (await this.ensureEngineNetwork(n, have)) next.set(n.id, n);
       } catch (e) {
         this.incomplete = true;
         this.logOnce(`network ${n.name}: ${(e as Error).message}`);
       }
     }
     this.ready = next;
+    try {
+      this.egressReady = await this.convergeEgress(state.networks.some((n) => !n.internal));
+    } catch (e) {
+      this.egressReady = false;
+      this.incomplete = true;
+      this.logOnce(`network ${EGRESS_NETWORK}: ${(e as Error).message}`);
+    }
   }
 
-  /** The engine network carrying `n` on this host, created or rebuilt as needed; false if it must wait. */
-  private async ensureEngineNetwork(n: NodeNetwork, have: Awaited<ReturnType<ContainerRuntime['listNetworks']>>, mtu: number): Promise<boolean> {
+  /** The egress network while some overlay here is not internal; removed when none is and nothing uses it. */
+  private async convergeEgress(wanted: boolean): Promise<boolean> {
+    const cur = (await this.o.runtime.listNetworks({ labels: { [EGRESS_LABEL]: true } })).find((x) => x.name === EGRESS_NETWORK);
+    if (!wanted) {
+      if (cur && (await this.o.runtime.inspectNetwork(cur.id)).containers.length === 0) await this.o.runtime.removeNetwork(cur.id);
+      return false;
+    }
+    if (cur) return true;
+    await this.o.runtime.createNetwork({
+      name: EGRESS_NETWORK,
+      driver: 'bridge',
+      labels: { [EGRESS_LABEL]: 'true' },
+      // Tasks of different overlays share it: they must not reach each other through it.
+      driverOpts: { 'com.docker.network.bridge.name': EGRESS_BRIDGE, 'com.docker.network.bridge.enable_icc': 'false' },
+    });
+    return true;
+  }
+
+  /**
+   * The engine network carrying `n` on this host, created or rebuilt as needed; false if it must
+   * wait. A macvlan network on our VXLAN device, internal to Docker (no default route through it:
+   * egress has its own network); the container interfaces inherit the device's MTU.
+   */
+  private async ensureEngineNetwork(n: NodeNetwork, have: Awaited<ReturnType<ContainerRuntime['listNetworks']>>): Promise<boolean> {
     const name = engineNetworkName(n.id);
+    const parent = this.o.deviceNames(n.id).vxlan;
     const cur = have.find((x) => x.name === name);
-    const ok = cur && cur.ipam?.config[0]?.subnet === n.subnet && cur.ipam?.config[0]?.gateway === n.gateway && cur.internal === n.internal && cur.options?.['com.docker.network.driver.mtu'] === String(mtu);
+    const ok = cur && cur.driver === 'macvlan' && cur.options?.parent === parent && cur.internal && cur.ipam?.config[0]?.subnet === n.subnet && cur.ipam?.config[0]?.gateway === n.gateway;
     if (ok) return true;
     if (cur) {
-      // This node's address or the MTU changed: rebuild it once nothing is attached.
+      // This node's address changed (or an older layout): rebuild it once nothing is attached.
       const info = await this.o.runtime.inspectNetwork(cur.id);
       if (info.containers.length > 0) {
         this.incomplete = true;
@@ -282,10 +344,11 @@ export class NetworkAgent {
     }
     await this.o.runtime.createNetwork({
       name,
-      driver: 'bridge',
+      driver: 'macvlan',
       labels: { [NETWORK_LABEL]: n.id, [NETWORK_NAME_LABEL]: n.name },
-      internal: n.internal,
-      driverOpts: { 'com.docker.network.bridge.name': this.o.deviceNames(n.id).bridge, 'com.docker.network.driver.mtu': String(mtu) },
+      internal: true,
+      driverOpts: { parent, macvlan_mode: 'bridge' },
+      // The gateway is this node's address (on the shim); Docker only keeps it from handing it out.
       ipam: { driver: 'default', config: [{ subnet: n.subnet, gateway: n.gateway! }] },
     });
     return true;

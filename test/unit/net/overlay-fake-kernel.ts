@@ -4,7 +4,7 @@
  * understands exactly the command forms the planner emits and throws on anything else.
  */
 import { FIREWALL } from '../../../src/net/overlay/firewall.js';
-import type { ObservedBridgeEntry, ObservedFdbEntry, ObservedLink, ObservedNeighbour, OverlayCommand, OverlayObserved } from '../../../src/net/overlay/types.js';
+import type { ObservedFdbEntry, ObservedLink, ObservedNeighbour, OverlayCommand, OverlayObserved } from '../../../src/net/overlay/types.js';
 
 function opt(argv: readonly string[], key: string): string | undefined {
   const i = argv.indexOf(key);
@@ -20,7 +20,6 @@ function setElems(text: string, set: string): string[] {
 export function applyFake(state: OverlayObserved, commands: readonly OverlayCommand[]): OverlayObserved {
   let links: ObservedLink[] = [...state.links];
   const fdb: Record<string, ObservedFdbEntry[]> = Object.fromEntries(Object.entries(state.fdb).map(([k, v]) => [k, [...v]]));
-  const bridgeFdb: Record<string, ObservedBridgeEntry[]> = Object.fromEntries(Object.entries(state.bridgeFdb ?? {}).map(([k, v]) => [k, [...v]]));
   const neighbours: Record<string, ObservedNeighbour[]> = Object.fromEntries(Object.entries(state.neighbours).map(([k, v]) => [k, [...v]]));
   let firewall = state.firewall;
   const link = (name: string): ObservedLink => {
@@ -28,44 +27,45 @@ export function applyFake(state: OverlayObserved, commands: readonly OverlayComm
     if (l === undefined) throw new Error(`fake: Cannot find device "${name}"`);
     return l;
   };
+  const update = (l: ObservedLink, f: (x: ObservedLink) => ObservedLink): void => {
+    links = links.map((x) => (x === l ? f(x) : x));
+  };
   for (const c of commands) {
     const a = c.argv;
     const verb = `${a[0]} ${a[1]} ${a[2]}`;
-    if (verb === 'ip link add') {
+    if (verb === 'ip link add' && a.includes('macvlan')) {
+      const name = a[3]!;
+      if (links.some((l) => l.name === name)) throw new Error(`fake: ${name} exists`);
+      const parent = opt(a.slice(4), 'link')!;
+      link(parent);
+      links.push({ name, kind: 'macvlan', mtu: Number(opt(a, 'mtu')), up: false, master: undefined, vxlan: undefined, parent, macvlanMode: opt(a, 'mode'), addresses: [] });
+    } else if (verb === 'ip link add') {
       const name = a[3]!;
       if (links.some((l) => l.name === name)) throw new Error(`fake: ${name} exists`);
       const vni = Number(opt(a, 'id'));
       const port = Number(opt(a, 'dstport'));
       if (links.some((l) => l.vxlan?.vni === vni && l.vxlan.port === port)) throw new Error('fake: A VXLAN device with the specified VNI already exists.');
-      link(opt(a, 'master')!);
-      // A new bridge port learns until told otherwise, as the kernel's does.
-      links.push({ name, kind: 'vxlan', mtu: Number(opt(a, 'mtu')), up: a.includes('up'), master: opt(a, 'master'), portLearning: true, vxlan: { vni, port, local: opt(a, 'local'), learning: !a.includes('nolearning') } });
+      links.push({ name, kind: 'vxlan', mtu: Number(opt(a, 'mtu')), up: a.includes('up'), master: undefined, vxlan: { vni, port, local: opt(a, 'local'), learning: !a.includes('nolearning') }, addresses: [] });
       fdb[name] = [];
-      bridgeFdb[name] = [];
     } else if (verb === 'ip link set') {
       const l = link(a[4]!);
       const mtu = opt(a, 'mtu');
-      const master = opt(a, 'master');
-      const reattached = master !== undefined && master !== l.master;
-      links = links.map((x) => (x === l ? { ...x, mtu: mtu === undefined ? x.mtu : Number(mtu), master: master ?? x.master, up: x.up || a.includes('up'), ...(reattached ? { portLearning: true } : {}) } : x));
+      update(l, (x) => ({ ...x, mtu: mtu === undefined ? x.mtu : Number(mtu), master: a.includes('nomaster') ? undefined : x.master, up: x.up || a.includes('up') }));
     } else if (verb === 'ip link del') {
       const l = link(a[4]!);
-      links = links.filter((x) => x !== l);
-      delete fdb[l.name];
-      delete bridgeFdb[l.name];
-    } else if (a[0] === 'bridge' && a[1] === 'link' && a[2] === 'set') {
-      const l = link(a[4]!);
-      if (opt(a, 'learning') !== 'off' || l.master === undefined) throw new Error(`fake: bridge link ${a.join(' ')}`);
-      links = links.map((x) => (x === l ? { ...x, portLearning: false } : x));
-    } else if (a[0] === 'bridge' && a[1] === 'fdb' && a.includes('master')) {
-      const [, , op, mac, , dev] = a as [string, string, string, string, string, string];
-      link(dev);
-      const list = (bridgeFdb[dev] ?? []).filter((e) => e.mac !== mac);
-      if (op === 'replace') list.push({ mac, static: a.includes('static') });
-      else if (op === 'del') {
-        if (list.length === (bridgeFdb[dev] ?? []).length) throw new Error(`fake: no bridge fdb ${mac}`);
-      } else throw new Error(`fake: bridge fdb ${op} master`);
-      bridgeFdb[dev] = list;
+      // Deleting a lower device deletes its macvlans, as the kernel does.
+      const dead = new Set([l.name, ...links.filter((x) => x.parent === l.name).map((x) => x.name)]);
+      links = links.filter((x) => !dead.has(x.name));
+      for (const d of dead) {
+        delete fdb[d];
+        delete neighbours[d];
+      }
+    } else if (verb === 'ip addr replace' || verb === 'ip addr del') {
+      const l = link(opt(a, 'dev')!);
+      const addr = a[3]!;
+      const have = l.addresses ?? [];
+      if (a[2] === 'del' && !have.includes(addr)) throw new Error(`fake: no address ${addr}`);
+      update(l, (x) => ({ ...x, addresses: a[2] === 'del' ? have.filter((y) => y !== addr) : [...have.filter((y) => y !== addr), addr] }));
     } else if (a[0] === 'bridge' && a[1] === 'fdb') {
       const [, , op, mac, , dev] = a as [string, string, string, string, string, string];
       link(dev);
@@ -114,12 +114,11 @@ export function applyFake(state: OverlayObserved, commands: readonly OverlayComm
       firewall = undefined;
     } else throw new Error(`fake: unknown command ${a.join(' ')}`);
   }
-  // What `observe` would read: fdb of existing vxlan devices, neighbours of existing bridges.
+  // What `observe` would read: fdb of existing vxlan devices, neighbours of existing shims.
   const names = new Set(links.map((l) => l.name));
   return {
     links,
     fdb: Object.fromEntries(Object.entries(fdb).filter(([k]) => names.has(k))),
-    bridgeFdb: Object.fromEntries(Object.entries(bridgeFdb).filter(([k]) => names.has(k))),
     neighbours: Object.fromEntries(Object.entries(neighbours).filter(([k]) => names.has(k))),
     firewall,
   };

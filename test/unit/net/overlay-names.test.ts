@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { macForIp, overlayMtu } from '../../../src/net/overlay/addressing.js';
 import { OverlayWantedError } from '../../../src/net/overlay/errors.js';
-import { BRIDGE_PREFIX, overlayDeviceNames, VXLAN_PREFIX } from '../../../src/net/overlay/names.js';
+import { overlayDeviceNames, SHIM_PREFIX, VXLAN_PREFIX } from '../../../src/net/overlay/names.js';
 import type { OverlayHostWanted, OverlayWanted } from '../../../src/net/overlay/types.js';
 import { validateWanted } from '../../../src/net/overlay/validate.js';
 
@@ -10,13 +10,13 @@ describe('overlay names and addresses', () => {
   it('derives stable 15-char device names with our prefixes from any key', () => {
     for (const key of ['a', 'net-a', 'x'.repeat(200), 'ünïcode/with spaces']) {
       const n = overlayDeviceNames(key);
-      expect(n.bridge.length).toBe(15);
+      expect(n.shim.length).toBe(15);
       expect(n.vxlan.length).toBe(15);
-      expect(n.bridge.startsWith(BRIDGE_PREFIX) && n.vxlan.startsWith(VXLAN_PREFIX)).toBe(true);
-      expect(n.vxlan.slice(VXLAN_PREFIX.length)).toBe(n.bridge.slice(BRIDGE_PREFIX.length));
+      expect(n.shim.startsWith(SHIM_PREFIX) && n.vxlan.startsWith(VXLAN_PREFIX)).toBe(true);
+      expect(n.vxlan.slice(VXLAN_PREFIX.length)).toBe(n.shim.slice(SHIM_PREFIX.length));
       expect(overlayDeviceNames(key)).toEqual(n);
     }
-    expect(overlayDeviceNames('net-a')).toEqual({ bridge: 'tsbr-1d509e1a7b', vxlan: 'tsvx-1d509e1a7b' });
+    expect(overlayDeviceNames('net-a')).toEqual({ shim: 'tsgw-1d509e1a7b', vxlan: 'tsvx-1d509e1a7b' });
     expect(overlayDeviceNames('net-a').vxlan).not.toBe(overlayDeviceNames('net-b').vxlan);
   });
 
@@ -35,7 +35,7 @@ describe('overlay names and addresses', () => {
 
 describe('overlay wanted-state validation', () => {
   const base = (over: Partial<OverlayWanted> = {}): OverlayHostWanted => ({
-    overlays: [{ key: 'net-a', ...overlayDeviceNames('net-a'), vni: 4100, port: 4789, mtu: 1450, local: '10.0.0.1', peers: ['10.0.0.3', '10.0.0.2', '10.0.0.2'], remotes: [{ ip: '10.77.0.2', mac: '02:42:0A:4D:00:02', vtep: '10.0.0.2' }], ...over }],
+    overlays: [{ key: 'net-a', ...overlayDeviceNames('net-a'), address: '10.77.0.1/24', vni: 4100, port: 4789, mtu: 1450, local: '10.0.0.1', peers: ['10.0.0.3', '10.0.0.2', '10.0.0.2'], remotes: [{ ip: '10.77.0.2', mac: '02:42:0A:4D:00:02', vtep: '10.0.0.2' }], ...over }],
     allowedVteps: ['10.0.0.2'],
     port: 4789,
   });
@@ -51,7 +51,10 @@ describe('overlay wanted-state validation', () => {
     [{ local: 'fd00::1' }, /local: "fd00::1" is not an IPv4 address/],
     [{ vni: 0 }, /vni: 0 is not an integer in 1\.\.16777215/],
     [{ vxlan: 'vxlan0' }, /must start with tsvx-/],
-    [{ bridge: 'a-very-long-bridge-name' }, /bridge: .* is not a device name/],
+    [{ shim: 'a-very-long-shim-name' }, /shim: .* is not a device name/],
+    [{ shim: 'eth1' }, /must start with tsgw-/],
+    [{ address: '10.77.0.1' }, /address: "10\.77\.0\.1" is not an IPv4 address with a prefix length/],
+    [{ address: '10.77.0.1/33' }, /address: .* prefix length/],
     [{ remotes: [{ ip: '10.77.0.2', mac: '02:42:0a:4d:00:02', vtep: '10.0.0.1' }] }, /remotes\[0\]\.vtep: 10\.77\.0\.2 is on this host/],
     [{ remotes: [{ ip: '10.77.0.2', mac: 'zz', vtep: '10.0.0.2' }] }, /remotes\[0\]\.mac: "zz" is not a unicast MAC/],
     [{ remotes: [{ ip: '10.77.0.2', mac: '02:42:0a:4d:00:02', vtep: '10.0.0.2' }, { ip: '10.77.0.2', mac: '02:42:0a:4d:00:02', vtep: '10.0.0.3' }] }, /listed twice/],

@@ -20,8 +20,9 @@ function overlay(key: string, over: Partial<OverlayWanted> = {}): OverlayWanted 
   const n = overlayDeviceNames(key);
   return {
     key,
-    bridge: n.bridge,
+    shim: n.shim,
     vxlan: n.vxlan,
+    address: key === 'net-a' ? '10.77.0.1/24' : '10.78.0.1/24',
     vni: key === 'net-a' ? 4100 : 4101,
     port: 4789,
     mtu: 1450,
@@ -39,16 +40,12 @@ function host(overlays: OverlayWanted[] = [overlay('net-a')], over: Partial<Over
   return { overlays, allowedVteps: ['10.199.4.12', '10.199.4.13'], port: 4789, ...over };
 }
 
-function bridge(name: string): ObservedLink {
-  return { name, kind: 'bridge', mtu: 1450, up: true, master: undefined, vxlan: undefined };
-}
-
-/** A host where Docker has made the bridges and we have done nothing yet. */
-function fresh(bridges: string[] = [A.bridge]): OverlayObserved {
+/** A host where we have done nothing yet. */
+function fresh(): OverlayObserved {
   return {
-    links: [{ name: 'lo', kind: undefined, mtu: 65536, up: true, master: undefined, vxlan: undefined }, { name: 'eth0', kind: 'veth', mtu: 1500, up: true, master: undefined, vxlan: undefined }, ...bridges.map(bridge)],
+    links: [{ name: 'lo', kind: undefined, mtu: 65536, up: true, master: undefined, vxlan: undefined }, { name: 'eth0', kind: 'veth', mtu: 1500, up: true, master: undefined, vxlan: undefined }],
     fdb: {},
-    neighbours: Object.fromEntries(bridges.map((b) => [b, []])),
+    neighbours: {},
     firewall: undefined,
   };
 }
@@ -63,51 +60,50 @@ function converge(w: OverlayHostWanted, s: OverlayObserved): { cmds: readonly Ov
   return { cmds: p.commands, state };
 }
 
+const setLink = (s: OverlayObserved, name: string, f: (l: ObservedLink) => ObservedLink): OverlayObserved => ({ ...s, links: s.links.map((l) => (l.name === name ? f(l) : l)) });
+
 describe('overlay planner', () => {
-  it('programs a fresh host: firewall, device, flood and unicast fdb, neighbours, in that order', () => {
+  it('programs a fresh host: firewall, VXLAN device, shim with its address, flood and unicast fdb, neighbours, in that order', () => {
     const { cmds } = converge(host(), fresh());
     expect(text(cmds)).toEqual([
       'nft -f -',
-      `ip link add ${A.vxlan} mtu 1450 master ${A.bridge} up type vxlan id 4100 dstport 4789 local ${LOCAL} nolearning`,
-      `bridge link set dev ${A.vxlan} learning off`,
+      `ip link add ${A.vxlan} mtu 1450 up type vxlan id 4100 dstport 4789 local ${LOCAL} nolearning`,
+      `ip link add ${A.shim} link ${A.vxlan} mtu 1450 type macvlan mode bridge`,
+      `ip addr replace 10.77.0.1/24 dev ${A.shim}`,
+      `ip link set dev ${A.shim} up`,
       `bridge fdb append 00:00:00:00:00:00 dev ${A.vxlan} dst 10.199.4.12 self permanent`,
       `bridge fdb append 00:00:00:00:00:00 dev ${A.vxlan} dst 10.199.4.13 self permanent`,
       `bridge fdb replace 02:42:0a:4d:00:02 dev ${A.vxlan} dst 10.199.4.12 self permanent`,
       `bridge fdb replace 02:42:0a:4d:00:03 dev ${A.vxlan} dst 10.199.4.13 self permanent`,
-      `bridge fdb replace 02:42:0a:4d:00:02 dev ${A.vxlan} master static`,
-      `bridge fdb replace 02:42:0a:4d:00:03 dev ${A.vxlan} master static`,
-      `ip neigh replace 10.77.0.2 lladdr 02:42:0a:4d:00:02 dev ${A.bridge} nud permanent`,
-      `ip neigh replace 10.77.0.3 lladdr 02:42:0a:4d:00:03 dev ${A.bridge} nud permanent`,
+      `ip neigh replace 10.77.0.2 lladdr 02:42:0a:4d:00:02 dev ${A.shim} nud permanent`,
+      `ip neigh replace 10.77.0.3 lladdr 02:42:0a:4d:00:03 dev ${A.shim} nud permanent`,
     ]);
     expect(cmds[0]?.input).toBe(renderFirewall(['10.199.4.12', '10.199.4.13'], [4789]));
     expect(cmds[0]?.input).toContain('udp dport @ports ip saddr @vteps accept');
+    expect(cmds[0]?.input).toContain('iifname "tsgw-*" counter drop');
+    expect(cmds[0]?.input).toContain('oifname "tsgw-*" counter drop');
   });
 
   it('plans nothing for a host that already matches', () => {
-    const { state } = converge(host([overlay('net-a'), overlay('net-b')]), fresh([A.bridge, B.bridge]));
+    const { state } = converge(host([overlay('net-a'), overlay('net-b')]), fresh());
     expect(plan(host([overlay('net-a'), overlay('net-b')]), state).commands).toEqual([]);
     // Order of peers, remotes and networks in the wanted state does not matter.
     const shuffled = host([overlay('net-b', { peers: ['10.199.4.13', '10.199.4.12'] }), overlay('net-a', { remotes: [...overlay('net-a').remotes].reverse() })], { allowedVteps: ['10.199.4.13', '10.199.4.12'] });
     expect(plan(shuffled, state).commands).toEqual([]);
   });
 
-  it('plans nothing for a real kernel state read back from iproute2 and nft, except deleting the stale device in it', () => {
+  it('plans nothing for a real kernel state read back from iproute2 and nft, except deleting the stale devices in it', () => {
     const fx = (f: string): string => readFileSync(new URL(`./fixtures/overlay/${f}`, import.meta.url), 'utf8');
     const n = overlayDeviceNames('net-a');
     const observed: OverlayObserved = {
-      links: parseLinks(fx('ip-link.json')),
+      links: parseLinks(fx('ip-addr.json')),
       fdb: { [n.vxlan]: parseFdb(fx('bridge-fdb.json')) },
-      neighbours: { [n.bridge]: parseNeighbours(fx('ip-neigh.json')) },
+      neighbours: { [n.shim]: parseNeighbours(fx('ip-neigh.json')) },
       firewall: parseFirewall(fx('nft-table.json'), FIREWALL),
     };
     const w = host([overlay('net-a', { local: '10.199.250.11', peers: ['10.199.250.12', '10.199.250.13'], remotes: [{ ip: '10.77.0.5', mac: '02:42:0A:4D:00:05', vtep: '10.199.250.12' }] })], { allowedVteps: ['10.199.250.12', '10.199.250.13'] });
-    // Captured before the bridge port stopped learning: the port is switched off and the remote
-    // gets its static bridge entry; nothing else differs.
-    expect(text(plan(w, observed).commands)).toEqual([
-      'ip link del dev tsvx-ffffffffff',
-      'bridge link set dev tsvx-1d509e1a7b learning off',
-      'bridge fdb replace 02:42:0a:4d:00:05 dev tsvx-1d509e1a7b master static',
-    ]);
+    // The capture also holds a stale VXLAN device with a shim of its own: the device goes, its shim with it.
+    expect(text(plan(w, observed).commands)).toEqual(['ip link del dev tsvx-ffffffffff']);
   });
 
   it('adds and removes exactly one flood entry when a peer joins or leaves', () => {
@@ -121,23 +117,9 @@ describe('overlay planner', () => {
       `bridge fdb del 00:00:00:00:00:00 dev ${A.vxlan} dst 10.199.4.13`,
       `bridge fdb del 00:00:00:00:00:00 dev ${A.vxlan} dst 10.199.4.14`,
       `bridge fdb del 02:42:0a:4d:00:03 dev ${A.vxlan}`,
-      `bridge fdb del 02:42:0a:4d:00:03 dev ${A.vxlan} master`,
-      `ip neigh del 10.77.0.3 dev ${A.bridge}`,
+      `ip neigh del 10.77.0.3 dev ${A.shim}`,
     ]);
     expect(left.cmds[0]?.input).toBe(`delete element inet ${FIREWALL.table} vteps { 10.199.4.14 }\n`);
-  });
-
-  it('a remote endpoint that becomes local loses its static bridge entry on the VXLAN port, and a learned one is deleted', () => {
-    const { state } = converge(host(), fresh());
-    // 10.77.0.3 now runs here (not a remote any more); the bridge once learned 02:42:0a:4d:00:09 on the port.
-    const learned: OverlayObserved = { ...state, bridgeFdb: { [A.vxlan]: [...(state.bridgeFdb?.[A.vxlan] ?? []), { mac: '02:42:0a:4d:00:09', static: false }] } };
-    const local = overlay('net-a', { remotes: [overlay('net-a').remotes[0]!] });
-    expect(text(converge(host([local]), learned).cmds)).toEqual([
-      `bridge fdb del 02:42:0a:4d:00:03 dev ${A.vxlan}`,
-      `bridge fdb del 02:42:0a:4d:00:03 dev ${A.vxlan} master`,
-      `bridge fdb del 02:42:0a:4d:00:09 dev ${A.vxlan} master`,
-      `ip neigh del 10.77.0.3 dev ${A.bridge}`,
-    ]);
   });
 
   it('moves a remote endpoint to another VTEP with one atomic fdb replace, leaving its neighbour alone', () => {
@@ -148,63 +130,67 @@ describe('overlay planner', () => {
 
   it('re-points a neighbour whose MAC changed, and makes a learned (dynamic) entry for a remote permanent', () => {
     const { state } = converge(host(), fresh());
-    const s2: OverlayObserved = { ...state, neighbours: { [A.bridge]: [{ ip: '10.77.0.2', mac: '02:42:0a:4d:00:99', permanent: true }, { ip: '10.77.0.3', mac: '02:42:0a:4d:00:03', permanent: false }, { ip: '10.77.0.50', mac: '02:42:0a:4d:00:32', permanent: false }] } };
+    const s2: OverlayObserved = { ...state, neighbours: { [A.shim]: [{ ip: '10.77.0.2', mac: '02:42:0a:4d:00:99', permanent: true }, { ip: '10.77.0.3', mac: '02:42:0a:4d:00:03', permanent: false }, { ip: '10.77.0.50', mac: '02:42:0a:4d:00:32', permanent: false }] } };
     expect(text(converge(host(), s2).cmds)).toEqual([
-      `ip neigh replace 10.77.0.2 lladdr 02:42:0a:4d:00:02 dev ${A.bridge} nud permanent`,
-      `ip neigh replace 10.77.0.3 lladdr 02:42:0a:4d:00:03 dev ${A.bridge} nud permanent`,
+      `ip neigh replace 10.77.0.2 lladdr 02:42:0a:4d:00:02 dev ${A.shim} nud permanent`,
+      `ip neigh replace 10.77.0.3 lladdr 02:42:0a:4d:00:03 dev ${A.shim} nud permanent`,
     ]);
   });
 
-  it('deletes a stale VXLAN device with our prefix, and our neighbours on a bridge of ours no longer wanted; leaves foreign devices', () => {
-    const { state } = converge(host([overlay('net-a'), overlay('net-b')]), fresh([A.bridge, B.bridge]));
+  it('deletes a stale VXLAN device with our prefix (its shim goes with it) and an orphan shim; leaves foreign devices', () => {
+    const { state } = converge(host([overlay('net-a'), overlay('net-b')]), fresh());
     const foreign: ObservedLink = { name: 'vxlan0', kind: 'vxlan', mtu: 1450, up: true, master: undefined, vxlan: { vni: 9, port: 4789, local: undefined, learning: true } };
-    const s2 = { ...state, links: [...state.links, foreign] };
-    expect(text(converge(host(), s2).cmds)).toEqual([`ip link del dev ${B.vxlan}`, `ip neigh del 10.77.0.2 dev ${B.bridge}`, `ip neigh del 10.77.0.3 dev ${B.bridge}`]);
+    const orphan: ObservedLink = { name: 'tsgw-0000000000', kind: 'macvlan', mtu: 1500, up: true, master: undefined, vxlan: undefined, parent: 'eth0', macvlanMode: 'bridge', addresses: [] };
+    const s2 = { ...state, links: [...state.links, foreign, orphan] };
+    const { state: after } = converge(host(), s2);
+    expect(text(plan(host(), s2).commands)).toEqual([`ip link del dev ${B.vxlan}`, 'ip link del dev tsgw-0000000000']);
+    expect(after.links.map((l) => l.name)).toEqual(['lo', 'eth0', A.vxlan, A.shim, 'vxlan0']);
   });
 
-  it('recreates a device whose VNI, port or local address changed, and reprograms its fdb', () => {
+  it('recreates a device whose VNI, port or local address changed, with its shim, and reprograms both', () => {
     const { state } = converge(host(), fresh());
     for (const change of [{ vni: 5000 }, { port: 4790 }, { local: '10.199.4.99' }]) {
       const { cmds } = converge(host([overlay('net-a', change)]), state);
       const t = text(cmds).filter((c) => !c.startsWith('nft'));
       expect(t[0]).toBe(`ip link del dev ${A.vxlan}`);
       expect(t[1]).toMatch(new RegExp(`^ip link add ${A.vxlan} .* type vxlan`));
-      // Two flood entries and two unicast ones on the device, two static entries on the bridge.
-      expect(t.filter((c) => c.startsWith('bridge fdb'))).toHaveLength(6);
-      // Neighbours live on the bridge, which was not touched.
-      expect(t.some((c) => c.startsWith('ip neigh'))).toBe(false);
+      expect(t[2]).toMatch(new RegExp(`^ip link add ${A.shim} link ${A.vxlan} .* type macvlan mode bridge`));
+      expect(t.filter((c) => c.startsWith('bridge fdb'))).toHaveLength(4);
+      expect(t.filter((c) => c.startsWith('ip neigh'))).toHaveLength(2);
     }
   });
 
-  it('recreates a device that learns, and fixes mtu, master and up in place with one command', () => {
+  it('recreates a device that learns; fixes mtu, a bridge master of the old layout and up in place with one command', () => {
     const { state } = converge(host(), fresh());
-    const learned = { ...state, links: state.links.map((l) => (l.name === A.vxlan && l.vxlan ? { ...l, vxlan: { ...l.vxlan, learning: true } } : l)) };
+    const learned = setLink(state, A.vxlan, (l) => ({ ...l, vxlan: { ...l.vxlan!, learning: true } }));
     expect(text(plan(host(), learned).commands)[0]).toBe(`ip link del dev ${A.vxlan}`);
-    expect(text(converge(host([overlay('net-a', { mtu: 1400 })]), state).cmds)).toEqual([`ip link set dev ${A.vxlan} mtu 1400`]);
-    const loose = { ...state, links: state.links.map((l) => (l.name === A.vxlan ? { ...l, up: false, master: undefined } : l)) };
-    // Re-attached to the bridge, the port learns again: switched off in the same pass.
-    expect(text(converge(host(), loose).cmds)).toEqual([`ip link set dev ${A.vxlan} master ${A.bridge} up`, `bridge link set dev ${A.vxlan} learning off`]);
+    expect(text(converge(host([overlay('net-a', { mtu: 1400 })]), state).cmds)).toEqual([`ip link set dev ${A.vxlan} mtu 1400`, `ip link set dev ${A.shim} mtu 1400`]);
+    const loose = setLink(state, A.vxlan, (l) => ({ ...l, up: false, master: 'tsbr-1d509e1a7b' }));
+    expect(text(converge(host(), loose).cmds)).toEqual([`ip link set dev ${A.vxlan} nomaster up`]);
+  });
+
+  it('gives the shim exactly its address, brings it up, and replaces a shim that is not a bridge-mode macvlan of its device', () => {
+    const { state } = converge(host(), fresh());
+    const extra = setLink(state, A.shim, (l) => ({ ...l, up: false, addresses: ['10.77.0.9/24'] }));
+    expect(text(converge(host(), extra).cmds)).toEqual([`ip addr replace 10.77.0.1/24 dev ${A.shim}`, `ip addr del 10.77.0.9/24 dev ${A.shim}`, `ip link set dev ${A.shim} up`]);
+    const privateMode = setLink(state, A.shim, (l) => ({ ...l, macvlanMode: 'private' }));
+    expect(text(converge(host(), privateMode).cmds).slice(0, 2)).toEqual([`ip link del dev ${A.shim}`, `ip link add ${A.shim} link ${A.vxlan} mtu 1450 type macvlan mode bridge`]);
   });
 
   it('swaps VNIs between two networks in one pass: every deletion before any creation', () => {
-    const { state } = converge(host([overlay('net-a'), overlay('net-b')]), fresh([A.bridge, B.bridge]));
+    const { state } = converge(host([overlay('net-a'), overlay('net-b')]), fresh());
     const swapped = host([overlay('net-a', { vni: 4101 }), overlay('net-b', { vni: 4100 })]);
     const t = text(converge(swapped, state).cmds);
     expect(t.slice(0, 2)).toEqual([`ip link del dev ${A.vxlan}`, `ip link del dev ${B.vxlan}`]);
   });
 
-  it('leaves a network pending while its bridge is missing and still programs the others', () => {
-    const p = plan(host([overlay('net-a'), overlay('net-b')]), fresh([A.bridge]));
-    expect(p.pending).toEqual([{ key: 'net-b', reason: expect.stringContaining(`bridge ${B.bridge} does not exist`) }]);
-    expect(text(p.commands).some((c) => c.includes(A.vxlan))).toBe(true);
-    expect(text(p.commands).some((c) => c.includes(B.vxlan))).toBe(false);
-  });
-
-  it('reports a VNI held by a device that is not ours as pending instead of failing on it', () => {
+  it('reports a VNI held by a device that is not ours as pending instead of failing on it, and still programs the others', () => {
     const s = fresh();
     const squat: ObservedLink = { name: 'vxlan7', kind: 'vxlan', mtu: 1450, up: true, master: undefined, vxlan: { vni: 4100, port: 4789, local: undefined, learning: true } };
-    const p = plan(host(), { ...s, links: [...s.links, squat] });
+    const p = plan(host([overlay('net-a'), overlay('net-b')]), { ...s, links: [...s.links, squat] });
     expect(p.pending).toEqual([{ key: 'net-a', reason: expect.stringContaining('held by vxlan7') }]);
+    expect(text(p.commands).some((c) => c.includes(A.vxlan))).toBe(false);
+    expect(text(p.commands).some((c) => c.includes(B.vxlan))).toBe(true);
   });
 
   it('rebuilds the firewall whole when its rules are not exactly ours, and patches only set elements otherwise', () => {
@@ -219,26 +205,18 @@ describe('overlay planner', () => {
   });
 
   it('filters the cluster port even with no overlay on the host', () => {
-    const p = plan(host([]), fresh([]));
+    const p = plan(host([]), fresh());
     expect(p.commands[0]?.input).toBe(renderFirewall(['10.199.4.12', '10.199.4.13'], [4789]));
     expect(p.commands).toHaveLength(1);
   });
 
-  it('teardown removes the firewall, our devices and our permanent neighbours, nothing else', () => {
-    const { state } = converge(host([overlay('net-a'), overlay('net-b')]), fresh([A.bridge, B.bridge]));
-    const withDynamic = { ...state, neighbours: { ...state.neighbours, [A.bridge]: [...(state.neighbours[A.bridge] ?? []), { ip: '10.77.0.9', mac: '02:42:0a:4d:00:09', permanent: false }] } };
-    const cmds = planTeardown(withDynamic);
-    expect(text(cmds)).toEqual([
-      `nft delete table inet ${FIREWALL.table}`,
-      `ip link del dev ${A.vxlan}`,
-      `ip link del dev ${B.vxlan}`,
-      `ip neigh del 10.77.0.2 dev ${A.bridge}`,
-      `ip neigh del 10.77.0.3 dev ${A.bridge}`,
-      `ip neigh del 10.77.0.2 dev ${B.bridge}`,
-      `ip neigh del 10.77.0.3 dev ${B.bridge}`,
-    ]);
-    const after = applyFake(withDynamic, cmds);
+  it('teardown removes the firewall and our devices (shims with their VXLAN devices), nothing else', () => {
+    const { state } = converge(host([overlay('net-a'), overlay('net-b')]), fresh());
+    const orphan: ObservedLink = { name: 'tsgw-0000000000', kind: 'macvlan', mtu: 1500, up: true, master: undefined, vxlan: undefined, parent: 'eth0', macvlanMode: 'bridge', addresses: [] };
+    const cmds = planTeardown({ ...state, links: [...state.links, orphan] });
+    expect(text(cmds)).toEqual([`nft delete table inet ${FIREWALL.table}`, 'ip link del dev tsgw-0000000000', `ip link del dev ${A.vxlan}`, `ip link del dev ${B.vxlan}`]);
+    const after = applyFake({ ...state, links: [...state.links, orphan] }, cmds);
     expect(planTeardown(after)).toEqual([]);
-    expect(after.links.map((l) => l.name)).toEqual(['lo', 'eth0', A.bridge, B.bridge]);
+    expect(after.links.map((l) => l.name)).toEqual(['lo', 'eth0']);
   });
 });

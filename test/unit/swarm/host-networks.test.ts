@@ -12,14 +12,14 @@ describe('host networks (what a node reports)', () => {
       lo: [v4('127.0.0.1/8', true)],
       eth0: [v4('192.168.1.7/24'), { address: 'fe80::1', netmask: '', family: 'IPv6' as const, mac: '', internal: false, cidr: 'fe80::1/64', scopeid: 2 }],
       docker0: [v4('172.17.0.1/16')],
-      'tsbr-4096': [v4('10.0.0.1/24')],
+      'tsgw-4096': [v4('10.0.0.1/24')],
     };
     const routes = [
       { dst: 'default', dev: 'eth0' },
       { dst: '192.168.1.0/24', dev: 'eth0' },
       { dst: '10.50.0.0/16', dev: 'eth0' },
       { dst: '10.99.1.5', dev: 'eth0' },
-      { dst: '10.0.0.0/24', dev: 'tsbr-4096' },
+      { dst: '10.0.0.0/24', dev: 'tsgw-4096' },
     ];
     expect(hostCidrs(ifaces, routes)).toEqual(['10.50.0.0/16', '10.99.1.5/32', '172.17.0.0/16', '192.168.1.0/24']);
   });

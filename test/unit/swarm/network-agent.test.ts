@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { ContainerInfo, ContainerRuntime, ContainerSpec, NetworkInfo, NetworkSpec } from '../../../src/runtime/index.js';
 import type { NodeNetworkState } from '../../../src/swarm/api/network-state.js';
 import { TaskExecutor } from '../../../src/swarm/agent/executor.js';
-import { NetworkAgent, NetworkNotReadyError, engineNetworkName, type OverlayPort } from '../../../src/swarm/agent/network-agent.js';
+import { EGRESS_NETWORK, NetworkAgent, NetworkNotReadyError, engineNetworkName, type OverlayPort } from '../../../src/swarm/agent/network-agent.js';
 import { dnsRecordsFor } from '../../../src/swarm/agent/network-dns.js';
 import { vipTableFor } from '../../../src/swarm/agent/network-vips.js';
 import { TASK_LABELS } from '../../../src/swarm/agent/task-container.js';
@@ -122,8 +122,9 @@ class FakeEngine {
   runtime(): ContainerRuntime {
     const self = this; // eslint-disable-line @typescript-eslint/no-this-alias -- the fake's methods are plain functions over its state
     const partial = {
-      async listNetworks() {
-        return self.networks.map((n) => ({ ...n }));
+      async listNetworks(f: { labels?: Record<string, string | true> } = {}) {
+        const keys = Object.keys(f.labels ?? {});
+        return self.networks.filter((n) => keys.every((k) => k in n.labels)).map((n) => ({ ...n }));
       },
       async inspectNetwork(id: string) {
         const n = self.networks.find((x) => x.id === id || x.name === id);
@@ -133,8 +134,9 @@ class FakeEngine {
       async createNetwork(spec: NetworkSpec) {
         if (self.failCreate.has(spec.name)) throw new Error('Pool overlaps with other one on this address space');
         self.created.push(spec);
-        const cfg = spec.ipam!.config![0]!;
-        self.networks.push({ id: `id-${spec.name}`, name: spec.name, driver: 'bridge', scope: 'local', labels: spec.labels ?? {}, internal: spec.internal ?? false, attachable: false, subnets: [cfg.subnet!], options: spec.driverOpts ?? {}, ipam: { driver: 'default', config: [{ subnet: cfg.subnet!, gateway: cfg.gateway! }], options: {} }, containers: [] });
+        // Without an ipam config the engine picks a subnet from its own pools.
+        const cfg = spec.ipam?.config?.[0] ?? { subnet: '172.18.0.0/16', gateway: '172.18.0.1' };
+        self.networks.push({ id: `id-${spec.name}`, name: spec.name, driver: spec.driver ?? 'bridge', scope: 'local', labels: spec.labels ?? {}, internal: spec.internal ?? false, attachable: false, subnets: [cfg.subnet!], options: spec.driverOpts ?? {}, ipam: { driver: 'default', config: [{ subnet: cfg.subnet!, gateway: cfg.gateway! }], options: {} }, containers: [] });
         return `id-${spec.name}`;
       },
       async removeNetwork(id: string) {
@@ -162,7 +164,13 @@ function agentWith(engine: FakeEngine) {
     runtime: engine.runtime(),
     nodeId: 'n1',
     log: () => undefined,
-    overlay: { converge: async (w) => void overlays.push(w), teardown: async () => undefined },
+    overlay: {
+      converge: async (w) => {
+        overlays.push(w);
+        return { pending: [] };
+      },
+      teardown: async () => undefined,
+    },
     lb: { sync: async (ns, t) => void lb.set(ns, t), forget: (ns) => void lb.delete(ns) },
     dns: {
       setTable: (t) => void (dns.table = t),
@@ -173,7 +181,7 @@ function agentWith(engine: FakeEngine) {
       close: async () => undefined,
     },
     underlay: async () => ({ address: '10.199.0.11', mtu: 1500 }),
-    deviceNames: (k) => ({ bridge: `tsbr-${k}`, vxlan: `tsvx-${k}` }),
+    deviceNames: (k) => ({ shim: `tsgw-${k}`, vxlan: `tsvx-${k}` }),
     macForIp: (ip) => `mac-${ip}`,
     flushFlows: async () => undefined,
   });
@@ -183,14 +191,15 @@ function agentWith(engine: FakeEngine) {
 describe('NetworkAgent over a fake engine and fake dataplane ports', () => {
   const st = (): NodeNetworkState => nodeNetworkState('n1', 0, world());
 
-  it('creates the engine network with the cluster address, programs remotes with derived MACs, binds DNS on the gateway', async () => {
+  it('programs the devices, then a macvlan engine network on the VXLAN device and the egress network; remotes with derived MACs; DNS on the shim address', async () => {
     const e = new FakeEngine();
     const { agent, overlays, dns } = agentWith(e);
     await agent.configure(st());
     expect(e.created).toEqual([
-      expect.objectContaining({ name: engineNetworkName('A'), driver: 'bridge', internal: false, driverOpts: { 'com.docker.network.bridge.name': 'tsbr-A', 'com.docker.network.driver.mtu': '1450' }, ipam: { driver: 'default', config: [{ subnet: '10.10.0.0/24', gateway: '10.10.0.1' }] } }),
+      expect.objectContaining({ name: engineNetworkName('A'), driver: 'macvlan', internal: true, driverOpts: { parent: 'tsvx-A', macvlan_mode: 'bridge' }, ipam: { driver: 'default', config: [{ subnet: '10.10.0.0/24', gateway: '10.10.0.1' }] } }),
+      expect.objectContaining({ name: EGRESS_NETWORK, driver: 'bridge', driverOpts: { 'com.docker.network.bridge.name': 'tsegress0', 'com.docker.network.bridge.enable_icc': 'false' } }),
     ]);
-    expect(overlays[0]!.overlays[0]).toMatchObject({ key: 'A', vni: 4096, mtu: 1450, local: '10.199.0.11', peers: ['10.199.0.12', '10.199.0.13'] });
+    expect(overlays[0]!.overlays[0]).toMatchObject({ key: 'A', shim: 'tsgw-A', vxlan: 'tsvx-A', address: '10.10.0.1/24', vni: 4096, mtu: 1450, local: '10.199.0.11', peers: ['10.199.0.12', '10.199.0.13'] });
     expect(overlays[0]!.overlays[0]!.remotes).toContainEqual({ ip: '10.10.0.12', mac: 'mac-10.10.0.12', vtep: '10.199.0.12' });
     expect(overlays[0]!.overlays[0]!.remotes.some((r) => r.ip === '10.10.0.11')).toBe(false);
     expect(dns.bound).toEqual(['10.10.0.1']);
@@ -198,7 +207,7 @@ describe('NetworkAgent over a fake engine and fake dataplane ports', () => {
     expect(agent.needsRetry).toBe(false);
     // A second pass with the same state creates nothing again.
     await agent.configure(st());
-    expect(e.created.length).toBe(1);
+    expect(e.created.length).toBe(2);
   });
 
   it('attach: the cluster address on every overlay and DNS through this node\'s gateway; not ready yet -> NetworkNotReadyError', async () => {
@@ -207,7 +216,7 @@ describe('NetworkAgent over a fake engine and fake dataplane ports', () => {
     const w1 = world().tasks[0]!;
     expect(() => agent.attach({ task: w1, serviceName: 'web' })).toThrow(NetworkNotReadyError);
     await agent.configure(st());
-    expect(agent.attach({ task: w1, serviceName: 'web' })).toEqual({ networkMode: engineNetworkName('A'), networks: { [engineNetworkName('A')]: { ipv4Address: '10.10.0.11' } }, dns: ['10.10.0.1'] });
+    expect(agent.attach({ task: w1, serviceName: 'web' })).toEqual({ networkMode: engineNetworkName('A'), networks: { [engineNetworkName('A')]: { ipv4Address: '10.10.0.11' }, [EGRESS_NETWORK]: {} }, dns: ['10.10.0.1'] });
     expect(agent.attach({ task: { ...w1, networks: [] }, serviceName: 'web' })).toEqual({ networkMode: 'bridge' });
   });
 
@@ -224,7 +233,7 @@ describe('NetworkAgent over a fake engine and fake dataplane ports', () => {
     e.containers = [];
     e.failCreate.clear();
     await agent.configure(st());
-    expect(e.networks.map((n) => n.name)).toEqual([engineNetworkName('A')]);
+    expect(e.networks.map((n) => n.name)).toEqual([EGRESS_NETWORK, engineNetworkName('A')]);
     expect(agent.needsRetry).toBe(false);
   });
 
