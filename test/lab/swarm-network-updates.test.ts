@@ -688,7 +688,7 @@ describe('east-west traffic while services change (three lab hosts)', () => {
     await upTasks('rc', 1);
     await upTasks('anchor', 1);
     const rc = await containerOn(CLIENT_HOST, 'rc');
-    const ipOf = async (host: string, id: string): Promise<string> => (await lab.docker(host, ['inspect', '--format', '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}', id])).stdout.trim();
+    const ipOf = async (host: string, id: string): Promise<string> => (await lab.docker(host, ['inspect', '--format', '{{range $k, $v := .NetworkSettings.Networks}}{{if ne $k "tss-egress"}}{{$v.IPAddress}}{{end}}{{end}}', id])).stdout.trim();
     const rcIp = await ipOf(CLIENT_HOST, rc.id);
     const curl = async (ip: string, maxS = 1): Promise<boolean> => (await run('nsenter', [`--net=/proc/${rc.pid}/ns/net`, 'curl', '-s', '-o', '/dev/null', '--max-time', String(maxS), `http://${ip}/`], { check: false })).code === 0;
     const fdbOn = async (host: string, mac: string): Promise<string> => (await lab.exec(host, ['bridge', '-s', 'fdb', 'show'], { check: false })).stdout.split('\n').filter((l) => l.startsWith(mac)).join(' | ') || '(none)';
