@@ -44,7 +44,7 @@ function wanted(h: LabHost, over: Partial<OverlayWanted> = {}, allowed?: string[
   const remote = h === h1 ? C2 : C1;
   const address = `${h === h1 ? GW1 : GW2}/24`;
   return {
-    overlays: [{ key: KEY, ...NAMES, address, vni: VNI, port: PORT, mtu, local: h.ip, peers: [other.ip], remotes: [{ ip: remote, mac: macForIp(remote), vtep: other.ip }], ...over }],
+    overlays: [{ key: KEY, ...NAMES, address, vni: VNI, port: PORT, mtu, local: h.ip, peers: [other.ip], remotes: [{ ip: remote, mac: macForIp(remote), vtep: other.ip }], ...over }], // eslint-disable-line max-len -- one overlay, read as one
     allowedVteps: allowed ?? [h1.ip, h2.ip],
     port: PORT,
   };

@@ -88,6 +88,11 @@ export function parseFdb(text: string): ObservedFdbEntry[] {
   return out;
 }
 
+function chainIsOurs(c: Json, shape: FirewallShape): boolean {
+  const want = shape.chains.find((x) => x.name === c.name);
+  return want !== undefined && c.type === 'filter' && c.hook === want.hook && c.prio === want.priority && c.policy === 'accept';
+}
+
 /** `ip -j neigh show dev X` (IPv4 entries only: the overlay is IPv4). */
 export function parseNeighbours(text: string): ObservedNeighbour[] {
   const out: ObservedNeighbour[] = [];
@@ -155,9 +160,7 @@ export function parseFirewall(text: string, shape: FirewallShape): ObservedFirew
         setsSeen++;
       }
     } else if (isObj(item.chain) && item.chain.table === shape.table) {
-      const c = item.chain;
-      const want = shape.chains.find((x) => x.name === c.name);
-      chainsOk.set(String(c.name), want !== undefined && c.type === 'filter' && c.hook === want.hook && c.prio === want.priority && c.policy === 'accept');
+      chainsOk.set(String(item.chain.name), chainIsOurs(item.chain, shape));
     } else if (isObj(item.rule) && item.rule.table === shape.table) {
       const r = item.rule;
       const chain = String(r.chain);

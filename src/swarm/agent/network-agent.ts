@@ -22,7 +22,18 @@ import { vipTableFor, type VipTable } from './network-vips.js';
 /** The overlay dataplane as the agent uses it (src/net/overlay's OverlayDataplane). */
 export interface OverlayPort {
   converge(wanted: {
-    overlays: Array<{ key: string; shim: string; vxlan: string; address: string; vni: number; port: number; mtu: number; local: string; peers: string[]; remotes: Array<{ ip: string; mac: string; vtep: string }> }>;
+    overlays: Array<{
+      key: string;
+      shim: string;
+      vxlan: string;
+      address: string;
+      vni: number;
+      port: number;
+      mtu: number;
+      local: string;
+      peers: string[];
+      remotes: Array<{ ip: string; mac: string; vtep: string }>;
+    }>;
     allowedVteps: string[];
     port: number;
   }): Promise<{ pending: ReadonlyArray<{ key: string; reason: string }> }>;
