@@ -45,6 +45,23 @@ export class Worker {
     if (this.o.networking) void this.netPass();
   }
 
+  /**
+   * Something on the engine changed (a task container died, started, changed health): run a pass
+   * now instead of at the end of the period, or right after the one in flight.
+   */
+  wake(): void {
+    if (this.stopped) return;
+    if (this.inflight) {
+      this.wakeAfter = true;
+      return;
+    }
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    void this.pass();
+  }
+
+  private wakeAfter = false;
+
   /** Stops the loop; resolves once a pass in flight has finished (nothing acts on the engine after). */
   async stop(): Promise<void> {
     this.stopped = true;
@@ -146,7 +163,9 @@ export class Worker {
       this.lastError = msg;
     }
     if (this.stopped) return;
-    this.timer = setTimeout(() => void this.pass(), again ? Math.min(100, this.o.periodMs) : this.o.periodMs);
+    const woken = this.wakeAfter;
+    this.wakeAfter = false;
+    this.timer = setTimeout(() => void this.pass(), woken ? 0 : again ? Math.min(100, this.o.periodMs) : this.o.periodMs);
     this.timer.unref();
   }
 }

@@ -12,6 +12,7 @@ import { Session } from '../agent/session.js';
 import { cachedHostNetworks } from '../agent/host-networks.js';
 import { TaskExecutor } from '../agent/executor.js';
 import { Worker } from '../agent/worker.js';
+import { watchTaskContainers } from '../agent/engine-watch.js';
 import { TaskFiles } from '../agent/task-files.js';
 import { DEFAULT_NODE_PORT, NodeApiServer } from '../agent/node-api.js';
 import { streamServiceLogs } from './service-logs.js';
@@ -200,9 +201,15 @@ export class Daemon {
       log: this.log,
     });
     this.worker.run();
+    const worker = this.worker;
+    this.stopEngineWatch = watchTaskContainers({ runtime, nodeId: id.state.nodeId, onEvent: () => worker.wake(), log: this.log });
   }
 
+  private stopEngineWatch: (() => void) | null = null;
+
   private async bringDown(): Promise<void> {
+    this.stopEngineWatch?.();
+    this.stopEngineWatch = null;
     await this.worker?.stop();
     this.worker = null;
     await this.files?.unmount();
