@@ -160,6 +160,14 @@ async function mtuOf(netns: string): Promise<number> {
   return (JSON.parse(r.stdout) as Array<{ mtu: number }>)[0]!.mtu;
 }
 
+/** A task's address on its overlay: not the one on the node's egress network (tsswarm's `tss-egress`). */
+function overlayAddress(networks: Record<string, { IPAddress: string }>): string | undefined {
+  return Object.entries(networks)
+    .filter(([name]) => name !== 'tss-egress')
+    .map(([, n]) => n.IPAddress)
+    .find((a) => a !== '');
+}
+
 /** The running container of a service on a host (the first one). */
 async function containerOf(lab: Lab, host: string, label: string, service: string): Promise<TaskContainer> {
   const d = engine(lab.host(host));
@@ -167,7 +175,7 @@ async function containerOf(lab: Lab, host: string, label: string, service: strin
   const c = list[0];
   if (!c) throw new Error(`no running ${service} container on ${host}`);
   const info = await d.getContainer(c.Id).inspect();
-  const ip = Object.values(info.NetworkSettings.Networks).map((n) => n.IPAddress).find((a) => a !== '');
+  const ip = overlayAddress(info.NetworkSettings.Networks);
   if (!ip || !info.State.Pid) throw new Error(`${service} on ${host}: no pid or address yet`);
   return { id: c.Id, pid: info.State.Pid, ip, netns: `/proc/${info.State.Pid}/ns/net` };
 }
@@ -372,7 +380,7 @@ async function programmingLatency(lab: Lab, ts: Tsswarm): Promise<Record<string,
       for (const h of HOSTS) {
         const list = await engine(lab.host(h)).listContainers({ all: true, filters: JSON.stringify({ label: [`${TS_SERVICE}=backend`] }) });
         for (const c of list) {
-          const ip = Object.values(c.NetworkSettings?.Networks ?? {}).map((n) => n.IPAddress).find((a) => a);
+          const ip = overlayAddress(c.NetworkSettings?.Networks ?? {});
           const id = c.Labels[TS_TASK];
           if (id && ip) addrOf.set(id, ip);
         }
