@@ -6,8 +6,8 @@
  * what changed. Partial syncs go through a long-lived `nft -i` per namespace ({@link NftSessionPool},
  * nft-session.ts) when one is available; full syncs, removals and any doubt go one-shot.
  */
-import { spawnRunner, inNetns, type CommandRunner } from './command.js';
-import { conntrackCleanups, conntrackDeletedCount, conntrackSucceeded } from './conntrack.js';
+import { spawnRunner, type CommandRunner } from './command.js';
+import { conntrackCleanups, runConntrackBatch } from './conntrack.js';
 import { LbCommandError, type LbStep } from './errors.js';
 import type { LbBackend, LbSyncResult } from './backend.js';
 import { normalizeVipTable, type NormalVipTable, type VipTable } from './model.js';
@@ -159,17 +159,12 @@ export class NftLbProgrammer implements LbBackend {
   ): Promise<{ conntrackDeleted: number; warnings: LbCommandError[] }> {
     const warnings: LbCommandError[] = [];
     let conntrackDeleted = 0;
-    if (!this.conntrack) return { conntrackDeleted, warnings };
-    for (const args of conntrackCleanups(prev, next)) {
-      const argv = inNetns(netnsPath, args);
-      try {
-        const r = await this.run(argv);
-        if (conntrackSucceeded(r)) conntrackDeleted += conntrackDeletedCount(r);
-        else warnings.push(new LbCommandError({ netns: netnsPath, step: 'conntrack', argv, status: r.code, stderr: r.stderr, committed: true }));
-      } catch (cause) {
-        warnings.push(new LbCommandError({ netns: netnsPath, step: 'conntrack', argv, status: null, stderr: String(cause), committed: true, cause }));
-      }
-    }
+    const lines = this.conntrack ? conntrackCleanups(prev, next) : [];
+    if (lines.length === 0) return { conntrackDeleted, warnings };
+    // All of a change's deletions in one process: a spawn costs more than the deletions.
+    const r = await runConntrackBatch(this.run, netnsPath, lines);
+    if (r instanceof LbCommandError) warnings.push(r);
+    else conntrackDeleted += r.deleted;
     return { conntrackDeleted, warnings };
   }
 }
