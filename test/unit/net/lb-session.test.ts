@@ -31,8 +31,9 @@ describe('nft sessions (fake nft -i)', () => {
     expect((await lb.sync(NS, t(A))).mode).toBe('full');
     for (const want of [B, C, A, B]) {
       const r = await lb.sync(NS, t(want));
-      expect(r).toMatchObject({ mode: 'partial', warnings: [] });
+      expect(r.mode).toBe('partial');
       expect(kernel.vips(NS)).toEqual(asMap(want));
+      expect((await r.cleanup).warnings).toEqual([]);
     }
     expect(fake.spawned).toBe(1);
     expect(fake.alive).toBe(1);
