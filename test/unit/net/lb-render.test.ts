@@ -165,4 +165,18 @@ add element ip tsswarm-lb vips { 10.0.1.250 : goto mod-1 }
     for (const [s, n] of [['0.0.0.0', 0], ['255.255.255.255', 0xffffffff], ['10.0.1.250', 0x0a0001fa]] as const) expect(dottedQuad(s)).toBe(n);
     for (const s of ['01.0.0.1', '1.2.3', '1.2.3.4.', '.1.2.3', '1..2.3', '256.0.0.1', '1.2.3.4 ']) expect(dottedQuad(s)).toBe(-1);
   });
+
+  it('normalises like the plain definition: VIPs and backends in numeric order, duplicates once, whatever the input order', () => {
+    const num = (ip: string) => ip.split('.').reduce((n, p) => n * 256 + Number(p), 0);
+    const ip = fc.tuple(fc.constantFrom(10, 172), fc.integer({ min: 0, max: 2 }), fc.integer({ min: 1, max: 40 })).map(([a, b, c]) => `${a}.0.${b}.${c}`);
+    const entries = fc.uniqueArray(fc.tuple(fc.integer({ min: 1, max: 30 }).map((n) => `10.9.0.${n}`), fc.array(ip, { maxLength: 12 })), { selector: ([vip]) => vip, maxLength: 8 });
+    fc.assert(
+      fc.property(entries, (es) => {
+        const got = normalizeVipTable({ vips: es.map(([vip, backends]) => ({ vip, backends })) });
+        const want = [...es].sort(([a], [b]) => num(a) - num(b)).map(([vip, bs]) => [vip, [...new Set(bs)].sort((a, b) => num(a) - num(b))]);
+        expect([...got]).toEqual(want);
+      }),
+      { numRuns: 500 },
+    );
+  });
 });
