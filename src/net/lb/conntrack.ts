@@ -32,11 +32,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inNetns, type CommandResult, type CommandRunner } from './command.js';
 import { LbCommandError } from './errors.js';
-import type { NormalVipTable } from './model.js';
+import { sameBackends, type NormalVipTable } from './model.js';
 
 /**
  * `conntrack -R` lines (`-D` and its filter, without the program name) to run after committing
- * `next` over `prev`, in this order.
+ * `next` over `prev`, in this order. Runs on every sync of a namespace that may hold 1,000 VIPs:
+ * an unchanged VIP costs one element-wise comparison (searching each old backend in the new list
+ * for every VIP took ~2 ms per sync at 1,000 x 10, more than the nft side of the change).
  */
 export function conntrackCleanups(prev: NormalVipTable | undefined, next: NormalVipTable): string[][] {
   if (prev === undefined) return next.size === 0 ? [] : [['-D', '-p', 'udp']];
@@ -44,15 +46,15 @@ export function conntrackCleanups(prev: NormalVipTable | undefined, next: Normal
   for (const [vip, had] of prev) {
     const want = next.get(vip);
     if (had.length === 0) continue; // it refused: nothing was NATed, rejected flows are never confirmed
+    if (want !== undefined && sameBackends(had, want)) continue;
     if (want === undefined || want.length === 0) {
       out.push(['-D', '-p', 'udp', '--orig-dst', vip]);
       continue;
     }
-    for (const b of had) if (!want.includes(b)) out.push(['-D', '-p', 'udp', '--orig-dst', vip, '--reply-src', b]);
+    const kept = new Set(want);
+    for (const b of had) if (!kept.has(b)) out.push(['-D', '-p', 'udp', '--orig-dst', vip, '--reply-src', b]);
   }
-  for (const [vip, want] of next) {
-    if (!prev.has(vip) && want.length > 0) out.push(['-D', '-p', 'udp', '--orig-dst', vip]);
-  }
+  for (const [vip, want] of next) if (!prev.has(vip) && want.length > 0) out.push(['-D', '-p', 'udp', '--orig-dst', vip]);
   return out;
 }
 
