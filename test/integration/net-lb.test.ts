@@ -1,8 +1,9 @@
 /**
  * The nftables VIP load balancer on the real kernel and the real Docker engine: a VIP programmed
  * in a client container's namespace spreads TCP (two ports) and UDP over three backend
- * containers, a partial sync takes a backend out (no new request reaches it, its flows are
- * deleted from conntrack), an empty VIP refuses at once, the kernel's table reads back as
+ * containers, a partial sync takes a backend out (no new request reaches it; once the background
+ * conntrack cleanup has run, a UDP flow that was stuck to it moves on at the next datagram, while
+ * its TCP flows stay), an empty VIP refuses at once, the kernel's table reads back as
  * wanted, and remove() leaves nothing. A second part drives random table sequences through real
  * nft in a namespace of our own, including a table changed behind the programmer's back.
  */
@@ -57,6 +58,16 @@ for i in range(int(sys.argv[2])):
     s.close()
 `;
 
+/** One UDP flow (fixed source port, so the same conntrack entry each run): N datagrams, the answers. */
+const UDP_STICKY = `
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(2)
+s.bind(('0.0.0.0', int(sys.argv[2]))); s.connect((sys.argv[1], 9999))
+for i in range(int(sys.argv[3])):
+    try: s.send(b'hi'); print(s.recv(100).decode())
+    except Exception as e: print(type(e).__name__)
+`;
+
 let vip = '';
 let clientNs = '';
 const ips = new Map<string, string>(); // backend IP -> name
@@ -69,6 +80,10 @@ async function tcp(port: number, n: number): Promise<string[]> {
 }
 async function udp(n: number): Promise<string[]> {
   const r = await sh('nsenter', [`--net=${clientNs}`, '/usr/bin/python3', '-c', UDP_CLIENT, vip, String(n)], { timeout: 60_000 });
+  return r.stdout.split('\n').filter((l) => l !== '');
+}
+async function udpFrom(port: number, n: number): Promise<string[]> {
+  const r = await sh('nsenter', [`--net=${clientNs}`, '/usr/bin/python3', '-c', UDP_STICKY, vip, String(port), String(n)], { timeout: 60_000 });
   return r.stdout.split('\n').filter((l) => l !== '');
 }
 const table = (backendIps: string[]): VipTable => ({ vips: [{ vip, backends: backendIps }] });
@@ -140,13 +155,27 @@ describe('nftables VIP in a client container', () => {
     const before = await eventually(async () => ((await flows()).length >= 9 ? flows() : undefined), 'nine established flows');
     const gone = before[0]!;
     const keep = all.filter((ip) => ip !== gone);
+    // A UDP flow that the DNAT sent to that backend: try source ports until one lands there; its
+    // conntrack entry keeps every later datagram from that port on the same backend.
+    let sticky = 0;
+    for (let port = 40_001; port < 40_060 && sticky === 0; port++) if ((await udpFrom(port, 1))[0] === ips.get(gone)) sticky = port;
+    expect(sticky).toBeGreaterThan(0);
+    expect(await udpFrom(sticky, 3)).toEqual(Array(3).fill(ips.get(gone)));
+
     const r2 = await lb.sync(clientNs, table(keep));
-    expect(r2).toMatchObject({ mode: 'partial', warnings: [] });
+    expect(r2.mode).toBe('partial');
     // Only elements: the removed index and those after it move down (at most 2N elements).
     expect(r2.bytes).toBeLessThan(600);
-    // The UDP flows to the removed backend are deleted (else a chatty client sticks to it); its
-    // established TCP flows stay, so requests in flight finish while the task drains.
-    expect(r2.conntrackDeleted).toBeGreaterThanOrEqual(1);
+    // sync() resolved at the commit; the conntrack cleanup runs after it, in the background. Once
+    // it has, the UDP flows to the removed backend are gone (else a chatty client sticks to it) and
+    // the sticky flow's next datagram meets the DNAT again; the established TCP flows stay, so
+    // requests in flight finish while the task drains.
+    const c2 = await r2.cleanup;
+    expect(c2).toMatchObject({ warnings: [] });
+    expect(c2.conntrackDeleted).toBeGreaterThanOrEqual(1);
+    const moved = await udpFrom(sticky, 3);
+    expect(moved).toHaveLength(3);
+    for (const answer of moved) expect(keep.map((ip) => ips.get(ip))).toContain(answer);
     const after = await flows();
     expect(after.sort()).toEqual([...before].sort());
 
@@ -173,7 +202,7 @@ describe('nftables VIP in a client container', () => {
     await lb.remove(clientNs);
     expect(await readNftLb(clientNs)).toBeUndefined();
     await lb.remove(clientNs);
-    console.log(`[net-lb] full ${r1.bytes} B, partial ${r2.bytes} B, conntrack deleted ${r2.conntrackDeleted}, refused in ${ms} ms (docker exec included)`);
+    console.log(`[net-lb] full ${r1.bytes} B, partial ${r2.bytes} B, conntrack deleted ${c2.conntrackDeleted}, refused in ${ms} ms (docker exec included)`);
   }, 180_000);
 });
 

@@ -13,14 +13,32 @@ export interface LbSyncResult {
   bytes: number;
   /** Why a full sync ran where a partial one could have: 'unknown' state, or the diff's error. */
   fullReason?: string;
-  /** conntrack entries deleted after the commit. */
-  conntrackDeleted: number;
   /**
-   * Follow-up steps that failed after the table was committed (conntrack cleanup). The table is
-   * right; the agent logs these and carries on.
+   * The follow-up of this commit (conntrack cleanup), which runs in the background once sync()
+   * has resolved with the table committed. Settles, never rejects, when it has run; the
+   * namespace's later cleanups settle after it. Nothing to await for correctness of the table.
    */
-  warnings: LbCommandError[];
+  cleanup: Promise<LbCleanup>;
 }
+
+/** What the follow-up of one commit did. */
+export interface LbCleanup {
+  /**
+   * conntrack entries deleted by the process that carried this commit's deletions (one process
+   * may carry the deletions of several commits of one namespace, queued behind a running one).
+   */
+  readonly conntrackDeleted: number;
+  /**
+   * Its failures (also passed to the programmer's `onWarning`). The table is right; a removed
+   * backend's UDP flows may live on until they time out.
+   */
+  readonly warnings: readonly LbCommandError[];
+  /** Why the deletions did not run: the namespace was removed, forgotten or is gone, or the programmer closed. */
+  readonly skipped?: string;
+}
+
+/** A cleanup with nothing to do (IPVS expires its own flows; an unchanged table). */
+export const NO_CLEANUP: Promise<LbCleanup> = Promise.resolve({ conntrackDeleted: 0, warnings: [] });
 
 export interface LbBackend {
   /** Makes the namespace's VIPs equal `table`. Serialised per namespace. */

@@ -6,7 +6,7 @@
 export type { VipTable, NormalVipTable } from './model.js';
 export { normalizeVipTable, toVipTable } from './model.js';
 export { fullSync, diff, removeScript, renderFull, renderDiff, modChain, NFT_FAMILY, NFT_TABLE } from './nft-render.js';
-export type { LbBackend, LbBackendKind, LbSyncResult, IpvsProbe } from './backend.js';
+export type { LbBackend, LbBackendKind, LbCleanup, LbSyncResult, IpvsProbe } from './backend.js';
 export { detectLbBackend, procIpvsProbe } from './backend.js';
 export { NftLbProgrammer, type NftLbProgrammerOptions } from './nft-programmer.js';
 export { NftSessionPool, NftSessionDoubt, spawnSession, type NftSessionPoolOptions, type SessionChild, type SessionSpawner } from './nft-session.js';

@@ -10,7 +10,7 @@
  * removed is expired on its next packet, TCP and UDP alike, which is what conntrack cleanup does
  * for the nftables path. Not exercised on a real kernel here (this one has no IPVS).
  */
-import type { LbBackend, LbSyncResult } from './backend.js';
+import { NO_CLEANUP, type LbBackend, type LbSyncResult } from './backend.js';
 import { spawnRunner, type CommandRunner } from './command.js';
 import { LbCommandError } from './errors.js';
 import { renderIpvsDiff, renderIpvsFull, renderIpvsMarksDiff, renderIpvsMarksFull, renderIpvsMarksRemove } from './ipvs-render.js';
@@ -51,7 +51,7 @@ export class IpvsLbBackend implements LbBackend {
       if (prev !== undefined) {
         const ipvs = renderIpvsDiff(prev, next);
         const marks = renderIpvsMarksDiff(prev, next);
-        if (ipvs.before === '' && ipvs.after === '' && marks === '') return { mode: 'none', bytes: 0, conntrackDeleted: 0, warnings: [] };
+        if (ipvs.before === '' && ipvs.after === '' && marks === '') return { mode: 'none', bytes: 0, cleanup: NO_CLEANUP };
         try {
           for (const [tool, step, text] of [
             [RESTORE, 'ipvs', ipvs.before],
@@ -63,7 +63,7 @@ export class IpvsLbBackend implements LbBackend {
             await runStep(this.run, netnsPath, step, tool, text);
           }
           this.states.set(netnsPath, id, next);
-          return { mode: 'partial', bytes, conntrackDeleted: 0, warnings: [] };
+          return { mode: 'partial', bytes, cleanup: NO_CLEANUP };
         } catch (e) {
           if (!(e instanceof LbCommandError)) throw e;
           fullReason = e.message;
@@ -77,7 +77,7 @@ export class IpvsLbBackend implements LbBackend {
       await runStep(this.run, netnsPath, 'ipvs', RESTORE, ipvs);
       await runStep(this.run, netnsPath, 'full-sync', NFT, marks);
       this.states.set(netnsPath, id, next);
-      return { mode: 'full', bytes, fullReason, conntrackDeleted: 0, warnings: [] };
+      return { mode: 'full', bytes, fullReason, cleanup: NO_CLEANUP };
     });
   }
 

@@ -4,12 +4,15 @@
  * diff was refused (someone changed the table behind our back). It never lists the table on this
  * path: kube-proxy's syncs took minutes when they re-read the ruleset; a diff against memory costs
  * what changed. Partial syncs go through a long-lived `nft -i` per namespace ({@link NftSessionPool},
- * nft-session.ts) when one is available; full syncs, removals and any doubt go one-shot.
+ * nft-session.ts) when one is available; full syncs, removals and any doubt go one-shot. A sync
+ * resolves once its transaction is committed; the conntrack cleanup that follows runs in the
+ * background ({@link ConntrackCleaner}, conntrack-cleaner.ts).
  */
-import { spawnRunner, inNetns, type CommandRunner } from './command.js';
-import { conntrackCleanups, conntrackDeletedCount, conntrackSucceeded } from './conntrack.js';
+import { spawnRunner, type CommandRunner } from './command.js';
+import { conntrackCleanups } from './conntrack.js';
+import { ConntrackCleaner } from './conntrack-cleaner.js';
 import { LbCommandError, type LbStep } from './errors.js';
-import type { LbBackend, LbSyncResult } from './backend.js';
+import { NO_CLEANUP, type LbBackend, type LbCleanup, type LbSyncResult } from './backend.js';
 import { normalizeVipTable, type NormalVipTable, type VipTable } from './model.js';
 import { runStep } from './run-step.js';
 import { NetnsStates, statNetnsIdentity, type NetnsIdentity } from './netns-state.js';
@@ -23,6 +26,11 @@ export interface NftLbProgrammerOptions {
   identity?: NetnsIdentity;
   /** Delete conntrack flows of removed backends (default true; see conntrack.ts). */
   conntrack?: boolean;
+  /**
+   * A conntrack cleanup failed (after its commit, in the background): the table is right, stale
+   * UDP flows may live on until they time out. The same error is in the sync's `cleanup`.
+   */
+  onWarning?: (e: LbCommandError) => void;
   /**
    * A namespace whose last full sync is older than this gets a full sync on its next sync, even
    * when nothing changed (default one hour). Memory cannot see a table someone flushed while our
@@ -52,6 +60,7 @@ export class NftLbProgrammer implements LbBackend {
   private readonly now: () => number;
   private readonly states = new NetnsStates<Committed>();
   private readonly sessions: NftSessionPool | undefined;
+  private readonly cleaner: ConntrackCleaner;
 
   constructor(opts: NftLbProgrammerOptions = {}) {
     this.run = opts.run ?? spawnRunner();
@@ -61,6 +70,7 @@ export class NftLbProgrammer implements LbBackend {
     this.now = opts.now ?? Date.now;
     const sessions = opts.sessions ?? (opts.run === undefined ? new NftSessionPool() : false);
     this.sessions = sessions === false ? undefined : sessions;
+    this.cleaner = new ConntrackCleaner({ run: this.run, identity: this.identity, ...(opts.onWarning ? { onWarning: opts.onWarning } : {}) });
   }
 
   async sync(netnsPath: string, table: VipTable): Promise<LbSyncResult> {
@@ -73,6 +83,7 @@ export class NftLbProgrammer implements LbBackend {
     return this.states.serial(netnsPath, async () => {
       this.states.forget(netnsPath);
       this.sessions?.close(netnsPath);
+      this.cleaner.cancel(netnsPath, 'the namespace was removed');
       if ((await this.identity(netnsPath)) === undefined) return; // the namespace died with its table
       await this.nft(netnsPath, 'remove', removeScript());
     });
@@ -81,11 +92,17 @@ export class NftLbProgrammer implements LbBackend {
   forget(netnsPath: string): void {
     this.states.forget(netnsPath);
     this.sessions?.close(netnsPath);
+    this.cleaner.cancel(netnsPath, 'the namespace was forgotten');
   }
 
-  /** Ends every nft session (they would end with the process anyway: stdin EOF). */
+  /**
+   * Ends every nft session (they would end with the process anyway: stdin EOF) and drops queued
+   * conntrack cleanups; one already running ends with its process. A restarted programmer knows
+   * no namespace, so its first sync of each deletes all UDP flows there anyway.
+   */
   close(): void {
     this.sessions?.closeAll();
+    this.cleaner.close();
   }
 
   /** Namespaces with a committed state. */
@@ -96,8 +113,7 @@ export class NftLbProgrammer implements LbBackend {
   private async syncLocked(netnsPath: string, next: NormalVipTable): Promise<LbSyncResult> {
     const id = await this.identity(netnsPath);
     if (id === undefined) {
-      this.states.forget(netnsPath);
-      this.sessions?.close(netnsPath);
+      this.forget(netnsPath);
       throw new LbCommandError({ netns: netnsPath, step: 'netns', argv: [], status: null, stderr: 'no such namespace (container gone?)' });
     }
     const known = this.states.get(netnsPath, id);
@@ -108,7 +124,7 @@ export class NftLbProgrammer implements LbBackend {
     let fullReason = known === undefined ? 'unknown' : 'periodic';
     if (known !== undefined && this.now() - known.fullAt < this.fullResyncMs) {
       const script = renderDiff(known.table, next);
-      if (script === '') return { mode: 'none', bytes: 0, conntrackDeleted: 0, warnings: [] };
+      if (script === '') return { mode: 'none', bytes: 0, cleanup: NO_CLEANUP };
       bytes += script.length;
       let committed = false;
       try {
@@ -120,7 +136,7 @@ export class NftLbProgrammer implements LbBackend {
       }
       if (committed) {
         this.states.set(netnsPath, id, { table: next, fullAt: known.fullAt });
-        return { mode: 'partial', bytes, ...(await this.cleanConntrack(netnsPath, known.table, next)) };
+        return { mode: 'partial', bytes, cleanup: this.cleanConntrack(netnsPath, id, known.table, next) };
       }
     }
     // Whatever happens next, the old belief is no longer the truth.
@@ -130,7 +146,7 @@ export class NftLbProgrammer implements LbBackend {
     await this.nft(netnsPath, 'full-sync', script);
     this.states.set(netnsPath, id, { table: next, fullAt: this.now() });
     // After a failed diff our belief is still the best guess of what was there before.
-    return { mode: 'full', bytes, fullReason, ...(await this.cleanConntrack(netnsPath, prev, next)) };
+    return { mode: 'full', bytes, fullReason, cleanup: this.cleanConntrack(netnsPath, id, prev, next) };
   }
 
   /** The diff through the namespace's session, or one-shot when there is none to take it. */
@@ -151,25 +167,12 @@ export class NftLbProgrammer implements LbBackend {
     await runStep(this.run, netnsPath, step, ['nft', '-f', '-'], script);
   }
 
-  /** Runs after the commit: deleting first would let a new flow reach a removed backend in between. */
-  private async cleanConntrack(
-    netnsPath: string,
-    prev: NormalVipTable | undefined,
-    next: NormalVipTable,
-  ): Promise<{ conntrackDeleted: number; warnings: LbCommandError[] }> {
-    const warnings: LbCommandError[] = [];
-    let conntrackDeleted = 0;
-    if (!this.conntrack) return { conntrackDeleted, warnings };
-    for (const args of conntrackCleanups(prev, next)) {
-      const argv = inNetns(netnsPath, args);
-      try {
-        const r = await this.run(argv);
-        if (conntrackSucceeded(r)) conntrackDeleted += conntrackDeletedCount(r);
-        else warnings.push(new LbCommandError({ netns: netnsPath, step: 'conntrack', argv, status: r.code, stderr: r.stderr, committed: true }));
-      } catch (cause) {
-        warnings.push(new LbCommandError({ netns: netnsPath, step: 'conntrack', argv, status: null, stderr: String(cause), committed: true, cause }));
-      }
-    }
-    return { conntrackDeleted, warnings };
+  /**
+   * Queues the flows the commit left stale for deletion, behind the namespace's earlier cleanups.
+   * Called only after the commit: deleting first would let a new flow reach a removed backend in
+   * between. Not awaited: the commit is what a sync promises.
+   */
+  private cleanConntrack(netnsPath: string, id: string, prev: NormalVipTable | undefined, next: NormalVipTable): Promise<LbCleanup> {
+    return this.conntrack ? this.cleaner.after(netnsPath, id, conntrackCleanups(prev, next)) : NO_CLEANUP;
   }
 }

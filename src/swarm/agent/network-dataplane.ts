@@ -30,7 +30,10 @@ export interface NodeNetworking {
  */
 export async function realNodeNetworking(c: NetworkAgentContext): Promise<NodeNetworking> {
   const kind = await detectLbBackend();
-  const lb: LbBackend = kind === 'ipvs' ? new IpvsLbBackend() : new NftLbProgrammer();
+  // Conntrack cleanup runs after sync() has returned, so its failures come back here; the table
+  // itself is programmed, only stale UDP flows to removed backends may linger until they time out.
+  const onWarning = (e: Error) => c.log(`${e.message} (table programmed; stale UDP flows may linger until they time out)`);
+  const lb: LbBackend = kind === 'ipvs' ? new IpvsLbBackend() : new NftLbProgrammer({ onWarning });
   const upstreams = c.dnsUpstreams ?? hostResolvers(await readFile('/etc/resolv.conf', 'utf8').catch(() => ''));
   const dns = new DnsResolver({ upstreams, log: c.log });
   const agent = new NetworkAgent({

@@ -5,6 +5,7 @@
  * chain in use cannot be deleted, deleting what is absent fails). It is a model, not nft: the real
  * syntax is checked by the integration test.
  */
+import { readFileSync } from 'node:fs';
 import type { CommandResult, CommandRunner } from '../../../src/net/lb/command.js';
 
 interface FakeTable {
@@ -24,8 +25,8 @@ export class FakeNftKernel {
   readonly calls: FakeCall[] = [];
   /** Fail the next nft scripts that match (once each). */
   private readonly failures: Array<(script: string) => boolean> = [];
-  /** What conntrack -D answers. */
-  conntrackAnswer: CommandResult = { code: 1, stdout: '', stderr: 'conntrack v1.4.7 (conntrack-tools): 0 flow entries have been deleted.\n' };
+  /** What `conntrack -R FILE` answers (batch mode: status 0 whether or not a line matched). */
+  conntrackAnswer: CommandResult = { code: 0, stdout: '', stderr: '' };
 
   failNextNft(match: (script: string) => boolean = () => true): void {
     this.failures.push(match);
@@ -35,8 +36,13 @@ export class FakeNftKernel {
     return this.calls.filter((c) => c.argv[2] === 'nft');
   }
 
-  conntrackCalls(): string[][] {
-    return this.calls.filter((c) => c.argv[2] === 'conntrack').map((c) => c.argv.slice(2));
+  conntrackCalls(): FakeCall[] {
+    return this.calls.filter((c) => c.argv[2] === 'conntrack');
+  }
+
+  /** Every `conntrack -R` line run, in order (batch files concatenated). */
+  conntrackLines(): string[] {
+    return this.conntrackCalls().flatMap((c) => (c.stdin ?? '').split('\n').filter((l) => l !== ''));
   }
 
   readonly run: CommandRunner = async (argv, stdin) => {
@@ -44,7 +50,13 @@ export class FakeNftKernel {
     if (nsenter !== 'nsenter' || !net?.startsWith('--net=')) throw new Error(`fake: unexpected argv ${argv.join(' ')}`);
     const netns = net.slice('--net='.length);
     this.calls.push({ netns, argv, stdin });
-    if (tool === 'conntrack') return this.conntrackAnswer;
+    if (tool === 'conntrack') {
+      const [flag, file, ...more] = rest;
+      if (flag !== '-R' || file === undefined || more.length > 0) throw new Error(`fake: unexpected conntrack argv ${argv.join(' ')}`);
+      // The batch file exists while conntrack runs: keep what it said as this call's stdin.
+      this.calls[this.calls.length - 1] = { netns, argv, stdin: readFileSync(file, 'utf8') };
+      return this.conntrackAnswer;
+    }
     if (tool !== 'nft' || rest.join(' ') !== '-f -') throw new Error(`fake: unexpected tool ${argv.join(' ')}`);
     return this.apply(netns, stdin ?? '');
   };

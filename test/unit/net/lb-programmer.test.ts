@@ -1,7 +1,7 @@
 /**
  * The nftables programmer's state logic against a fake nft: full sync when the namespace is
  * unknown, the difference afterwards, nothing when nothing changed, a full sync when the diff is
- * refused or the namespace was replaced, and conntrack cleanup after the commit.
+ * refused or the namespace was replaced, and conntrack cleanup after the commit (its ordering in the background: lb-cleanup.test.ts).
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -36,7 +36,8 @@ describe('NftLbProgrammer state logic (fake nft)', () => {
     expect(kernel.vips(NS)).toEqual(asMap(b));
 
     const r3 = await lb.sync(NS, t(b));
-    expect(r3).toEqual({ mode: 'none', bytes: 0, conntrackDeleted: 0, warnings: [] });
+    expect(r3).toMatchObject({ mode: 'none', bytes: 0 });
+    expect(await r3.cleanup).toEqual({ conntrackDeleted: 0, warnings: [] });
     expect(kernel.nftCalls()).toHaveLength(2);
     expect(kernel.nftCalls().every((c) => c.argv.join(' ') === `nsenter --net=${NS} nft -f -`)).toBe(true);
   });
@@ -114,31 +115,33 @@ describe('NftLbProgrammer state logic (fake nft)', () => {
 
   it('deletes conntrack flows after the commit: removed backends, removed VIPs, new VIPs (UDP)', async () => {
     const { kernel, lb } = setup();
-    await lb.sync(NS, t({ '10.0.1.250': ['10.0.1.2', '10.0.1.3'], '10.0.1.251': ['10.0.1.7'] }));
-    expect(kernel.conntrackCalls()).toEqual([['conntrack', '-D', '-p', 'udp']]); // unknown state: stale un-NATed UDP
+    await (await lb.sync(NS, t({ '10.0.1.250': ['10.0.1.2', '10.0.1.3'], '10.0.1.251': ['10.0.1.7'] }))).cleanup;
+    expect(kernel.conntrackLines()).toEqual(['-D -p udp']); // unknown state: stale un-NATed UDP
     kernel.calls.length = 0;
     const r = await lb.sync(NS, t({ '10.0.1.250': ['10.0.1.3'], '10.0.1.252': ['10.0.1.8'] }));
     expect(r.mode).toBe('partial');
-    expect(r.warnings).toEqual([]); // conntrack's "0 flow entries" exit status 1 is success
-    expect(kernel.calls.map((c) => c.argv[2])).toEqual(['nft', 'conntrack', 'conntrack', 'conntrack']);
-    expect(kernel.conntrackCalls()).toEqual([
-      ['conntrack', '-D', '-p', 'udp', '--orig-dst', '10.0.1.250', '--reply-src', '10.0.1.2'],
-      ['conntrack', '-D', '-p', 'udp', '--orig-dst', '10.0.1.251'],
-      ['conntrack', '-D', '-p', 'udp', '--orig-dst', '10.0.1.252'],
-    ]);
+    expect(await r.cleanup).toEqual({ conntrackDeleted: 0, warnings: [] });
+    // One process for the whole change, after the commit.
+    expect(kernel.calls.map((c) => c.argv.slice(2, 4).join(' '))).toEqual(['nft -f', 'conntrack -R']);
+    expect(kernel.conntrackLines()).toEqual(['-D -p udp --orig-dst 10.0.1.250 --reply-src 10.0.1.2', '-D -p udp --orig-dst 10.0.1.251', '-D -p udp --orig-dst 10.0.1.252']);
   });
 
   it('counts deleted flows and reports a conntrack failure as a warning, the table committed', async () => {
-    const { kernel, lb } = setup();
-    await lb.sync(NS, t({ '10.0.1.250': ['10.0.1.2', '10.0.1.3'] }));
-    kernel.conntrackAnswer = { code: 0, stdout: '', stderr: 'conntrack v1.4.7 (conntrack-tools): 3 flow entries have been deleted.\n' };
-    expect((await lb.sync(NS, t({ '10.0.1.250': ['10.0.1.3'] }))).conntrackDeleted).toBe(3);
-    kernel.conntrackAnswer = { code: 2, stdout: '', stderr: 'conntrack: Operation failed: Permission denied\n' };
+    const kernel = new FakeNftKernel();
+    const warned: unknown[] = [];
+    const lb = new NftLbProgrammer({ run: kernel.run, identity: async () => 'ns-a', onWarning: (e) => warned.push(e) });
+    await (await lb.sync(NS, t({ '10.0.1.250': ['10.0.1.2', '10.0.1.3'] }))).cleanup;
+    const entry = 'udp      17 29 src=10.0.1.9 dst=10.0.1.250 sport=4000 dport=53 src=10.0.1.2 dst=10.0.1.9 sport=53 dport=4000 mark=0 use=1\n';
+    kernel.conntrackAnswer = { code: 0, stdout: entry.repeat(3), stderr: '' };
+    expect((await (await lb.sync(NS, t({ '10.0.1.250': ['10.0.1.3'] }))).cleanup).conntrackDeleted).toBe(3);
+    kernel.conntrackAnswer = { code: 1, stdout: '', stderr: 'conntrack v1.4.7 (conntrack-tools): Operation failed: sorry, you must be root or get CAP_NET_ADMIN capability to do this\n' };
     const r = await lb.sync(NS, t({ '10.0.1.250': ['10.0.1.4'] }));
     expect(r.mode).toBe('partial');
-    expect(r.warnings).toHaveLength(1);
-    expect(r.warnings[0]).toMatchObject({ step: 'conntrack', committed: true, status: 2 });
     expect(kernel.vips(NS)).toEqual(asMap({ '10.0.1.250': ['10.0.1.4'] }));
+    const c = await r.cleanup;
+    expect(c.warnings).toHaveLength(1);
+    expect(c.warnings[0]).toMatchObject({ step: 'conntrack', committed: true, status: 1 });
+    expect(warned).toEqual([c.warnings[0]]);
   });
 
   it('serialises concurrent syncs of one namespace (the last wanted table wins)', async () => {

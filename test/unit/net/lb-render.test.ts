@@ -2,7 +2,9 @@
  * The nftables renderer: golden scripts for a full sync and for each kind of change, written out
  * by hand from the table layout in nft-render.ts (not captured from the renderer's own output).
  */
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { dottedQuad } from '../../../src/net/lb/model.js';
 import { diff, fullSync, normalizeVipTable, removeScript, type VipTable } from '../../../src/net/lb/index.js';
 import { isUserError } from '../../../src/util/errors.js';
 
@@ -146,5 +148,35 @@ add element ip tsswarm-lb vips { 10.0.1.250 : goto mod-1 }
     expect(() => fullSync({ vips: [{ vip: '10.0.0.1', backends: ['10.0.0.2 } ; delete table ip x'] }] })).toThrow(/vips\[0\]\.backends\[0\]/);
     expect(() => normalizeVipTable({ vips: [{ vip: '10.0.0.1', backends: [] }, { vip: '10.0.0.1', backends: [] }] })).toThrow(/listed twice/);
     expect(() => normalizeVipTable({ vips: [{ vip: '10.0.0.1', backends: ['10.0.0.1'] }] })).toThrow(/VIP itself/);
+  });
+
+  it('parses dotted quads exactly as the strict pattern does (hand-written parser vs a regex oracle)', () => {
+    const OCTET = '(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])';
+    const oracle = new RegExp(`^${OCTET}\\.${OCTET}\\.${OCTET}\\.${OCTET}$`);
+    const expected = (s: string) => {
+      const m = oracle.exec(s);
+      return m ? m.slice(1).reduce((n, p) => n * 256 + Number(p), 0) : -1;
+    };
+    const part = fc.oneof(fc.integer({ min: 0, max: 300 }).map(String), fc.stringMatching(/^[0-9]{0,4}$/), fc.constantFrom('', '-1', '1e1', ' 1', '0x1', '٣'));
+    const candidate = fc.oneof(fc.array(part, { minLength: 1, maxLength: 5 }).map((ps) => ps.join('.')), fc.string({ maxLength: 16 }));
+    fc.assert(fc.property(candidate, (s) => {
+      expect(dottedQuad(s), s).toBe(expected(s));
+    }), { numRuns: 5000 });
+    for (const [s, n] of [['0.0.0.0', 0], ['255.255.255.255', 0xffffffff], ['10.0.1.250', 0x0a0001fa]] as const) expect(dottedQuad(s)).toBe(n);
+    for (const s of ['01.0.0.1', '1.2.3', '1.2.3.4.', '.1.2.3', '1..2.3', '256.0.0.1', '1.2.3.4 ']) expect(dottedQuad(s)).toBe(-1);
+  });
+
+  it('normalises like the plain definition: VIPs and backends in numeric order, duplicates once, whatever the input order', () => {
+    const num = (ip: string) => ip.split('.').reduce((n, p) => n * 256 + Number(p), 0);
+    const ip = fc.tuple(fc.constantFrom(10, 172), fc.integer({ min: 0, max: 2 }), fc.integer({ min: 1, max: 40 })).map(([a, b, c]) => `${a}.0.${b}.${c}`);
+    const entries = fc.uniqueArray(fc.tuple(fc.integer({ min: 1, max: 30 }).map((n) => `10.9.0.${n}`), fc.array(ip, { maxLength: 12 })), { selector: ([vip]) => vip, maxLength: 8 });
+    fc.assert(
+      fc.property(entries, (es) => {
+        const got = normalizeVipTable({ vips: es.map(([vip, backends]) => ({ vip, backends })) });
+        const want = [...es].sort(([a], [b]) => num(a) - num(b)).map(([vip, bs]) => [vip, [...new Set(bs)].sort((a, b) => num(a) - num(b))]);
+        expect([...got]).toEqual(want);
+      }),
+      { numRuns: 500 },
+    );
   });
 });

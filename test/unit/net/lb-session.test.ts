@@ -31,8 +31,9 @@ describe('nft sessions (fake nft -i)', () => {
     expect((await lb.sync(NS, t(A))).mode).toBe('full');
     for (const want of [B, C, A, B]) {
       const r = await lb.sync(NS, t(want));
-      expect(r).toMatchObject({ mode: 'partial', warnings: [] });
+      expect(r.mode).toBe('partial');
       expect(kernel.vips(NS)).toEqual(asMap(want));
+      expect((await r.cleanup).warnings).toEqual([]);
     }
     expect(fake.spawned).toBe(1);
     expect(fake.alive).toBe(1);
@@ -40,7 +41,7 @@ describe('nft sessions (fake nft -i)', () => {
     const batches = fake.lines.filter((l) => !l.line.startsWith('list set'));
     expect(batches).toHaveLength(4);
     expect(batches[0]!.line).toBe('delete element ip tsswarm-lb backends { 10.0.1.250 . 1 }; delete element ip tsswarm-lb vips { 10.0.1.250 }; add element ip tsswarm-lb vips { 10.0.1.250 : goto mod-1 }; flush chain ip tsswarm-lb mod-2; delete chain ip tsswarm-lb mod-2');
-    expect(kernel.conntrackCalls()).toContainEqual(['conntrack', '-D', '-p', 'udp', '--orig-dst', '10.0.1.250', '--reply-src', '10.0.1.3']);
+    expect(kernel.conntrackLines()).toContain('-D -p udp --orig-dst 10.0.1.250 --reply-src 10.0.1.3');
     lb.close();
     expect(fake.alive).toBe(0);
   });
