@@ -17,7 +17,7 @@ const meta = { version: 1, createdAt: 0, updatedAt: 0 };
 
 function net(id: string, nodes: Array<[string, string]>, subnet = '10.10.0.0/24'): Network {
   const b = networkBody(id);
-  return { ...b, spec: { ...b.spec, ipam: { configs: [] } }, allocation: { vni: 4096, subnets: [{ subnet, gateway: subnet.replace(/0\/\d+$/, '1') }], nodes: nodes.map(([nodeId, address]) => ({ nodeId, address })) }, meta };
+  return { ...b, spec: { ...b.spec, ipam: { configs: [] } }, allocation: { vni: 4096, subnets: [{ subnet, gateway: subnet.replace(/0\/\d+$/, '1') }], nodes: nodes.map(([nodeId, address]) => ({ nodeId, address, attachRange: null })) }, meta };
 }
 
 function node(id: string, addr: string, state: 'ready' | 'down' = 'ready'): Node {
