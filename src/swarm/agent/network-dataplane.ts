@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import type { ContainerRuntime } from '../../runtime/index.js';
-import { DnsResolver, hostResolvers } from '../../net/dns/index.js';
+import { DnsRedirector, DnsResolver, hostResolvers } from '../../net/dns/index.js';
 import { detectLbBackend, IpvsLbBackend, NftLbProgrammer, type LbBackend, type LbBackendKind } from '../../net/lb/index.js';
 import { macForIp, OverlayDataplane, overlayDeviceNames } from '../../net/overlay/index.js';
 import { NetworkAgent } from './network-agent.js';
@@ -40,6 +40,7 @@ export async function realNodeNetworking(c: NetworkAgentContext): Promise<NodeNe
     overlay: new OverlayDataplane(),
     lb,
     dns,
+    dnsRedirect: new DnsRedirector(),
     underlay: () => readUnderlay(c.advertiseAddr),
     deviceNames: overlayDeviceNames,
     macForIp,
