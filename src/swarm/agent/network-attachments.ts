@@ -1,6 +1,6 @@
 import type { ContainerRuntime } from '../../runtime/index.js';
 import { containsAddr, isIpamError, parseAddr, parseCidr } from '../../net/ipam.js';
-import type { NodeAttachment } from '../store/index.js';
+import { MAX_NODE_ATTACHMENTS, nodeAttachmentSchema, type NodeAttachment } from '../store/index.js';
 import type { NodeNetwork, NodeNetworkState } from '../api/network-state.js';
 import { mapLimit } from '../../util/map-limit.js';
 import { engineNetworkNameOf } from './engine-network.js';
@@ -28,6 +28,8 @@ export interface AttachableNetwork {
   attachRange: string | null;
 }
 
+const CONTAINER_ID = /^[0-9a-f]{64}$/;
+
 interface Seen {
   task: boolean;
   pid: number;
@@ -35,8 +37,9 @@ interface Seen {
 
 export class AttachmentScanner {
   /**
-   * What one inspect said about a container, by endpoint id: a restart re-creates the endpoint
-   * (new netns, new pid), so a container is inspected once per endpoint, not once per pass.
+   * What one inspect said about a container, by container and endpoint id: a restart re-creates
+   * the endpoint (new netns, new pid), so a container is inspected once per endpoint, not once
+   * per pass.
    */
   private readonly seen = new Map<string, Seen>();
   private readonly warned = new Set<string>();
@@ -56,8 +59,11 @@ export class AttachmentScanner {
         continue;
       }
       for (const ep of endpoints) {
-        live.add(ep.endpointId);
-        const who = await this.who(ep.endpointId, ep.containerId);
+        // An endpoint whose container is going away is listed as `ep-<endpoint id>`: no container.
+        if (!CONTAINER_ID.test(ep.containerId)) continue;
+        const key = `${ep.containerId} ${ep.endpointId}`;
+        live.add(key);
+        const who = await this.who(key, ep.containerId);
         if (who === null || who.task || ep.ipv4Address === null) continue;
         if (!inRange(ep.ipv4Address, n.attachRange)) {
           this.warnOnce(
@@ -66,16 +72,25 @@ export class AttachmentScanner {
           );
           continue;
         }
-        out.push({ networkId: n.id, containerId: ep.containerId, name: ep.name, address: ep.ipv4Address, pid: who.pid });
+        const a = { networkId: n.id, containerId: ep.containerId, name: ep.name, address: ep.ipv4Address };
+        // What the leader would refuse (the whole request with it) is left out here, said once.
+        const ok = nodeAttachmentSchema.safeParse(a);
+        if (!ok.success) {
+          this.warnOnce(`${ep.containerId} ${n.id} schema`, `attachments: container ${ep.name} on network ${n.engineName} is not published: ${ok.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+          continue;
+        }
+        out.push({ ...a, pid: who.pid });
       }
     }
     for (const id of this.seen.keys()) if (!live.has(id)) this.seen.delete(id);
-    return out.sort((a, b) => (a.networkId + a.containerId < b.networkId + b.containerId ? -1 : 1));
+    out.sort((a, b) => (a.networkId + a.containerId < b.networkId + b.containerId ? -1 : 1));
+    if (out.length > MAX_NODE_ATTACHMENTS) this.warnOnce('too many', `attachments: ${out.length} standalone containers here; only the first ${MAX_NODE_ATTACHMENTS} are published`);
+    return out.slice(0, MAX_NODE_ATTACHMENTS);
   }
 
   /** Task or not, and its pid; null while it has no running process yet (asked again next pass). */
-  private async who(endpointId: string, containerId: string): Promise<Seen | null> {
-    const cached = this.seen.get(endpointId);
+  private async who(key: string, containerId: string): Promise<Seen | null> {
+    const cached = this.seen.get(key);
     if (cached) return cached;
     let info: Awaited<ReturnType<ContainerRuntime['inspectContainer']>>;
     try {
@@ -85,7 +100,7 @@ export class AttachmentScanner {
     }
     const seen = { task: info.labels[TASK_LABELS.task] !== undefined, pid: info.pid };
     if (!seen.task && seen.pid <= 0) return null;
-    this.seen.set(endpointId, seen);
+    this.seen.set(key, seen);
     return seen;
   }
 

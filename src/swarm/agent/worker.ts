@@ -100,13 +100,18 @@ export class Worker {
         n.markCurrent(st.index);
       }
       this.settled = st.settled;
-      // A standalone container that came or went is reported on the very next request.
-      again = (await n.refreshAttachments?.()) ?? false;
       this.lastNetError = '';
     } catch (e) {
       const msg = (e as Error).message;
       if (msg !== this.lastNetError) this.o.log(`agent: networks: ${msg}`);
       this.lastNetError = msg;
+    }
+    // Looked at even when the request failed: what it would report next must not wait on it.
+    // A standalone container that came or went is reported on the very next request.
+    try {
+      again = (await n.refreshAttachments?.()) ?? false;
+    } catch (e) {
+      this.o.log(`agent: standalone containers: ${(e as Error).message}`);
     }
     if (this.stopped) return;
     this.netTimer = setTimeout(() => this.netPass(), again ? 0 : Math.min(NETWORK_PERIOD_MS, this.o.periodMs));

@@ -153,6 +153,16 @@ describe('NetworkAgent: standalone containers here', () => {
     expect(redirects.now.size).toBe(0);
   });
 
+  it('an endpoint without a container (ep-<id>, a container going away) and a name the leader would refuse are not published', async () => {
+    const { e, agent, logs } = await setup();
+    e.strayEndpoints.push({ network: 'shared', containerId: `ep-${'f'.repeat(64)}`, name: 'probe', endpointId: 'x', ipv4Address: '10.40.0.242' });
+    e.containers.push({ id: CID('a'), name: 'n'.repeat(200), labels: {}, status: 'running', pid: 501, networks: ['shared'], addresses: { shared: '10.40.0.241' } });
+    await agent.refreshAttachments();
+    expect(agent.attachments).toEqual([]);
+    expect(e.inspectedContainers).toEqual([CID('a')]);
+    expect(logs.join('\n')).toMatch(/container n+ on network shared is not published: name: /);
+  });
+
   it('a container on the plain overlay\'s engine network is never looked at', async () => {
     const { e, agent } = await setup();
     e.containers.push({ id: CID('d'), name: 'sneaky', labels: {}, status: 'running', pid: 701, networks: [engineNetworkName('plain-id')], addresses: { [engineNetworkName('plain-id')]: '10.41.0.200' } });
@@ -199,5 +209,34 @@ describe('Worker: reporting standalone containers', () => {
     await worker.stop();
     expect(bodies[0]).not.toHaveProperty('attachments');
     expect(bodies[1]?.attachments?.map((a) => a.name)).toEqual(['probe']);
+  });
+
+  it('keeps looking when the request fails, so what it reports next never waits on the answer', async () => {
+    let scans = 0;
+    const networking: WorkerNetworking = {
+      configure: async () => undefined,
+      markCurrent: () => undefined,
+      programmedIndex: 0,
+      needsRetry: false,
+      attachments: [],
+      refreshAttachments: async () => {
+        scans++;
+        return false;
+      },
+    };
+    const worker = new Worker({
+      executor: { reconcile: async () => [] } as unknown as TaskExecutor,
+      networking,
+      periodMs: 20,
+      log: () => undefined,
+      call: async <T,>(path: string): Promise<T> => {
+        if (path === '/v1/dispatcher/network-state') throw new Error('invalid request field attachments.0.name');
+        return { index: 1, ids: [], tasks: [] } as T;
+      },
+    });
+    worker.run();
+    for (let i = 0; i < 100 && scans < 2; i++) await new Promise((r) => setTimeout(r, 10));
+    await worker.stop();
+    expect(scans).toBeGreaterThanOrEqual(2);
   });
 });

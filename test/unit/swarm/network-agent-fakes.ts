@@ -23,6 +23,8 @@ export class FakeEngine {
   failCreate = new Set<string>();
   created: NetworkSpec[] = [];
   inspectedContainers: string[] = [];
+  /** Endpoints listed by network inspect beyond the containers' (as an engine lists one whose container is going away). */
+  strayEndpoints: Array<{ network: string; containerId: string; name: string; endpointId: string; ipv4Address: string | null }> = [];
 
   runtime(): ContainerRuntime {
     const self = this; // eslint-disable-line @typescript-eslint/no-this-alias -- the fake's methods are plain functions over its state
@@ -38,7 +40,10 @@ export class FakeEngine {
         return {
           ...n,
           containers: on.map((c) => c.id),
-          endpoints: on.map((c) => ({ containerId: c.id, name: c.name ?? c.id, endpointId: `ep-${c.id}-${n.name}-${c.endpointSeq ?? 0}`, ipv4Address: c.addresses?.[n.name] ?? null })),
+          endpoints: [
+            ...on.map((c) => ({ containerId: c.id, name: c.name ?? c.id, endpointId: `ep-${c.id}-${n.name}-${c.endpointSeq ?? 0}`, ipv4Address: c.addresses?.[n.name] ?? null })),
+            ...self.strayEndpoints.filter((x) => x.network === n.name).map(({ network: _n, ...ep }) => ep),
+          ],
         };
       },
       async createNetwork(spec: NetworkSpec) {
