@@ -17,11 +17,11 @@ export function registerNetworkCommands(program: Command): void {
     .option('--subnet <cidr>', 'subnet, e.g. 10.20.0.0/24 (default: the next free one of the cluster pools)')
     .option('--ip-range <cidr>', 'hand out task and VIP addresses from this part of the subnet')
     .option('--gateway <ip>', 'the first node gateway address')
-    .option('--attachable', 'let standalone containers attach (not supported yet: refused)')
+    .option('--attachable', 'let standalone containers join it on any node (docker run --network NAME)')
     .option('--internal', 'no traffic to or from outside the overlay')
     .option('--ingress', 'the routing-mesh network (at most one per cluster)')
     .option('--label <KEY=VALUE>', 'network label (repeatable)', collect, [])
-    .option('-o, --opt <KEY=VALUE>', 'driver option: mtu=N (repeatable)', collect, [])
+    .option('-o, --opt <KEY=VALUE>', 'driver option: mtu=N, attach-prefix=N (each node\'s range of an attachable network, 24..30, default 28) (repeatable)', collect, [])
     .action(async (name: string, o: Parameters<Awaited<ReturnType<typeof nw>>['networkCreateCommand']>[2], cmd: Command) => {
       await runCommand('tsswarm', async () => (await nw()).networkCreateCommand(g(cmd), name, o));
     });

@@ -240,6 +240,45 @@ export class AddressPool {
     return null;
   }
 
+  /**
+   * Take a whole aligned block of `/prefix` (a node's attachment range): every host address in
+   * it is free, and all of them are taken at once, so no task, VIP or gateway ever gets one.
+   * Searched from the top of the subnet down (tasks and VIPs fill it from the bottom up): blocks
+   * above the ip range, then below it, then inside it; null when no block is wholly free (or a
+   * `/prefix` block does not fit: it must be smaller than the subnet, /30 at most). Cost:
+   * O(addresses in use), never a scan of every address of a large subnet.
+   */
+  allocateBlock(prefix: number): Cidr | null {
+    if (!Number.isInteger(prefix) || prefix <= this.subnet.prefix || prefix > 30) return null;
+    const size = 2 ** (32 - prefix);
+    const index = (a: Addr): number => Math.floor((a - this.subnet.base) / size);
+    const busy = new Set<number>();
+    for (const a of this.used) busy.add(index(a));
+    // Each scan stops at the first free block, so it walks only over busy ones.
+    const firstFree = (from: number, to: number): number | null => {
+      for (let i = from; i >= to; i--) if (!busy.has(i)) return i;
+      return null;
+    };
+    // Blocks overlapping the ip range are [lo, hi] (every block when there is no range).
+    const lo = index(this.range.base);
+    const hi = index(cidrEnd(this.range));
+    const i = firstFree(cidrSize(this.subnet) / size - 1, hi + 1) ?? firstFree(lo - 1, 0) ?? firstFree(hi, lo);
+    return i === null ? null : this.takeBlock({ base: this.subnet.base + i * size, prefix });
+  }
+
+  /** Take a specific block (restored from the store); false when any host address in it is taken or it is not inside the subnet. */
+  reserveBlock(c: Cidr): boolean {
+    if (!containsCidr(this.subnet, c) || c.prefix <= this.subnet.prefix) return false;
+    for (let a = c.base; a <= cidrEnd(c); a++) if (this.used.has(a)) return false;
+    this.takeBlock(c);
+    return true;
+  }
+
+  private takeBlock(c: Cidr): Cidr {
+    for (let a = c.base; a <= cidrEnd(c); a++) if (this.isHost(a)) this.used.add(a);
+    return c;
+  }
+
   /** Free host addresses anywhere in the subnet. */
   subnetFree(): number {
     return this.last - this.first + 1 - this.used.size;

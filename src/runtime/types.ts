@@ -225,6 +225,8 @@ export interface NetworkInfo {
   };
   /** Container ids attached (inspect only; empty from list). */
   containers: string[];
+  /** The attached containers' endpoints (inspect only): name, IPv4 address without its prefix, endpoint id (new after a restart). */
+  endpoints?: Array<{ containerId: string; name: string; endpointId: string; ipv4Address: string | null }>;
 }
 
 export interface VolumeSpec {

@@ -21,7 +21,7 @@ import * as path from 'node:path';
 export interface LabConfig {
   /** Prefix of every netns, link, cgroup and path: `[a-z][a-z0-9]{1,5}` (link names are capped at 15 chars). */
   name?: string;
-  /** Third octet of the underlay: hosts live in 10.199.<net>.0/24 (0..11). Two labs need two nets. */
+  /** Third octet of the underlay: hosts live in 10.199.<net>.0/24 (0..13). Two labs need two nets. */
   net?: number;
   /** Where data roots, configs and logs go; default /var/lib/tslab/<name>. */
   stateDir?: string;
@@ -365,7 +365,7 @@ function layoutOf(cfg: LabConfig): LabLayout {
   const name = cfg.name ?? 'tslab';
   if (!NAME_RE.test(name)) throw new Error(`lab name ${JSON.stringify(name)}: expected [a-z][a-z0-9]{1,5} (it prefixes 15-char link names)`);
   const net = cfg.net ?? 0;
-  if (!Number.isInteger(net) || net < 0 || net > 11) throw new Error(`lab net ${net}: expected an integer 0..11 (underlay 10.199.<net>.0/24)`);
+  if (!Number.isInteger(net) || net < 0 || net > 13) throw new Error(`lab net ${net}: expected an integer 0..13 (underlay 10.199.<net>.0/24)`);
   return {
     name,
     net,
@@ -400,9 +400,10 @@ function hostOf(l: LabLayout, index: number, hostname?: string): LabHost {
     configFile: path.join(state, 'daemon.json'),
     logFile: path.join(state, 'dockerd.log'),
     cgroupParent: `${l.name}-${id}`,
-    // docker0 subnets: 10.199.(64 + 16*net + index).0/24 — disjoint from every lab's underlay and
-    // from each other across labs and hosts, and far from the main engine's 172.17/16.
-    bip: `10.199.${64 + 16 * l.net + index}.1/24`,
+    // docker0 subnets: 10.199.(64 + 16*net + index).0/24 for nets 0-11, 10.199.(32 + 16*(net-12) +
+    // index).0/24 for nets 12-13 (the first formula runs out of octets at 11) — disjoint from every
+    // lab's underlay and from each other across labs and hosts, and far from the main engine's 172.17/16.
+    bip: `10.199.${l.net <= 11 ? 64 + 16 * l.net + index : 32 + 16 * (l.net - 12) + index}.1/24`,
   };
 }
 

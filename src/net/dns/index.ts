@@ -7,3 +7,4 @@ export { DnsResolver, type DnsListenAddress, type DnsQueryEvent, type DnsResolve
 export { hostResolvers, parseUpstream, type HostResolversOptions, type Upstream } from './upstreams.js';
 export { DnsConfigError, DnsListenError, type DnsBindFailure } from './errors.js';
 export type { QueryOutcome } from './wire.js';
+export { DnsRedirector, dnsRedirectScript, removeDnsRedirectScript, DNS_REDIRECT_TABLE } from './redirect.js';

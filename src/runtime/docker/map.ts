@@ -268,6 +268,12 @@ export function fromNetwork(n: Dockerode.NetworkInspectInfo): NetworkInfo {
       options: n.IPAM?.Options ?? {},
     },
     containers: Object.keys(n.Containers ?? {}),
+    endpoints: Object.entries(n.Containers ?? {}).map(([containerId, c]) => ({
+      containerId,
+      name: c.Name,
+      endpointId: c.EndpointID,
+      ipv4Address: c.IPv4Address ? c.IPv4Address.split('/')[0]! : null,
+    })),
   };
 }
 

@@ -6,6 +6,11 @@ import type { NodeNetworkState, NodeNetwork } from '../api/network-state.js';
 import { buildTable, type DnsTable } from '../../net/dns/index.js';
 import { dnsRecordsFor } from './network-dns.js';
 import { vipTableFor, type VipTable } from './network-vips.js';
+import { StandaloneContainers } from './network-attachments.js';
+import type { NodeAttachment } from '../store/index.js';
+import { NETWORK_LABEL, engineNetworkMatches, engineNetworkNameOf, engineNetworkSpec } from './engine-network.js';
+
+export { engineNetworkName, engineNetworkNameOf } from './engine-network.js';
 
 /**
  * The agent's side of east-west networking (specs/networking.md): a lifecycle the task executor
@@ -14,6 +19,9 @@ import { vipTableFor, type VipTable } from './network-vips.js';
  * `configure` (what the state no longer names is taken down). Level-triggered: every pass derives
  * the wanted Docker networks, kernel devices, DNS names and VIP tables from the state alone and
  * converges to them, so a restarted daemon repairs what is wrong and leaves what is right alone.
+ * On attachable overlays it also finds the standalone containers someone started with `docker
+ * run --network NAME` (`refreshAttachments`, every network pass), reports them (`attachments`)
+ * and gives them VIP tables and DNS like task clients (network-attachments.ts).
  *
  * The dataplane pieces are injected (src/net/*: overlay devices, the VIP programmer, the resolver)
  * so unit tests can pass fakes and lab tests the real ones.
@@ -49,6 +57,12 @@ export interface LoadBalancerPort {
   close?(): void;
 }
 
+/** DNS of standalone containers through this host's resolver (src/net/dns's DnsRedirector). */
+export interface DnsRedirectPort {
+  apply(netnsPath: string, to: string): Promise<void>;
+  remove(netnsPath: string): Promise<void>;
+}
+
 /** The per-host resolver (src/net/dns's DnsResolver). */
 export interface ResolverPort {
   setTable(table: DnsTable): void;
@@ -63,6 +77,7 @@ export interface NetworkAgentOptions {
   overlay: OverlayPort;
   lb: LoadBalancerPort;
   dns: ResolverPort;
+  dnsRedirect: DnsRedirectPort;
   /** This node's underlay address (the VXLAN source) and its interface's MTU. */
   underlay: () => Promise<{ address: string; mtu: number }>;
   deviceNames: (key: string) => { shim: string; vxlan: string };
@@ -79,7 +94,6 @@ export class NetworkNotReadyError extends Error {
   }
 }
 
-const NETWORK_LABEL = 'com.tsswarm.network.id';
 /** Engine networks and devices are re-checked at least this often even when the state says nothing changed. */
 const DEVICE_REPAIR_MS = 10_000;
 
@@ -93,14 +107,8 @@ function devicesDigest(state: NodeNetworkState, under: { address: string; mtu: n
     state.endpoints.map((e) => [e.networkId, e.address, e.nodeId, e.vtep]),
   ]);
 }
-const NETWORK_NAME_LABEL = 'com.tsswarm.network.name';
 /** Marks the node's egress network (one per node, not a cluster network). */
 const EGRESS_LABEL = 'com.tsswarm.egress';
-
-/** The Docker network that carries cluster network `id` on every host (never a user's name). */
-export function engineNetworkName(id: string): string {
-  return `tss-${id.slice(0, 20)}`;
-}
 
 /**
  * The node's egress network: a Docker bridge with NAT and inter-container traffic off (as Swarm's
@@ -117,8 +125,35 @@ export class NetworkAgent {
   /** pid of each running task container, by container id (a restarted container gets a new one). */
   private readonly pids = new Map<string, number>();
   private programmed = 0;
+  /** Standalone containers on this node's attachable overlays (docker run --network NAME). */
+  private readonly standalone: StandaloneContainers;
 
-  constructor(private readonly o: NetworkAgentOptions) {}
+  constructor(private readonly o: NetworkAgentOptions) {
+    this.standalone = new StandaloneContainers({ runtime: o.runtime, log: o.log, lb: o.lb, dnsRedirect: o.dnsRedirect });
+  }
+
+  /** What to tell the leader about standalone containers here; undefined until the first scan (keep what it has). */
+  get attachments(): NodeAttachment[] | undefined {
+    return this.standalone.attachments;
+  }
+
+  /**
+   * Looks for standalone containers on this node's attachable overlays (every network pass: a
+   * `docker run` is seen within one) and programs a new one's VIP table and DNS redirect at
+   * once, from the state it already has, before its node's report reaches the others. True when
+   * the set changed (the worker then reports it without waiting for the next period).
+   */
+  async refreshAttachments(): Promise<boolean> {
+    if (!this.state) return false;
+    const r = await this.standalone.refresh(this.state, this.ready);
+    this.noteStandalone(r.problems);
+    return r.changed;
+  }
+
+  private noteStandalone(problems: readonly string[]): void {
+    if (problems.length > 0) this.incomplete = true;
+    for (const p of problems) this.logOnce(p);
+  }
 
   private lastLog = '';
   private logOnce(msg: string): void {
@@ -246,7 +281,7 @@ export class NetworkAgent {
       if (!n) throw new NetworkNotReadyError(`network ${att.networkId} is not programmed on this node yet`);
       const addr = att.addresses[0];
       if (!addr) throw new NetworkNotReadyError(`no address on network ${n.name} yet`);
-      networks[engineNetworkName(n.id)] = { ipv4Address: addr.split('/')[0]! };
+      networks[engineNetworkNameOf(n)] = { ipv4Address: addr.split('/')[0]! };
       dns ??= n.gateway;
       egress ||= !n.internal;
     }
@@ -277,6 +312,7 @@ export class NetworkAgent {
   async teardown(): Promise<void> {
     this.o.lb.close?.();
     await this.o.dns.close();
+    await this.standalone.teardown();
     await this.o.overlay.teardown();
     const subnets: string[] = [];
     for (const label of [NETWORK_LABEL, EGRESS_LABEL]) {
@@ -332,19 +368,23 @@ export class NetworkAgent {
     return true;
   }
 
-  /**
-   * The engine network carrying `n` on this host, created or rebuilt as needed; false if it must
-   * wait. A macvlan network on our VXLAN device, internal to Docker (no default route through it:
-   * egress has its own network); the container interfaces inherit the device's MTU.
-   */
+  /** The engine network carrying `n` on this host (engine-network.ts), created or rebuilt as needed; false if it must wait. */
   private async ensureEngineNetwork(n: NodeNetwork, have: Awaited<ReturnType<ContainerRuntime['listNetworks']>>): Promise<boolean> {
-    const name = engineNetworkName(n.id);
+    const name = engineNetworkNameOf(n);
     const parent = this.o.deviceNames(n.id).vxlan;
-    const cur = have.find((x) => x.name === name);
-    const ok = cur && cur.driver === 'macvlan' && cur.options?.parent === parent && cur.internal && cur.ipam?.config[0]?.subnet === n.subnet && cur.ipam?.config[0]?.gateway === n.gateway;
-    if (ok) return true;
+    // Only one of ours is ever rebuilt (`have` is the engine's networks with our label).
+    const cur = have.find((x) => x.name === name && x.labels[NETWORK_LABEL] !== undefined);
+    if (cur && engineNetworkMatches(cur, n, parent)) return true;
+    if (!cur && n.attachable && (await this.o.runtime.listNetworks({ names: [name] })).length > 0) {
+      // Someone's own engine network has the name: never clobbered. Retried each pass, so
+      // removing or renaming it is all it takes.
+      this.incomplete = true;
+      this.logOnce(`network ${n.name}: this engine already has a network named ${name} that is not tsswarm's; standalone containers and tasks cannot join the overlay here until it is removed or renamed (docker network rm ${name})`);
+      return false;
+    }
     if (cur) {
-      // This node's address changed (or an older layout): rebuild it once nothing is attached.
+      // This node's address or range changed, an older layout, or the name came back as another
+      // network: rebuild it once nothing is attached.
       const info = await this.o.runtime.inspectNetwork(cur.id);
       if (info.containers.length > 0) {
         this.incomplete = true;
@@ -353,21 +393,13 @@ export class NetworkAgent {
       }
       await this.o.runtime.removeNetwork(cur.id);
     }
-    await this.o.runtime.createNetwork({
-      name,
-      driver: 'macvlan',
-      labels: { [NETWORK_LABEL]: n.id, [NETWORK_NAME_LABEL]: n.name },
-      internal: true,
-      driverOpts: { parent, macvlan_mode: 'bridge' },
-      // The gateway is this node's address (on the shim); Docker only keeps it from handing it out.
-      ipam: { driver: 'default', config: [{ subnet: n.subnet, gateway: n.gateway! }] },
-    });
+    await this.o.runtime.createNetwork(engineNetworkSpec(n, parent));
     return true;
   }
 
   /** Engine networks of cluster networks this node no longer has; one still in use waits (the executor removes its containers). */
   private async removeStaleEngineNetworks(state: NodeNetworkState): Promise<void> {
-    const wanted = new Set(state.networks.filter((n) => n.gateway !== null).map((n) => engineNetworkName(n.id)));
+    const wanted = new Set(state.networks.filter((n) => n.gateway !== null).map((n) => engineNetworkNameOf(n)));
     for (const n of await this.o.runtime.listNetworks({ labels: { [NETWORK_LABEL]: true } })) {
       if (wanted.has(n.name)) continue;
       try {
@@ -405,6 +437,7 @@ export class NetworkAgent {
       this.pids.delete(id);
       this.o.lb.forget(netnsOf(pid));
     }
+    this.noteStandalone(await this.standalone.sync(state, this.ready));
   }
 }
 

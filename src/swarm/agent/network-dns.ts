@@ -5,8 +5,9 @@ import type { NodeNetworkState } from '../api/network-state.js';
  * The names this node's resolver answers, derived from the node's network state (pure). Per
  * overlay: each service's name and aliases -> its VIP (`vip` mode) or its backends' addresses
  * (`dnsrr`); `tasks.<service>` -> the backends' addresses; each task's name -> its address (with
- * PTR). Only backends (running, healthy, still wanted) appear, so a task's records are gone from
- * every node's answers as soon as it is asked to stop, before its container gets SIGTERM.
+ * PTR), and each standalone container's name -> its address (with PTR). Only backends (running,
+ * healthy, still wanted) appear among tasks, so a task's records are gone from every node's
+ * answers as soon as it is asked to stop, before its container gets SIGTERM.
  * The three lists are src/net/dns's buildTable arguments.
  */
 export interface DnsView {
@@ -29,7 +30,8 @@ export function dnsRecordsFor(state: NodeNetworkState): DnsView {
       for (const alias of att.aliases) if (alias !== s.name) records.push({ name: `tasks.${alias}`, networkId: att.networkId, addresses: backends });
     }
   }
-  for (const e of state.endpoints) if (e.backend) records.push({ name: e.taskName, networkId: e.networkId, addresses: [e.address], ptr: true });
+  // A standalone container answers by its name for as long as its node reports it.
+  for (const e of state.endpoints) if (e.backend || e.kind === 'container') records.push({ name: e.taskName, networkId: e.networkId, addresses: [e.address], ptr: true });
   const byTask = new Map<string, string[]>();
   for (const e of state.endpoints) byTask.set(e.taskId, [...(byTask.get(e.taskId) ?? []), e.networkId]);
   return {

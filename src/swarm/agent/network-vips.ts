@@ -11,7 +11,14 @@ export interface VipTable {
  * table and the programmer sends nothing. Pure.
  */
 export function vipTableFor(state: NodeNetworkState, taskId: string): VipTable {
-  const mine = new Set(state.endpoints.filter((e) => e.taskId === taskId).map((e) => e.networkId));
+  return vipTableOn(state, new Set(state.endpoints.filter((e) => e.taskId === taskId).map((e) => e.networkId)));
+}
+
+/**
+ * The VIPs a client on the networks `mine` can reach (a standalone container: the attachable
+ * overlays it is on here, known before its node's report reached the state). Pure.
+ */
+export function vipTableOn(state: NodeNetworkState, mine: ReadonlySet<string>): VipTable {
   const vips: VipTable['vips'] = [];
   for (const s of state.services) {
     if (s.mode !== 'vip') continue;

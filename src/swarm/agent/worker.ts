@@ -2,6 +2,7 @@ import type { TaskExecutor } from './executor.js';
 import type { NodeNetworkState } from '../api/network-state.js';
 import type { AssignedTask } from '../api/assignments.js';
 import { sameObservation, type TaskReport } from '../api/task-report.js';
+import type { NodeAttachment } from '../store/index.js';
 
 /** The agent's networking as the worker drives it (NetworkAgent). */
 export interface WorkerNetworking {
@@ -11,6 +12,10 @@ export interface WorkerNetworking {
   readonly programmedIndex: number;
   /** The last pass left something to do again (stale network in use, address not bindable yet). */
   readonly needsRetry: boolean;
+  /** Standalone containers on attachable overlays here, for the leader; undefined: not looked yet. */
+  readonly attachments?: NodeAttachment[] | undefined;
+  /** Looks for standalone containers again and programs new ones; true when the set changed. */
+  refreshAttachments?(): Promise<boolean>;
 }
 
 export interface WorkerOptions {
@@ -96,8 +101,10 @@ export class Worker {
 
   private async netPassOnce(): Promise<void> {
     const n = this.o.networking!;
+    let again = false;
     try {
-      const st = await this.o.call<NodeNetworkState>('/v1/dispatcher/network-state', { programmed: n.programmedIndex });
+      const attachments = n.attachments;
+      const st = await this.o.call<NodeNetworkState>('/v1/dispatcher/network-state', { programmed: n.programmedIndex, ...(attachments === undefined ? {} : { attachments }) });
       const { index: _i, settled: _s, ...rest } = st;
       const digest = JSON.stringify(rest);
       const now = Date.now();
@@ -116,8 +123,15 @@ export class Worker {
       if (msg !== this.lastNetError) this.o.log(`agent: networks: ${msg}`);
       this.lastNetError = msg;
     }
+    // Looked at even when the request failed: what it would report next must not wait on it.
+    // A standalone container that came or went is reported on the very next request.
+    try {
+      again = (await n.refreshAttachments?.()) ?? false;
+    } catch (e) {
+      this.o.log(`agent: standalone containers: ${(e as Error).message}`);
+    }
     if (this.stopped) return;
-    this.netTimer = setTimeout(() => this.netPass(), Math.min(NETWORK_PERIOD_MS, this.o.periodMs));
+    this.netTimer = setTimeout(() => this.netPass(), again ? 0 : Math.min(NETWORK_PERIOD_MS, this.o.periodMs));
     this.netTimer.unref();
   }
 

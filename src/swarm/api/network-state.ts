@@ -1,8 +1,34 @@
+import { z } from 'zod';
+import { MAX_NODE_ATTACHMENTS, nodeAttachmentSchema } from '../store/index.js';
+
 /**
  * The wire contract of `POST /v1/dispatcher/network-state`: what a node programs for east-west
  * networking (overlay devices, DNS, virtual IPs), derived by the managers from the store
- * (src/swarm/manager/network-state.ts) and acted on by the agent (src/swarm/agent/network-agent.ts).
+ * (src/swarm/manager/network-state.ts) and acted on by the agent (src/swarm/agent/network-agent.ts);
+ * and what the node tells the leader with the request (what it programmed, its standalone
+ * containers).
  */
+
+/**
+ * The request body: the store index the node last programmed fully, and the standalone
+ * containers on its attachable overlays (absent: the agent has not looked yet, keep what is
+ * stored). A container or an address listed twice on one network is refused.
+ */
+export const networkStateRequestSchema = z
+  .strictObject({
+    programmed: z.int().nonnegative().optional(),
+    attachments: z.array(nodeAttachmentSchema).max(MAX_NODE_ATTACHMENTS).optional(),
+  })
+  .superRefine((b, ctx) => {
+    const seen = new Set<string>();
+    (b.attachments ?? []).forEach((a, i) => {
+      for (const key of [`c ${a.networkId} ${a.containerId}`, `a ${a.networkId} ${a.address}`]) {
+        if (seen.has(key)) ctx.addIssue({ code: 'custom', path: ['attachments', i], message: `${key.startsWith('c') ? `container ${a.containerId}` : `address ${a.address}`} is listed twice on network ${a.networkId}` });
+        seen.add(key);
+      }
+    });
+  });
+export type NetworkStateRequest = z.infer<typeof networkStateRequestSchema>;
 
 /** An overlay this node has tasks on. */
 export interface NodeNetwork {
@@ -13,24 +39,35 @@ export interface NodeNetwork {
   /** This node's own address on the overlay (its bridge); null until the allocator gave one. */
   gateway: string | null;
   internal: boolean;
+  /**
+   * Standalone containers may join it: its engine network is named by `name` (else
+   * `tss-<id20>`) and this node's engine hands out `attachRange` to them.
+   */
+  attachable: boolean;
+  /** This node's attachment range (CIDR) on an attachable overlay; null otherwise or when none was free. */
+  attachRange: string | null;
   /** Null: derived from the underlay interface. */
   mtu: number | null;
   /** Underlay addresses of the other nodes on this overlay. */
   peers: string[];
 }
 
-/** One task address on an overlay this node has. */
+/** One address on an overlay this node has: a task's, or a standalone container's (attachable overlays). */
 export interface NetworkEndpoint {
   networkId: string;
+  kind: 'task' | 'container';
+  /** The task's id; a standalone container's engine id. */
   taskId: string;
+  /** What DNS answers for it: the task's name (`svc.slot.id`); a standalone container's name. */
   taskName: string;
-  serviceId: string;
+  /** Null for a standalone container. */
+  serviceId: string | null;
   /** Bare IPv4 address. */
   address: string;
   nodeId: string;
   /** Underlay address of the node running it. */
   vtep: string;
-  /** Running, healthy (if it has a healthcheck) and still wanted: receives VIP traffic and DNS answers. */
+  /** Running, healthy (if it has a healthcheck) and still wanted: receives VIP traffic and DNS answers. Never a standalone container. */
   backend: boolean;
 }
 

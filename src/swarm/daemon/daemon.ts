@@ -298,7 +298,7 @@ export class Daemon {
           id: identity.state.nodeId,
           spec: { availability: 'active', role: 'manager', labels: {} },
           description: { hostname: identity.state.hostname, platform: { os: 'linux', architecture: process.arch }, resources: { nanoCPUs: 0, memoryBytes: 0 }, engine: { id: '', version: '', labels: {} }, networks: [] },
-          status: { state: 'ready', addr: advertiseAddr, message: '', lastHeartbeat: null },
+          status: { state: 'ready', addr: advertiseAddr, message: '', lastHeartbeat: null, attachments: [] },
           managerStatus: { raftId: identity.state.nodeId, addr: m.raftAddr, reachability: 'reachable', leader: true },
           certificate: { role: 'manager', state: 'issued', expiry: null },
         });

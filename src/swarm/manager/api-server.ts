@@ -33,6 +33,8 @@ import type { Identity } from '../api/identity.js';
 import type { Manager } from './manager.js';
 import { splitHostPort } from './addresses.js';
 import { networkStateRequestSchema, nodeNetworkState } from './network-state.js';
+import { recordAttachments } from './node-attachments.js';
+import type { NodeNetworkState } from '../api/network-state.js';
 import { applyTaskReports, assignmentsFor } from './assignments.js';
 import { assignmentsRequestSchema } from '../api/assignments.js';
 import { taskReportsSchema } from '../api/task-report.js';
@@ -223,22 +225,7 @@ export class ApiServer {
         return { applied: await applyTaskReports(m.store, c.peer!.nodeId, body.updates) };
       }),
       // On the leader: its dispatcher keeps what every node has programmed (the stop gate).
-      r('POST', '/v1/dispatcher/network-state', 'node', true, async (c) => {
-        const body = parseBody(networkStateRequestSchema, c.body ?? {});
-        const d = m.dispatcher;
-        if (body.programmed !== undefined) d?.recordProgrammed(c.peer!.nodeId, body.programmed);
-        const settled = d?.settledIndex() ?? 0;
-        return m.store.view((tx) =>
-          nodeNetworkState(c.peer!.nodeId, settled, {
-            index: tx.index,
-            vxlanPort: tx.find('cluster')[0]?.spec.networking.vxlanPort ?? 4789,
-            networks: tx.find('network'),
-            services: tx.find('service'),
-            tasks: tx.find('task'),
-            nodes: tx.find('node'),
-          }),
-        );
-      }),
+      r('POST', '/v1/dispatcher/network-state', 'node', true, async (c) => this.networkState(c.peer!, c.body)),
       r('POST', '/v1/cluster/update', 'manager', true, async (c) => {
         const body = parseBody(clusterUpdateRequestSchema, c.body);
         await m.store.update((tx) => {
@@ -256,7 +243,8 @@ export class ApiServer {
         if ([...st.conf.voters, ...st.conf.learners].includes(peer.nodeId)) await m.changeMembership(() => m.raft.remove(peer.nodeId));
         await m.store.update((tx) => {
           const n = tx.get('node', peer.nodeId);
-          if (n) tx.update('node', { ...n, status: { ...n.status, state: 'down', message: 'left the cluster' }, managerStatus: null });
+          // Its standalone containers go with it (they are no longer reachable through it).
+          if (n) tx.update('node', { ...n, status: { ...n.status, state: 'down', message: 'left the cluster', attachments: [] }, managerStatus: null });
         });
         return {};
       }),
@@ -421,6 +409,30 @@ export class ApiServer {
   }
 
   /** Token + CSR -> certificate. Runs on the leader (it creates the node and changes membership). */
+  /**
+   * A node's network state (on the leader: its dispatcher keeps what every node has programmed,
+   * the stop gate), after recording what the node reports: the index it programmed and its
+   * standalone containers on attachable overlays (stored only when they change).
+   */
+  private async networkState(peer: Peer, raw: unknown): Promise<NodeNetworkState> {
+    const m = this.o.manager;
+    const body = parseBody(networkStateRequestSchema, raw ?? {});
+    const d = m.dispatcher;
+    if (body.programmed !== undefined) d?.recordProgrammed(peer.nodeId, body.programmed);
+    if (body.attachments !== undefined) await recordAttachments(m.store, peer.nodeId, body.attachments);
+    const settled = d?.settledIndex() ?? 0;
+    return m.store.view((tx) =>
+      nodeNetworkState(peer.nodeId, settled, {
+        index: tx.index,
+        vxlanPort: tx.find('cluster')[0]?.spec.networking.vxlanPort ?? 4789,
+        networks: tx.find('network'),
+        services: tx.find('service'),
+        tasks: tx.find('task'),
+        nodes: tx.find('node'),
+      }),
+    );
+  }
+
   private async join(raw: unknown): Promise<JoinResponse> {
     const m = this.o.manager;
     const body = parseBody(joinRequestSchema, raw);
@@ -458,7 +470,7 @@ export class ApiServer {
           // Filled by the node's first heartbeat (its interfaces and routes).
           networks: [],
         },
-        status: { state: 'unknown', addr: body.advertiseAddr, message: 'joined', lastHeartbeat: null },
+        status: { state: 'unknown', addr: body.advertiseAddr, message: 'joined', lastHeartbeat: null, attachments: [] },
         managerStatus: role === 'manager' ? { raftId: nodeId, addr: body.raftAddr!, reachability: 'unknown', leader: false } : null,
         certificate: { role, state: 'issued', expiry: certificateValidity(certPem).notAfter.getTime() },
       }),

@@ -85,7 +85,9 @@ export class Dispatcher {
     await this.o.store.update((tx) => {
       for (const s of stale) {
         const cur = tx.get('node', s.id);
-        if (cur) tx.update('node', { ...cur, status: { ...cur.status, state: 'down', message: 'heartbeat failure' } });
+        // A node that is down cannot be reached: its standalone containers leave every node's
+        // tables now, and it reports them again once it is back.
+        if (cur) tx.update('node', { ...cur, status: { ...cur.status, state: 'down', message: 'heartbeat failure', attachments: [] } });
       }
     });
     for (const s of stale) this.o.log(`node ${s.id} missed its heartbeats: down`);

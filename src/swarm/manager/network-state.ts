@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import type { NodeNetworkState, NetworkEndpoint } from '../api/network-state.js';
 import type { Network, Node, Service, Task } from '../store/index.js';
 import { isTerminal } from '../store/index.js';
@@ -6,14 +5,16 @@ import { hostOf } from '../../util/host-of.js';
 
 /**
  * What one node must program for east-west networking, derived from the store alone
- * (specs/networking.md): the overlays its tasks join, its own gateway address on each, the peer
- * VTEPs, every endpoint on those overlays (for fdb/neighbour entries, DNS and load balancing), and
- * the services' virtual IPs. Pure: the same store gives every node the same answer for the same
- * node id, so a restarted agent or another manager can never disagree with what was programmed.
+ * (specs/networking.md): the overlays its tasks join (and every attachable overlay), its own
+ * gateway address and attachment range on each, the peer VTEPs, every endpoint on those overlays
+ * (tasks, and the standalone containers nodes reported: for fdb/neighbour entries, DNS and load
+ * balancing), and the services' virtual IPs. Pure: the same store gives every node the same
+ * answer for the same node id, so a restarted agent or another manager can never disagree with
+ * what was programmed.
  */
 
-/** `POST /v1/dispatcher/network-state` body: the index the node last programmed fully. */
-export const networkStateRequestSchema = z.strictObject({ programmed: z.int().nonnegative().optional() });
+/** The request body's schema lives with the wire contract; re-exported for the API server. */
+export { networkStateRequestSchema } from '../api/network-state.js';
 
 export interface NetworkStateInput {
   index: number;
@@ -58,7 +59,8 @@ export function nodeNetworkState(nodeId: string, settled: number, i: NetworkStat
   const services = new Map(i.services.map((s) => [s.id, s]));
   const live = i.tasks.filter(holdsEndpoint);
   const mine = new Set(live.filter((t) => t.nodeId === nodeId).flatMap((t) => t.networks.map((n) => n.networkId)));
-  const networks = i.networks.filter((n) => mine.has(n.id) && n.allocation !== null);
+  // An attachable overlay is everywhere: a standalone container may be started on any node.
+  const networks = i.networks.filter((n) => (mine.has(n.id) || n.spec.attachable) && n.allocation !== null);
   const wanted = new Set(networks.map((n) => n.id));
 
   const endpoints: NetworkEndpoint[] = [];
@@ -70,6 +72,7 @@ export function nodeNetworkState(nodeId: string, settled: number, i: NetworkStat
       if (!wanted.has(att.networkId) || att.addresses.length === 0) continue;
       endpoints.push({
         networkId: att.networkId,
+        kind: 'task',
         taskId: t.id,
         taskName: taskName(svc.spec.name, t),
         serviceId: svc.id,
@@ -80,6 +83,7 @@ export function nodeNetworkState(nodeId: string, settled: number, i: NetworkStat
       });
     }
   }
+  endpoints.push(...containerEndpoints(i, networks, endpoints));
 
   return {
     index: i.index,
@@ -103,6 +107,8 @@ export function nodeNetworkState(nodeId: string, settled: number, i: NetworkStat
         subnet: alloc.subnets[0]!.subnet,
         gateway: self ? bareAddress(self.address) : null,
         internal: n.spec.internal,
+        attachable: n.spec.attachable,
+        attachRange: n.spec.attachable ? (self?.attachRange ?? null) : null,
         mtu: mtu === undefined ? null : Number(mtu),
         peers: [...new Set(peers)].sort(),
       };
@@ -118,4 +124,26 @@ export function nodeNetworkState(nodeId: string, settled: number, i: NetworkStat
         vips: (s.endpoint?.virtualIPs ?? []).filter((v) => wanted.has(v.networkId)).map((v) => ({ networkId: v.networkId, address: bareAddress(v.addr) })),
       })),
   };
+}
+
+/**
+ * The standalone containers nodes reported on the given attachable overlays: from nodes that are
+ * not down (a node that went away took its containers' reachability with it), on a network still
+ * attachable, and never an address a task endpoint already has there (the ranges keep them apart;
+ * a stale report must not shadow a task). Never backends: they are reached by name and address only.
+ */
+function containerEndpoints(i: NetworkStateInput, networks: readonly Network[], tasks: readonly NetworkEndpoint[]): NetworkEndpoint[] {
+  const attachable = new Set(networks.filter((n) => n.spec.attachable).map((n) => n.id));
+  const taken = new Set(tasks.map((e) => `${e.networkId} ${e.address}`));
+  const out: NetworkEndpoint[] = [];
+  for (const node of i.nodes) {
+    if (node.status.state === 'down') continue;
+    for (const a of node.status.attachments) {
+      const key = `${a.networkId} ${a.address}`;
+      if (!attachable.has(a.networkId) || taken.has(key)) continue;
+      taken.add(key);
+      out.push({ networkId: a.networkId, kind: 'container', taskId: a.containerId, taskName: a.name, serviceId: null, address: a.address, nodeId: node.id, vtep: underlayOf(node), backend: false });
+    }
+  }
+  return out;
 }

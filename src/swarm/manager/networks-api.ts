@@ -4,7 +4,8 @@ import { ApiError } from '../api/errors.js';
 import { networkSpecSchema, type MemoryStore, type Network, type NetworkSpec, type ServiceSpec } from '../store/index.js';
 import { randomTaskId } from './loop-runner.js';
 import { checkNetwork, holdsAddresses } from './allocator/allocator.js';
-import { AddressPool, overlaps, parseAddr as ipamAddr, parseCidr as ipamCidr } from '../../net/ipam.js';
+import { ATTACH_PREFIX_OPTION, MAX_ATTACH_PREFIX, MIN_ATTACH_PREFIX, attachPrefixOf } from './allocator/attach-range.js';
+import { AddressPool, formatAddr, overlaps, parseAddr as ipamAddr, parseCidr as ipamCidr } from '../../net/ipam.js';
 
 /**
  * The manager side of `tsswarm network ...` and of service network references (specs/api.md,
@@ -15,9 +16,12 @@ import { AddressPool, overlaps, parseAddr as ipamAddr, parseCidr as ipamCidr } f
 export const networkCreateSchema = z.strictObject({ spec: networkSpecSchema });
 
 /** Driver options an overlay understands; anything else is refused rather than stored and ignored. */
-const KNOWN_OPTIONS = new Set(['mtu', 'com.docker.network.driver.mtu']);
+const MTU_OPTIONS = new Set(['mtu', 'com.docker.network.driver.mtu']);
+const KNOWN_OPTIONS = new Set([...MTU_OPTIONS, ATTACH_PREFIX_OPTION]);
 const MIN_MTU = 1280;
 const MAX_MTU = 9000;
+/** Docker's own networks on every engine: an attachable overlay's engine network carries its name. */
+const PREDEFINED_NAMES = new Set(['bridge', 'host', 'none']);
 
 /** What `network ls|inspect` shows. */
 export interface NetworkView {
@@ -37,6 +41,10 @@ export interface NetworkView {
   usage: { used: number; total: number } | null;
   /** Services whose tasks join it. */
   usedBy: string[];
+  /** Attachable networks: each node's gateway and attachment range (null: none was free), by hostname. */
+  attachRanges: Array<{ node: string; nodeId: string; gateway: string; range: string | null }>;
+  /** Standalone containers attached to it, as their nodes reported them. */
+  containers: Array<{ name: string; node: string; address: string; containerId: string }>;
   createdAt: number;
 }
 
@@ -87,13 +95,21 @@ export function cidrsOverlap(a: string, b: string): boolean {
 
 /** Checks a spec on its own: driver, options, IPAM shape. */
 export function validateNetworkSpec(spec: NetworkSpec): void {
-  // Standalone containers would take addresses from each engine's own IPAM, which the cluster's
-  // does not see: refused until the agent can hand them cluster addresses.
-  if (spec.attachable) throw new ApiError('invalid', 'attachable overlays are not supported yet: only service tasks can join an overlay', { field: 'spec.attachable' });
+  if (spec.attachable) {
+    // Its engine network on every node is named by the network's name (what `docker run
+    // --network NAME` looks up), so Docker's own names cannot be it.
+    if (PREDEFINED_NAMES.has(spec.name)) throw new ApiError('invalid', `${spec.name} is the name of a network every Docker engine has: an attachable overlay cannot take it`, { field: 'spec.name', hint: 'choose another name' });
+    if (spec.ingress) throw new ApiError('invalid', 'the ingress network cannot be attachable', { field: 'spec.attachable', hint: 'create a separate attachable overlay' });
+  }
   for (const [k, v] of Object.entries(spec.driverOptions)) {
-    if (k === 'encrypted') throw new ApiError('invalid', 'encrypted overlays are not supported: this kernel has neither IPsec AEAD nor WireGuard', { field: 'spec.driverOptions.encrypted' });
-    if (!KNOWN_OPTIONS.has(k)) throw new ApiError('invalid', `unknown overlay option ${JSON.stringify(k)}`, { field: `spec.driverOptions.${k}`, hint: `known: ${[...KNOWN_OPTIONS].join(', ')}` });
-    if (!/^\d+$/.test(v) || Number(v) < MIN_MTU || Number(v) > MAX_MTU) throw new ApiError('invalid', `mtu must be a whole number ${MIN_MTU}..${MAX_MTU}, got ${JSON.stringify(v)}`, { field: `spec.driverOptions.${k}` });
+    const field = `spec.driverOptions.${k}`;
+    if (k === 'encrypted') throw new ApiError('invalid', 'encrypted overlays are not supported: this kernel has neither IPsec AEAD nor WireGuard', { field });
+    if (!KNOWN_OPTIONS.has(k)) throw new ApiError('invalid', `unknown overlay option ${JSON.stringify(k)}`, { field, hint: `known: ${[...KNOWN_OPTIONS].join(', ')}` });
+    if (MTU_OPTIONS.has(k) && (!/^\d+$/.test(v) || Number(v) < MIN_MTU || Number(v) > MAX_MTU)) throw new ApiError('invalid', `mtu must be a whole number ${MIN_MTU}..${MAX_MTU}, got ${JSON.stringify(v)}`, { field });
+    if (k === ATTACH_PREFIX_OPTION) {
+      if (!spec.attachable) throw new ApiError('invalid', `${k} sizes the attachment ranges of an attachable overlay; this one is not attachable`, { field, hint: 'add --attachable, or leave the option out' });
+      if (!/^\d+$/.test(v) || Number(v) < MIN_ATTACH_PREFIX || Number(v) > MAX_ATTACH_PREFIX) throw new ApiError('invalid', `${k} must be a prefix length ${MIN_ATTACH_PREFIX}..${MAX_ATTACH_PREFIX} (each node's block of the subnet), got ${JSON.stringify(v)}`, { field, hint: 'e.g. attach-prefix=28 (16 addresses per node)' });
+    }
   }
   if (spec.ipam.configs.length > 1) throw new ApiError('invalid', `a network has at most one subnet for now (got ${spec.ipam.configs.length})`, { field: 'spec.ipam.configs' });
   spec.ipam.configs.forEach((c, i) => {
@@ -111,6 +127,10 @@ export function validateNetworkSpec(spec: NetworkSpec): void {
     if (c.ipRange !== null) {
       const [r, rbits] = parseCidr(`${f}.ipRange`, c.ipRange);
       if (rbits < bits || !r.match(ipaddr.IPv4.parseCIDR(c.subnet))) throw new ApiError('invalid', `ip range ${c.ipRange} is not inside the subnet ${c.subnet}`, { field: `${f}.ipRange` });
+    }
+    const block = attachPrefixOf(spec);
+    if (block !== null && block <= bits) {
+      throw new ApiError('invalid', `subnet ${c.subnet} has no room for per-node /${block} attachment ranges`, { field: `${f}.subnet`, hint: `use a subnet larger than /${block}, or -o ${ATTACH_PREFIX_OPTION}=N with N > ${bits}` });
     }
   });
 }
@@ -161,11 +181,37 @@ function usageOf(store: MemoryStore, n: Network): NetworkView['usage'] {
   const held = store.view((tx) => [
     sub.gateway,
     ...(n.allocation?.nodes.map((x) => x.address) ?? []),
+    ...(n.allocation?.nodes.flatMap((x) => (x.attachRange ? addressesOf(x.attachRange) : [])) ?? []),
     ...tx.find('service').flatMap((s) => (s.endpoint?.virtualIPs ?? []).filter((v) => v.networkId === n.id).map((v) => v.addr)),
     ...tx.find('task').filter(holdsAddresses).flatMap((t) => t.networks.filter((a) => a.networkId === n.id).flatMap((a) => a.addresses)),
   ]);
   for (const a of held) pool.reserve(ipamAddr(a.split('/')[0]!));
   return pool.usage();
+}
+
+/** Every address of a block (a node's attachment range), for counting; the pool skips non-host ones. */
+function addressesOf(range: string): string[] {
+  const c = ipamCidr(range, 'attachment range');
+  return Array.from({ length: 2 ** (32 - c.prefix) }, (_x, i) => formatAddr(c.base + i));
+}
+
+/** Standalone containers on network `id`, from every node's report. */
+function containersOn(store: MemoryStore, id: string): NetworkView['containers'] {
+  return store.view((tx) =>
+    tx
+      .find('node')
+      .flatMap((node) => {
+        const host = node.description?.hostname || node.id;
+        return node.status.attachments.filter((a) => a.networkId === id).map((a) => ({ name: a.name, node: host, address: a.address, containerId: a.containerId }));
+      })
+      .sort((a, b) => a.name.localeCompare(b.name)),
+  );
+}
+
+function attachRangesOf(store: MemoryStore, n: Network): NetworkView['attachRanges'] {
+  if (!n.spec.attachable) return [];
+  const hostnames = new Map(store.view((tx) => tx.find('node')).map((x) => [x.id, x.description?.hostname || x.id]));
+  return (n.allocation?.nodes ?? []).map((e) => ({ node: hostnames.get(e.nodeId) ?? e.nodeId, nodeId: e.nodeId, gateway: e.address, range: e.attachRange }));
 }
 
 function view(store: MemoryStore, n: Network): NetworkView {
@@ -183,6 +229,8 @@ function view(store: MemoryStore, n: Network): NetworkView {
     allocation: n.allocation,
     usage: usageOf(store, n),
     usedBy: usedBy(store, n.id),
+    attachRanges: attachRangesOf(store, n),
+    containers: containersOn(store, n.id),
     createdAt: n.meta.createdAt,
   };
 }
@@ -207,15 +255,20 @@ export async function removeNetwork(store: MemoryStore, ref: string): Promise<{ 
       const names = users.map((s) => s.spec.name).sort();
       throw new ApiError('conflict', `network ${n.spec.name} is in use by service${names.length > 1 ? 's' : ''} ${names.join(', ')}`, { hint: 'remove the services or `service update --network-rm` first' });
     }
+    // Docker refuses to remove a network with active endpoints; a standalone container is one.
+    const attached = tx.find('node').flatMap((node) => node.status.attachments.filter((a) => a.networkId === n.id).map((a) => `${a.name} (on ${node.description?.hostname || node.id})`));
+    if (attached.length > 0) {
+      throw new ApiError('conflict', `network ${n.spec.name} is in use by container${attached.length > 1 ? 's' : ''} ${attached.sort().join(', ')}`, { hint: 'stop them or `docker network disconnect` them first' });
+    }
     if (tx.get('network', n.id)) tx.delete('network', n.id);
   });
   return { id: n.id };
 }
 
-/** `network prune`: every network no service uses (the ingress network stays). */
+/** `network prune`: every network no service and no standalone container uses (the ingress network stays). */
 export async function pruneNetworks(store: MemoryStore): Promise<{ removed: string[] }> {
   const r = await store.update((tx) => {
-    const used = new Set(tx.find('service').flatMap((s) => s.spec.task.networks.map((a) => a.target)));
+    const used = new Set([...tx.find('service').flatMap((s) => s.spec.task.networks.map((a) => a.target)), ...tx.find('node').flatMap((n) => n.status.attachments.map((a) => a.networkId))]);
     const gone = tx.find('network').filter((n) => !n.spec.ingress && !used.has(n.id));
     for (const n of gone) tx.delete('network', n.id);
     return gone.map((n) => n.spec.name).sort();

@@ -128,7 +128,7 @@ export type StackNetworkIds = Record<string, { id: string; name: string }>;
 /**
  * The networks a deploy needs: every network an active service joins (`default` included, which
  * the loader adds to services that name none), as overlay specs. Docker names them `STACK_key`.
- * Throws for what an overlay cannot be (another driver, IPv6, attachable); warns for keys ignored.
+ * Throws for what an overlay cannot be (another driver, IPv6); warns for keys ignored.
  * Pure.
  */
 export function stackNetworkObjects(project: Project, stack: string, warn: (w: string) => void = () => undefined): StackNetworkObject[] {
@@ -147,7 +147,6 @@ export function stackNetworkObjects(project: Project, stack: string, warn: (w: s
     }
     if (d.driver !== undefined && d.driver !== 'overlay') problems.push(`${at}.driver: ${JSON.stringify(d.driver)} cannot span a cluster: use overlay (or leave driver out)`);
     if (d.enable_ipv6) problems.push(`${at}.enable_ipv6: IPv6 overlays are not supported yet`);
-    if (d.attachable) problems.push(`${at}.attachable: attachable overlays are not supported yet`);
     if (d.ipam?.driver !== undefined && d.ipam.driver !== 'default') problems.push(`${at}.ipam.driver: only the cluster's own IPAM is supported`);
     const configs = d.ipam?.config ?? [];
     if (configs.length > 1) problems.push(`${at}.ipam.config: at most one subnet per network for now (got ${configs.length})`);
@@ -166,7 +165,7 @@ export function stackNetworkObjects(project: Project, stack: string, warn: (w: s
         driverOptions: { ...(d.driver_opts ?? {}) },
         ipam: { configs: configs.filter((c) => c.subnet).slice(0, 1).map((c) => ({ subnet: c.subnet!, gateway: c.gateway ?? null, ipRange: c.ip_range ?? null })) },
         internal: d.internal === true,
-        attachable: false,
+        attachable: d.attachable === true,
         ingress: false,
       },
     });

@@ -105,6 +105,74 @@ describe('ipam: a subnet pool', () => {
   });
 });
 
+describe('ipam: attachment blocks', () => {
+  const block = (p: AddressPool, prefix: number) => {
+    const c = p.allocateBlock(prefix);
+    return c === null ? null : formatCidr(c);
+  };
+
+  it('takes aligned blocks from the top down, all of their addresses at once', () => {
+    const p = new AddressPool(cidr('10.0.0.0/24'));
+    expect(block(p, 28)).toBe('10.0.0.240/28');
+    expect(block(p, 28)).toBe('10.0.0.224/28');
+    // 15 host addresses of the top block (the broadcast address is none) and 16 of the next.
+    expect(p.usage()).toEqual({ used: 31, total: 254 });
+    expect(p.reserve(addr('10.0.0.230'))).toBe(false);
+    // Tasks still come from the bottom, never from a block.
+    expect(fmt(p.allocate())).toBe('10.0.0.1');
+  });
+
+  it('skips a block with any address in use, and gives null once none is wholly free', () => {
+    const p = new AddressPool(cidr('10.0.0.0/28'));
+    expect(p.reserve(addr('10.0.0.13'))).toBe(true);
+    expect(block(p, 30)).toBe('10.0.0.8/30');
+    expect(block(p, 30)).toBe('10.0.0.4/30');
+    expect(block(p, 30)).toBe('10.0.0.0/30');
+    expect(block(p, 30)).toBeNull();
+  });
+
+  it('prefers blocks outside the ip range: above it, then below it, then inside it', () => {
+    const p = new AddressPool(cidr('10.0.0.0/26'), cidr('10.0.0.16/28'));
+    expect(block(p, 28)).toBe('10.0.0.48/28');
+    expect(block(p, 28)).toBe('10.0.0.32/28');
+    expect(block(p, 28)).toBe('10.0.0.0/28');
+    expect(block(p, 28)).toBe('10.0.0.16/28');
+    expect(block(p, 28)).toBeNull();
+  });
+
+  it('refuses a block that does not fit: not smaller than the subnet, or past /30', () => {
+    const p = new AddressPool(cidr('10.0.0.0/28'));
+    expect(block(p, 28)).toBeNull();
+    expect(block(p, 31)).toBeNull();
+    expect(p.usage().used).toBe(0);
+  });
+
+  it('reserves a stored block only when every address in it is free and it lies in the subnet', () => {
+    const p = new AddressPool(cidr('10.0.0.0/24'));
+    expect(p.reserve(addr('10.0.0.17'))).toBe(true);
+    expect(p.reserveBlock(cidr('10.0.0.16/28'))).toBe(false);
+    expect(p.reserveBlock(cidr('10.0.1.0/28'))).toBe(false);
+    expect(p.reserveBlock(cidr('10.0.0.32/28'))).toBe(true);
+    expect(p.reserveBlock(cidr('10.0.0.32/28'))).toBe(false);
+    expect(block(p, 28)).toBe('10.0.0.240/28');
+  });
+
+  it('finds the last free blocks of a nearly full /16 (the scan walks busy blocks, not addresses)', () => {
+    const p = new AddressPool(cidr('10.1.0.0/16'));
+    for (let a = addr('10.1.0.1'); a <= addr('10.1.255.100'); a++) p.reserve(a);
+    expect(block(p, 28)).toBe('10.1.255.240/28');
+    expect(block(p, 28)).toBe('10.1.255.224/28');
+    expect(block(p, 28)).toBe('10.1.255.208/28');
+    expect(block(p, 28)).toBe('10.1.255.192/28');
+    expect(block(p, 28)).toBe('10.1.255.176/28');
+    expect(block(p, 28)).toBe('10.1.255.160/28');
+    expect(block(p, 28)).toBe('10.1.255.144/28');
+    expect(block(p, 28)).toBe('10.1.255.128/28');
+    expect(block(p, 28)).toBe('10.1.255.112/28');
+    expect(block(p, 28)).toBeNull();
+  });
+});
+
 describe('ipam: choosing a subnet from the pools', () => {
   const pools = [cidr('10.0.0.0/8')];
 

@@ -1,6 +1,6 @@
 import { allocate, type AllocatorDecision, type AllocatorInput } from '../../../src/swarm/manager/allocator/index.js';
 import { writeAllocation } from '../../../src/swarm/manager/allocator-loop.js';
-import type { MemoryStore, Network, ObjectBody, Service, Task, TaskState } from '../../../src/swarm/store/index.js';
+import type { MemoryStore, Network, Node, ObjectBody, Service, Task, TaskState } from '../../../src/swarm/store/index.js';
 import { cluster, network, newStore, node, service, task } from './store-fixtures.js';
 
 /**
@@ -49,10 +49,18 @@ export class AllocHarness {
   }
 
   /** A network; no `subnet` means "from the default pools". */
-  async net(id: string, o: { subnet?: string; gateway?: string; ipRange?: string } = {}): Promise<void> {
+  async net(id: string, o: { subnet?: string; gateway?: string; ipRange?: string; attachable?: boolean; attachPrefix?: number } = {}): Promise<void> {
     const b = network(id);
     const configs = o.subnet === undefined ? [] : [{ subnet: o.subnet, gateway: o.gateway ?? null, ipRange: o.ipRange ?? null }];
-    await this.store.update((tx) => void tx.create('network', { ...b, spec: { ...b.spec, ipam: { configs } } }));
+    const driverOptions = o.attachPrefix === undefined ? b.spec.driverOptions : { ...b.spec.driverOptions, 'attach-prefix': String(o.attachPrefix) };
+    await this.store.update((tx) => void tx.create('network', { ...b, spec: { ...b.spec, ipam: { configs }, attachable: o.attachable ?? false, driverOptions } }));
+  }
+
+  async setNode(id: string, state: Node['status']['state']): Promise<void> {
+    await this.store.update((tx) => {
+      const n = tx.get('node', id)!;
+      tx.update('node', { ...n, status: { ...n.status, state } });
+    });
   }
 
   async removeNetwork(id: string): Promise<void> {

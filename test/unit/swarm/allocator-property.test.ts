@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { allocate, AddressPool, parseAddr, parseCidr } from '../../../src/swarm/manager/allocator/index.js';
+import { allocate, AddressPool, formatAddr, parseAddr, parseCidr } from '../../../src/swarm/manager/allocator/index.js';
 import { writeAllocation } from '../../../src/swarm/manager/allocator-loop.js';
 import { writeOrchestration } from '../../../src/swarm/manager/orchestrator-loop.js';
 import { writeScheduling } from '../../../src/swarm/manager/scheduler-loop.js';
@@ -25,9 +25,10 @@ import { network, newStore, node, service } from './store-fixtures.js';
  * Random histories of a small cluster — services created, scaled and removed, tasks failing,
  * nodes leaving and joining, networks created and removed (even while in use: the race the API
  * cannot fully exclude) — with the real orchestrator, allocator and scheduler writing a real
- * store and fake agents. After every step: no address is held twice on one network, every
- * address lies inside its subnet (and ip range for tasks and VIPs) and is never the network or
- * broadcast address, and VNIs are unique.
+ * store and fake agents. After every step: no address is held twice on one network (a node's
+ * attachment range counts as holding every address in it), every address lies inside its subnet
+ * (and ip range for tasks and VIPs) and is never the network or broadcast address, and VNIs are
+ * unique.
  */
 
 type Op =
@@ -38,7 +39,7 @@ type Op =
   | { op: 'node-leaves'; node: number }
   | { op: 'node-joins' }
   | { op: 'remove-service'; svc: number }
-  | { op: 'network'; size: 28 | 29 | 30; ranged: boolean }
+  | { op: 'network'; size: 28 | 29 | 30; ranged: boolean; attachable: boolean }
   | { op: 'remove-network'; net: number };
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
@@ -49,7 +50,7 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ op: fc.constant('node-leaves' as const), node: fc.nat() }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('node-joins' as const) }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('remove-service' as const), svc: fc.nat() }) },
-  { weight: 2, arbitrary: fc.record({ op: fc.constant('network' as const), size: fc.constantFrom(28 as const, 29 as const, 30 as const), ranged: fc.boolean() }) },
+  { weight: 2, arbitrary: fc.record({ op: fc.constant('network' as const), size: fc.constantFrom(28 as const, 29 as const, 30 as const), ranged: fc.boolean(), attachable: fc.boolean() }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('remove-network' as const), net: fc.nat() }) },
 );
 
@@ -62,11 +63,11 @@ class Sim {
   async init(): Promise<void> {
     await this.store.update((tx) => {
       for (const id of ['n1', 'n2', 'n3']) tx.create('node', node(id));
-      for (let i = 0; i < 2; i++) tx.create('network', this.networkBody(29, i === 1));
+      for (let i = 0; i < 3; i++) tx.create('network', this.networkBody(29, i === 1, i === 2));
     });
   }
 
-  private networkBody(size: number, ranged: boolean) {
+  private networkBody(size: number, ranged: boolean, attachable = false) {
     const id = `net${++this.n}`;
     const b = network(id);
     // Explicit small subnets make exhaustion common; every fourth one comes from the pools.
@@ -74,7 +75,9 @@ class Sim {
     const subnet = `10.${this.n % 250}.${k}.0/${size}`;
     const ipRange = ranged ? `10.${this.n % 250}.${k}.${2 ** (32 - size) / 2}/${size + 1}` : null;
     const configs = k === 0 ? [] : [{ subnet, gateway: null, ipRange }];
-    return { ...b, spec: { ...b.spec, ipam: { configs } } };
+    // Attachable ones give every ready node a gateway and a /30 block, so blocks run out too.
+    const driverOptions: Record<string, string> = attachable ? { 'attach-prefix': '30' } : {};
+    return { ...b, spec: { ...b.spec, ipam: { configs }, attachable, driverOptions } };
   }
 
   private pick<T>(xs: readonly T[], i: number): T | undefined {
@@ -124,7 +127,7 @@ class Sim {
           return;
         }
         case 'network':
-          tx.create('network', this.networkBody(o.size, o.ranged));
+          tx.create('network', this.networkBody(o.size, o.ranged, o.attachable));
           return;
         case 'remove-network': {
           const n = this.pick(v.networks, o.net);
@@ -186,6 +189,14 @@ class Sim {
       const gatewayNode = net.allocation.nodes.find((e) => e.address === sub.gateway);
       holders.set(sub.gateway, gatewayNode ? `node ${gatewayNode.nodeId}` : 'gateway');
       for (const e of net.allocation.nodes) if (e.address !== sub.gateway) hold(e.address, `node ${e.nodeId}`, false);
+      // An attachment range: every host address in it is the node's engine's to hand out.
+      for (const e of net.allocation.nodes) {
+        if (e.attachRange === null) continue;
+        expect(net.spec.attachable, `range ${e.attachRange} on a network that is not attachable`).toBe(true);
+        const r = parseCidr(e.attachRange);
+        expect(r.base >= pool.subnet.base && r.base + 2 ** (32 - r.prefix) - 1 <= pool.subnet.base + 2 ** (32 - pool.subnet.prefix) - 1, `range ${e.attachRange} inside ${sub.subnet}`).toBe(true);
+        for (let a = r.base; a < r.base + 2 ** (32 - r.prefix); a++) if (pool.isHost(a)) hold(formatAddr(a), `range of node ${e.nodeId}`, false);
+      }
       for (const s of v.services) for (const vip of s.endpoint?.virtualIPs ?? []) if (vip.networkId === net.id) hold(vip.addr, `VIP of ${s.id}`, true);
       for (const t of v.tasks) {
         if (!holds(t)) continue;

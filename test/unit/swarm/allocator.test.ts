@@ -178,13 +178,13 @@ describe('allocator: node gateway addresses', () => {
 
     await h.setTask(ids[0]!, { state: 'assigned', nodeId: 'n2' });
     await h.pass();
-    expect(h.network('front').allocation?.nodes).toEqual([{ nodeId: 'n2', address: '10.20.0.1' }]);
+    expect(h.network('front').allocation?.nodes).toEqual([{ nodeId: 'n2', address: '10.20.0.1', attachRange: null }]);
     await h.setTask(ids[1]!, { state: 'assigned', nodeId: 'n1' });
     await h.setTask(ids[2]!, { state: 'assigned', nodeId: 'n1' });
     await h.pass();
     expect(h.network('front').allocation?.nodes).toEqual([
-      { nodeId: 'n1', address: '10.20.0.5' },
-      { nodeId: 'n2', address: '10.20.0.1' },
+      { nodeId: 'n1', address: '10.20.0.5', attachRange: null },
+      { nodeId: 'n2', address: '10.20.0.1', attachRange: null },
     ]);
 
     // No flapping: the tasks end, the node keeps its address.
@@ -195,7 +195,7 @@ describe('allocator: node gateway addresses', () => {
     // The node leaves the store: its address goes back.
     await h.removeNode('n2');
     await h.pass();
-    expect(h.network('front').allocation?.nodes).toEqual([{ nodeId: 'n1', address: '10.20.0.5' }]);
+    expect(h.network('front').allocation?.nodes).toEqual([{ nodeId: 'n1', address: '10.20.0.5', attachRange: null }]);
   });
 
   it('hands an explicit gateway to the first node', async () => {
@@ -221,8 +221,8 @@ describe('allocator: node gateway addresses', () => {
     await h.setTask(b!, { state: 'assigned', nodeId: 'n2' });
     await h.pass();
     expect(h.network('front').allocation?.nodes).toEqual([
-      { nodeId: 'n1', address: '10.20.0.1' },
-      { nodeId: 'n2', address: '10.20.0.2' },
+      { nodeId: 'n1', address: '10.20.0.1', attachRange: null },
+      { nodeId: 'n2', address: '10.20.0.2', attachRange: null },
     ]);
   });
 });

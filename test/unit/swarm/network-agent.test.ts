@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { ContainerInfo, ContainerRuntime, ContainerSpec, NetworkInfo, NetworkSpec } from '../../../src/runtime/index.js';
+import type { ContainerInfo, ContainerRuntime, ContainerSpec } from '../../../src/runtime/index.js';
 import type { NodeNetworkState } from '../../../src/swarm/api/network-state.js';
 import { TaskExecutor } from '../../../src/swarm/agent/executor.js';
-import { EGRESS_NETWORK, NetworkAgent, NetworkNotReadyError, engineNetworkName, type OverlayPort } from '../../../src/swarm/agent/network-agent.js';
+import { EGRESS_NETWORK, NetworkNotReadyError, engineNetworkName } from '../../../src/swarm/agent/network-agent.js';
 import { dnsRecordsFor } from '../../../src/swarm/agent/network-dns.js';
 import { vipTableFor } from '../../../src/swarm/agent/network-vips.js';
 import { TASK_LABELS } from '../../../src/swarm/agent/task-container.js';
@@ -11,13 +11,14 @@ import type { Network, Node, Service, Task } from '../../../src/swarm/store/inde
 import { answer, buildTable, type DnsTable } from '../../../src/net/dns/index.js';
 import type { VipTable } from '../../../src/net/lb/index.js';
 import { mkNode, mkService, mkTask } from './task-fixtures.js';
+import { FakeEngine, agentWith } from './network-agent-fakes.js';
 import { network as networkBody } from './store-fixtures.js';
 
 const meta = { version: 1, createdAt: 0, updatedAt: 0 };
 
 function net(id: string, nodes: Array<[string, string]>, subnet = '10.10.0.0/24'): Network {
   const b = networkBody(id);
-  return { ...b, spec: { ...b.spec, ipam: { configs: [] } }, allocation: { vni: 4096, subnets: [{ subnet, gateway: subnet.replace(/0\/\d+$/, '1') }], nodes: nodes.map(([nodeId, address]) => ({ nodeId, address })) }, meta };
+  return { ...b, spec: { ...b.spec, ipam: { configs: [] } }, allocation: { vni: 4096, subnets: [{ subnet, gateway: subnet.replace(/0\/\d+$/, '1') }], nodes: nodes.map(([nodeId, address]) => ({ nodeId, address, attachRange: null })) }, meta };
 }
 
 function node(id: string, addr: string, state: 'ready' | 'down' = 'ready'): Node {
@@ -111,82 +112,6 @@ describe('DNS answers and VIP tables derived from it', () => {
     expect(vipTableFor(st, 'nobody')).toEqual({ vips: [] });
   });
 });
-
-/** A fake engine (networks and containers only), named as such: what NetworkAgent asks of a runtime. */
-class FakeEngine {
-  networks: NetworkInfo[] = [];
-  containers: Array<{ id: string; labels: Record<string, string>; status: string; pid: number; networks: string[] }> = [];
-  failCreate = new Set<string>();
-  created: NetworkSpec[] = [];
-
-  runtime(): ContainerRuntime {
-    const self = this; // eslint-disable-line @typescript-eslint/no-this-alias -- the fake's methods are plain functions over its state
-    const partial = {
-      async listNetworks(f: { labels?: Record<string, string | true> } = {}) {
-        const keys = Object.keys(f.labels ?? {});
-        return self.networks.filter((n) => keys.every((k) => k in n.labels)).map((n) => ({ ...n }));
-      },
-      async inspectNetwork(id: string) {
-        const n = self.networks.find((x) => x.id === id || x.name === id);
-        if (!n) throw new Error('no such network');
-        return { ...n, containers: self.containers.filter((c) => c.networks.includes(n.name)).map((c) => c.id) };
-      },
-      async createNetwork(spec: NetworkSpec) {
-        if (self.failCreate.has(spec.name)) throw new Error('Pool overlaps with other one on this address space');
-        self.created.push(spec);
-        // Without an ipam config the engine picks a subnet from its own pools.
-        const cfg = spec.ipam?.config?.[0] ?? { subnet: '172.18.0.0/16', gateway: '172.18.0.1' };
-        self.networks.push({ id: `id-${spec.name}`, name: spec.name, driver: spec.driver ?? 'bridge', scope: 'local', labels: spec.labels ?? {}, internal: spec.internal ?? false, attachable: false, subnets: [cfg.subnet!], options: spec.driverOpts ?? {}, ipam: { driver: 'default', config: [{ subnet: cfg.subnet!, gateway: cfg.gateway! }], options: {} }, containers: [] });
-        return `id-${spec.name}`;
-      },
-      async removeNetwork(id: string) {
-        const n = self.networks.find((x) => x.id === id);
-        if (n && self.containers.some((c) => c.networks.includes(n.name))) throw new Error(`network ${n.name} has active endpoints`);
-        self.networks = self.networks.filter((x) => x.id !== id);
-      },
-      async listContainers() {
-        return self.containers.map((c) => ({ id: c.id, labels: c.labels, status: c.status }));
-      },
-      async inspectContainer(id: string) {
-        const c = self.containers.find((x) => x.id === id)!;
-        return { id, pid: c.pid, running: c.status === 'running' } as unknown as ContainerInfo;
-      },
-    };
-    return partial as unknown as ContainerRuntime;
-  }
-}
-
-function agentWith(engine: FakeEngine) {
-  const overlays: Parameters<OverlayPort['converge']>[0][] = [];
-  const lb = new Map<string, VipTable>();
-  const dns = { table: null as DnsTable | null, bound: [] as string[], failListen: false };
-  const agent = new NetworkAgent({
-    runtime: engine.runtime(),
-    nodeId: 'n1',
-    log: () => undefined,
-    overlay: {
-      converge: async (w) => {
-        overlays.push(w);
-        return { pending: [] };
-      },
-      teardown: async () => undefined,
-    },
-    lb: { sync: async (ns, t) => void lb.set(ns, t), forget: (ns) => void lb.delete(ns) },
-    dns: {
-      setTable: (t) => void (dns.table = t),
-      listen: async (a) => {
-        if (dns.failListen) throw new Error('address 10.10.0.1 is not on this host yet');
-        dns.bound = a.map((x) => x.address);
-      },
-      close: async () => undefined,
-    },
-    underlay: async () => ({ address: '10.199.0.11', mtu: 1500 }),
-    deviceNames: (k) => ({ shim: `tsgw-${k}`, vxlan: `tsvx-${k}` }),
-    macForIp: (ip) => `mac-${ip}`,
-    flushFlows: async () => undefined,
-  });
-  return { agent, overlays, lb, dns };
-}
 
 describe('NetworkAgent over a fake engine and fake dataplane ports', () => {
   const st = (): NodeNetworkState => nodeNetworkState('n1', 0, world());

@@ -5,7 +5,7 @@ import { createService, findService, updateService } from '../../../src/swarm/ma
 import { parseNetworkFlag, serviceSpecFromFlags, updatedSpec, type ServiceFlags } from '../../../src/swarm/service-flags.js';
 import { networkSpecFromFlags, type NetworkCreateFlags } from '../../../cli/swarm/networks.js';
 import type { NetworkSpec } from '../../../src/swarm/store/index.js';
-import { newStore } from './store-fixtures.js';
+import { newStore, node } from './store-fixtures.js';
 
 const none: ServiceFlags = { env: [], label: [], containerLabel: [], constraint: [], placementPref: [], mount: [], publish: [] };
 const flags: NetworkCreateFlags = { driver: 'overlay', label: [], opt: [] };
@@ -33,10 +33,15 @@ describe('network create: every mistake refused before anything is written', () 
     ['an unknown option', { opt: ['foo=1'] }, 'spec.driverOptions.foo', /unknown overlay option/],
     ['an mtu out of range', { opt: ['mtu=100'] }, 'spec.driverOptions.mtu', /1280\.\.9000/],
     ['encryption', { opt: ['encrypted=1'] }, 'spec.driverOptions.encrypted', /IPsec/],
-    ['attachable', { attachable: true }, 'spec.attachable', /not supported/],
+    ['an attachable overlay named like a Docker network', { attachable: true, name: 'bridge' }, 'spec.name', /every Docker engine has/],
+    ['an attachable ingress network', { attachable: true, ingress: true }, 'spec.attachable', /cannot be attachable/],
+    ['attach-prefix without --attachable', { opt: ['attach-prefix=28'] }, 'spec.driverOptions.attach-prefix', /not attachable/],
+    ['attach-prefix out of bounds', { attachable: true, opt: ['attach-prefix=31'] }, 'spec.driverOptions.attach-prefix', /24\.\.30/],
+    ['a subnet with no room for attachment ranges', { attachable: true, subnet: '10.1.0.0/29' }, 'spec.ipam.configs[0].subnet', /no room for per-node \/28/],
   ] as const)('%s', async (_what, f, field, message) => {
     const { store } = newStore();
-    const r = await refusal(createNetwork(store, { spec: net('n', f as Partial<NetworkCreateFlags>) }));
+    const { name, ...rest } = { name: 'n', ...f } as Partial<NetworkCreateFlags> & { name: string };
+    const r = await refusal(createNetwork(store, { spec: net(name, rest) }));
     expect(r).toMatchObject({ code: 'invalid', field });
     expect(r?.message).toMatch(message);
     expect(networkViews(store)).toEqual([]);
@@ -120,3 +125,32 @@ describe('services join networks by name; networks in use cannot go', () => {
     expect(() => serviceSpecFromFlags({ ...none, endpointMode: 'rr' }, 'img', [])).toThrow(/--endpoint-mode/);
   });
 });
+
+describe('attachable overlays in the API', () => {
+  it('accepts --attachable (with attach-prefix), shows it and each node\'s range; rm and prune wait for its standalone containers', async () => {
+    const { store } = newStore();
+    const spec = net('shared', { attachable: true, subnet: '10.40.0.0/24', opt: ['attach-prefix=27'] });
+    expect(spec.attachable).toBe(true);
+    const { id } = await createNetwork(store, { spec });
+    await store.update((tx) => {
+      tx.create('node', node('n1', 'h1'));
+      const n = tx.get('network', id)!;
+      tx.update('network', { ...n, allocation: { vni: 4096, subnets: [{ subnet: '10.40.0.0/24', gateway: '10.40.0.1' }], nodes: [{ nodeId: 'n1', address: '10.40.0.1', attachRange: '10.40.0.224/27' }] } });
+    });
+    let v = networkViews(store)[0]!;
+    expect(v).toMatchObject({ attachable: true, attachRanges: [{ node: 'h1', nodeId: 'n1', gateway: '10.40.0.1', range: '10.40.0.224/27' }], containers: [] });
+    // The gateway and the 32 addresses of the block (31 host addresses: .255 is the broadcast).
+    expect(v.usage).toEqual({ used: 32, total: 254 });
+    await store.update((tx) => {
+      const n = tx.get('node', 'n1')!;
+      tx.update('node', { ...n, status: { ...n.status, attachments: [{ networkId: id, containerId: 'a'.repeat(64), name: 'probe', address: '10.40.0.224' }] } });
+    });
+    v = networkViews(store)[0]!;
+    expect(v.containers).toEqual([{ name: 'probe', node: 'h1', address: '10.40.0.224', containerId: 'a'.repeat(64) }]);
+    const rm = await refusal(removeNetwork(store, 'shared'));
+    expect(rm).toMatchObject({ code: 'conflict' });
+    expect(rm?.message).toBe('network shared is in use by container probe (on h1)');
+    expect(await pruneNetworks(store)).toEqual({ removed: [] });
+  });
+});
+

@@ -61,7 +61,7 @@ services:
   web: {image: web, networks: {a: {ipv4_address: 10.9.0.5}, b: {}, c: {}}}
 networks:
   a: {driver: bridge}
-  b: {enable_ipv6: true, attachable: true}
+  b: {enable_ipv6: true}
   c: {ipam: {config: [{subnet: 10.1.0.0/24}, {subnet: 10.2.0.0/24}]}}
 `);
     let err: unknown;
@@ -74,9 +74,19 @@ networks:
     const msg = (err as Error).message;
     expect(msg).toMatch(/networks\.a\.driver: "bridge" cannot span a cluster/);
     expect(msg).toMatch(/networks\.b\.enable_ipv6/);
-    expect(msg).toMatch(/networks\.b\.attachable/);
+    expect(msg).not.toMatch(/attachable/);
     expect(msg).toMatch(/networks\.c\.ipam\.config: at most one subnet/);
     const { warnings } = stackServiceSpecs(p, 'app');
     expect(warnings).toContain('services.web.networks.a.ipv4_address: not supported in a stack (the cluster assigns addresses); ignored');
+  });
+
+  it('attachable: true is kept: standalone containers may join the overlay on any node', async () => {
+    const p = await load(`
+services:
+  web: {image: web, networks: [shared]}
+networks:
+  shared: {attachable: true}
+`);
+    expect(stackNetworkObjects(p, 'app')[0]?.spec).toMatchObject({ name: 'app_shared', attachable: true });
   });
 });

@@ -96,7 +96,7 @@ export function node(id: string, hostname = id): ObjectBody<'node'> {
       engine: { id: `engine-${id}`, version: '20.10', labels: {} },
       networks: [],
     },
-    status: { state: 'ready', addr: '10.0.0.1', message: '', lastHeartbeat: null },
+    status: { state: 'ready', addr: '10.0.0.1', message: '', lastHeartbeat: null, attachments: [] },
     managerStatus: null,
     certificate: { role: 'worker', state: 'issued', expiry: null },
   };

@@ -19,11 +19,12 @@ import {
   type Cidr,
   type TakenRange,
 } from '../../../net/ipam.js';
+import { attachPrefixOf } from './attach-range.js';
 
 /**
  * The allocator's pure core: from one view of the store, decide network allocations (subnet,
- * VNI, per-node gateway addresses), service VIPs and the addresses of new tasks, which then move
- * `new → pending`. Nothing is remembered between calls: every pool is rebuilt from what the store
+ * VNI, per-node gateway addresses and, on attachable networks, per-node attachment ranges),
+ * service VIPs and the addresses of new tasks, which then move `new → pending`. Nothing is remembered between calls: every pool is rebuilt from what the store
  * says is held, so a new leader (a fresh call on the same view) decides exactly the same.
  * Ordering hazards and the release rule: doc.ts; the rules: specs/networking.md.
  */
@@ -92,6 +93,10 @@ interface NetState {
   gateway: Addr;
   /** Node id → its gateway address on this network (sorted by node id when written). */
   nodes: Map<string, Addr>;
+  /** Prefix length of the nodes' attachment ranges; null when the network is not attachable. */
+  attachPrefix: number | null;
+  /** Node id → its attachment range (attachable networks only). */
+  ranges: Map<string, Cidr>;
   changed: boolean;
   /** Free addresses tasks and VIPs must leave, so every usable node can still get its gateway. */
   headroom: number;
@@ -174,34 +179,8 @@ export function allocate(input: AllocatorInput): AllocatorDecision {
     }
   }
 
-  // 4. Node gateways, lazily: a node gets one on a network when a task of that network that
-  // may still run is on it. Kept until the node leaves the store (dropped in step 1).
-  const needs = new Map<string, Set<string>>();
-  for (const t of tasks) {
-    if (t.nodeId === null || !nodeIds.has(t.nodeId) || !mayRun(t)) continue;
-    for (const id of targetsOf(t.spec)) {
-      if (!states.has(id)) continue;
-      let set = needs.get(id);
-      if (set === undefined) needs.set(id, (set = new Set()));
-      set.add(t.nodeId);
-    }
-  }
-  for (const s of states.values()) {
-    for (const nodeId of [...(needs.get(s.network.id) ?? [])].sort()) {
-      if (s.nodes.has(nodeId)) continue;
-      const a = gatewayHeldBy(s) ? s.pool.allocate({ where: 'subnet' }) : s.gateway;
-      if (a === null) {
-        problems.push(`network ${s.network.spec.name}: no address left for node ${nodeId}'s gateway`);
-        continue;
-      }
-      s.nodes.set(nodeId, a);
-      s.changed = true;
-    }
-    // Room kept for the gateways of usable nodes that have none here yet: any of them may be
-    // picked by the scheduler for a task of this network.
-    s.headroom = input.nodes.filter((n) => n.status.state === 'ready' && n.spec.availability === 'active' && !s.nodes.has(n.id)).length;
-    if (!gatewayHeldBy(s)) s.headroom = Math.max(0, s.headroom - 1); // the reserved gateway serves the first
-  }
+  // 4. Node gateways and attachment ranges.
+  nodeAddresses(states, tasks, input.nodes, nodeIds, problems);
 
   // 5. VIPs: one per network a `vip` service joins, none for dnsrr.
   const serviceChanges: AllocatorDecision['services'] = [];
@@ -259,7 +238,10 @@ export function allocate(input: AllocatorInput): AllocatorDecision {
     const allocation: NetworkAllocation = {
       vni: s.vni,
       subnets: [{ subnet: s.subnet, gateway: formatAddr(s.gateway) }],
-      nodes: [...s.nodes].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([nodeId, a]) => ({ nodeId, address: formatAddr(a) })),
+      nodes: [...s.nodes].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([nodeId, a]) => {
+        const r = s.ranges.get(nodeId);
+        return { nodeId, address: formatAddr(a), attachRange: r === undefined ? null : formatCidr(r) };
+      }),
     };
     allocations.set(s.network.id, allocation);
     if (s.changed) networkChanges.push({ network: s.network, allocation });
@@ -280,6 +262,58 @@ export function checkNetwork(input: AllocatorInput, spec: Network['spec']): stri
   const probe: Network = { id: probeId, spec, allocation: null, meta: { version: 0, createdAt: latest + 1, updatedAt: latest + 1 } };
   const d = allocate({ ...input, networks: [...input.networks, probe], services: [], tasks: [] });
   return d.refused.get(probeId) ?? null;
+}
+
+/**
+ * Node gateways, lazily: a node gets one on a network when a task of that network that may
+ * still run is on it; on an attachable network every ready node gets one (a standalone container
+ * may be started on any of them), and an attachment range after all the gateways (so that a
+ * range never takes the address a gateway needs). Kept until the node leaves the store (dropped
+ * when restoring). Also sets each network's headroom for the gateways still to come.
+ */
+function nodeAddresses(states: ReadonlyMap<string, NetState>, tasks: readonly Task[], nodes: readonly Node[], nodeIds: ReadonlySet<string>, problems: string[]): void {
+  const needs = new Map<string, Set<string>>();
+  const need = (networkId: string, nodeId: string): void => {
+    let set = needs.get(networkId);
+    if (set === undefined) needs.set(networkId, (set = new Set()));
+    set.add(nodeId);
+  };
+  for (const t of tasks) {
+    if (t.nodeId === null || !nodeIds.has(t.nodeId) || !mayRun(t)) continue;
+    for (const id of targetsOf(t.spec)) if (states.has(id)) need(id, t.nodeId);
+  }
+  const readyNodes = nodes.filter((n) => n.status.state === 'ready');
+  for (const s of states.values()) if (s.attachPrefix !== null) for (const n of readyNodes) need(s.network.id, n.id);
+  const hostnames = new Map(nodes.map((n) => [n.id, n.description?.hostname || n.id]));
+  for (const s of states.values()) {
+    const wanting = [...(needs.get(s.network.id) ?? [])].sort();
+    for (const nodeId of wanting) {
+      if (s.nodes.has(nodeId)) continue;
+      const a = gatewayHeldBy(s) ? s.pool.allocate({ where: 'subnet' }) : s.gateway;
+      if (a === null) {
+        problems.push(`network ${s.network.spec.name}: no address left for node ${nodeId}'s gateway`);
+        continue;
+      }
+      s.nodes.set(nodeId, a);
+      s.changed = true;
+    }
+    for (const nodeId of s.attachPrefix === null ? [] : wanting) {
+      if (!s.nodes.has(nodeId) || s.ranges.has(nodeId)) continue;
+      const r = s.pool.allocateBlock(s.attachPrefix!);
+      if (r === null) {
+        problems.push(
+          `network ${s.network.spec.name}: no free /${s.attachPrefix} left in ${s.subnet} for the attachment range of node ${hostnames.get(nodeId)} (standalone containers cannot attach there; free addresses or use a larger subnet)`,
+        );
+        continue;
+      }
+      s.ranges.set(nodeId, r);
+      s.changed = true;
+    }
+    // Room kept for the gateways of usable nodes that have none here yet: any of them may be
+    // picked by the scheduler for a task of this network.
+    s.headroom = nodes.filter((n) => n.status.state === 'ready' && n.spec.availability === 'active' && !s.nodes.has(n.id)).length;
+    if (!gatewayHeldBy(s)) s.headroom = Math.max(0, s.headroom - 1); // the reserved gateway serves the first
+  }
 }
 
 function gatewayHeldBy(s: NetState): boolean {
@@ -310,7 +344,8 @@ function restoreNetwork(n: Network, al: NetworkAllocation, vnis: VniPool, nodeId
   }
   if (!vnis.reserve(al.vni)) problems.push(`network ${n.spec.name}: VNI ${al.vni} is also another network's (or outside ${VNI_START}-${VNI_END})`);
   pool.reserve(gateway);
-  const s: NetState = { network: n, pool, vni: al.vni, subnet: sub.subnet, gateway, nodes: new Map(), changed: false, headroom: 0 };
+  const attachPrefix = attachPrefixOf(n.spec);
+  const s: NetState = { network: n, pool, vni: al.vni, subnet: sub.subnet, gateway, nodes: new Map(), attachPrefix, ranges: new Map(), changed: false, headroom: 0 };
   for (const e of al.nodes) {
     const a = tryParse(() => parseAddr(e.address));
     // A node that left the store gives its address back (the only release of node addresses).
@@ -325,6 +360,14 @@ function restoreNetwork(n: Network, al: NetworkAllocation, vnis: VniPool, nodeId
       continue;
     }
     s.nodes.set(e.nodeId, a);
+    if (e.attachRange === null) continue;
+    const r = attachPrefix === null ? null : tryParse(() => parseCidr(e.attachRange!, 'attachment range'));
+    if (r !== null && pool.reserveBlock(r)) {
+      s.ranges.set(e.nodeId, r);
+    } else {
+      if (attachPrefix !== null) problems.push(`network ${n.spec.name}: node ${e.nodeId}'s attachment range ${e.attachRange} is not usable (taken twice or outside the subnet); it gets a new one`);
+      s.changed = true;
+    }
   }
   return s;
 }
@@ -388,7 +431,7 @@ function newNetwork(
     const vni = vnis.allocate();
     if (vni === null) return 'no VNI left';
     pool.reserve(gateway);
-    return { network: n, pool, vni, subnet: formatCidr(subnet), gateway, nodes: new Map(), changed: true, headroom: 0 };
+    return { network: n, pool, vni, subnet: formatCidr(subnet), gateway, nodes: new Map(), attachPrefix: attachPrefixOf(n.spec), ranges: new Map(), changed: true, headroom: 0 };
   } catch (e) {
     if (isIpamError(e)) return e.message;
     throw e;

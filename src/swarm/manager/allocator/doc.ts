@@ -5,7 +5,8 @@
  * plays the same part): the orchestrator creates tasks `new`; the allocator gives each one an
  * address on every network its spec names and moves it to `pending` in the same write; only then
  * does the scheduler see it. Alongside, it allocates networks (subnet, gateway, VNI), a gateway
- * address per node that runs a task of a network, and one VIP per network of each `vip` service.
+ * address per node that runs a task of a network (on an attachable network: per ready node, with
+ * an attachment range), and one VIP per network of each `vip` service.
  * The rules a user sees are in specs/networking.md ("Addressing and allocation").
  *
  * ## Memoryless by design
@@ -48,6 +49,14 @@
  *   it, i.e. after the task already holds its address. So that the node can always get one, tasks
  *   and VIPs leave as many addresses free as there are usable nodes without a gateway on that
  *   network.
+ * - **Attachment ranges are holders too.** On an attachable network each ready node's engine
+ *   hands out addresses from its own block without asking anyone, so a block is reserved whole,
+ *   in step 1 with the gateways, before any VIP or task address is restored or handed out; a
+ *   stored block that collides with another holder is reported and replaced, never shared. New
+ *   blocks come after every new gateway of the pass (a block must not take the address a node's
+ *   gateway needs) and from the top of the subnet down, away from tasks filling it from the
+ *   bottom. A node that finds no free block is reported and keeps none: its engine then refuses
+ *   standalone containers rather than guessing an address.
  * - **Subnets overlap what hosts already use** (moby#50011): a new subnet avoids every other
  *   network's subnet and every CIDR the nodes report (interfaces and routes). A reported range
  *   inside an allocated network's subnet is that network's own bridge on the host and is ignored,

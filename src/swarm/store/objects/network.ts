@@ -22,8 +22,19 @@ export const networkSpecSchema = z.strictObject({
 });
 export type NetworkSpec = z.infer<typeof networkSpecSchema>;
 
-/** A node's own address on a network: the bridge (gateway) address on that host. */
-export const networkNodeAddressSchema = z.strictObject({ nodeId: idSchema, address: z.string().min(1) });
+/**
+ * A node's own address on a network: the bridge (gateway) address on that host; and on an
+ * attachable network, its attachment range: an aligned block of the subnet (`10.0.9.240/28`)
+ * the node's engine hands out to standalone containers by itself, which the allocator never
+ * gives to a task, VIP or gateway. Null when the network is not attachable, or when no block was
+ * free (the node's engine then refuses standalone containers). Defaults to null so entries
+ * written before the field existed still decode.
+ */
+export const networkNodeAddressSchema = z.strictObject({
+  nodeId: idSchema,
+  address: z.string().min(1),
+  attachRange: z.string().min(1).nullable().default(null),
+});
 
 /** What the allocator decided for a network (specs/networking.md "Addressing and allocation"). */
 export const networkAllocationSchema = z.strictObject({
@@ -31,8 +42,9 @@ export const networkAllocationSchema = z.strictObject({
   /** Addresses without a prefix length; the subnet carries it. */
   subnets: z.array(z.strictObject({ subnet: z.string().min(1), gateway: z.string().min(1) })),
   /**
-   * Per-node gateway addresses, handed out as nodes first run a task of the network and kept
-   * until the node leaves the store. Defaults to [] so allocations written before the field
+   * Per-node gateway addresses (and attachment ranges), handed out as nodes first run a task of
+   * the network (an attachable network: as soon as they are ready) and kept until the node
+   * leaves the store. Defaults to [] so allocations written before the field
    * existed still decode.
    */
   nodes: z.array(networkNodeAddressSchema).default([]),

@@ -30,6 +30,23 @@ export type NodeDescription = z.infer<typeof nodeDescriptionSchema>;
 export const nodeStateSchema = z.enum(['unknown', 'down', 'ready', 'disconnected']);
 export type NodeState = z.infer<typeof nodeStateSchema>;
 
+/** At most this many standalone containers per node are published (a bound on the node object's size). */
+export const MAX_NODE_ATTACHMENTS = 1024;
+
+/**
+ * A standalone container (`docker run --network NAME`, not a service task) on an attachable
+ * overlay, as the node running it reported it: the other nodes program its address (fdb and
+ * neighbour entries) and answer its name in DNS. Docker's container-name rule; a name is one
+ * DNS name, hence the length bound.
+ */
+export const nodeAttachmentSchema = z.strictObject({
+  networkId: idSchema,
+  containerId: z.string().regex(/^[0-9a-f]{64}$/, 'expected a 64-hex-digit container id'),
+  name: z.string().max(128).regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/, 'expected a container name ([a-zA-Z0-9][a-zA-Z0-9_.-]*)'),
+  address: z.ipv4(),
+});
+export type NodeAttachment = z.infer<typeof nodeAttachmentSchema>;
+
 export const nodeStatusSchema = z.strictObject({
   state: nodeStateSchema,
   /** Address the node was seen from. */
@@ -40,6 +57,12 @@ export const nodeStatusSchema = z.strictObject({
    * in memory and writes only state changes, so this is not updated on every beat.
    */
   lastHeartbeat: timeSchema.nullable(),
+  /**
+   * Standalone containers on attachable overlays, as the node last reported them (written only
+   * when they change; emptied when the node goes down or leaves). Defaults to [] for statuses
+   * written before.
+   */
+  attachments: z.array(nodeAttachmentSchema).max(MAX_NODE_ATTACHMENTS).default([]),
 });
 export type NodeStatus = z.infer<typeof nodeStatusSchema>;
 
