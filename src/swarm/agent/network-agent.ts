@@ -129,7 +129,7 @@ export class NetworkAgent {
   private readonly standalone: StandaloneContainers;
 
   constructor(private readonly o: NetworkAgentOptions) {
-    this.standalone = new StandaloneContainers({ runtime: o.runtime, log: o.log, lb: o.lb, dnsRedirect: o.dnsRedirect });
+    this.standalone = new StandaloneContainers({ runtime: o.runtime, log: o.log, lb: o.lb, dnsRedirect: o.dnsRedirect, egress: () => (this.egressReady ? EGRESS_NETWORK : null) });
   }
 
   /** What to tell the leader about standalone containers here; undefined until the first scan (keep what it has). */

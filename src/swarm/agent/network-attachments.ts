@@ -128,6 +128,13 @@ export interface StandalonePorts {
   log: (msg: string) => void;
   lb: { sync(netnsPath: string, table: VipTable): Promise<unknown>; forget(netnsPath: string): void };
   dnsRedirect: { apply(netnsPath: string, to: string): Promise<void>; remove(netnsPath: string): Promise<void> };
+  /**
+   * The node's egress network when it exists here. A container on a non-internal attachable
+   * overlay is connected to it, as a task is (the overlay gives no default route); without it,
+   * Docker's embedded resolver, which does not forward for containers only on internal networks,
+   * would also leave the cluster's names unresolved there.
+   */
+  egress: () => string | null;
 }
 
 /**
@@ -144,6 +151,8 @@ export class StandaloneContainers {
   private local: LocalAttachment[] | null = null;
   /** Namespaces programmed, and the resolver address their DNS goes to ('' for none yet). */
   private readonly programmed = new Map<string, string>();
+  /** Containers this agent connected to the egress network. */
+  private readonly egressed = new Set<string>();
 
   constructor(private readonly o: StandalonePorts) {
     this.scanner = new AttachmentScanner({ runtime: o.runtime, log: o.log });
@@ -166,20 +175,36 @@ export class StandaloneContainers {
   /** VIP tables and DNS redirects of the containers of the last scan, to `state`; the problems met. */
   async sync(state: NodeNetworkState, ready: ReadonlyMap<string, NodeNetwork>): Promise<string[]> {
     const byPid = new Map<number, Set<string>>();
-    for (const a of this.local ?? []) byPid.set(a.pid, (byPid.get(a.pid) ?? new Set()).add(a.networkId));
+    const containerOf = new Map<number, string>();
+    for (const a of this.local ?? []) {
+      byPid.set(a.pid, (byPid.get(a.pid) ?? new Set()).add(a.networkId));
+      containerOf.set(a.pid, a.containerId);
+    }
     const problems: string[] = [];
+    const egress = this.o.egress();
     await mapLimit([...byPid], 4, async ([pid, nets]) => {
       const ns = netnsOf(pid);
       const to = state.networks.find((n) => nets.has(n.id) && ready.has(n.id) && n.gateway !== null)?.gateway ?? undefined;
+      const id = containerOf.get(pid)!;
       try {
         await this.o.lb.sync(ns, vipTableOn(state, nets));
         if (to !== undefined && this.programmed.get(ns) !== to) await this.o.dnsRedirect.apply(ns, to);
         this.programmed.set(ns, to ?? '');
+        // After the redirect: from then on its DNS comes to us, never out through the egress NAT.
+        if (egress !== null && to !== undefined && !this.egressed.has(id) && state.networks.some((n) => nets.has(n.id) && !n.internal)) {
+          await this.o.runtime.connectNetwork(egress, id).catch((e: unknown) => {
+            // Connected by someone (or by us before a restart): that is what we wanted.
+            if (!/already exists|already attached/i.test((e as Error).message)) throw e;
+          });
+          this.egressed.add(id);
+        }
       } catch (e) {
         this.programmed.delete(ns);
         problems.push(`standalone container (pid ${pid}): ${(e as Error).message.split('\n')[0]}`);
       }
     });
+    const liveIds = new Set(containerOf.values());
+    for (const id of [...this.egressed]) if (!liveIds.has(id)) this.egressed.delete(id);
     const live = new Set([...byPid.keys()].map(netnsOf));
     for (const ns of [...this.programmed.keys()]) {
       if (live.has(ns)) continue;

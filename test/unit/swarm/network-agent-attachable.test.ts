@@ -119,6 +119,9 @@ describe('NetworkAgent: standalone containers here', () => {
     expect(agent.attachments).toEqual([{ networkId: 'shared-id', containerId: CID('a'), name: 'probe', address: '10.40.0.241' }]);
     expect(lb.get('/proc/501/ns/net')).toEqual({ vips: [{ vip: '10.40.0.4', backends: ['10.40.0.5'] }] });
     expect(redirects.now.get('/proc/501/ns/net')).toBe('10.40.0.1');
+    // Its egress (and Docker's forwarding of other names) through the node's egress network, as a task's, once its DNS is redirected.
+    expect(e.connected).toEqual([`tss-egress ${CID('a')}`]);
+    expect(redirects.calls.indexOf('apply /proc/501/ns/net 10.40.0.1')).toBeGreaterThanOrEqual(0);
     expect(logs.join('\n')).toMatch(/container static on network shared has address 10\.40\.0\.9, outside this node's attachment range 10\.40\.0\.240\/28/);
     // Nothing changed: no new inspect, no new redirect, no second log line.
     const inspected = e.inspectedContainers.length;

@@ -23,6 +23,8 @@ export class FakeEngine {
   failCreate = new Set<string>();
   created: NetworkSpec[] = [];
   inspectedContainers: string[] = [];
+  /** `network container` of every connect. */
+  connected: string[] = [];
   /** Endpoints listed by network inspect beyond the containers' (as an engine lists one whose container is going away). */
   strayEndpoints: Array<{ network: string; containerId: string; name: string; endpointId: string; ipv4Address: string | null }> = [];
 
@@ -70,6 +72,13 @@ export class FakeEngine {
         const n = self.networks.find((x) => x.id === id);
         if (n && self.containers.some((c) => c.networks.includes(n.name))) throw new Error(`network ${n.name} has active endpoints`);
         self.networks = self.networks.filter((x) => x.id !== id);
+      },
+      async connectNetwork(network: string, container: string) {
+        const c = self.containers.find((x) => x.id === container);
+        if (!c) throw new Error(`No such container: ${container}`);
+        if (c.networks.includes(network)) throw new Error(`endpoint with name ${c.name ?? c.id} already exists in network ${network}`);
+        c.networks.push(network);
+        self.connected.push(`${network} ${container}`);
       },
       async listContainers() {
         return self.containers.map((c) => ({ id: c.id, labels: c.labels, status: c.status }));
