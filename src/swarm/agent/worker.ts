@@ -103,8 +103,16 @@ export class Worker {
     const n = this.o.networking!;
     let again = false;
     try {
+      // Standalone containers go with a request when they changed since the leader last took
+      // them, and on the repair period (the leader empties them while the node is down).
       const attachments = n.attachments;
-      const st = await this.o.call<NodeNetworkState>('/v1/dispatcher/network-state', { programmed: n.programmedIndex, ...(attachments === undefined ? {} : { attachments }) });
+      const listed = attachments === undefined ? null : JSON.stringify(attachments);
+      const send = listed !== null && (listed !== this.sentAttachments || Date.now() - this.sentAttachmentsAt > NETWORK_REPAIR_MS);
+      const st = await this.o.call<NodeNetworkState>('/v1/dispatcher/network-state', { programmed: n.programmedIndex, ...(send ? { attachments } : {}) });
+      if (send) {
+        this.sentAttachments = listed;
+        this.sentAttachmentsAt = Date.now();
+      }
       const { index: _i, settled: _s, ...rest } = st;
       const digest = JSON.stringify(rest);
       const now = Date.now();
@@ -136,6 +144,9 @@ export class Worker {
   }
 
   private lastNetError = '';
+  /** The standalone containers the leader last took (JSON), and when. */
+  private sentAttachments: string | null = null;
+  private sentAttachmentsAt = 0;
 
   private pass(): Promise<void> {
     this.inflight = this.passOnce().finally(() => {

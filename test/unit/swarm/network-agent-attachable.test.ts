@@ -211,10 +211,12 @@ describe('Worker: reporting standalone containers', () => {
       },
     });
     worker.run();
-    for (let i = 0; i < 100 && bodies.length < 2; i++) await new Promise((r) => setTimeout(r, 10));
+    for (let i = 0; i < 100 && bodies.length < 4; i++) await new Promise((r) => setTimeout(r, 10));
     await worker.stop();
     expect(bodies[0]).not.toHaveProperty('attachments');
     expect(bodies[1]?.attachments?.map((a) => a.name)).toEqual(['probe']);
+    // Unchanged since the leader took them: not sent again (until the repair period).
+    expect(bodies.slice(2).some((b) => 'attachments' in b)).toBe(false);
   });
 
   it('keeps looking when the request fails, so what it reports next never waits on the answer', async () => {

@@ -30,19 +30,23 @@ export type NodeDescription = z.infer<typeof nodeDescriptionSchema>;
 export const nodeStateSchema = z.enum(['unknown', 'down', 'ready', 'disconnected']);
 export type NodeState = z.infer<typeof nodeStateSchema>;
 
-/** At most this many standalone containers per node are published (a bound on the node object's size). */
-export const MAX_NODE_ATTACHMENTS = 1024;
+/**
+ * At most this many standalone containers per node are published: a bound on the node object's
+ * size and on the request that reports them (512 of the largest entries are ~120 KB, under the
+ * API's 256 KiB body limit).
+ */
+export const MAX_NODE_ATTACHMENTS = 512;
 
 /**
  * A standalone container (`docker run --network NAME`, not a service task) on an attachable
  * overlay, as the node running it reported it: the other nodes program its address (fdb and
- * neighbour entries) and answer its name in DNS. Docker's container-name rule; a name is one
- * DNS name, hence the length bound.
+ * neighbour entries) and answer its name in DNS. Docker's container-name rule, at most 63
+ * characters: the name is answered in DNS, where a label is at most that long.
  */
 export const nodeAttachmentSchema = z.strictObject({
   networkId: idSchema,
   containerId: z.string().regex(/^[0-9a-f]{64}$/, 'expected a 64-hex-digit container id'),
-  name: z.string().max(128).regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/, 'expected a container name ([a-zA-Z0-9][a-zA-Z0-9_.-]*)'),
+  name: z.string().max(63).regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/, 'expected a container name ([a-zA-Z0-9][a-zA-Z0-9_.-]*)'),
   address: z.ipv4(),
 });
 export type NodeAttachment = z.infer<typeof nodeAttachmentSchema>;
