@@ -2,9 +2,9 @@
  * DNS for a container that was not started with `--dns` pointing at us: a standalone container
  * someone ran with `docker run --network NAME` on an attachable overlay. Docker's embedded
  * resolver (127.0.0.11) answers the local names it knows and forwards every other query to the
- * engine's upstreams (the host's resolv.conf), from inside the container's netns, so the query's
- * source is the container's own address (observed on Docker 20.10). One nat-output rule per
- * protocol in that netns DNATs those forwards (port 53 to anything but loopback: Docker's own
+ * engine's upstreams (the host's resolv.conf), from inside the container's netns (observed on
+ * Docker 20.10; only while the container is on a non-internal network, hence the egress network).
+ * One nat-output rule per protocol in that netns DNATs those forwards (port 53 to anything but loopback: Docker's own
  * 127.0.0.11 rules stay untouched) to this host's resolver on the overlay gateway, which answers
  * the cluster's names and forwards the rest to the host's upstreams, as Docker would have.
  *
@@ -29,6 +29,12 @@ export function dnsRedirectScript(to: string): string {
     `add chain ${T} nat-output { type nat hook output priority -100 ; policy accept ; }`,
     `add rule ${T} nat-output ip daddr != 127.0.0.0/8 udp dport 53 dnat to ${to}`,
     `add rule ${T} nat-output ip daddr != 127.0.0.0/8 tcp dport 53 dnat to ${to}`,
+    // The forward's source was picked for its first destination (the upstream, by the default
+    // route: the egress network); once redirected it leaves on the overlay, where the resolver
+    // must see the container's overlay address to know its networks.
+    `add chain ${T} nat-postrouting { type nat hook postrouting priority 100 ; policy accept ; }`,
+    `add rule ${T} nat-postrouting ip daddr ${to} udp dport 53 masquerade`,
+    `add rule ${T} nat-postrouting ip daddr ${to} tcp dport 53 masquerade`,
   ].join('\n') + '\n';
 }
 

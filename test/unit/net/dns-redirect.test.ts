@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { DnsRedirector, dnsRedirectScript, removeDnsRedirectScript } from '../../../src/net/dns/index.js';
 
 describe('DNS redirect of a standalone container to this host\'s resolver', () => {
-  it('rebuilds one table in one transaction: every non-loopback port-53 query, UDP and TCP, to the resolver', () => {
+  it('rebuilds one table in one transaction: every non-loopback port-53 query, UDP and TCP, to the resolver, from the overlay address', () => {
     expect(dnsRedirectScript('10.40.0.1')).toBe(
       [
         'add table ip tsswarm-dns',
@@ -11,6 +11,9 @@ describe('DNS redirect of a standalone container to this host\'s resolver', () =
         'add chain ip tsswarm-dns nat-output { type nat hook output priority -100 ; policy accept ; }',
         'add rule ip tsswarm-dns nat-output ip daddr != 127.0.0.0/8 udp dport 53 dnat to 10.40.0.1',
         'add rule ip tsswarm-dns nat-output ip daddr != 127.0.0.0/8 tcp dport 53 dnat to 10.40.0.1',
+        'add chain ip tsswarm-dns nat-postrouting { type nat hook postrouting priority 100 ; policy accept ; }',
+        'add rule ip tsswarm-dns nat-postrouting ip daddr 10.40.0.1 udp dport 53 masquerade',
+        'add rule ip tsswarm-dns nat-postrouting ip daddr 10.40.0.1 tcp dport 53 masquerade',
         '',
       ].join('\n'),
     );
