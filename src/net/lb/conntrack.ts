@@ -86,7 +86,9 @@ export function conntrackDeletedCount(r: CommandResult): number {
  * process start, not one per removed backend. A file, not `-R -`: conntrack opens /dev/stdin by
  * name, which fails on the socket pair Node gives a child as stdin ("Failed to open file
  * /dev/stdin"). Named at random and created exclusively (root writes it into a shared /tmp).
- * Never throws: the deleted count, or the failure as a warning for a committed table.
+ * Deleted once conntrack has run; a process that dies in between leaves that one file (under
+ * 1 KB; at most one per running cleanup, two by default). Never throws: the deleted count, or the
+ * failure as a warning for a committed table.
  */
 export async function runConntrackBatch(
   run: CommandRunner,
