@@ -9,7 +9,7 @@
  *   map backends    VIP . index : backend   `typeof ip daddr . numgen random mod 1 : ip daddr`
  *   set refuse      ipv4_addr               VIPs with no backends
  *   chain nat-output      nat hook output priority -100:  `ip daddr vmap @vips`
- *   chain refuse-output   filter hook output priority 0:  reject daddr in @refuse
+ *   chain refuse-output   filter hook output priority 0:  reject new flows to a daddr in @refuse
  *                         (TCP with a reset, anything else with ICMP port unreachable)
  *   chain mod-<N>         one per backend count in use:
  *                         `dnat to ip daddr . numgen random mod N map @backends`
@@ -68,8 +68,8 @@ export function renderFull(table: NormalVipTable): string {
     `add chain ${T} nat-output { type nat hook output priority -100 ; policy accept ; }`,
     `add rule ${T} nat-output ip daddr vmap @vips`,
     `add chain ${T} refuse-output { type filter hook output priority 0 ; policy accept ; }`,
-    `add rule ${T} refuse-output ip daddr @refuse meta l4proto tcp reject with tcp reset`,
-    `add rule ${T} refuse-output ip daddr @refuse reject`,
+    `add rule ${T} refuse-output ct state new ip daddr @refuse meta l4proto tcp reject with tcp reset`,
+    `add rule ${T} refuse-output ct state new ip daddr @refuse reject`,
   ];
   for (const n of counts(table)) out.push(...addModChain(n));
   const refuse: string[] = [];

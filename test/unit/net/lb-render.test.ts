@@ -17,8 +17,8 @@ add set ip tsswarm-lb refuse { type ipv4_addr ; }
 add chain ip tsswarm-lb nat-output { type nat hook output priority -100 ; policy accept ; }
 add rule ip tsswarm-lb nat-output ip daddr vmap @vips
 add chain ip tsswarm-lb refuse-output { type filter hook output priority 0 ; policy accept ; }
-add rule ip tsswarm-lb refuse-output ip daddr @refuse meta l4proto tcp reject with tcp reset
-add rule ip tsswarm-lb refuse-output ip daddr @refuse reject
+add rule ip tsswarm-lb refuse-output ct state new ip daddr @refuse meta l4proto tcp reject with tcp reset
+add rule ip tsswarm-lb refuse-output ct state new ip daddr @refuse reject
 `;
 
 const base: VipTable = {
