@@ -63,7 +63,7 @@ async function lookup(host: string, container: string, name: string): Promise<st
 
 async function ourDevices(host: string): Promise<string[]> {
   const r = await lab.exec(host, ['ip', '-j', 'link', 'show']);
-  return (JSON.parse(r.stdout) as Array<{ ifname: string }>).filter((l) => /^ts(vx|br)-/.test(l.ifname)).map((l) => l.ifname).sort();
+  return (JSON.parse(r.stdout) as Array<{ ifname: string }>).filter((l) => /^ts(vx|gw)-|^tsegress/.test(l.ifname)).map((l) => l.ifname).sort();
 }
 
 describe('attachable overlays: standalone containers on three lab hosts', () => {
