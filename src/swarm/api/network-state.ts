@@ -79,6 +79,37 @@ export interface NetworkService {
   vips: Array<{ networkId: string; address: string }>;
 }
 
+/**
+ * One published port of the ingress routing mesh (specs/networking.md, "Ingress"): every node
+ * answers it on all its addresses and DNATs new connections to one of `backends`.
+ */
+export interface IngressPort {
+  protocol: 'tcp' | 'udp' | 'sctp';
+  published: number;
+  target: number;
+  /**
+   * Masquerade at the entry node (the per-port opt-out of client-address preservation): the
+   * backend sees the entry node's ingress address and replies need no policy routing.
+   */
+  snat: boolean;
+  serviceId: string;
+  serviceName: string;
+  /** Ingress-overlay addresses of the service's backends (running, healthy, wanted) on every node, sorted. */
+  backends: string[];
+}
+
+/** The routing mesh as one node programs it; the ingress overlay itself is also in `networks`. */
+export interface IngressState {
+  networkId: string;
+  /**
+   * Every node's own address on the ingress overlay (its shim, whose MAC is derived from it): a
+   * backend's reply is routed back through the node its connection came in by.
+   */
+  gateways: Array<{ nodeId: string; address: string }>;
+  /** Sorted by protocol, then published port. */
+  ports: IngressPort[];
+}
+
 export interface NodeNetworkState {
   /** Store index the state is as of; the agent acknowledges it once programmed. */
   index: number;
@@ -90,4 +121,6 @@ export interface NodeNetworkState {
   networks: NodeNetwork[];
   endpoints: NetworkEndpoint[];
   services: NetworkService[];
+  /** Null while no service publishes a port in ingress mode (then no node has the ingress overlay). */
+  ingress: IngressState | null;
 }

@@ -123,6 +123,7 @@ export function nodeNetworkState(nodeId: string, settled: number, i: NetworkStat
         networks: s.spec.task.networks.filter((a) => wanted.has(a.target)).map((a) => ({ networkId: a.target, aliases: a.aliases })),
         vips: (s.endpoint?.virtualIPs ?? []).filter((v) => wanted.has(v.networkId)).map((v) => ({ networkId: v.networkId, address: bareAddress(v.addr) })),
       })),
+    ingress: null,
   };
 }
 

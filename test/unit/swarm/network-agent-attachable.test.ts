@@ -23,6 +23,7 @@ function state(o: { attachRange?: string | null; index?: number } = {}): NodeNet
     index: o.index ?? 10,
     settled: 0,
     vxlanPort: 4789,
+    ingress: null,
     nodeAddrs: ['10.199.0.11', '10.199.0.12'],
     networks: [
       { id: 'shared-id', name: 'shared', vni: 4096, subnet: '10.40.0.0/24', gateway: '10.40.0.1', internal: false, attachable: true, attachRange: o.attachRange === undefined ? '10.40.0.240/28' : o.attachRange, mtu: null, peers: ['10.199.0.12'] },
