@@ -4,13 +4,15 @@
  * it anyone who can reach the port can inject frames into any overlay. Its second chain keeps the
  * host from routing into or out of an overlay through a shim (tsgw-*): the host is an endpoint on
  * each overlay (DNS), never a router between them or to the outside, so overlays stay isolated
- * and `--internal` ones have no way out whatever routes a task has.
+ * and `--internal` ones have no way out whatever routes a task has. Only connections the ingress
+ * mesh DNATed into the ingress overlay (marked on entry, src/net/ingress) pass that chain.
  *
  * Pure: renders the table and plans the difference. The sets change as nodes come and go and are
  * patched element by element; the chain and rules never change, and if what is listed is not
  * exactly ours (someone flushed the chain, an older version's rules) the table is rebuilt whole in
  * one atomic `nft -f` transaction, so there is no moment without the filter.
  */
+import { INGRESS_CT_MARK, hex } from '../ingress/marks.js';
 import { SHIM_PREFIX } from './names.js';
 import type { FirewallShape } from './parse.js';
 import type { ObservedFirewall, OverlayCommand } from './types.js';
@@ -21,7 +23,7 @@ export const FIREWALL: FirewallShape = {
     // Before the usual filter chains (0), so our drop counts every foreign packet, and a drop here
     // is final whatever iptables' chains would have accepted.
     { name: 'input', hook: 'input', priority: -10, rules: ['tsswarm-allow', 'tsswarm-drop'] },
-    { name: 'forward', hook: 'forward', priority: -10, rules: ['tsswarm-no-route-out', 'tsswarm-no-route-in'] },
+    { name: 'forward', hook: 'forward', priority: -10, rules: ['tsswarm-ingress', 'tsswarm-no-route-out', 'tsswarm-no-route-in'] },
   ],
   vtepSet: 'vteps',
   portSet: 'ports',
@@ -30,6 +32,8 @@ export const FIREWALL: FirewallShape = {
 const RULES: Record<string, string> = {
   'tsswarm-allow': `udp dport @${FIREWALL.portSet} ip saddr @${FIREWALL.vtepSet} accept`,
   'tsswarm-drop': `udp dport @${FIREWALL.portSet} counter drop`,
+  // The one exception: connections the ingress mesh DNATed to a backend (and their replies).
+  'tsswarm-ingress': `ct mark & ${hex(INGRESS_CT_MARK)} == ${hex(INGRESS_CT_MARK)} accept`,
   'tsswarm-no-route-out': `iifname "${SHIM_PREFIX}*" counter drop`,
   'tsswarm-no-route-in': `oifname "${SHIM_PREFIX}*" counter drop`,
 };

@@ -61,10 +61,12 @@ export function parseLinks(text: string): ObservedLink[] {
       vxlan = { vni, port, local: str(data.local), learning: data.learning === true };
     }
     const addresses = ipv4Addresses(l.addr_info);
+    const mac = str(l.address);
     return {
       name,
       kind,
       mtu,
+      ...(mac === undefined ? {} : { mac: normalizeMac(mac) ?? mac }),
       up: flags.includes('UP'),
       master: str(l.master),
       vxlan,

@@ -17,6 +17,7 @@
  * A network whose VNI is held by a device that is not ours is left pending, not failed: the others
  * are still programmed and the next pass retries.
  */
+import { macForIp } from './addressing.js';
 import { isOurShim, isOurVxlan } from './names.js';
 import { firewallTeardown, planFirewall } from './firewall.js';
 import { cmpIp, validateWanted } from './validate.js';
@@ -90,8 +91,12 @@ function planVxlan(o: OverlayWanted, have: ObservedLink | undefined): OverlayCom
 /** The shim: created down, given exactly its address, then brought up (DNS binds to that address). */
 function planShim(o: OverlayWanted, have: ObservedLink | undefined): OverlayCommand[] {
   const out: OverlayCommand[] = [];
-  if (have === undefined) out.push({ argv: ['ip', 'link', 'add', o.shim, 'link', o.vxlan, 'mtu', String(o.mtu), 'type', 'macvlan', 'mode', 'bridge'], subject: o.shim });
-  else if (have.mtu !== o.mtu) out.push({ argv: ['ip', 'link', 'set', 'dev', o.shim, 'mtu', String(o.mtu)], subject: o.shim });
+  const mac = macForIp(o.address.split('/')[0]!);
+  if (have === undefined) out.push({ argv: ['ip', 'link', 'add', o.shim, 'link', o.vxlan, 'address', mac, 'mtu', String(o.mtu), 'type', 'macvlan', 'mode', 'bridge'], subject: o.shim });
+  else {
+    const set = [...(have.mtu !== o.mtu ? ['mtu', String(o.mtu)] : []), ...(have.mac !== undefined && have.mac !== mac ? ['address', mac] : [])];
+    if (set.length > 0) out.push({ argv: ['ip', 'link', 'set', 'dev', o.shim, ...set], subject: o.shim });
+  }
   const addrs = have?.addresses ?? [];
   if (!addrs.includes(o.address)) out.push({ argv: ['ip', 'addr', 'replace', o.address, 'dev', o.shim], subject: o.shim });
   for (const a of addrs) if (a !== o.address) out.push({ argv: ['ip', 'addr', 'del', a, 'dev', o.shim], subject: o.shim });

@@ -27,7 +27,11 @@ export interface OverlayWanted {
   readonly shim: string;
   /** Our VXLAN device: the parent of the shim and of every container's interface on the overlay. */
   readonly vxlan: string;
-  /** This host's address on the overlay with its prefix length (`10.0.1.2/24`): the tasks' DNS server. */
+  /**
+   * This host's address on the overlay with its prefix length (`10.0.1.2/24`): the tasks' DNS
+   * server. The shim's MAC is derived from it ({@link macForIp}), so every node knows every other
+   * node's shim MAC: the ingress mesh routes a reply back by the MAC its request came from.
+   */
   readonly address: string;
   /** VXLAN network identifier, 1..16777215, one per network cluster-wide. */
   readonly vni: number;
@@ -69,6 +73,8 @@ export interface ObservedLink {
   /** `linkinfo.info_kind`: `vxlan`, `bridge`, `veth`, ... (undefined for plain devices). */
   readonly kind: string | undefined;
   readonly mtu: number;
+  /** The link's hardware address (lower case), when the kernel reports one. */
+  readonly mac?: string | undefined;
   /** Administratively up (the UP flag; a VXLAN device's operstate stays UNKNOWN). */
   readonly up: boolean;
   /** Bridge it is enslaved to. */

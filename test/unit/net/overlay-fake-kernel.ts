@@ -38,7 +38,7 @@ export function applyFake(state: OverlayObserved, commands: readonly OverlayComm
       if (links.some((l) => l.name === name)) throw new Error(`fake: ${name} exists`);
       const parent = opt(a.slice(4), 'link')!;
       link(parent);
-      links.push({ name, kind: 'macvlan', mtu: Number(opt(a, 'mtu')), up: false, master: undefined, vxlan: undefined, parent, macvlanMode: opt(a, 'mode'), addresses: [] });
+      links.push({ name, kind: 'macvlan', mtu: Number(opt(a, 'mtu')), mac: opt(a.slice(4), 'address') ?? 'aa:bb:cc:00:00:01', up: false, master: undefined, vxlan: undefined, parent, macvlanMode: opt(a, 'mode'), addresses: [] });
     } else if (verb === 'ip link add') {
       const name = a[3]!;
       if (links.some((l) => l.name === name)) throw new Error(`fake: ${name} exists`);
@@ -50,7 +50,8 @@ export function applyFake(state: OverlayObserved, commands: readonly OverlayComm
     } else if (verb === 'ip link set') {
       const l = link(a[4]!);
       const mtu = opt(a, 'mtu');
-      update(l, (x) => ({ ...x, mtu: mtu === undefined ? x.mtu : Number(mtu), master: a.includes('nomaster') ? undefined : x.master, up: x.up || a.includes('up') }));
+      const mac = opt(a.slice(5), 'address');
+      update(l, (x) => ({ ...x, ...(mac === undefined ? {} : { mac }), mtu: mtu === undefined ? x.mtu : Number(mtu), master: a.includes('nomaster') ? undefined : x.master, up: x.up || a.includes('up') }));
     } else if (verb === 'ip link del') {
       const l = link(a[4]!);
       // Deleting a lower device deletes its macvlans, as the kernel does.

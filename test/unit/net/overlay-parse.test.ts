@@ -17,8 +17,8 @@ describe('overlay: parsing kernel output', () => {
     const links = parseLinks(fx('ip-addr.json'));
     expect(links.map((l) => l.name)).toEqual(['lo', 'tsvx-1d509e1a7b', 'tsgw-1d509e1a7b', 'tsvx-ffffffffff', 'tsgw-ffffffffff']);
     expect(links[0]).toMatchObject({ kind: undefined, up: true, vxlan: undefined, addresses: ['127.0.0.1/8'] });
-    expect(links[1]).toEqual({ name: 'tsvx-1d509e1a7b', kind: 'vxlan', mtu: 1450, up: true, master: undefined, vxlan: { vni: 4100, port: 4789, local: '10.199.250.11', learning: false }, addresses: [] });
-    expect(links[2]).toEqual({ name: 'tsgw-1d509e1a7b', kind: 'macvlan', mtu: 1450, up: true, master: undefined, vxlan: undefined, parent: 'tsvx-1d509e1a7b', macvlanMode: 'bridge', addresses: ['10.77.0.1/24'] });
+    expect(links[1]).toEqual({ name: 'tsvx-1d509e1a7b', kind: 'vxlan', mtu: 1450, mac: 'f6:f8:6c:81:56:56', up: true, master: undefined, vxlan: { vni: 4100, port: 4789, local: '10.199.250.11', learning: false }, addresses: [] });
+    expect(links[2]).toEqual({ name: 'tsgw-1d509e1a7b', kind: 'macvlan', mtu: 1450, mac: '02:42:0a:4d:00:01', up: true, master: undefined, vxlan: undefined, parent: 'tsvx-1d509e1a7b', macvlanMode: 'bridge', addresses: ['10.77.0.1/24'] });
     expect(links[3]).toMatchObject({ up: false, mtu: 1500, vxlan: { vni: 4200, learning: true } });
     expect(links[4]).toMatchObject({ kind: 'macvlan', up: false, parent: 'tsvx-ffffffffff', addresses: [] });
     // Read without addresses (`ip link`), a link has none to report, not an empty list.

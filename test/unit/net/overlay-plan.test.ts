@@ -68,7 +68,7 @@ describe('overlay planner', () => {
     expect(text(cmds)).toEqual([
       'nft -f -',
       `ip link add ${A.vxlan} mtu 1450 up type vxlan id 4100 dstport 4789 local ${LOCAL} nolearning`,
-      `ip link add ${A.shim} link ${A.vxlan} mtu 1450 type macvlan mode bridge`,
+      `ip link add ${A.shim} link ${A.vxlan} address 02:42:0a:4d:00:01 mtu 1450 type macvlan mode bridge`,
       `ip addr replace 10.77.0.1/24 dev ${A.shim}`,
       `ip link set dev ${A.shim} up`,
       `bridge fdb append 00:00:00:00:00:00 dev ${A.vxlan} dst 10.199.4.12 self permanent`,
@@ -174,7 +174,11 @@ describe('overlay planner', () => {
     const extra = setLink(state, A.shim, (l) => ({ ...l, up: false, addresses: ['10.77.0.9/24'] }));
     expect(text(converge(host(), extra).cmds)).toEqual([`ip addr replace 10.77.0.1/24 dev ${A.shim}`, `ip addr del 10.77.0.9/24 dev ${A.shim}`, `ip link set dev ${A.shim} up`]);
     const privateMode = setLink(state, A.shim, (l) => ({ ...l, macvlanMode: 'private' }));
-    expect(text(converge(host(), privateMode).cmds).slice(0, 2)).toEqual([`ip link del dev ${A.shim}`, `ip link add ${A.shim} link ${A.vxlan} mtu 1450 type macvlan mode bridge`]);
+    expect(text(converge(host(), privateMode).cmds).slice(0, 2)).toEqual([`ip link del dev ${A.shim}`, `ip link add ${A.shim} link ${A.vxlan} address 02:42:0a:4d:00:01 mtu 1450 type macvlan mode bridge`]);
+    // Its MAC is derived from its address (other nodes route ingress replies by it): a shim made
+    // with a random one (older versions) is given it in place, not rebuilt.
+    const randomMac = setLink(state, A.shim, (l) => ({ ...l, mac: '96:8c:0b:38:4f:a9' }));
+    expect(text(converge(host(), randomMac).cmds)).toEqual([`ip link set dev ${A.shim} address 02:42:0a:4d:00:01`]);
   });
 
   it('swaps VNIs between two networks in one pass: every deletion before any creation', () => {
