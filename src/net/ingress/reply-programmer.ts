@@ -86,6 +86,6 @@ export function parseRules(text: string): ListedRule[] {
   const v = JSON.parse(text.trim() === '' ? '[]' : text) as unknown;
   if (!Array.isArray(v)) return [];
   return v.flatMap((r: { priority?: unknown; fwmark?: unknown; table?: unknown }) =>
-    typeof r.priority === 'number' ? [{ priority: r.priority, ...(typeof r.fwmark === 'string' ? { fwmark: r.fwmark } : {}), table: String(r.table ?? '') }] : [],
+    typeof r.priority === 'number' ? [{ priority: r.priority, ...(typeof r.fwmark === 'string' ? { fwmark: r.fwmark } : {}), table: typeof r.table === 'string' || typeof r.table === 'number' ? String(r.table) : '' }] : [],
   );
 }
