@@ -57,6 +57,18 @@ export interface LoadBalancerPort {
   close?(): void;
 }
 
+/** The ingress mesh's entry table on this host (src/net/ingress's IngressHostProgrammer). */
+export interface IngressHostPort {
+  sync(table: { shim: string; ports: Array<{ protocol: 'tcp' | 'udp' | 'sctp'; port: number; target: number; snat: boolean; backends: string[] }> } | null): Promise<unknown>;
+  remove(): Promise<unknown>;
+}
+
+/** Reply routing in each local backend's netns (src/net/ingress's IngressReplyProgrammer). */
+export interface IngressReplyPort {
+  sync(netnsPath: string, wanted: { address: string; gateways: string[]; self: string }): Promise<unknown>;
+  forget(netnsPath: string): void;
+}
+
 /** DNS of standalone containers through this host's resolver (src/net/dns's DnsRedirector). */
 export interface DnsRedirectPort {
   apply(netnsPath: string, to: string): Promise<void>;
@@ -78,6 +90,8 @@ export interface NetworkAgentOptions {
   lb: LoadBalancerPort;
   dns: ResolverPort;
   dnsRedirect: DnsRedirectPort;
+  ingress: IngressHostPort;
+  ingressReply: IngressReplyPort;
   /** This node's underlay address (the VXLAN source) and its interface's MTU. */
   underlay: () => Promise<{ address: string; mtu: number }>;
   deviceNames: (key: string) => { shim: string; vxlan: string };
@@ -105,6 +119,7 @@ function devicesDigest(state: NodeNetworkState, under: { address: string; mtu: n
     state.nodeAddrs,
     state.networks,
     state.endpoints.map((e) => [e.networkId, e.address, e.nodeId, e.vtep]),
+    state.ingress?.gateways ?? null,
   ]);
 }
 /** Marks the node's egress network (one per node, not a cluster network). */
@@ -221,9 +236,11 @@ export class NetworkAgent {
         mtu: n.mtu ?? under.mtu - 50,
         local: under.address,
         peers: n.peers.filter((p) => p !== under.address),
-        remotes: state.endpoints
-          .filter((e) => e.networkId === n.id && e.nodeId !== this.o.nodeId)
-          .map((e) => ({ ip: e.address, mac: this.o.macForIp(e.address), vtep: e.vtep })),
+        remotes: [
+          ...state.endpoints.filter((e) => e.networkId === n.id && e.nodeId !== this.o.nodeId).map((e) => ({ ip: e.address, mac: this.o.macForIp(e.address), vtep: e.vtep })),
+          // Backends reply to an entry node's shim: unicast, not flooded to every peer.
+          ...(state.ingress?.networkId === n.id ? state.ingress.gateways.filter((g) => g.nodeId !== this.o.nodeId).map((g) => ({ ip: g.address, mac: this.o.macForIp(g.address), vtep: g.vtep })) : []),
+        ],
       };
     });
     let pending = new Set<string>(placed.map((n) => n.id));
@@ -261,7 +278,45 @@ export class NetworkAgent {
       this.logOnce(`dns: ${(e as Error).message}`);
     });
     await this.syncClients(state);
+    await this.syncIngress(state);
     this.programmed = state.index;
+  }
+
+  /**
+   * The published ports this node answers (every node does, with or without a task): DNAT to the
+   * backends on the ingress overlay, once that overlay is programmed here. Part of what
+   * `programmed` acknowledges, so a task leaves every node's published ports before its SIGTERM.
+   */
+  private async syncIngress(state: NodeNetworkState): Promise<void> {
+    const ing = state.ingress;
+    if (ing !== null && !this.ready.has(ing.networkId)) {
+      this.incomplete = true; // the overlay comes first; the next pass programs the ports
+      return;
+    }
+    const table =
+      ing === null
+        ? null
+        : {
+            shim: this.o.deviceNames(ing.networkId).shim,
+            ports: ing.ports.map((p) => ({ protocol: p.protocol, port: p.published, target: p.target, snat: p.snat, backends: p.backends })),
+          };
+    await this.o.ingress.sync(table).catch((e: unknown) => {
+      this.incomplete = true;
+      this.logOnce(`ingress: ${(e as Error).message}`);
+    });
+  }
+
+  /**
+   * A local task on the ingress overlay: its replies go back through the node each connection
+   * came in by (src/net/ingress/reply-render.ts). Before it is reported running, and whenever the
+   * set of nodes changes.
+   */
+  private async syncReply(state: NodeNetworkState, taskId: string, netns: string): Promise<void> {
+    const ing = state.ingress;
+    const mine = ing === null ? undefined : state.endpoints.find((e) => e.taskId === taskId && e.networkId === ing.networkId);
+    const self = ing === null ? null : (state.networks.find((n) => n.id === ing.networkId)?.gateway ?? null);
+    if (ing === null || mine === undefined || self === null) return;
+    await this.o.ingressReply.sync(netns, { address: mine.address, gateways: ing.gateways.map((g) => g.address), self });
   }
 
   /**
@@ -276,12 +331,15 @@ export class NetworkAgent {
     const networks: NonNullable<ContainerSpec['networks']> = {};
     let dns: string | null = null;
     let egress = false;
-    for (const att of atts) {
+    const ingress = this.state?.ingress?.networkId;
+    // The ingress overlay last: it is no one's DNS and no way out (the host routes only the mesh's connections through it).
+    for (const att of [...atts].sort((x, y) => Number(x.networkId === ingress) - Number(y.networkId === ingress))) {
       const n = this.ready.get(att.networkId);
       if (!n) throw new NetworkNotReadyError(`network ${att.networkId} is not programmed on this node yet`);
       const addr = att.addresses[0];
       if (!addr) throw new NetworkNotReadyError(`no address on network ${n.name} yet`);
       networks[engineNetworkNameOf(n)] = { ipv4Address: addr.split('/')[0]! };
+      if (n.id === ingress) continue;
       dns ??= n.gateway;
       egress ||= !n.internal;
     }
@@ -300,6 +358,7 @@ export class NetworkAgent {
     if (a.task.networks.length === 0 || !this.state || pid <= 0) return;
     this.pids.set(containerId, pid);
     await this.o.lb.sync(netnsOf(pid), vipTableFor(this.state, a.task.id));
+    await this.syncReply(this.state, a.task.id, netnsOf(pid));
   }
 
   /** The daemon stops: close the resolver's sockets; devices and tables stay for running tasks. */
@@ -313,6 +372,7 @@ export class NetworkAgent {
     this.o.lb.close?.();
     await this.o.dns.close();
     await this.standalone.teardown();
+    await this.o.ingress.remove().catch((e: unknown) => this.o.log(`removing the ingress table: ${(e as Error).message}`));
     await this.o.overlay.teardown();
     const subnets: string[] = [];
     for (const label of [NETWORK_LABEL, EGRESS_LABEL]) {
@@ -431,11 +491,16 @@ export class NetworkAgent {
       if (!pid) return;
       live.add(c.id);
       await this.o.lb.sync(netnsOf(pid), vipTableFor(state, taskId));
+      await this.syncReply(state, taskId, netnsOf(pid)).catch((e: unknown) => {
+        this.incomplete = true;
+        this.logOnce(`ingress reply routing of task ${taskId}: ${(e as Error).message}`);
+      });
     });
     for (const [id, pid] of this.pids) {
       if (live.has(id)) continue;
       this.pids.delete(id);
       this.o.lb.forget(netnsOf(pid));
+      this.o.ingressReply.forget(netnsOf(pid));
     }
     this.noteStandalone(await this.standalone.sync(state, this.ready));
   }

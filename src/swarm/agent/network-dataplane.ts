@@ -4,6 +4,7 @@ import { promisify } from 'node:util';
 import type { ContainerRuntime } from '../../runtime/index.js';
 import { DnsRedirector, DnsResolver, hostResolvers } from '../../net/dns/index.js';
 import { detectLbBackend, IpvsLbBackend, NftLbProgrammer, type LbBackend, type LbBackendKind } from '../../net/lb/index.js';
+import { IngressHostProgrammer, IngressReplyProgrammer } from '../../net/ingress/index.js';
 import { macForIp, OverlayDataplane, overlayDeviceNames } from '../../net/overlay/index.js';
 import { NetworkAgent } from './network-agent.js';
 import { readUnderlay } from './underlay.js';
@@ -44,6 +45,8 @@ export async function realNodeNetworking(c: NetworkAgentContext): Promise<NodeNe
     lb,
     dns,
     dnsRedirect: new DnsRedirector(),
+    ingress: new IngressHostProgrammer({ onWarning: c.log }),
+    ingressReply: new IngressReplyProgrammer({ macForIp }),
     underlay: () => readUnderlay(c.advertiseAddr),
     deviceNames: overlayDeviceNames,
     macForIp,

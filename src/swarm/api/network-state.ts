@@ -105,7 +105,7 @@ export interface IngressState {
    * Every node's own address on the ingress overlay (its shim, whose MAC is derived from it): a
    * backend's reply is routed back through the node its connection came in by.
    */
-  gateways: Array<{ nodeId: string; address: string }>;
+  gateways: Array<{ nodeId: string; address: string; /** The node's underlay address (its shim's frames come from there). */ vtep: string }>;
   /** Sorted by protocol, then published port. */
   ports: IngressPort[];
 }

@@ -1,5 +1,5 @@
 import type { ContainerInfo, ContainerRuntime, NetworkInfo, NetworkSpec } from '../../../src/runtime/index.js';
-import { NetworkAgent, type OverlayPort } from '../../../src/swarm/agent/network-agent.js';
+import { NetworkAgent, type IngressHostPort, type IngressReplyPort, type OverlayPort } from '../../../src/swarm/agent/network-agent.js';
 import type { DnsTable } from '../../../src/net/dns/index.js';
 import type { VipTable } from '../../../src/net/lb/index.js';
 
@@ -101,6 +101,8 @@ export function agentWith(engine: FakeEngine, o: { log?: (msg: string) => void }
   const dns = { table: null as DnsTable | null, bound: [] as string[], failListen: false };
   /** Namespace -> resolver its DNS is redirected to; every apply and remove, in order. */
   const redirects = { now: new Map<string, string>(), calls: [] as string[] };
+  /** Every entry table the agent asked for (null: none), and each backend netns's reply routing. */
+  const ingress = { tables: [] as Array<Parameters<IngressHostPort['sync']>[0]>, replies: new Map<string, Parameters<IngressReplyPort['sync']>[1]>() };
   const agent = new NetworkAgent({
     runtime: engine.runtime(),
     nodeId: 'n1',
@@ -131,10 +133,15 @@ export function agentWith(engine: FakeEngine, o: { log?: (msg: string) => void }
         redirects.now.delete(ns);
       },
     },
+    ingress: {
+      sync: async (t) => void ingress.tables.push(t),
+      remove: async () => void ingress.tables.push(null),
+    },
+    ingressReply: { sync: async (ns, w) => void ingress.replies.set(ns, w), forget: (ns) => void ingress.replies.delete(ns) },
     underlay: async () => ({ address: '10.199.0.11', mtu: 1500 }),
     deviceNames: (k) => ({ shim: `tsgw-${k}`, vxlan: `tsvx-${k}` }),
     macForIp: (ip) => `mac-${ip}`,
     flushFlows: async () => undefined,
   });
-  return { agent, overlays, lb, dns, redirects };
+  return { agent, overlays, lb, dns, redirects, ingress };
 }
