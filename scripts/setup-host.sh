@@ -5,7 +5,7 @@ set -euo pipefail
 
 log() { printf '[setup] %s\n' "$*" >&2; }
 
-PKGS=(docker.io busybox-static iproute2 iptables nftables conntrack iperf3 procps curl psmisc ruby shellcheck)
+PKGS=(docker.io busybox-static iproute2 iptables nftables conntrack iperf3 wrk procps curl psmisc ruby shellcheck)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -344,6 +344,9 @@ export class NetworkAgent {
       egress ||= !n.internal;
     }
     const first = Object.keys(networks)[0]!;
+    // Only on the ingress overlay (a service that publishes ports and joins no network): the way
+    // out it would have had on the engine's default bridge.
+    egress ||= atts.every((x) => x.networkId === ingress);
     if (egress) {
       if (!this.egressReady) throw new NetworkNotReadyError(`the egress network ${EGRESS_NETWORK} is not created on this node yet`);
       networks[EGRESS_NETWORK] = {};

@@ -61,6 +61,9 @@ describe('NetworkAgent: the ingress mesh', () => {
     const a = agent.attach({ task: t as never, serviceName: 'web' });
     expect(a).toEqual({ networkMode: engineNetworkName('A'), networks: { [engineNetworkName('A')]: { ipv4Address: '10.10.0.11' }, [engineNetworkName('ING')]: { ipv4Address: '10.255.0.11' } }, dns: ['10.10.0.1'] });
     expect(Object.keys(a.networks!)).not.toContain(EGRESS_NETWORK);
+    // Only on ingress (no network of its own): egress, as the engine's default bridge gave it.
+    const only = agent.attach({ task: { networks: [t.networks[0]] } as never, serviceName: 'web' });
+    expect(only).toEqual({ networkMode: engineNetworkName('ING'), networks: { [engineNetworkName('ING')]: { ipv4Address: '10.255.0.11' }, [EGRESS_NETWORK]: {} } });
     e.containers.push({ id: 'c1', labels: { [TASK_LABELS.task]: 'w1', [TASK_LABELS.node]: 'n1' }, status: 'running', pid: 101, networks: [] });
     await agent.configure({ ...state(), index: 8 });
     expect(ingress.replies.get('/proc/101/ns/net')).toEqual({ address: '10.255.0.11', gateways: ['10.255.0.1', '10.255.0.2'], self: '10.255.0.1' });
