@@ -14,6 +14,10 @@
  *             client's end.sum_received.bits_per_second.
  *   vip       the same client to the server service's VIP (nftables DNAT in the client's netns).
  *             Docker Swarm's VIP needs IPVS, which this kernel lacks: n/a.
+ *   mesh      HTTP through the ingress mesh: `wrk` (Debian's) from the machine's root namespace, a
+ *             client outside the cluster, to h3:8080 (h3 has no task; the one task is on h2), vs
+ *             direct to the task's address from h3's own netns (the same overlay hop, no mesh),
+ *             alternating, requests/s and p99. Docker Swarm's mesh on lab B, as it behaves here.
  *   program   VIP programming latency: a global client service (a task on every node) and a
  *             backend service on the overlay, scaled up by one and down by one, alternating. Up:
  *             from the new task becoming `running` in the store (the daemon socket's
@@ -341,6 +345,69 @@ async function swarmSetup(lab: Lab): Promise<{ client: TaskContainer; server: Ta
   return { client, server };
 }
 
+// ---------------------------------------------------------------- the ingress mesh
+
+/** busybox httpd serving a small static page; SIGTERM ends it. */
+const WEB = ['--init', IMAGE, 'sh', '-c', "trap 'exit 0' TERM; mkdir -p /www && hostname > /www/index.html && httpd -f -p 80 -h /www & wait"];
+const MESH_PORT = 8080;
+const WRK_CONNS = 16;
+
+interface WrkResult {
+  rps: number;
+  p99ms: number;
+}
+const mesh: { ts: WrkResult[]; direct: WrkResult[]; swarm: string | undefined } = { ts: [], direct: [], swarm: undefined };
+
+/** `wrk` for SECONDS from `netns` (undefined: the machine's root namespace, outside the cluster). Bounded by -d. */
+async function wrk(url: string, netns?: string): Promise<WrkResult> {
+  const argv = ['wrk', '-t', '1', '-c', String(WRK_CONNS), '-d', `${SECONDS}s`, '--latency', '--timeout', '2s', url];
+  const r = netns === undefined ? await run(argv[0]!, argv.slice(1), { check: false, timeoutMs: (SECONDS + 30) * 1000 }) : await run('nsenter', [`--net=${netns}`, ...argv], { check: false, timeoutMs: (SECONDS + 30) * 1000 });
+  const rps = /Requests\/sec:\s+([\d.]+)/.exec(r.stdout);
+  const p99 = /\s99%\s+([\d.]+)(us|ms|s)\b/.exec(r.stdout);
+  const errs = /Socket errors: .*|Non-2xx or 3xx responses: \d+/.exec(r.stdout);
+  if (!rps || !p99) throw new Error(`wrk ${url}: exit ${r.code}: ${(r.stdout + r.stderr).trim().slice(0, 300)}`);
+  if (errs) throw new Error(`wrk ${url}: ${errs[0]}`);
+  const unit = p99[2] === 'us' ? 1e-3 : p99[2] === 's' ? 1e3 : 1;
+  return { rps: Number(rps[1]), p99ms: Number(p99[1]) * unit };
+}
+
+/**
+ * Requests/s and p99 through the mesh (from outside the cluster, entering h3, which has no task)
+ * vs direct to the task's address (from h3's own netns: the same overlay hop, no NAT, no mesh).
+ */
+async function meshTsswarm(lab: Lab, ts: Tsswarm): Promise<void> {
+  await ts.ok(['service', 'create', '-d', '--name', 'mesh-web', '--constraint', 'node.hostname==h2', '-p', `${MESH_PORT}:80`, ...WEB]);
+  await ts.running('mesh-web', 1);
+  const task = await waitContainer(lab, 'h2', TS_SERVICE, 'mesh-web');
+  const entry = lab.host('h3');
+  const viaMesh = `http://${entry.ip}:${MESH_PORT}/`;
+  const direct = `http://${task.ip}/`;
+  await eventually(async () => ((await run('curl', ['-sf', '--max-time', '2', viaMesh], { check: false })).code === 0 ? true : undefined), { timeoutMs: TIMEOUT_MS, intervalMs: 200, what: 'the mesh answering on h3' });
+  for (let i = 0; i < RUNS; i++) {
+    const order: Array<[WrkResult[], () => Promise<WrkResult>]> = [
+      [mesh.ts, () => wrk(viaMesh)],
+      [mesh.direct, () => wrk(direct, entry.netnsPath)],
+    ];
+    for (const [out, fn] of i % 2 === 0 ? order : order.reverse()) {
+      const x = await fn();
+      out.push(x);
+      log(`  ${out === mesh.ts ? 'mesh (root ns -> h3:8080 -> task on h2)' : 'direct (h3 -> task IP)'}: ${x.rps.toFixed(0)} req/s, p99 ${x.p99ms.toFixed(2)} ms`);
+    }
+  }
+  await ts.ok(['service', 'rm', 'mesh-web']);
+}
+
+/** Docker Swarm's mesh on lab B, reported as it behaves here (it needs IPVS). */
+async function meshSwarm(lab: Lab): Promise<void> {
+  const h1 = lab.host('h1');
+  await lab.docker(h1, ['service', 'create', '--detach', '--no-resolve-image', '--name', 'mesh-web', '--constraint', 'node.hostname==h2', '-p', `${MESH_PORT}:80`, ...WEB], { timeoutMs: TIMEOUT_MS });
+  await waitContainer(lab, 'h2', SW_SERVICE, 'mesh-web');
+  await sleep(3000);
+  const r = await run('curl', ['-sS', '--max-time', '3', `http://${lab.host('h3').ip}:${MESH_PORT}/`], { check: false });
+  mesh.swarm = r.code === 0 ? 'answered' : `fails: ${r.stderr.trim().split('\n')[0]}`;
+  log(`Docker Swarm mesh: ${mesh.swarm}`);
+}
+
 // ---------------------------------------------------------------- programming latency
 
 interface Sample<T> {
@@ -621,6 +688,16 @@ function printTable(): void {
     [`VIP programming p50 (${changes.length} changes, ${HOSTS.length} nodes)`, ms(p50), 'n/a (no IPVS)', '-', '-', '<= 200 ms', met(p50 === undefined ? undefined : p50 <= 200)],
     [`VIP programming p99`, ms(p99), 'n/a (no IPVS)', '-', '-', '<= 1 s', met(p99 === undefined ? undefined : p99 <= 1000)],
   ];
+  if (mesh.ts.length && mesh.direct.length) {
+    const mr = median(mesh.ts.map((x) => x.rps));
+    const dr = median(mesh.direct.map((x) => x.rps));
+    const mp = median(mesh.ts.map((x) => x.p99ms));
+    const dp = median(mesh.direct.map((x) => x.p99ms));
+    rows.push(
+      [`HTTP via the mesh (enter h3, task on h2), wrk -c${WRK_CONNS}`, `${mr.toFixed(0)} req/s`, mesh.swarm ?? '-', `${dr.toFixed(0)} req/s direct`, `${(mr / dr).toFixed(2)}x direct`, '>= 0.9x direct', met(mr / dr >= 0.9)],
+      ['  the same, p99 latency', `${mp.toFixed(2)} ms`, '-', `${dp.toFixed(2)} ms direct`, `${(mp / dp).toFixed(2)}x direct`, '-', '-'],
+    );
+  }
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   const line = (r: string[]): string => `| ${r.map((x, i) => x.padEnd(widths[i]!)).join(' | ')} |`;
   console.log(line(rows[0]!));
@@ -641,6 +718,12 @@ function printTable(): void {
   paired('tsDirect', 'swDirect', 'tsswarm task IP / Swarm task IP');
   paired('tsMtu', 'swDirect', `tsswarm mtu ${SWARM_MTU} / Swarm task IP`);
   paired('tsVip', 'tsDirect', 'tsswarm VIP / tsswarm task IP');
+  if (mesh.ts.length) {
+    console.log(`  mesh req/s per run    ${mesh.ts.map((x) => x.rps.toFixed(0)).join('  ')}`);
+    console.log(`  direct req/s per run  ${mesh.direct.map((x) => x.rps.toFixed(0)).join('  ')}`);
+    const rs = mesh.ts.flatMap((x, i) => (mesh.direct[i] ? [x.rps / mesh.direct[i].rps] : []));
+    if (rs.length) console.log(`  paired mesh / direct  ${rs.map((r) => r.toFixed(2)).join('  ')}  (median ${median(rs).toFixed(2)}x)`);
+  }
   if (changes.length) {
     const f = (xs: number[]): string => (xs.length ? `p50 ${percentile(xs, 50).toFixed(0)} ms, p99 ${percentile(xs, 99).toFixed(0)} ms, max ${Math.max(...xs).toFixed(0)} ms (n=${xs.length})` : '-');
     const num = (xs: Array<number | 'timeout'>): number[] => xs.filter((x): x is number => typeof x === 'number');
@@ -748,8 +831,18 @@ async function main(): Promise<number> {
     }
 
     if (tsx) {
-      // Only the latency services from here on.
       await tsx.ts.ok(['service', 'rm', 'iperf-srv', 'iperf-cli', 'iperf-srvm', 'iperf-clim']);
+      log(`ingress mesh; load average ${loadavg()}`);
+      try {
+        await meshTsswarm(A, tsx.ts);
+      } catch (e) {
+        notes.push(`tsswarm's mesh could not be measured: ${(e as Error).message}`);
+        log(notes.at(-1)!);
+      }
+    }
+    if (swx) await meshSwarm(B).catch((e: unknown) => void (mesh.swarm = `could not be set up: ${(e as Error).message}`));
+    if (tsx) {
+      // Only the latency services from here on.
       log(`programming latency; load average ${loadavg()}`);
       const pids = await programmingLatency(A, tsx.ts);
       if (shims) printTrace(shims.log, pids);
