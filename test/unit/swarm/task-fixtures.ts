@@ -3,7 +3,7 @@ import { allocate } from '../../../src/swarm/manager/allocator/index.js';
 import { orchestrate, type OrchestratorActions } from '../../../src/swarm/manager/orchestrator/index.js';
 import { schedule, isSchedulable } from '../../../src/swarm/manager/scheduler/index.js';
 import { decideUpdate } from '../../../src/swarm/manager/updater/index.js';
-import { node as nodeBody, service as serviceBody, taskSpec } from './store-fixtures.js';
+import { network as networkBody, node as nodeBody, service as serviceBody, taskSpec } from './store-fixtures.js';
 
 /**
  * Full stored objects (with meta) for the pure manager cores, and a tiny world that applies their
@@ -70,6 +70,12 @@ export function mkTask(
 }
 
 export { taskSpec };
+
+/** The cluster's ingress network, not allocated yet (as `tsswarm init` writes it, with a subnet of its own). */
+export function mkIngress(id = 'ingress', subnet = '10.255.0.0/24'): Network {
+  const b = networkBody(id, id);
+  return { ...b, spec: { ...b.spec, ipam: { configs: [{ subnet, gateway: null, ipRange: null }] }, ingress: true }, meta: meta() };
+}
 
 /** A published port as the flags write it: tcp, ingress mode unless `o` says otherwise. */
 export function mkPort(target: number, published: number | null, o: Partial<PortConfig> = {}): PortConfig {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { isCurrent, makeTask, samePorts } from '../../../src/swarm/manager/task-model.js';
 import { portConfigSchema, taskSchema, type PortConfig, type Service } from '../../../src/swarm/store/index.js';
-import { mkNode, mkPort as port, mkService, mkTask, taskSpec, World } from './task-fixtures.js';
+import { mkIngress, mkNode, mkPort as port, mkService, mkTask, taskSpec, World } from './task-fixtures.js';
 
 
 function withPorts(s: Service, ports: PortConfig[]): Service {
@@ -54,6 +54,7 @@ describe('isCurrent: what of the ports a task depends on', () => {
 describe('port changes and the update policy', () => {
   function world(): World {
     const w = new World();
+    w.networks = [mkIngress()];
     for (const n of ['n1', 'n2', 'n3']) w.addNode(mkNode(n));
     w.setService(withPorts(mkService('web', { replicas: 3, update: { parallelism: 1 } }), [port(80, 8080)]));
     w.settle();
@@ -85,6 +86,7 @@ describe('port changes and the update policy', () => {
 
   it('a service that starts publishing in ingress mode rolls its tasks too', () => {
     const w = new World();
+    w.networks = [mkIngress()];
     w.addNode(mkNode('n1'));
     w.setService(mkService('web', { replicas: 2 }));
     w.settle();
