@@ -143,6 +143,7 @@ function port(v: string): ServiceSpec['endpoint']['ports'][number] {
     targetPort: target,
     publishedPort: published,
     publishMode: oneOf('--publish mode', mode, ['ingress', 'host'] as const),
+    snat: false,
   };
 }
 

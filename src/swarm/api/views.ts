@@ -3,6 +3,7 @@
  * `node ls`, `service ls`, `service ps`, `secret|config ls`. Shapes for display, not the store's
  * objects, so the store can change without changing what clients read.
  */
+import type { PortConfig } from '../store/index.js';
 
 /** One row of `node ls`. */
 export interface NodeView {
@@ -24,7 +25,10 @@ export interface ServiceView {
   desired: number;
   running: number;
   image: string;
+  /** The PORTS column: ingress-mode ports as Docker writes them (`*:30000->80/tcp`). */
   ports: string[];
+  /** Every published port with the number the service holds (null: not allocated yet, or a host port the engine picks). */
+  publishedPorts: PortConfig[];
   updateState: string | null;
   updateMessage: string | null;
   /** The service's labels (stacks find their services by `com.docker.stack.namespace`). */

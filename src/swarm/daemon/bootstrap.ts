@@ -17,11 +17,15 @@ import { apiRequest } from '../api/client.js';
 import { ApiError } from '../api/errors.js';
 import { joinResponseSchema, type JoinResponse } from '../api/schemas.js';
 import type { Identity } from '../api/identity.js';
+import { defaultIngressNetwork } from '../manager/networks-api.js';
+import { randomTaskId } from '../manager/loop-runner.js';
 
-/** What `init` creates before raft exists: the CA, the first manager's identity, the cluster object. */
+/** What `init` creates before raft exists: the CA, the first manager's identity, the cluster object and its ingress network. */
 export interface InitMaterial {
   identity: Identity;
   cluster: ObjectBody<'cluster'>;
+  /** Written with the cluster object, in one transaction. */
+  ingress: ObjectBody<'network'>;
 }
 
 export async function createCluster(opts: {
@@ -64,6 +68,7 @@ export async function createCluster(opts: {
       caKeyPem,
     },
     cluster,
+    ingress: defaultIngressNetwork(randomTaskId()),
   };
 }
 

@@ -278,7 +278,7 @@ export class Daemon {
     };
     const bad = checkClusterNetworking(networking);
     if (bad !== null) throw new ApiError('invalid', bad.message, { field: INIT_NETWORKING_FIELD[bad.field] });
-    const { identity, cluster } = await createCluster({
+    const { identity, cluster, ingress } = await createCluster({
       networking,
       hostname: this.hostname(),
       advertiseAddr,
@@ -294,6 +294,7 @@ export class Daemon {
       await until(() => m.isLeader, 10_000, 'the new one-member raft group to elect this node');
       await m.store.update((tx) => {
         tx.create('cluster', cluster);
+        tx.create('network', ingress);
         tx.create('node', {
           id: identity.state.nodeId,
           spec: { availability: 'active', role: 'manager', labels: {} },

@@ -4,6 +4,8 @@ import { allocate, type AllocatorDecision } from './allocator/index.js';
 import { ReconcileLoop, tryGroup } from './loop-runner.js';
 import type { LoopDeps } from './orchestrator-loop.js';
 import { ALLOCATING_MESSAGE } from './task-model.js';
+import { heldPorts, portName } from '../ports.js';
+import type { ServiceEndpoint } from './allocator/index.js';
 
 export interface AllocatorLoopDeps extends LoopDeps {
   /**
@@ -55,6 +57,20 @@ function sameNetwork(tx: ReadTx, a: AllocatorDecision, networkId: string): boole
 }
 
 /**
+ * No other service holds a published number this endpoint newly takes. The API checks explicit
+ * numbers inside its own write; an allocated one is decided from an older view, so a create that
+ * asked for that number meanwhile must win, and the next pass picks another.
+ */
+function portsStillFree(tx: ReadTx, serviceId: string, endpoint: ServiceEndpoint): boolean {
+  const mine = new Set(endpoint.ports.filter((p) => p.publishMode === 'ingress' && p.publishedPort !== null).map((p) => portName(p.protocol, p.publishedPort!)));
+  if (mine.size === 0) return true;
+  return tx
+    .find('service')
+    .filter((s) => s.id !== serviceId)
+    .every((s) => heldPorts(s).every((p) => p.publishedPort === null || !mine.has(portName(p.protocol, p.publishedPort))));
+}
+
+/**
  * One batch (one raft round for up to 200 changes): networks first, so a task's addresses are
  * never committed before the allocation they come from; then VIPs, the `new → pending` moves, and
  * the reasons of tasks that stay `new` (written only when they change, so a full network does
@@ -73,7 +89,7 @@ export async function writeAllocation(store: MemoryStore, a: AllocatorDecision, 
     for (const { service, endpoint } of a.services) {
       await tryGroup(b, (tx) => {
         const cur = tx.get('service', service.id);
-        if (cur?.meta.version !== service.meta.version || !endpoint.virtualIPs.every((v) => sameNetwork(tx, a, v.networkId))) return;
+        if (cur?.meta.version !== service.meta.version || !endpoint.virtualIPs.every((v) => sameNetwork(tx, a, v.networkId)) || !portsStillFree(tx, cur.id, endpoint)) return;
         tx.update('service', { ...cur, endpoint });
       });
     }

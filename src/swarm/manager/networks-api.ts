@@ -1,7 +1,7 @@
 import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
 import { ApiError } from '../api/errors.js';
-import { networkSpecSchema, type MemoryStore, type Network, type NetworkSpec, type ServiceSpec } from '../store/index.js';
+import { networkSpecSchema, type MemoryStore, type Network, type NetworkSpec, type ObjectBody, type ServiceSpec } from '../store/index.js';
 import { randomTaskId } from './loop-runner.js';
 import { checkNetwork, holdsAddresses } from './allocator/allocator.js';
 import { ATTACH_PREFIX_OPTION, MAX_ATTACH_PREFIX, MIN_ATTACH_PREFIX, attachPrefixOf } from './allocator/attach-range.js';
@@ -22,6 +22,23 @@ const MIN_MTU = 1280;
 const MAX_MTU = 9000;
 /** Docker's own networks on every engine: an attachable overlay's engine network carries its name. */
 const PREDEFINED_NAMES = new Set(['bridge', 'host', 'none']);
+
+/** Docker's name for the routing-mesh network `init` creates. */
+export const INGRESS_NETWORK_NAME = 'ingress';
+
+/**
+ * The ingress network of a fresh cluster, written by `tsswarm init` in the transaction that
+ * writes the cluster object, so no cluster is ever without one (Docker's `init` does the same).
+ * No subnet: the allocator cuts it from the cluster's pools like any network's (with the default
+ * pool, 10.0.0.0/24, as Docker's).
+ */
+export function defaultIngressNetwork(id: string): ObjectBody<'network'> {
+  return {
+    id,
+    spec: { name: INGRESS_NETWORK_NAME, labels: {}, driver: 'overlay', driverOptions: {}, ipam: { configs: [] }, internal: false, attachable: false, ingress: true },
+    allocation: null,
+  };
+}
 
 /** What `network ls|inspect` shows. */
 export interface NetworkView {
@@ -246,10 +263,25 @@ export function networkView(store: MemoryStore, ref: string): NetworkView {
   return view(store, findNetwork(store, ref));
 }
 
-/** Docker refuses to remove a network a service still uses; so do we, naming the services. */
+/**
+ * Docker refuses to remove a network a service still uses; so do we, naming the services. The
+ * ingress network is used by every service that publishes a port in ingress mode.
+ */
 export async function removeNetwork(store: MemoryStore, ref: string): Promise<{ id: string }> {
   const n = findNetwork(store, ref);
   await store.update((tx) => {
+    if (n.spec.ingress) {
+      const publishing = tx
+        .find('service')
+        .filter((s) => s.spec.endpoint.ports.some((p) => p.publishMode === 'ingress'))
+        .map((s) => s.spec.name)
+        .sort();
+      if (publishing.length > 0) {
+        throw new ApiError('conflict', `network ${n.spec.name} is the ingress network and service${publishing.length > 1 ? 's' : ''} ${publishing.join(', ')} publish${publishing.length > 1 ? '' : 'es'} ports in ingress mode`, {
+          hint: `remove those ports first (tsswarm service update --publish-rm TARGET ${publishing[0]}) or the services (tsswarm service rm ${publishing.join(' ')})`,
+        });
+      }
+    }
     const users = tx.find('service').filter((s) => s.spec.task.networks.some((a) => a.target === n.id));
     if (users.length > 0) {
       const names = users.map((s) => s.spec.name).sort();

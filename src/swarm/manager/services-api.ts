@@ -4,6 +4,7 @@ import { isTerminal, serviceSpecSchema, type MemoryStore, type ReadTx, type Serv
 import { randomTaskId } from './loop-runner.js';
 import { resolveServiceNetworks } from './networks-api.js';
 import type { ServiceView, TaskView } from '../api/views.js';
+import { formatPorts, heldPorts, portProblems } from '../ports.js';
 
 /** `POST /v1/services` and `POST /v1/services/:id/update`: a whole spec, validated strictly. */
 export const serviceCreateSchema = z.strictObject({ spec: serviceSpecSchema });
@@ -33,6 +34,7 @@ export async function createService(store: MemoryStore, body: z.infer<typeof ser
   await store.update((tx) => {
     if (tx.getByName('service', spec.name)) throw new ApiError('conflict', `a service named ${JSON.stringify(body.spec.name)} already exists`, { field: 'spec.name' });
     networksStillThere(tx, spec);
+    portsFree(tx, spec, null);
     tx.create('service', { id, spec, previousSpec: null, updateStatus: null, endpoint: null });
   });
   return { id };
@@ -50,12 +52,14 @@ export async function updateService(store: MemoryStore, ref: string, body: z.inf
     }
     if (body.rollback) {
       if (!cur.previousSpec) throw new ApiError('conflict', `service ${cur.spec.name} has no previous spec to roll back to`);
+      portsFree(tx, cur.previousSpec, cur.id);
       tx.update('service', { ...cur, spec: cur.previousSpec, previousSpec: cur.spec, updateStatus: { state: 'rollback-started', startedAt: now(), completedAt: null, message: 'manually requested rollback' } });
       return;
     }
     if (!spec) throw new ApiError('invalid', 'nothing to update: give spec or rollback', { field: 'spec' });
     if (spec.name !== cur.spec.name) throw new ApiError('invalid', `a service cannot be renamed (${cur.spec.name} -> ${spec.name})`, { field: 'spec.name' });
     networksStillThere(tx, spec);
+    portsFree(tx, spec, cur.id);
     tx.update('service', { ...cur, spec, previousSpec: cur.spec, updateStatus: null });
   });
   return { id: svc.id, version: r.index };
@@ -66,6 +70,20 @@ function networksStillThere(tx: ReadTx, spec: ServiceSpec): void {
   for (const a of spec.task.networks) {
     if (!tx.get('network', a.target)) throw new ApiError('conflict', `network ${a.target} was removed while the service was being written`, { field: 'spec.task.networks', hint: 'run the command again' });
   }
+}
+
+/**
+ * The spec's published ports against every other service's (specs/networking.md, "Ingress: the
+ * manager side"), inside the write's transaction so two requests cannot both take one port. The
+ * first problem is the answer: one port fixed at a time reads better than a list.
+ */
+function portsFree(tx: ReadTx, spec: ServiceSpec, self: string | null): void {
+  const others = tx
+    .find('service')
+    .filter((s) => s.id !== self)
+    .map((s) => ({ name: s.spec.name, ports: heldPorts(s) }));
+  const p = portProblems(spec.name, spec.endpoint.ports, others)[0];
+  if (p !== undefined) throw new ApiError(p.code, p.message, { field: `spec.endpoint.ports[${p.index}].${p.key}`, hint: p.hint });
 }
 
 export async function removeService(store: MemoryStore, ref: string): Promise<{ id: string }> {
@@ -90,7 +108,8 @@ export function serviceViews(store: MemoryStore): ServiceView[] {
         desired,
         running: live.filter(isUp).length,
         image: s.spec.task.container.image,
-        ports: s.spec.endpoint.ports.map((p) => `*:${p.publishedPort ?? '?'}->${p.targetPort}/${p.protocol}`),
+        ports: formatPorts(heldPorts(s)),
+        publishedPorts: heldPorts(s),
         updateState: s.updateStatus?.state ?? null,
         updateMessage: s.updateStatus?.message ?? null,
         labels: s.spec.labels,

@@ -1,5 +1,5 @@
 import { canonicalJson } from '../store/canonical-json.js';
-import { isBefore, type Node, type ObjectBody, type Service, type Task, type TaskSpec, type TaskState } from '../store/index.js';
+import { isBefore, type Node, type ObjectBody, type PortConfig, type Service, type Task, type TaskSpec, type TaskState } from '../store/index.js';
 
 /**
  * The task model shared by the manager's decision cores (orchestrator, scheduler, updater,
@@ -30,6 +30,39 @@ function bytesOf(s: TaskSpec): string {
 /** Task spec equality by canonical bytes (key order cannot make two equal specs differ). */
 export function sameSpec(a: TaskSpec, b: TaskSpec): boolean {
   return a === b || bytesOf(a) === bytesOf(b);
+}
+
+/**
+ * What of a task's published ports its container depends on: the host-mode ports (the engine
+ * binds them on the task's node) and whether it joins the ingress network at all. An ingress
+ * port's published number lives only in the dataplane (every node DNATs it to the task's
+ * ingress address), so changing it restarts nothing.
+ */
+const portBytes = new WeakMap<readonly PortConfig[], string>();
+function portsProjection(ports: readonly PortConfig[]): string {
+  let b = portBytes.get(ports);
+  if (b === undefined) {
+    const host = ports
+      .filter((p) => p.publishMode === 'host')
+      .map((p) => `${p.protocol}/${p.targetPort}/${p.publishedPort ?? ''}`)
+      .sort();
+    b = JSON.stringify({ host, ingress: ports.some((p) => p.publishMode === 'ingress') });
+    portBytes.set(ports, b);
+  }
+  return b;
+}
+
+/** Two port lists ask the same of a task's container (see portsProjection). */
+export function samePorts(a: readonly PortConfig[], b: readonly PortConfig[]): boolean {
+  return a === b || portsProjection(a) === portsProjection(b);
+}
+
+/**
+ * A task made from what the service asks now: the same task spec, and published ports that ask
+ * the same of its container. Anything else is an older version for the updater to replace.
+ */
+export function isCurrent(t: Pick<Task, 'spec' | 'ports'>, service: Service): boolean {
+  return sameSpec(t.spec, service.spec.task) && samePorts(t.ports, service.spec.endpoint.ports);
 }
 
 /** Nodes by id, for the questions below. */
@@ -120,6 +153,7 @@ export function makeTask(i: NewTaskInput): ObjectBody<'task'> {
     desiredState: i.desiredState ?? 'running',
     status: { state: 'new', timestamp: i.now, message: i.message ?? ALLOCATING_MESSAGE, err: null, exitCode: null, containerId: null, health: null },
     spec: i.service.spec.task,
+    ports: i.service.spec.endpoint.ports,
     serviceVersion: i.service.meta.version,
     networks: [],
   };

@@ -390,7 +390,7 @@ function ports(list: ServicePortConfig[], warn: (k: string, what: string) => voi
       }
       published = Number(p.published);
     }
-    out.push({ name: p.name ?? '', protocol: p.protocol, targetPort: p.target, publishedPort: published, publishMode: p.mode });
+    out.push({ name: p.name ?? '', protocol: p.protocol, targetPort: p.target, publishedPort: published, publishMode: p.mode, snat: false });
   });
   return out;
 }

@@ -1,6 +1,6 @@
 import { allocate, type AllocatorDecision, type AllocatorInput } from '../../../src/swarm/manager/allocator/index.js';
 import { writeAllocation } from '../../../src/swarm/manager/allocator-loop.js';
-import type { MemoryStore, Network, Node, ObjectBody, Service, Task, TaskState } from '../../../src/swarm/store/index.js';
+import type { MemoryStore, Network, Node, ObjectBody, PortConfig, Service, Task, TaskState } from '../../../src/swarm/store/index.js';
 import { cluster, network, newStore, node, service, task } from './store-fixtures.js';
 
 /**
@@ -49,11 +49,11 @@ export class AllocHarness {
   }
 
   /** A network; no `subnet` means "from the default pools". */
-  async net(id: string, o: { subnet?: string; gateway?: string; ipRange?: string; attachable?: boolean; attachPrefix?: number } = {}): Promise<void> {
+  async net(id: string, o: { subnet?: string; gateway?: string; ipRange?: string; attachable?: boolean; attachPrefix?: number; ingress?: boolean } = {}): Promise<void> {
     const b = network(id);
     const configs = o.subnet === undefined ? [] : [{ subnet: o.subnet, gateway: o.gateway ?? null, ipRange: o.ipRange ?? null }];
     const driverOptions = o.attachPrefix === undefined ? b.spec.driverOptions : { ...b.spec.driverOptions, 'attach-prefix': String(o.attachPrefix) };
-    await this.store.update((tx) => void tx.create('network', { ...b, spec: { ...b.spec, ipam: { configs }, attachable: o.attachable ?? false, driverOptions } }));
+    await this.store.update((tx) => void tx.create('network', { ...b, spec: { ...b.spec, ipam: { configs }, attachable: o.attachable ?? false, ingress: o.ingress ?? false, driverOptions } }));
   }
 
   async setNode(id: string, state: Node['status']['state']): Promise<void> {
@@ -67,9 +67,9 @@ export class AllocHarness {
     await this.store.update((tx) => tx.delete('network', id));
   }
 
-  async svc(id: string, o: { networks?: string[]; mode?: 'vip' | 'dnsrr' } = {}): Promise<void> {
+  async svc(id: string, o: { networks?: string[]; mode?: 'vip' | 'dnsrr'; ports?: PortConfig[] } = {}): Promise<void> {
     const b = service(id);
-    const spec = { ...b.spec, task: { ...b.spec.task, networks: (o.networks ?? []).map((target) => ({ target, aliases: [] })) }, endpoint: { mode: o.mode ?? 'vip', ports: [] } };
+    const spec = { ...b.spec, task: { ...b.spec.task, networks: (o.networks ?? []).map((target) => ({ target, aliases: [] })) }, endpoint: { mode: o.mode ?? 'vip', ports: o.ports ?? [] } };
     await this.store.update((tx) => void tx.create('service', { ...b, spec }));
   }
 
@@ -89,7 +89,7 @@ export class AllocHarness {
       for (let i = 0; i < count; i++) {
         const id = `${serviceId}-t${++this.n}`;
         ids.push(id);
-        tx.create('task', { ...task(id, serviceId, this.n, o.nodeId ?? null), spec: s.spec.task });
+        tx.create('task', { ...task(id, serviceId, this.n, o.nodeId ?? null), spec: s.spec.task, ports: s.spec.endpoint.ports });
       }
     });
     return ids;

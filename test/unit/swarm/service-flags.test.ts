@@ -45,8 +45,8 @@ describe('service create flags -> spec', () => {
     expect(spec.task.container.healthcheck).toEqual({ test: ['CMD-SHELL', 'wget -q localhost'], intervalMs: 500, timeoutMs: 30_000, retries: 3, startPeriodMs: 0 });
     expect(spec.task.container.mounts).toEqual([{ type: 'bind', source: '/srv', target: '/data', readOnly: true }]);
     expect(spec.endpoint.ports).toEqual([
-      { name: '', protocol: 'tcp', targetPort: 80, publishedPort: 8080, publishMode: 'ingress' },
-      { name: '', protocol: 'udp', targetPort: 53, publishedPort: 53, publishMode: 'ingress' },
+      { name: '', protocol: 'tcp', targetPort: 80, publishedPort: 8080, publishMode: 'ingress', snat: false },
+      { name: '', protocol: 'udp', targetPort: 53, publishedPort: 53, publishMode: 'ingress', snat: false },
     ]);
     expect(spec.task.container.stopGracePeriodMs).toBe(3000);
   });

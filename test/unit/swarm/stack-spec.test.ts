@@ -107,8 +107,8 @@ describe('stack spec mapping', () => {
     expect(db.endpoint).toEqual({
       mode: 'dnsrr',
       ports: [
-        { name: '', protocol: 'tcp', targetPort: 5432, publishedPort: 5432, publishMode: 'ingress' },
-        { name: '', protocol: 'udp', targetPort: 9187, publishedPort: null, publishMode: 'host' },
+        { name: '', protocol: 'tcp', targetPort: 5432, publishedPort: 5432, publishMode: 'ingress', snat: false },
+        { name: '', protocol: 'udp', targetPort: 9187, publishedPort: null, publishMode: 'host', snat: false },
       ],
     });
     expect(db.task.placement).toEqual({ constraints: ['node.hostname==h2', 'node.labels.disk != hdd'], preferences: [{ spread: 'node.labels.zone' }], maxReplicasPerNode: 2 });
@@ -197,7 +197,7 @@ configs: {cf: {file: ./cf}}
       'services.web.depends_on.db.restart: not supported in a stack; ignored',
       'services.web.depends_on.db.required: false is not supported in a stack; the dependency is required',
     ]);
-    expect(byName(specs, 'app_web').endpoint.ports).toEqual([{ name: '', protocol: 'tcp', targetPort: 81, publishedPort: 81, publishMode: 'ingress' }]);
+    expect(byName(specs, 'app_web').endpoint.ports).toEqual([{ name: '', protocol: 'tcp', targetPort: 81, publishedPort: 81, publishMode: 'ingress', snat: false }]);
   });
 
   it('maps secrets and configs to cluster objects named STACK_key (or their name:), external ones as named', async () => {

@@ -80,6 +80,7 @@ export function task(id: string, serviceId: string, slot: number, nodeId: string
     desiredState: 'running',
     status: { state: 'new', timestamp: 0, message: 'created', err: null, exitCode: null, containerId: null, health: null },
     spec: taskSpec(),
+    ports: [],
     serviceVersion: 1,
     networks: [],
   };

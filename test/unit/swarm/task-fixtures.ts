@@ -1,9 +1,9 @@
-import type { Network, Node, ObjectBody, Service, ServiceSpec, Task, TaskSpec, TaskState, UpdateConfig } from '../../../src/swarm/store/index.js';
+import type { Network, Node, ObjectBody, PortConfig, Service, ServiceSpec, Task, TaskSpec, TaskState, UpdateConfig } from '../../../src/swarm/store/index.js';
 import { allocate } from '../../../src/swarm/manager/allocator/index.js';
 import { orchestrate, type OrchestratorActions } from '../../../src/swarm/manager/orchestrator/index.js';
 import { schedule, isSchedulable } from '../../../src/swarm/manager/scheduler/index.js';
 import { decideUpdate } from '../../../src/swarm/manager/updater/index.js';
-import { node as nodeBody, service as serviceBody, taskSpec } from './store-fixtures.js';
+import { network as networkBody, node as nodeBody, service as serviceBody, taskSpec } from './store-fixtures.js';
 
 /**
  * Full stored objects (with meta) for the pure manager cores, and a tiny world that applies their
@@ -52,7 +52,7 @@ export function mkTask(
   id: string,
   serviceId: string,
   slot: number,
-  o: { nodeId?: string | null; state?: TaskState; desired?: TaskState; spec?: TaskSpec; createdAt?: number; ts?: number; exitCode?: number | null; health?: Task['status']['health']; version?: number } = {},
+  o: { nodeId?: string | null; state?: TaskState; desired?: TaskState; spec?: TaskSpec; ports?: PortConfig[]; createdAt?: number; ts?: number; exitCode?: number | null; health?: Task['status']['health']; version?: number } = {},
 ): Task {
   return {
     id,
@@ -62,6 +62,7 @@ export function mkTask(
     desiredState: o.desired ?? 'running',
     status: { state: o.state ?? 'pending', timestamp: o.ts ?? 0, message: '', err: null, exitCode: o.exitCode ?? null, containerId: null, health: o.health ?? null },
     spec: o.spec ?? taskSpec(),
+    ports: o.ports ?? [],
     serviceVersion: 1,
     networks: [],
     meta: meta(o.version ?? 1, o.createdAt ?? 0),
@@ -69,6 +70,17 @@ export function mkTask(
 }
 
 export { taskSpec };
+
+/** The cluster's ingress network, not allocated yet (as `tsswarm init` writes it, with a subnet of its own). */
+export function mkIngress(id = 'ingress', subnet = '10.255.0.0/24'): Network {
+  const b = networkBody(id, id);
+  return { ...b, spec: { ...b.spec, ipam: { configs: [{ subnet, gateway: null, ipRange: null }] }, ingress: true }, meta: meta() };
+}
+
+/** A published port as the flags write it: tcp, ingress mode unless `o` says otherwise. */
+export function mkPort(target: number, published: number | null, o: Partial<PortConfig> = {}): PortConfig {
+  return { name: '', protocol: 'tcp', targetPort: target, publishedPort: published, publishMode: 'ingress', snat: false, ...o };
+}
 
 /** A cluster state that decisions are applied to, as the store would (versions bump on write). */
 export class World {

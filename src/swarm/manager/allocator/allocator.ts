@@ -1,5 +1,5 @@
 import { canonicalJson } from '../../store/canonical-json.js';
-import { DEFAULT_CLUSTER_NETWORKING, isBefore, isTerminal, type Cluster, type Network, type NetworkAllocation, type Node, type Service, type Task } from '../../store/index.js';
+import { DEFAULT_CLUSTER_NETWORKING, isBefore, isTerminal, type Cluster, type Network, type NetworkAllocation, type Node, type PortConfig, type Service, type Task } from '../../store/index.js';
 import { isLive } from '../task-model.js';
 import {
   AddressPool,
@@ -20,11 +20,13 @@ import {
   type TakenRange,
 } from '../../../net/ipam.js';
 import { attachPrefixOf } from './attach-range.js';
+import { hasIngressPort, heldPorts, INGRESS_PORT_END, INGRESS_PORT_START, portName } from '../../ports.js';
 
 /**
  * The allocator's pure core: from one view of the store, decide network allocations (subnet,
  * VNI, per-node gateway addresses and, on attachable networks, per-node attachment ranges),
- * service VIPs and the addresses of new tasks, which then move `new → pending`. Nothing is remembered between calls: every pool is rebuilt from what the store
+ * service VIPs and published ports, and the addresses of new tasks (on the ingress network too
+ * when they publish an ingress-mode port), which then move `new → pending`. Nothing is remembered between calls: every pool is rebuilt from what the store
  * says is held, so a new leader (a fresh call on the same view) decides exactly the same.
  * Ordering hazards and the release rule: doc.ts; the rules: specs/networking.md.
  */
@@ -44,7 +46,7 @@ export type TaskAttachment = Task['networks'][number];
 export interface AllocatorDecision {
   /** Networks whose allocation changes: the first allocation, node addresses added or dropped. */
   networks: { network: Network; allocation: NetworkAllocation }[];
-  /** Services whose endpoint (VIPs) changes. */
+  /** Services whose endpoint (VIPs, published ports) changes. */
   services: { service: Service; endpoint: ServiceEndpoint }[];
   /** New tasks that got every address they need: write them `pending` with these attachments. */
   ready: { task: Task; networks: TaskAttachment[] }[];
@@ -84,6 +86,23 @@ function targetsOf(spec: Task['spec']): string[] {
   return [...new Set(spec.networks.map((n) => n.target))];
 }
 
+/**
+ * Networks a task joins: its spec's, then the ingress network when it publishes an ingress-mode
+ * port (its backends are reached there by every node's DNAT). Never the ingress network by
+ * reference: the API refuses that, and a stray one is not honoured.
+ */
+function joinsOf(t: Pick<Task, 'spec' | 'ports'>, ingressId: string | null): string[] {
+  const own = targetsOf(t.spec).filter((id) => id !== ingressId);
+  return ingressId !== null && hasIngressPort(t.ports) ? [...own, ingressId] : own;
+}
+
+/** Why a task that publishes in ingress mode cannot be given its addresses: the cluster has no ingress network. */
+export function noIngressReason(ports: readonly PortConfig[]): string {
+  const p = ports.find((x) => x.publishMode === 'ingress');
+  const which = p === undefined ? 'a port' : p.publishedPort === null ? `target port ${portName(p.protocol, p.targetPort)}` : `port ${portName(p.protocol, p.publishedPort)}`;
+  return `service publishes ${which} in ingress mode but the cluster has no ingress network (tsswarm network create --driver overlay --ingress NAME)`;
+}
+
 /** What the allocator knows about one network during a pass. */
 interface NetState {
   network: Network;
@@ -119,6 +138,8 @@ export function allocate(input: AllocatorInput): AllocatorDecision {
   const problems: string[] = [];
   const nodeIds = new Set(input.nodes.map((n) => n.id));
   const networks = [...input.networks].sort(byCreation);
+  // The oldest if a race ever let two in (the API refuses a second one).
+  const ingressId = networks.find((n) => n.spec.ingress)?.id ?? null;
   const vnis = new VniPool();
   const states = new Map<string, NetState>();
   const unusable = new Map<string, { network: Network; reason: string }>();
@@ -156,7 +177,7 @@ export function allocate(input: AllocatorInput): AllocatorDecision {
   for (const svc of services) {
     const kept = new Map<string, Addr>();
     keptVips.set(svc.id, kept);
-    const wanted = new Set(vipTargets(svc));
+    const wanted = new Set(vipTargets(svc, ingressId));
     for (const v of svc.endpoint?.virtualIPs ?? []) {
       const s = states.get(v.networkId);
       if (!wanted.has(v.networkId) || s === undefined || kept.has(v.networkId)) continue;
@@ -180,13 +201,16 @@ export function allocate(input: AllocatorInput): AllocatorDecision {
   }
 
   // 4. Node gateways and attachment ranges.
-  nodeAddresses(states, tasks, input.nodes, nodeIds, problems);
+  const ingress = ingressId === null ? null : { id: ingressId, active: services.some((svc) => hasIngressPort(svc.spec.endpoint.ports)) };
+  nodeAddresses(states, tasks, input.nodes, nodeIds, ingress, problems);
 
-  // 5. VIPs: one per network a `vip` service joins, none for dnsrr.
+  // 5. VIPs: one per network a `vip` service joins, none for dnsrr and none on the ingress
+  // network (its traffic is DNATed to task addresses by every node); published ports.
+  const published = publishedPorts(services, problems);
   const serviceChanges: AllocatorDecision['services'] = [];
   for (const svc of services) {
     const kept = keptVips.get(svc.id)!;
-    for (const id of vipTargets(svc)) {
+    for (const id of vipTargets(svc, ingressId)) {
       if (kept.has(id)) continue;
       const s = states.get(id);
       if (s === undefined) continue; // missing or unusable network: its tasks report it
@@ -195,8 +219,8 @@ export function allocate(input: AllocatorInput): AllocatorDecision {
       else kept.set(id, a);
     }
     const endpoint: ServiceEndpoint = {
-      ports: svc.spec.endpoint.ports,
-      virtualIPs: vipTargets(svc)
+      ports: published.get(svc.id)!,
+      virtualIPs: vipTargets(svc, ingressId)
         .filter((id) => kept.has(id))
         .map((id) => ({ networkId: id, addr: formatAddr(kept.get(id)!) })),
     };
@@ -208,9 +232,13 @@ export function allocate(input: AllocatorInput): AllocatorDecision {
   const blocked: AllocatorDecision['blocked'] = [];
   for (const t of [...input.tasks].sort(byCreation)) {
     if (t.status.state !== 'new' || !isLive(t)) continue;
+    if (ingressId === null && hasIngressPort(t.ports)) {
+      blocked.push({ task: t, reason: noIngressReason(published.get(t.serviceId) ?? t.ports) });
+      continue;
+    }
     const got: { s: NetState; a: Addr }[] = [];
     let reason: string | null = null;
-    for (const id of targetsOf(t.spec)) {
+    for (const id of joinsOf(t, ingressId)) {
       const s = states.get(id);
       if (s === undefined) {
         const u = unusable.get(id);
@@ -271,7 +299,14 @@ export function checkNetwork(input: AllocatorInput, spec: Network['spec']): stri
  * range never takes the address a gateway needs). Kept until the node leaves the store (dropped
  * when restoring). Also sets each network's headroom for the gateways still to come.
  */
-function nodeAddresses(states: ReadonlyMap<string, NetState>, tasks: readonly Task[], nodes: readonly Node[], nodeIds: ReadonlySet<string>, problems: string[]): void {
+function nodeAddresses(
+  states: ReadonlyMap<string, NetState>,
+  tasks: readonly Task[],
+  nodes: readonly Node[],
+  nodeIds: ReadonlySet<string>,
+  ingress: { id: string; active: boolean } | null,
+  problems: string[],
+): void {
   const needs = new Map<string, Set<string>>();
   const need = (networkId: string, nodeId: string): void => {
     let set = needs.get(networkId);
@@ -280,10 +315,13 @@ function nodeAddresses(states: ReadonlyMap<string, NetState>, tasks: readonly Ta
   };
   for (const t of tasks) {
     if (t.nodeId === null || !nodeIds.has(t.nodeId) || !mayRun(t)) continue;
-    for (const id of targetsOf(t.spec)) if (states.has(id)) need(id, t.nodeId);
+    for (const id of joinsOf(t, ingress?.id ?? null)) if (states.has(id)) need(id, t.nodeId);
   }
   const readyNodes = nodes.filter((n) => n.status.state === 'ready');
   for (const s of states.values()) if (s.attachPrefix !== null) for (const n of readyNodes) need(s.network.id, n.id);
+  // Every node answers a published ingress port, so every node is on the ingress network
+  // while one is published (its address there is where replies are routed back through).
+  if (ingress?.active && states.has(ingress.id)) for (const n of readyNodes) need(ingress.id, n.id);
   const hostnames = new Map(nodes.map((n) => [n.id, n.description?.hostname || n.id]));
   for (const s of states.values()) {
     const wanting = [...(needs.get(s.network.id) ?? [])].sort();
@@ -320,8 +358,68 @@ function gatewayHeldBy(s: NetState): boolean {
   return [...s.nodes.values()].includes(s.gateway);
 }
 
-function vipTargets(svc: Service): string[] {
-  return svc.spec.endpoint.mode === 'vip' ? targetsOf(svc.spec.task) : [];
+function vipTargets(svc: Service, ingressId: string | null): string[] {
+  return svc.spec.endpoint.mode === 'vip' ? targetsOf(svc.spec.task).filter((id) => id !== ingressId) : [];
+}
+
+/**
+ * Every service's `endpoint.ports`: its spec's ports, an ingress-mode port that asks for none
+ * numbered from 30000-32767. Memoryless like the pools: numbers written before are restored
+ * first (every service's, so a new one never takes a stored one), then the others get the lowest
+ * free, services by id. Free means no service publishes that (protocol, number) in any mode: an
+ * ingress port binds on every node, where a host port of that number may be bound. Host-mode
+ * ports without a number stay without one (the engine picks it on the task's node).
+ */
+function publishedPorts(services: readonly Service[], problems: string[]): Map<string, PortConfig[]> {
+  const taken = new Map<string, string>();
+  const ingressOwner = new Map<string, Service>();
+  for (const svc of services) {
+    for (const p of svc.spec.endpoint.ports) {
+      if (p.publishedPort === null) continue;
+      const key = portName(p.protocol, p.publishedPort);
+      if (!taken.has(key)) taken.set(key, svc.id);
+      if (p.publishMode !== 'ingress') continue;
+      const other = ingressOwner.get(key);
+      if (other === undefined) ingressOwner.set(key, svc);
+      else if (other.id !== svc.id) problems.push(`services ${other.spec.name} and ${svc.spec.name} both publish ${key} in ingress mode (the API refuses this; a rollback or a race let it in): the routing mesh sends it to ${other.spec.name}`);
+    }
+  }
+  const held = new Map(services.map((svc) => [svc.id, heldPorts(svc)]));
+  for (const svc of services) {
+    held.set(
+      svc.id,
+      held.get(svc.id)!.map((p, i) => {
+        if (svc.spec.endpoint.ports[i]!.publishedPort !== null || p.publishedPort === null) return p;
+        const key = portName(p.protocol, p.publishedPort);
+        const owner = taken.get(key);
+        if (owner === undefined) {
+          taken.set(key, svc.id);
+          return p;
+        }
+        problems.push(`service ${svc.spec.name}: its published port ${key} is also another service's; it gets a new one`);
+        return { ...p, publishedPort: null };
+      }),
+    );
+  }
+  const out = new Map<string, PortConfig[]>();
+  for (const svc of services) {
+    out.set(
+      svc.id,
+      held.get(svc.id)!.map((p) => {
+        if (p.publishMode !== 'ingress' || p.publishedPort !== null) return p;
+        // Lowest free: the scan restarts for each port (2,768 numbers at most).
+        let n = INGRESS_PORT_START;
+        while (n <= INGRESS_PORT_END && taken.has(portName(p.protocol, n))) n++;
+        if (n > INGRESS_PORT_END) {
+          problems.push(`service ${svc.spec.name}: no published port left in ${INGRESS_PORT_START}-${INGRESS_PORT_END} for ${portName(p.protocol, p.targetPort)}`);
+          return p;
+        }
+        taken.set(portName(p.protocol, n), svc.id);
+        return { ...p, publishedPort: n };
+      }),
+    );
+  }
+  return out;
 }
 
 /** Swarm has no such message in `service ps` (moby#37338); ours is on the task. */

@@ -61,6 +61,11 @@
  *   network's subnet and every CIDR the nodes report (interfaces and routes). A reported range
  *   inside an allocated network's subnet is that network's own bridge on the host and is ignored,
  *   or every overlay would overlap itself once it runs.
+ * - **Published ports restore before they allocate.** Every number written in a service's
+ *   `endpoint.ports` is taken back before any new one is handed out, as addresses are, so a
+ *   service sorting first never takes another's number. An allocated number is written only if
+ *   no other service took it inside the write's transaction: the API checks explicit numbers in
+ *   its own transaction, but the allocator decided from an older view.
  * - **Exhaustion is shown where it is felt** (moby#37338): a task that cannot get an address stays
  *   `new` with the reason in `status.err` ("no address left on network front (254 of 254 in
  *   use)"), so `service ps` shows it; the next pass (any task event, or the tick) retries.

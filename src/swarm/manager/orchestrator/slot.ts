@@ -1,5 +1,5 @@
 import { stateIndex, type ObjectBody, type Service, type Task, type TaskState } from '../../store/index.js';
-import { endingOf, isLive, makeTask, newestFirst, occupies, sameSpec, type NodeIndex } from '../task-model.js';
+import { endingOf, isCurrent, isLive, makeTask, newestFirst, occupies, type NodeIndex } from '../task-model.js';
 import { historyToKeep, restartDecision } from './restart.js';
 
 /** What the orchestrator writes; the loop turns it into store changes. */
@@ -55,7 +55,7 @@ export function reconcileSlot(ctx: SlotContext, tasks: readonly Task[], at: { sl
   }
   // Tasks of an older spec belong to the updater; of the current spec one live task is enough
   // (keep the one furthest along, then the newest).
-  const current = live.filter((t) => sameSpec(t.spec, service.spec.task)).sort((a, b) => stateIndex(b.status.state) - stateIndex(a.status.state) || newestFirst(a, b));
+  const current = live.filter((t) => isCurrent(t, service)).sort((a, b) => stateIndex(b.status.state) - stateIndex(a.status.state) || newestFirst(a, b));
   for (const t of current.slice(1)) shutdown(t);
 
   if (want.create && live.length === 0) {

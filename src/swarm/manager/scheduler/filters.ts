@@ -1,4 +1,4 @@
-import { isBefore, isTerminal, type Node, type Task, type TaskSpec } from '../../store/index.js';
+import { isBefore, isTerminal, type Node, type PortConfig, type Task, type TaskSpec } from '../../store/index.js';
 import { matchesAll, type Constraint } from './constraints.js';
 
 /**
@@ -16,15 +16,24 @@ export interface NodeLoad {
   total: number;
   /** The same per service id. */
   byService: Map<string, number>;
+  /** Host-mode ports bound there by tasks that have not ended, as `8080/tcp`. */
+  hostPorts: Set<string>;
 }
 
 export function emptyLoad(): NodeLoad {
-  return { nanoCPUs: 0, memoryBytes: 0, total: 0, byService: new Map() };
+  return { nanoCPUs: 0, memoryBytes: 0, total: 0, byService: new Map(), hostPorts: new Set() };
+}
+
+/** The host-mode ports with a number a task binds on its node (`8080/tcp`); the engine picks the others. */
+export function hostPortsOf(ports: readonly PortConfig[]): string[] {
+  return ports.filter((p) => p.publishMode === 'host' && p.publishedPort !== null).map((p) => `${p.publishedPort}/${p.protocol}`);
 }
 
 export interface FilterInput {
   serviceId: string;
   spec: TaskSpec;
+  /** The task's published ports (`task.ports`). */
+  ports: readonly PortConfig[];
   constraints: readonly Constraint[];
   node: Node;
   load: NodeLoad;
@@ -32,8 +41,8 @@ export interface FilterInput {
 
 export interface Filter {
   name: string;
-  /** Explains a refusal on `n` nodes: "insufficient memory on 3 nodes", "1 node not available". */
-  explain(n: number): string;
+  /** Explains a refusal of the task on `n` nodes: "insufficient memory on 3 nodes", "1 node not available". */
+  explain(n: number, ports: readonly PortConfig[]): string;
   check(i: FilterInput): boolean;
 }
 
@@ -66,6 +75,15 @@ export const FILTERS: readonly Filter[] = [
     explain: (n) => `max replicas per node limit exceed on ${nodes(n)}`,
     check: ({ serviceId, load, spec }) => spec.placement.maxReplicasPerNode === 0 || (load.byService.get(serviceId) ?? 0) < spec.placement.maxReplicasPerNode,
   },
+  {
+    // A node's engine binds a host port once, whichever service asks.
+    name: 'host-port',
+    explain: (n, ports) => {
+      const hp = hostPortsOf(ports);
+      return `${hp.length > 1 ? `one of host ports ${hp.join(', ')}` : `host port ${hp[0] ?? '?'}`} in use on ${nodes(n)}`;
+    },
+    check: ({ load, ports }) => hostPortsOf(ports).every((p) => !load.hostPorts.has(p)),
+  },
 ];
 
 /** A reservation of 0 always fits (Docker's rule: unreserved tasks are not resource-checked). */
@@ -83,12 +101,12 @@ export function firstFailure(i: FilterInput): Filter | null {
  * Swarm's wording: "no suitable node (insufficient memory on 3 nodes; 1 node not available)":
  * the filter that refused most nodes first (as swarmkit's Pipeline.Explain), ties in pipeline order.
  */
-export function explain(failures: ReadonlyMap<Filter, number>): string {
+export function explain(failures: ReadonlyMap<Filter, number>, ports: readonly PortConfig[] = []): string {
   if (failures.size === 0) return 'no suitable node (no nodes in the cluster)';
   const count = (f: Filter): number => failures.get(f) ?? 0;
   const parts = FILTERS.filter((f) => failures.has(f))
     .sort((a, b) => count(b) - count(a) || FILTERS.indexOf(a) - FILTERS.indexOf(b))
-    .map((f) => f.explain(count(f)));
+    .map((f) => f.explain(count(f), ports));
   return `no suitable node (${parts.join('; ')})`;
 }
 

@@ -1,7 +1,7 @@
 import type { Node, Task } from '../../store/index.js';
 import { isLive } from '../task-model.js';
 import { ConstraintError, nodeValue, parseConstraints, type Constraint } from './constraints.js';
-import { emptyLoad, explain, firstFailure, holdsResources, type Filter, type NodeLoad } from './filters.js';
+import { emptyLoad, explain, firstFailure, holdsResources, hostPortsOf, type Filter, type NodeLoad } from './filters.js';
 
 /**
  * The scheduler's decision core: place a whole batch of pending tasks at once. Pure and
@@ -64,13 +64,13 @@ export function schedule(input: ScheduleInput): ScheduleDecision {
     const failures = new Map<Filter, number>();
     const candidates: Node[] = [];
     for (const node of pool) {
-      const f = firstFailure({ serviceId: t.serviceId, spec: t.spec, constraints, node, load: loads.get(node.id) ?? emptyLoad() });
+      const f = firstFailure({ serviceId: t.serviceId, spec: t.spec, ports: t.ports, constraints, node, load: loads.get(node.id) ?? emptyLoad() });
       if (f === null) candidates.push(node);
       else failures.set(f, (failures.get(f) ?? 0) + 1);
     }
     const chosen = pick(t, candidates, loads);
     if (chosen === undefined) {
-      unplaced.push({ taskId: t.id, reason: explain(failures) });
+      unplaced.push({ taskId: t.id, reason: explain(failures, t.ports) });
       continue;
     }
     placements.push({ taskId: t.id, nodeId: chosen.id });
@@ -138,6 +138,7 @@ function charge(loads: Map<string, NodeLoad>, nodeId: string, serviceId: string,
   l.memoryBytes += t.spec.resources.reservations.memoryBytes;
   l.total += 1;
   l.byService.set(serviceId, (l.byService.get(serviceId) ?? 0) + 1);
+  for (const p of hostPortsOf(t.ports)) l.hostPorts.add(p);
 }
 
 function cmp(a: string, b: string): number {

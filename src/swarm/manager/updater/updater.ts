@@ -2,7 +2,7 @@ import type { Node, ObjectBody, Service, Task, UpdateConfig, UpdateStatus } from
 import { globalWants } from '../orchestrator/orchestrator.js';
 import { restartDecision } from '../orchestrator/restart.js';
 import { parseConstraints, type Constraint } from '../scheduler/constraints.js';
-import { endingOf, indexNodes, isLive, makeTask, newestFirst, sameSpec, slotKey, type NodeIndex } from '../task-model.js';
+import { endingOf, indexNodes, isCurrent, isLive, makeTask, newestFirst, slotKey, type NodeIndex } from '../task-model.js';
 
 /**
  * The rolling-update core (swarmkit's orchestrator/update): given a service and its tasks, decide
@@ -89,7 +89,7 @@ export function decideUpdate(i: UpdateInput): UpdateDecision {
   const rollingBack = inRollback(status);
   const cfg = configFor(service);
   const startedAt = status.startedAt;
-  const made = i.tasks.filter((t) => sameSpec(t.spec, service.spec.task) && t.meta.createdAt >= startedAt);
+  const made = i.tasks.filter((t) => isCurrent(t, service) && t.meta.createdAt >= startedAt);
 
   // Failures: tasks this update made that failed before it completed.
   const failed = made.filter((t) => endingOf(t, nodes) === 'failed').sort(newestFirst);
@@ -163,8 +163,8 @@ function replicasOf(service: Service, tasks: readonly Task[], nodes: NodeIndex, 
     const nodeId = replicated ? null : (ts[0]?.nodeId ?? null);
     if (replicated ? slot < 1 || slot > n : slot !== 0) continue;
     const live = ts.filter((t) => isLive(t) && endingOf(t, nodes) === 'running');
-    const old = live.filter((t) => !sameSpec(t.spec, service.spec.task));
-    const fresh = live.filter((t) => sameSpec(t.spec, service.spec.task));
+    const old = live.filter((t) => !isCurrent(t, service));
+    const fresh = live.filter((t) => isCurrent(t, service));
     let phase: Phase;
     if (old.length > 0) phase = fresh.length === 0 ? 'todo' : fresh.some(isUp) ? 'swap' : 'starting';
     else if (fresh.length > 0) phase = fresh.some(isUp) ? 'done' : 'starting';
@@ -181,7 +181,7 @@ function replicasOf(service: Service, tasks: readonly Task[], nodes: NodeIndex, 
       // A new-spec task that failed and waits for its restart does not hold up the next batch
       // (failures are judged by the ratio), but the update is not complete without it.
       const refill = restartDecision(service.spec.task.restartPolicy, newest, ts, nodes, now).kind !== 'never';
-      phase = !refill ? 'done' : sameSpec(newest.spec, service.spec.task) ? 'refill' : 'starting';
+      phase = !refill ? 'done' : isCurrent(newest, service) ? 'refill' : 'starting';
     }
     out.push({ key, slot, nodeId, phase, old, fresh });
   }

@@ -28,6 +28,12 @@ export const portConfigSchema = z.strictObject({
   /** Null asks the allocator to pick one (ingress mode). */
   publishedPort: z.int().min(1).max(65535).nullable(),
   publishMode: z.enum(['ingress', 'host']),
+  /**
+   * Masquerade at the entry node instead of keeping the client's address (an ingress-mode port
+   * only: a host-mode port is answered on the task's own node). Swarm always masquerades; ours
+   * keeps the address unless asked. Defaults to false so specs written before it still decode.
+   */
+  snat: z.boolean().default(false),
 });
 export type PortConfig = z.infer<typeof portConfigSchema>;
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { idSchema, metaSchema, timeSchema } from './common.js';
+import { portConfigSchema } from './service.js';
 import { taskSpecSchema } from './task-spec.js';
 
 /**
@@ -78,6 +79,12 @@ export const taskBodySchema = z.strictObject({
   spec: taskSpecSchema,
   /** meta.version of the service the spec was copied from. */
   serviceVersion: z.int().nonnegative(),
+  /**
+   * The service's published ports when the task was made (`spec.endpoint.ports`): what the
+   * scheduler checks host ports against and the allocator reads to join the ingress network.
+   * Defaults to [] so tasks written before the field existed still decode.
+   */
+  ports: z.array(portConfigSchema).default([]),
   /** Addresses the allocator gave the task on each network. */
   networks: z.array(z.strictObject({ networkId: idSchema, addresses: z.array(z.string().min(1)) })),
 });
