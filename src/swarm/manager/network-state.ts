@@ -158,7 +158,7 @@ function ingressState(mesh: Network, i: NetworkStateInput, nodes: ReadonlyMap<st
       const n = nodes.get(g.nodeId);
       return n !== undefined && n.status.state !== 'down';
     })
-    .map((g) => ({ nodeId: g.nodeId, address: bareAddress(g.address) }))
+    .map((g) => ({ nodeId: g.nodeId, address: bareAddress(g.address), vtep: underlayOf(nodes.get(g.nodeId)!) }))
     .sort((a, b) => (a.nodeId < b.nodeId ? -1 : a.nodeId > b.nodeId ? 1 : 0));
   const backends = new Map<string, string[]>();
   for (const e of endpoints) {

@@ -73,9 +73,9 @@ describe('network state: the routing mesh', () => {
     expect(st.ingress).toEqual({
       networkId: 'ingress',
       gateways: [
-        { nodeId: 'n1', address: '10.0.0.1' },
-        { nodeId: 'n2', address: '10.0.0.2' },
-        { nodeId: 'n4', address: '10.0.0.4' },
+        { nodeId: 'n1', address: '10.0.0.1', vtep: '10.199.0.11' },
+        { nodeId: 'n2', address: '10.0.0.2', vtep: '10.199.0.12' },
+        { nodeId: 'n4', address: '10.0.0.4', vtep: '10.199.0.14' },
       ],
       ports: [
         { protocol: 'tcp', published: 30000, target: 80, snat: false, serviceId: 'web', serviceName: 'web', backends: ['10.0.0.9', '10.0.0.10'] },
