@@ -347,6 +347,8 @@ export class NetworkAgent {
     // Only on the ingress overlay (a service that publishes ports and joins no network): the way
     // out it would have had on the engine's default bridge.
     egress ||= atts.every((x) => x.networkId === ingress);
+    // Host-mode ports are bound by the engine on a bridge network: the egress network is one.
+    egress ||= a.task.ports.some((p) => p.publishMode === 'host');
     if (egress) {
       if (!this.egressReady) throw new NetworkNotReadyError(`the egress network ${EGRESS_NETWORK} is not created on this node yet`);
       networks[EGRESS_NETWORK] = {};

@@ -65,6 +65,22 @@ export function taskContainerSpec(a: AssignedTask, nodeId: string): ContainerSpe
     stopTimeout: Math.ceil(c.stopGracePeriodMs / 1000),
     // The orchestrator restarts tasks (as new tasks); the engine must not do it behind its back.
     restartPolicy: { name: 'no' },
+    ...hostPorts(a),
     networkMode: 'bridge',
+  };
+}
+
+/**
+ * Host-mode published ports: bound by this node's engine on the task's bridge network (the
+ * default bridge, or the node's egress network: network-agent.ts joins it for such a task), so
+ * only a node running the task answers; the scheduler keeps two on one node apart. No number:
+ * the engine picks one, as Swarm's host mode does.
+ */
+function hostPorts(a: AssignedTask): Pick<ContainerSpec, 'ports' | 'exposedPorts'> {
+  const host = a.task.ports.filter((p) => p.publishMode === 'host');
+  if (host.length === 0) return {};
+  return {
+    exposedPorts: host.map((p) => `${p.targetPort}/${p.protocol}`),
+    ports: host.map((p) => ({ containerPort: p.targetPort, protocol: p.protocol, ...(p.publishedPort === null ? {} : { hostPort: String(p.publishedPort) }) })),
   };
 }

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { NodeNetworkState } from '../../../src/swarm/api/network-state.js';
 import { EGRESS_NETWORK, engineNetworkName } from '../../../src/swarm/agent/network-agent.js';
-import { TASK_LABELS } from '../../../src/swarm/agent/task-container.js';
+import { TASK_LABELS, taskContainerSpec } from '../../../src/swarm/agent/task-container.js';
+import type { Task } from '../../../src/swarm/store/index.js';
+import { mkTask } from './task-fixtures.js';
 import { FakeEngine, agentWith } from './network-agent-fakes.js';
 
 /** n1's view: overlay A (internal) with web's w1 here and w2 on n2; every node also on the ingress overlay ING; web publishes 8080. */
@@ -57,12 +59,12 @@ describe('NetworkAgent: the ingress mesh', () => {
     const e = new FakeEngine();
     const { agent, ingress } = agentWith(e);
     await agent.configure(state());
-    const t = { networks: [{ networkId: 'ING', addresses: ['10.255.0.11/24'] }, { networkId: 'A', addresses: ['10.10.0.11/24'] }] };
+    const t = { networks: [{ networkId: 'ING', addresses: ['10.255.0.11/24'] }, { networkId: 'A', addresses: ['10.10.0.11/24'] }], ports: [] };
     const a = agent.attach({ task: t as never, serviceName: 'web' });
     expect(a).toEqual({ networkMode: engineNetworkName('A'), networks: { [engineNetworkName('A')]: { ipv4Address: '10.10.0.11' }, [engineNetworkName('ING')]: { ipv4Address: '10.255.0.11' } }, dns: ['10.10.0.1'] });
     expect(Object.keys(a.networks!)).not.toContain(EGRESS_NETWORK);
     // Only on ingress (no network of its own): egress, as the engine's default bridge gave it.
-    const only = agent.attach({ task: { networks: [t.networks[0]] } as never, serviceName: 'web' });
+    const only = agent.attach({ task: { networks: [t.networks[0]], ports: [] } as never, serviceName: 'web' });
     expect(only).toEqual({ networkMode: engineNetworkName('ING'), networks: { [engineNetworkName('ING')]: { ipv4Address: '10.255.0.11' }, [EGRESS_NETWORK]: {} } });
     e.containers.push({ id: 'c1', labels: { [TASK_LABELS.task]: 'w1', [TASK_LABELS.node]: 'n1' }, status: 'running', pid: 101, networks: [] });
     await agent.configure({ ...state(), index: 8 });
@@ -70,5 +72,17 @@ describe('NetworkAgent: the ingress mesh', () => {
     e.containers = [];
     await agent.configure({ ...state(), index: 9 });
     expect(ingress.replies.has('/proc/101/ns/net')).toBe(false);
+  });
+
+  it('host mode: the engine binds the port on a bridge network, so a task on internal overlays joins the egress network too', async () => {
+    const e = new FakeEngine();
+    const { agent } = agentWith(e);
+    await agent.configure(state());
+    const port: Task['ports'][number] = { name: '', protocol: 'tcp', targetPort: 80, publishedPort: 9090, publishMode: 'host', snat: false };
+    const task: Task = { ...mkTask('h1', 'web', 1), networks: [{ networkId: 'A', addresses: ['10.10.0.11/24'] }], ports: [port] };
+    expect(Object.keys(agent.attach({ task, serviceName: 'web' }).networks!)).toEqual([engineNetworkName('A'), EGRESS_NETWORK]);
+    expect(taskContainerSpec({ task, serviceName: 'web' }, 'n1')).toMatchObject({ exposedPorts: ['80/tcp'], ports: [{ containerPort: 80, protocol: 'tcp', hostPort: '9090' }] });
+    const ingressOnly: Task = { ...task, ports: [{ ...port, publishMode: 'ingress' }] };
+    expect(taskContainerSpec({ task: ingressOnly, serviceName: 'web' }, 'n1')).not.toHaveProperty('ports');
   });
 });
