@@ -136,11 +136,15 @@ describe('ingress dataplane (real kernel, namespaces of its own)', () => {
     expect(await ask('tcp', 8080)).toBe('ECONNREFUSED');
   });
 
-  it('null removes the table; an unchanged table is not written again', async () => {
+  it('null removes the table and the port\'s marked flows; an unchanged table is not written again', async () => {
     const t = table([{ protocol: 'tcp', port: 8080, target: 80, snat: false, backends: [TASK.b] }]);
     await host.sync(t);
     expect(await host.sync(t)).toBe(false);
+    expect(await ask('tcp', 8080)).toBe(U.client);
+    expect((await inNs(NS.a, 'conntrack', '-L', '-m', '0x10000000/0x10000000')).stdout).toContain('dport=8080');
     expect(await host.sync(null)).toBe(true);
+    // The mesh's flows go with the port.
+    expect((await inNs(NS.a, 'conntrack', '-L', '-m', '0x10000000/0x10000000')).stdout.trim()).toBe('');
     expect((await inNs(NS.a, 'nft', 'list', 'tables')).stdout).not.toContain('tsswarm-ingress');
     expect(await ask('tcp', 8080)).toBe('ECONNREFUSED');
   });

@@ -48,18 +48,20 @@ async function tasks(service: string): Promise<TaskView[]> {
 }
 
 const isUp = (t: TaskView): boolean => t.desiredState === 'running' && t.state === 'running';
-async function upTasks(service: string, n: number): Promise<TaskView[]> {
+/** Exactly n running, and (unless `pending` is allowed) nothing else still wanted. */
+async function upTasks(service: string, n: number, o: { pending?: boolean } = {}): Promise<TaskView[]> {
   return eventually(async () => {
     const ts = await tasks(service);
     const up = ts.filter(isUp);
-    return up.length === n && ts.every((t) => isUp(t) || t.desiredState !== 'running') ? up : undefined;
+    return up.length === n && (o.pending === true || ts.every((t) => isUp(t) || t.desiredState !== 'running')) ? up : undefined;
   }, { timeoutMs: 90_000, intervalMs: 200, what: `${n} running tasks of ${service}` });
 }
 
 /** One HTTP GET from the root namespace (outside the cluster): the body, or the error code. */
 function get(host: string, port: number, path = '/', timeoutMs = 2000): Promise<{ ok: boolean; body: string }> {
   return new Promise((resolve) => {
-    const req = http.get({ host, port, path, agent: false, timeout: timeoutMs }, (res) => {
+    // busybox httpd passes a CGI's bare-LF headers through; Node's parser wants CRLF.
+    const req = http.get({ host, port, path, agent: false, timeout: timeoutMs, insecureHTTPParser: true }, (res) => {
       let body = '';
       res.on('data', (d: Buffer) => (body += d.toString()));
       res.on('end', () => resolve({ ok: res.statusCode === 200, body: body.trim() }));
@@ -145,7 +147,7 @@ describe('ingress routing mesh: published ports from outside the cluster', () =>
     await lab?.teardown();
   }, 180_000);
 
-  const addrs = (): string[] => HOSTS.map((h) => sw.addr(h));
+  const addrs = (): string[] => HOSTS.map((h) => lab.host(h).ip);
 
   it('every node answers 8080/tcp and 5353/udp, the node without a task too; every replica answers and sees the client', async () => {
     expect((await cli(['network', 'ls'])).stdout).toMatch(/\bingress\b/);
@@ -162,7 +164,12 @@ describe('ingress routing mesh: published ports from outside the cluster', () =>
     const client = lab.bridgeIp;
     const seen = new Set<string>();
     for (const a of addrs()) {
-      await eventually(async () => ((await get(a, 8080, '/cgi-bin/ip')).ok ? true : undefined), { timeoutMs: 20_000, intervalMs: 200, what: `8080 on ${a}` });
+      const t0 = Date.now();
+      await eventually(async () => {
+        const r = await get(a, 8080, '/cgi-bin/ip');
+        if (!r.ok) console.log(`[ingress] ${Date.now() - t0} ms: ${a}:8080 ${r.body}`);
+        return r.ok ? true : undefined;
+      }, { timeoutMs: 30_000, intervalMs: 200, what: `8080 on ${a}` });
       for (let i = 0; i < 20; i++) {
         const r = await get(a, 8080, '/cgi-bin/ip');
         expect(r.ok, r.body).toBe(true);
@@ -186,7 +193,7 @@ describe('ingress routing mesh: published ports from outside the cluster', () =>
   }, 180_000);
 
   it('rolling updates (start-first, stop-first) and a scale-down through the node without a task lose no request', async () => {
-    const entry = sw.addr('h3');
+    const entry = lab.host('h3').ip;
     for (const step of [['--update-order', 'start-first'], ['--update-order', 'stop-first'], null] as const) {
       const l = load(entry, 8080, { conc: 6, maxMs: 100_000, maxCount: 60_000 });
       await eventually(() => (l.count >= 200 ? true : undefined), { timeoutMs: 10_000, intervalMs: 20, what: '200 requests before the change' });
@@ -212,7 +219,7 @@ describe('ingress routing mesh: published ports from outside the cluster', () =>
   it('host mode: the port answers only where a task runs; a replica more than nodes stays pending with the reason', async () => {
     const c = await cli(['service', 'create', '--name', 'hostweb', '--replicas', '4', '--publish', 'published=9090,target=80,mode=host', '-d', IMAGE, ...WEB]);
     expect(c.code, c.stderr).toBe(0);
-    await upTasks('hostweb', 3);
+    await upTasks('hostweb', 3, { pending: true });
     const pending = await eventually(async () => (await tasks('hostweb')).find((t) => t.desiredState === 'running' && t.state === 'pending' && /host port 9090\/tcp/.test(t.error)), { timeoutMs: 30_000, intervalMs: 200, what: 'the 4th replica pending on the host port' });
     console.log(`[ingress] host mode, 4th replica: ${pending.state}: ${pending.error}`);
     for (const a of addrs()) expect((await get(a, 9090)).ok).toBe(true);
@@ -220,7 +227,7 @@ describe('ingress routing mesh: published ports from outside the cluster', () =>
     const [one] = await upTasks('hostweb', 1);
     for (const h of HOSTS) {
       const r = await eventually(async () => {
-        const x = await get(sw.addr(h), 9090, '/', 1000);
+        const x = await get(lab.host(h).ip, 9090, '/', 1000);
         return x.ok === (h === one!.node) ? x : undefined;
       }, { timeoutMs: 20_000, intervalMs: 200, what: `9090 on ${h} ${h === one!.node ? 'answering' : 'refused'}` });
       expect(r.ok).toBe(h === one!.node);
@@ -257,7 +264,7 @@ describe('ingress routing mesh: published ports from outside the cluster', () =>
     await sleep(1500);
     const bodies: string[] = [];
     for (let i = 0; i < 40; i++) {
-      const r = await get(i % 2 === 0 ? sw.addr('h1') : sw.addr('h3'), 8081);
+      const r = await get(i % 2 === 0 ? lab.host('h1').ip : lab.host('h3').ip, 8081);
       expect(r.ok, r.body).toBe(true);
       bodies.push(r.body);
     }

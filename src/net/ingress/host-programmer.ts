@@ -72,20 +72,30 @@ export class IngressHostProgrammer {
   /**
    * UDP flows to a backend that left a port: every datagram refreshes its entry, so a chatty
    * client would stick to a gone backend. TCP is left to finish (the stop gate keeps the task
-   * alive for its in-flight requests, as for VIPs: src/net/lb/conntrack.ts).
+   * alive for its in-flight requests, as for VIPs: src/net/lb/conntrack.ts). A port that is no
+   * longer published loses all its marked flows (nothing of the mesh is left behind).
    */
   private async cleanUdp(prev: IngressHostTable | null, next: IngressHostTable | null): Promise<void> {
+    const mark = `${hex(INGRESS_CT_MARK)}/${hex(INGRESS_CT_MARK)}`;
     for (const p of prev?.ports ?? []) {
-      if (p.protocol !== 'udp') continue;
       const now = next?.ports.find((q) => q.protocol === p.protocol && q.port === p.port);
+      // A port no longer published: its connections, whatever the protocol, lead nowhere now.
+      if (now === undefined) {
+        await this.conntrack(['-p', p.protocol, '--orig-port-dst', String(p.port), '--mark', mark], `flows of ${p.port}/${p.protocol}`);
+        continue;
+      }
+      if (p.protocol !== 'udp') continue;
       for (const b of p.backends) {
-        if (now?.backends.includes(b) && now.target === p.target) continue;
-        const argv = ['conntrack', '-D', '-p', 'udp', '--orig-port-dst', String(p.port), '--reply-src', b];
-        const r = await this.run(argv).catch((e: unknown) => ({ code: null, stdout: '', stderr: String(e) }));
-        // Exit 1 with "0 flow entries have been deleted" is the common case: nothing to delete.
-        if (r.code !== 0 && !/0 flow entries/.test(r.stderr)) this.onWarning(`ingress: deleting UDP flows of ${b} on ${p.port}/udp: ${r.stderr.trim()}`);
+        if (now.backends.includes(b) && now.target === p.target) continue;
+        await this.conntrack(['-p', 'udp', '--orig-port-dst', String(p.port), '--reply-src', b], `UDP flows of ${b} on ${p.port}/udp`);
       }
     }
+  }
+
+  private async conntrack(filter: string[], what: string): Promise<void> {
+    const r = await this.run(['conntrack', '-D', ...filter]).catch((e: unknown) => ({ code: null, stdout: '', stderr: String(e) }));
+    // Exit 1 with "0 flow entries have been deleted" is the common case: nothing to delete.
+    if (r.code !== 0 && !/0 flow entries/.test(r.stderr)) this.onWarning(`ingress: deleting ${what}: ${r.stderr.trim()}`);
   }
 
   private async exec(what: string, argv: string[], stdin?: string): Promise<string> {
