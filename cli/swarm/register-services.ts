@@ -56,7 +56,7 @@ export function registerServiceCommands(program: Command): void {
       .option('--restart-max-attempts <n>', 'restarts before giving up (0 = no limit)')
       .option('--restart-window <dur>', 'window the attempts are counted in')
       .option('--mount <spec>', 'type=bind|volume|tmpfs,source=...,target=...[,readonly] (repeatable)', collect, [])
-      .option('-p, --publish <spec>', 'PUBLISHED:TARGET[/PROTO] (recorded; routing comes with the north-south networking work)', collect, [])
+      .option('-p, --publish <spec>', 'publish a port: [PUBLISHED:]TARGET[/PROTO] or published=N,target=N,protocol=tcp|udp|sctp,mode=ingress|host,snat=true (repeatable; no published: the cluster picks one from 30000-32767)', collect, [])
       .option('--network <spec>', 'NAME or name=NAME,alias=ALIAS: an overlay network to join (repeatable)', collect, [])
       .option('--endpoint-mode <mode>', 'vip (a virtual IP, default) | dnsrr (DNS round robin over task IPs)')
       .option('--stop-grace-period <dur>', 'time to wait before killing a task')
@@ -84,6 +84,8 @@ export function registerServiceCommands(program: Command): void {
       .option('--env-rm <KEY>', 'remove a variable (repeatable)', collect, [])
       .option('--network-add <spec>', 'join a network: NAME or name=NAME,alias=ALIAS (repeatable)', collect, [])
       .option('--network-rm <name>', 'leave a network (repeatable)', collect, [])
+      .option('--publish-add <spec>', 'publish a port, as -p of service create; replaces a port with the same published port and protocol (repeatable)', collect, [])
+      .option('--publish-rm <target>', 'stop publishing TARGET[/PROTO]: by the container (target) port, as Docker does (repeatable)', collect, [])
       .option('--force', 'replace every task even if nothing changed')
       .option('--rollback', 'roll back to the previous spec'),
   ).action(async (ref: string, o: Record<string, unknown>, cmd: Command) => {
@@ -153,6 +155,21 @@ export function registerServiceCommands(program: Command): void {
       await runCommand('tsswarm', async () => (await svc()).serviceInspectCommand(g(cmd), refs));
     });
 
+  registerFileCommands(program);
+
+  service
+    .command('rm')
+    .description('remove services (their tasks stop)')
+    .argument('<service...>')
+    .action(async (refs: string[], _o: unknown, cmd: Command) => {
+      await runCommand('tsswarm', async () => (await svc()).serviceRmCommand(g(cmd), refs));
+    });
+}
+
+/** `tsswarm secret|config create|ls|inspect|rm`. */
+function registerFileCommands(program: Command): void {
+  const g = (cmd: Command): SwarmGlobals => cmd.optsWithGlobals() as SwarmGlobals;
+  const collect = (v: string, prev: string[]): string[] => [...prev, v];
   for (const kind of ['secret', 'config'] as const) {
     const files = (): Promise<typeof import('./files.js')> => import('./files.js');
     const k = program.command(kind).description(`manage ${kind}s (on a manager)${kind === 'secret' ? '; values are sealed in the store and never shown' : ''}`);
@@ -181,12 +198,4 @@ export function registerServiceCommands(program: Command): void {
         await runCommand('tsswarm', async () => (await files()).fileRmCommand(g(cmd), kind, refs));
       });
   }
-
-  service
-    .command('rm')
-    .description('remove services (their tasks stop)')
-    .argument('<service...>')
-    .action(async (refs: string[], _o: unknown, cmd: Command) => {
-      await runCommand('tsswarm', async () => (await svc()).serviceRmCommand(g(cmd), refs));
-    });
 }

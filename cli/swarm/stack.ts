@@ -41,21 +41,24 @@ export async function stackDeployCommand(g: SwarmGlobals, stack: string, f: Stac
   // The project name only names the stack's volumes (`NAME_vol`), as Docker names them.
   const projectName = isValidProjectName(stack) ? stack : normalizeProjectName(stack);
   const project = await loadProjectFromCli({ file: f.composeFile, ...(projectName ? { projectName } : {}) });
-  // A dry run first: every problem of the file is reported before anything is created.
-  const { warnings } = stackServiceSpecs(project, stack);
+  // A dry run first: every problem of the file is reported before anything is created, and so is
+  // every conflict with the cluster (a name outside the stack, a port another service holds).
+  const { specs: dry, warnings } = stackServiceSpecs(project, stack);
   const nets = stackNetworkObjects(project, stack, (w) => warnings.push(w));
   for (const n of nets) if (n.spec) validateNetworkSpec(n.spec);
   for (const w of warnings) process.stderr.write(`warning: ${w}\n`);
-  const networks = await ensureStackNetworks(g, nets);
-  const files = await ensureStackFiles(g, stack, stackFileObjects(project, stack), project.environment);
-  const { specs } = stackServiceSpecs(project, stack, files, networks);
-
   const { services } = await local<{ services: ServiceView[] }>(g, '/v1/services');
-  const wanted = new Set(specs.map((s) => s.name));
+  const wanted = new Set(dry.map((s) => s.name));
   const relevant = services.filter((s) => s.labels[STACK_NAMESPACE_LABEL] === stack || wanted.has(s.name));
   const existing: ExistingService[] = [];
   for (const s of relevant) existing.push((await local<{ service: Service }>(g, `/v1/services/${enc(s.id)}`)).service);
-  const plan = planStackDeploy(stack, specs, existing, { prune: f.prune === true });
+  const cluster = services.map((s) => ({ name: s.name, ports: s.publishedPorts }));
+  planStackDeploy(stack, dry, existing, { prune: f.prune === true, cluster });
+
+  const networks = await ensureStackNetworks(g, nets);
+  const files = await ensureStackFiles(g, stack, stackFileObjects(project, stack), project.environment);
+  const { specs } = stackServiceSpecs(project, stack, files, networks);
+  const plan = planStackDeploy(stack, specs, existing, { prune: f.prune === true, cluster });
 
   for (const r of plan.remove) {
     process.stdout.write(`Removing service ${r.name}\n`);

@@ -145,7 +145,11 @@ function canonicalizeService(svc: Tree, path: PathSeg[], diags: Diagnostics): vo
       try {
         for (const raw of parsePortSpec(String(p))) push(mk({ ...raw, mode: 'ingress' }, ports, i));
       } catch (e) {
-        diags.add(pos, [...path, 'ports', i], (e as Error).message, 'ports look like "8080:80", "127.0.0.1:8080:80/udp" or "3000-3005"');
+        const msg = (e as Error).message;
+        const hint = msg.startsWith("port ranges don't match")
+          ? 'a published range needs as many ports as the target range ("8000-8002:80-82"), or a single target port ("9000-9001:53")'
+          : 'ports look like "8080:80", "127.0.0.1:8080:80/udp" or "3000-3005"';
+        diags.add(pos, [...path, 'ports', i], msg, hint);
       }
     });
     svc.ports = out;

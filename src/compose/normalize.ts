@@ -201,6 +201,8 @@ export async function normalizeService(name: string, t: Tree, ctx: NormalizeCont
       put(port, 'host_ip', pf.str('host_ip'));
       put(port, 'app_protocol', pf.str('app_protocol'));
       put(port, 'name', pf.str('name'));
+      const ext = extensionsOf(raw);
+      if (ext) port.extensions = ext;
       svc.ports.push(port);
     });
   }

@@ -23,7 +23,9 @@ export function projectToDocument(p: Project): Record<string, unknown> {
 
 function serviceDoc(s: ServiceConfig): Record<string, unknown> {
   const { name: _name, extensions, ...rest } = s;
-  const out = clean(rest) as Record<string, unknown>;
+  // A port's `x-` keys are written inline after its own keys, as compose-go does.
+  const out = clean({ ...rest, ports: rest.ports.map(({ extensions: _x, ...p }) => p) }) as Record<string, unknown>;
+  if (Array.isArray(out.ports)) out.ports = (out.ports as Record<string, unknown>[]).map((p, i) => ({ ...p, ...(rest.ports[i]?.extensions ?? {}) }));
   return { ...sortKeys(out), ...(extensions ?? {}) };
 }
 

@@ -64,6 +64,8 @@ export interface ServicePortConfig {
   mode: 'ingress' | 'host';
   app_protocol?: string;
   name?: string;
+  /** `x-` keys of a long-syntax entry (tsswarm reads `x-snat`); absent when there are none. */
+  extensions?: Record<string, unknown>;
 }
 
 export type ServiceVolumeType = 'volume' | 'bind' | 'tmpfs' | 'npipe' | 'cluster' | 'image';

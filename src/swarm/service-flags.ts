@@ -117,34 +117,71 @@ function mount(v: string): TaskSpec['container']['mounts'][number] {
   return { type, source: type === 'tmpfs' ? '' : source, target, readOnly: ro === 'true' || ro === '1' };
 }
 
-/** `-p 8080:80`, `-p 8080:80/udp`, `-p published=8080,target=80,protocol=tcp,mode=host`. */
-function port(v: string): ServiceSpec['endpoint']['ports'][number] {
+const PORT_KEYS = ['published', 'target', 'protocol', 'mode', 'snat'] as const;
+
+/**
+ * `-p 8080:80`, `-p 80` (the cluster picks the published port), `-p 8080:80/udp`, or Docker's long
+ * form `published=8080,target=80,protocol=udp,mode=host` plus ours, `snat=true` (ingress mode
+ * only: the entry node masquerades and the task sees its address, not the client's).
+ */
+export function parsePortFlag(flag: string, v: string): ServiceSpec['endpoint']['ports'][number] {
   let published: number | null = null;
   let target: number;
   let protocol = 'tcp';
   let mode = 'ingress';
+  let snat = false;
   if (v.includes('=')) {
-    const f = keyValues('--publish', v.split(','));
-    target = int('--publish target', f.target ?? '', 1);
-    if (f.published) published = int('--publish published', f.published, 1);
+    const f = keyValues(flag, v.split(','));
+    const unknown = Object.keys(f).filter((k) => !(PORT_KEYS as readonly string[]).includes(k));
+    if (unknown.length > 0) bad(flag, v, `keys ${PORT_KEYS.join(', ')} (unknown: ${unknown.join(', ')})`);
+    target = int(`${flag} target`, f.target ?? '', 1);
+    if (f.published) published = int(`${flag} published`, f.published, 1);
     protocol = f.protocol ?? 'tcp';
     mode = f.mode ?? 'ingress';
+    if (f.snat !== undefined) snat = oneOf(`${flag} snat`, f.snat === '' ? 'true' : f.snat, ['true', 'false'] as const) === 'true';
   } else {
-    const m = /^(?:(\d+):)?(\d+)(?:\/(tcp|udp|sctp))?$/.exec(v);
-    if (!m) bad('--publish', v, 'PUBLISHED:TARGET[/PROTOCOL]');
+    const m = /^(?:(\d+):)?(\d+)(?:\/([a-z]+))?$/.exec(v);
+    if (!m) bad(flag, v, 'PUBLISHED:TARGET[/PROTOCOL], TARGET[/PROTOCOL] or published=,target=,protocol=,mode=,snat=');
     published = m[1] ? Number(m[1]) : null;
     target = Number(m[2]);
     protocol = m[3] ?? 'tcp';
   }
-  if (target < 1 || target > 65535 || (published !== null && (published < 1 || published > 65535))) bad('--publish', v, 'ports in 1..65535');
-  return {
-    name: '',
-    protocol: oneOf('--publish protocol', protocol, ['tcp', 'udp', 'sctp'] as const),
-    targetPort: target,
-    publishedPort: published,
-    publishMode: oneOf('--publish mode', mode, ['ingress', 'host'] as const),
-    snat: false,
-  };
+  if (target < 1 || target > 65535 || (published !== null && (published < 1 || published > 65535))) bad(flag, v, 'ports in 1..65535');
+  const publishMode = oneOf(`${flag} mode`, mode, ['ingress', 'host'] as const);
+  if (snat && publishMode === 'host') {
+    throw new UserError(`${flag}: snat=true applies to ingress mode only: a host-mode port is answered on its task's own node, which sees the client's address anyway`, { exitCode: 2 });
+  }
+  return { name: '', protocol: oneOf(`${flag} protocol`, protocol, ['tcp', 'udp', 'sctp'] as const), targetPort: target, publishedPort: published, publishMode, snat };
+}
+
+/** `--publish-rm TARGET[/PROTOCOL]`: Docker removes by target port (and protocol, tcp by default), whatever the published port. */
+function parsePortRm(v: string): { target: number; protocol: string } {
+  const m = /^(\d+)(?:\/(tcp|udp|sctp))?$/.exec(v);
+  if (!m || Number(m[1]) < 1 || Number(m[1]) > 65535) bad('--publish-rm', v, 'TARGET[/PROTOCOL], the container port, e.g. 80 or 53/udp');
+  return { target: Number(m[1]), protocol: m[2] ?? 'tcp' };
+}
+
+/**
+ * `service update --publish-rm` then `--publish-add`, as Docker applies them: removals by target
+ * port; an added port replaces an entry with the same published port and protocol, and one
+ * already there as is is not added twice. A removal that matches nothing is an error (a typo
+ * would otherwise send an update that changes nothing).
+ */
+function updatePorts(name: string, cur: ServiceSpec['endpoint']['ports'], add: readonly string[], rm: readonly string[]): ServiceSpec['endpoint']['ports'] {
+  let out = [...cur];
+  for (const v of rm) {
+    const r = parsePortRm(v);
+    const kept = out.filter((p) => !(p.targetPort === r.target && p.protocol === r.protocol));
+    if (kept.length === out.length) throw new UserError(`--publish-rm ${v}: service ${name} publishes no port with target ${r.target}/${r.protocol}`, { hint: 'see the ports with `tsswarm service inspect ' + name + '`' });
+    out = kept;
+  }
+  for (const v of add) {
+    const p = parsePortFlag('--publish-add', v);
+    const same = (q: typeof p): boolean => q.targetPort === p.targetPort && q.protocol === p.protocol && q.publishMode === p.publishMode && q.publishedPort === p.publishedPort;
+    if (out.some((q) => same(q) && q.snat === p.snat)) continue;
+    out = p.publishedPort === null ? [...out, p] : [...out.filter((q) => !(q.publishedPort === p.publishedPort && q.protocol === p.protocol)), p];
+  }
+  return out;
 }
 
 /** Docker's update defaults, used when a flag sets only part of the config. */
@@ -200,7 +237,7 @@ export function serviceSpecFromFlags(f: ServiceFlags, image: string, command: st
     },
     update: null,
     rollback: null,
-    endpoint: { mode: oneOf('--endpoint-mode', f.endpointMode ?? 'vip', ['vip', 'dnsrr'] as const), ports: f.publish.map(port) },
+    endpoint: { mode: oneOf('--endpoint-mode', f.endpointMode ?? 'vip', ['vip', 'dnsrr'] as const), ports: f.publish.map((v) => parsePortFlag('--publish', v)) },
     dependsOn: [],
   };
   return applyCommonFlags(spec, f);
@@ -251,6 +288,10 @@ export interface ServiceUpdateFlags extends Partial<ServiceFlags> {
   networkAdd?: string[];
   /** Network ids (the CLI resolves names first: the spec holds ids). */
   networkRm?: string[];
+  /** Same forms as `--publish`. */
+  publishAdd?: string[];
+  /** `TARGET[/PROTOCOL]`. */
+  publishRm?: string[];
   force?: boolean;
 }
 
@@ -276,6 +317,7 @@ export function updatedSpec(cur: ServiceSpec, f: ServiceUpdateFlags): ServiceSpe
     const rm = new Set([...(f.networkRm ?? []), ...add.map((a) => a.target)]);
     out.task.networks = [...out.task.networks.filter((n) => !rm.has(n.target)), ...add];
   }
+  if ((f.publishRm ?? []).length > 0 || (f.publishAdd ?? []).length > 0) out.endpoint.ports = updatePorts(out.name, out.endpoint.ports, f.publishAdd ?? [], f.publishRm ?? []);
   if (f.force) out.task.forceUpdate += 1;
   return applyCommonFlags(out, f);
 }

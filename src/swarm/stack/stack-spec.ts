@@ -16,6 +16,7 @@ import type {
 import { UserError } from '../../util/errors.js';
 import { canonicalJson } from '../store/canonical-json.js';
 import { serviceSpecSchema, type NetworkSpec, type Service, type ServiceSpec, type TaskSpec } from '../store/index.js';
+import { heldPorts, portProblems, type PortHolder } from '../ports.js';
 
 /** Docker's label naming a stack's services (and their containers). */
 export const STACK_NAMESPACE_LABEL = 'com.docker.stack.namespace';
@@ -190,23 +191,52 @@ function serviceNetworks(svc: ServiceConfig, stack: string, warn: (k: string, wh
     });
 }
 
+/** Problems of one service under keys of its own (`ports[2].x-snat`), each with its own hint when there is one. */
+class StackKeyError extends UserError {
+  constructor(readonly problems: ReadonlyArray<{ key: string; message: string; hint?: string }>) {
+    super(problems.map((p) => `${p.key}: ${p.message}`).join('\n'));
+    this.name = 'StackKeyError';
+  }
+}
+
 export function stackServiceSpecs(project: Project, stack: string, files?: StackFileIds, networks?: StackNetworkIds): StackSpecs {
   checkStackName(stack);
   const warnings: string[] = [];
   const problems: string[] = [];
+  const hints: string[] = [];
   const specs: ServiceSpec[] = [];
+  const origins = new Map<ServiceSpec, { key: string; origin: number[] }>();
   for (const key of Object.keys(project.services).sort()) {
     const svc = project.services[key]!;
     const at = `services.${key}`;
     const warn = (k: string, what: string): void => void warnings.push(`${at}.${k}: ${what}`);
     try {
-      specs.push(serviceSpec(project, stack, svc, warn, files, networks));
+      const origin: number[] = [];
+      const spec = serviceSpec(project, stack, svc, warn, origin, files, networks);
+      specs.push(spec);
+      origins.set(spec, { key, origin });
     } catch (e) {
-      if (e instanceof UserError) problems.push(`${at}: ${e.message}`);
+      if (e instanceof StackKeyError) {
+        for (const p of e.problems) {
+          problems.push(`${at}.${p.key}: ${p.message}`);
+          if (p.hint) hints.push(p.hint);
+        }
+      } else if (e instanceof UserError) problems.push(`${at}: ${e.message}`);
       else throw e;
     }
   }
-  if (problems.length > 0) throw new UserError(problems.join('\n'), { hint: 'fix the compose file; nothing was sent to the cluster' });
+  // Published ports within the stack, before anything is sent: each service against itself and
+  // the services before it (so a clash is reported once, on the later one).
+  specs.forEach((spec, n) => {
+    const { key, origin } = origins.get(spec)!;
+    const before: PortHolder[] = specs.slice(0, n).map((o) => ({ name: origins.get(o)!.key, ports: o.endpoint.ports }));
+    for (const p of portProblems(key, spec.endpoint.ports, before)) {
+      const message = p.message.replace(/\(ports (\d+) and (\d+)\)$/, (_m, a: string, b: string) => `(ports[${origin[Number(a)]}] and ports[${origin[Number(b)]}])`);
+      problems.push(`services.${key}.ports[${origin[p.index] ?? p.index}]: ${message}`);
+      hints.push(p.code === 'conflict' ? 'publish each port from one service of the stack only' : p.hint);
+    }
+  });
+  if (problems.length > 0) throw new UserError(problems.join('\n'), { hint: `${hints[0] ? `${hints[0]}; ` : ''}fix the compose file; nothing was sent to the cluster` });
   return { specs, warnings };
 }
 
@@ -218,7 +248,16 @@ function fileRefs(kind: 'secret' | 'config', refs: ServiceConfig['secrets'], fil
   });
 }
 
-function serviceSpec(project: Project, stack: string, svc: ServiceConfig, warn: (k: string, what: string) => void, files?: StackFileIds, networks?: StackNetworkIds): ServiceSpec {
+function serviceSpec(
+  project: Project,
+  stack: string,
+  svc: ServiceConfig,
+  warn: (k: string, what: string) => void,
+  /** Filled with the compose index of each spec port (ranges expand to several). */
+  origin: number[],
+  files: StackFileIds | undefined,
+  networks: StackNetworkIds | undefined,
+): ServiceSpec {
   for (const [k, v] of Object.entries(svc)) {
     if (MAPPED.has(k) || v === undefined) continue;
     warn(k, 'not supported in a stack; ignored');
@@ -276,7 +315,7 @@ function serviceSpec(project: Project, stack: string, svc: ServiceConfig, warn: 
     },
     update: updateConfig(deploy.update_config),
     rollback: updateConfig(deploy.rollback_config),
-    endpoint: { mode: deploy.endpoint_mode ?? 'vip', ports: ports(svc.ports, warn) },
+    endpoint: { mode: deploy.endpoint_mode ?? 'vip', ports: ports(svc.ports, warn, origin) },
     dependsOn: Object.keys(svc.depends_on)
       .sort()
       .map((dep) => ({ service: stackServiceName(stack, dep), condition: svc.depends_on[dep]!.condition })),
@@ -377,21 +416,39 @@ function mounts(project: Project, svc: ServiceConfig, warn: (k: string, what: st
   return out;
 }
 
-function ports(list: ServicePortConfig[], warn: (k: string, what: string) => void): Port[] {
+/**
+ * `ports:` as Docker's stack deploy reads them: the loader has expanded target ranges already
+ * (`8000-8002:80-82` is three entries, and a mismatched range is its error); a published range
+ * with one target port (`9000-9001:53`) publishes each of its ports to that target, as Docker's
+ * ConvertPortToPortConfig does; no published port (`"80"`) is an ingress port the cluster numbers.
+ * `x-snat: true` on a long-syntax entry asks the entry node to masquerade (ingress mode only).
+ */
+function ports(list: ServicePortConfig[], warn: (k: string, what: string) => void, origin: number[]): Port[] {
   const out: Port[] = [];
+  const problems: Array<{ key: string; message: string; hint?: string }> = [];
   list.forEach((p, i) => {
     const at = `ports[${i}]`;
     if (p.host_ip !== undefined) warn(`${at}.host_ip`, 'not supported in a stack (ports publish on every address); ignored');
-    let published: number | null = null;
-    if (p.published !== undefined) {
-      if (!/^\d+$/.test(p.published)) {
-        warn(at, `published range ${p.published} not supported in a stack; port left out`);
-        return;
-      }
-      published = Number(p.published);
+    const x = p.extensions?.['x-snat'];
+    const snat = x === true || x === 'true';
+    if (x !== undefined && !snat && x !== false && x !== 'false') problems.push({ key: `${at}.x-snat`, message: `expected true or false, got ${JSON.stringify(x)}` });
+    if (snat && p.mode === 'host') {
+      problems.push({ key: at, message: 'x-snat applies to ingress-mode ports only: a host-mode port is answered on its task\'s own node, which sees the client\'s address anyway', hint: 'remove x-snat, or use mode: ingress' });
+      return;
     }
-    out.push({ name: p.name ?? '', protocol: p.protocol, targetPort: p.target, publishedPort: published, publishMode: p.mode, snat: false });
+    const m = p.published === undefined ? null : /^(\d+)(?:-(\d+))?$/.exec(p.published);
+    if (p.published !== undefined && m === null) {
+      problems.push({ key: `${at}.published`, message: `invalid published port ${JSON.stringify(p.published)}`, hint: 'a port (8080) or a range (8080-8082)' });
+      return;
+    }
+    const lo = m === null ? 0 : Number(m[1]);
+    const numbers = m === null ? [null] : Array.from({ length: Number(m[2] ?? m[1]) - lo + 1 }, (_x, k) => lo + k);
+    for (const n of numbers) {
+      out.push({ name: p.name ?? '', protocol: p.protocol, targetPort: p.target, publishedPort: n, publishMode: p.mode, snat });
+      origin.push(i);
+    }
   });
+  if (problems.length > 0) throw new StackKeyError(problems);
   return out;
 }
 
@@ -420,7 +477,20 @@ export function inStack(stack: string, s: Pick<Service, 'spec'>): boolean {
  * undo or repeat a `service update --force`. A service of the same name outside the stack is a
  * conflict, refused before anything is sent.
  */
-export function planStackDeploy(stack: string, desired: readonly ServiceSpec[], existing: readonly ExistingService[], opts: { prune: boolean }): StackPlan {
+export function planStackDeploy(
+  stack: string,
+  desired: readonly ServiceSpec[],
+  existing: readonly ExistingService[],
+  opts: {
+    prune: boolean;
+    /**
+     * Every service of the cluster with the published ports it holds (`publishedPorts` of `GET
+     * /v1/services`). Given, the deploy's ports are checked against the cluster as it will be
+     * after the deploy, and updates are ordered so that one freeing a port goes before one taking it.
+     */
+    cluster?: readonly PortHolder[];
+  },
+): StackPlan {
   const byName = new Map(existing.map((e) => [e.spec.name, e]));
   const plan: StackPlan = { create: [], update: [], unchanged: [], remove: [] };
   const conflicts: string[] = [];
@@ -450,7 +520,66 @@ export function planStackDeploy(stack: string, desired: readonly ServiceSpec[], 
     for (const e of existing) if (inStack(stack, e) && !wanted.has(e.spec.name)) plan.remove.push({ id: e.id, name: e.spec.name });
     plan.remove.sort((a, b) => a.name.localeCompare(b.name));
   }
+  if (opts.cluster) plan.update = portOrder(desired, plan, opts.cluster);
   return plan;
+}
+
+/**
+ * A deploy is sent as removals, updates, creations, each checked by the managers on its own, so
+ * its ports are judged here as a whole: against the cluster as it will be afterwards (services
+ * outside the deploy as they are, the deploy's as the file says, keeping the numbers they were
+ * allocated), refused before anything is sent; then updates are ordered so that one giving up a
+ * port goes before one taking it (creations come last anyway). Ports moving both ways between
+ * updated services cannot be sent one by one without a refusal: that is refused too.
+ */
+function portOrder(desired: readonly ServiceSpec[], plan: StackPlan, cluster: readonly PortHolder[]): StackPlan['update'] {
+  const now = new Map(cluster.map((c) => [c.name, c.ports]));
+  const gone = new Set([...plan.remove.map((r) => r.name), ...desired.map((d) => d.name)]);
+  const after = (d: ServiceSpec): PortHolder => {
+    const held = now.get(d.name);
+    return { name: d.name, ports: heldPorts({ spec: d, endpoint: held ? { ports: [...held], virtualIPs: [] } : null }) };
+  };
+  const final: PortHolder[] = [...cluster.filter((c) => !gone.has(c.name)), ...desired.map(after)];
+  const problems: string[] = [];
+  let hint = '';
+  for (const d of desired) {
+    for (const p of portProblems(d.name, after(d).ports, final.filter((f) => f.name !== d.name))) {
+      problems.push(`service ${d.name}: ${p.message}`);
+      hint ||= p.hint;
+    }
+  }
+  if (problems.length > 0) throw new UserError(problems.join('\n'), { code: 'conflict', hint: `${hint}; nothing was sent to the cluster` });
+
+  // U waits for V when V holds now a port U will hold, and either side is ingress mode.
+  const updating = new Map(plan.update.map((u) => [u.spec.name, u]));
+  const waitsFor = new Map<string, Set<string>>();
+  for (const u of plan.update) {
+    const deps = new Set<string>();
+    for (const p of after(u.spec).ports) {
+      if (p.publishedPort === null) continue;
+      for (const [name, ports] of now) {
+        if (name === u.spec.name || !updating.has(name)) continue;
+        if (ports.some((q) => q.publishedPort === p.publishedPort && q.protocol === p.protocol && (q.publishMode === 'ingress' || p.publishMode === 'ingress'))) deps.add(name);
+      }
+    }
+    waitsFor.set(u.spec.name, deps);
+  }
+  const out: StackPlan['update'] = [];
+  const done = new Set<string>();
+  const pending = [...plan.update].sort((a, b) => a.spec.name.localeCompare(b.spec.name));
+  while (pending.length > 0) {
+    const i = pending.findIndex((u) => [...waitsFor.get(u.spec.name)!].every((n) => done.has(n)));
+    if (i < 0) {
+      throw new UserError(`published ports move both ways between services ${pending.map((u) => u.spec.name).join(', ')}: no order of updates frees each before it is taken`, {
+        code: 'conflict',
+        hint: 'deploy in two steps: first without the ports that move, then with them; nothing was sent to the cluster',
+      });
+    }
+    const [next] = pending.splice(i, 1);
+    out.push(next!);
+    done.add(next!.spec.name);
+  }
+  return out;
 }
 
 /**

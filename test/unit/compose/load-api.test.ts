@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadProject, type LoadOptions } from '../../../src/compose/index.js';
+import { renderYaml } from '../../../src/compose/render.js';
 import { DiagnosticError } from '../../../src/util/errors.js';
 import { MemoryReader } from './memory-reader.js';
 
@@ -17,6 +18,15 @@ async function diagnostics(p: Promise<unknown>) {
 }
 
 describe('loadProject', () => {
+  it('keeps x- keys of a long-syntax port (tsswarm reads x-snat) and writes them inline in config output', async () => {
+    const p = await load({ '/proj/compose.yaml': 'services:\n  web:\n    image: nginx\n    ports:\n      - {target: 80, published: "8080", x-snat: true}\n      - "81:81"\n' });
+    expect(p.services.web!.ports).toEqual([
+      { target: 80, published: '8080', protocol: 'tcp', mode: 'ingress', extensions: { 'x-snat': true } },
+      { target: 81, published: '81', protocol: 'tcp', mode: 'ingress' },
+    ]);
+    expect(renderYaml(p)).toContain('      - mode: ingress\n        protocol: tcp\n        published: "8080"\n        target: 80\n        x-snat: true\n');
+  });
+
   it('reads `-f -` from the reader as stdin, relative paths against cwd', async () => {
     const p = await load({ '-': 'services:\n  web:\n    image: nginx\n    volumes: ["./d:/d"]\n' }, { files: ['-'] });
     expect(p.name).toBe('proj');

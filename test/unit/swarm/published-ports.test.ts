@@ -46,6 +46,12 @@ describe('published ports at the API: conflicts are refused before anything is w
     expect(store.view((tx) => tx.find('service')).map((s) => s.spec.name).sort()).toEqual(['api', 'dns', 'web']);
   });
 
+  it('a dnsrr service may publish in ingress mode (Swarm refuses, swarmkit#1693; our mesh DNATs to task addresses)', async () => {
+    const { store } = newStore();
+    await createService(store, { spec: serviceSpecFromFlags({ ...none, name: 'dns', endpointMode: 'dnsrr', publish: ['53:53/udp'] }, 'img', []) });
+    expect(findService(store, 'dns').spec.endpoint).toMatchObject({ mode: 'dnsrr', ports: [{ publishedPort: 53, publishMode: 'ingress' }] });
+  });
+
   it('two services may share a host-mode port: the scheduler keeps their tasks apart', async () => {
     const { store } = newStore();
     await createService(store, { spec: spec('a', 'published=8080,target=80,mode=host') });

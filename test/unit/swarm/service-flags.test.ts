@@ -72,6 +72,11 @@ describe('service create flags -> spec', () => {
       [{ mount: ['type=bind,source=rel,target=/x'] }, /--mount.*source=\/absolute/],
       [{ mount: ['type=volume,source=v,target=rel'] }, /--mount.*target=\/absolute/],
       [{ publish: ['80:99999'] }, /--publish/],
+      [{ publish: ['80/icmp'] }, /--publish protocol: invalid value "icmp"/],
+      [{ publish: ['published=8080,target=80,proto=udp'] }, /--publish: .*unknown: proto/],
+      [{ publish: ['target=80,mode=host,snat=true'] }, /--publish: snat=true applies to ingress mode only/],
+      [{ publish: ['target=80,snat=yes'] }, /--publish snat: invalid value "yes": expected true \| false/],
+      [{ publish: ['published=8080'] }, /--publish target/],
       [{ env: ['NOVALUE'] }, /--env: invalid value "NOVALUE"/],
       [{ healthInterval: '1s' }, /--health-cmd/],
       [{ name: '-bad' }, /--name/],
@@ -99,5 +104,42 @@ describe('service update flags', () => {
     expect(next.mode).toEqual({ type: 'replicated', replicas: 5 });
     expect(cur.task.container.image).toBe('img:1');
     expect(updatedSpec(cur, { envAdd: [], envRm: [] })).toEqual(cur);
+  });
+});
+
+describe('published ports: -p, --publish-add, --publish-rm', () => {
+  it('-p takes the short form (no published: allocated), the long form and snat', () => {
+    const spec = serviceSpecFromFlags({ ...none, publish: ['80', 'published=5353,target=53,protocol=udp,mode=host', 'published=8443,target=443,snat=true'] }, 'img', []);
+    expect(spec.endpoint.ports).toEqual([
+      { name: '', protocol: 'tcp', targetPort: 80, publishedPort: null, publishMode: 'ingress', snat: false },
+      { name: '', protocol: 'udp', targetPort: 53, publishedPort: 5353, publishMode: 'host', snat: false },
+      { name: '', protocol: 'tcp', targetPort: 443, publishedPort: 8443, publishMode: 'ingress', snat: true },
+    ]);
+  });
+
+  it('--publish-rm removes by target port and protocol, then --publish-add adds, replacing the same published port and protocol', () => {
+    const cur = serviceSpecFromFlags({ ...none, name: 'web', publish: ['8080:80', '53:53/udp', '9000:90'] }, 'img', []);
+    const next = updatedSpec(cur, { envAdd: [], envRm: [], publishRm: ['53/udp'], publishAdd: ['8080:81', '7000:70/udp', '9000:90'] });
+    expect(next.endpoint.ports.map((p) => `${p.publishedPort}:${p.targetPort}/${p.protocol}`)).toEqual(['9000:90/tcp', '8080:81/tcp', '7000:70/udp']);
+    // Removing by target leaves other protocols alone.
+    expect(updatedSpec(cur, { envAdd: [], envRm: [], publishRm: ['80'] }).endpoint.ports.map((p) => p.targetPort)).toEqual([53, 90]);
+    // An allocated-port add is appended once, whatever the current ports.
+    const twice = updatedSpec(updatedSpec(cur, { envAdd: [], envRm: [], publishAdd: ['3000'] }), { envAdd: [], envRm: [], publishAdd: ['3000'] });
+    expect(twice.endpoint.ports.filter((p) => p.targetPort === 3000)).toHaveLength(1);
+  });
+
+  it('refuses a malformed or unknown value: nothing is sent', () => {
+    const cur = serviceSpecFromFlags({ ...none, name: 'web', publish: ['8080:80'] }, 'img', []);
+    const fail = (f: Partial<Parameters<typeof updatedSpec>[1]>): { message: string; exitCode: number } => {
+      try {
+        updatedSpec(cur, { envAdd: [], envRm: [], ...f });
+      } catch (e) {
+        return { message: (e as Error).message, exitCode: (e as { exitCode: number }).exitCode };
+      }
+      throw new Error('accepted');
+    };
+    expect(fail({ publishRm: ['80/tcpx'] })).toEqual({ message: '--publish-rm: invalid value "80/tcpx": expected TARGET[/PROTOCOL], the container port, e.g. 80 or 53/udp', exitCode: 2 });
+    expect(fail({ publishRm: ['81'] })).toEqual({ message: '--publish-rm 81: service web publishes no port with target 81/tcp', exitCode: 1 });
+    expect(fail({ publishAdd: ['x:80'] }).exitCode).toBe(2);
   });
 });

@@ -192,12 +192,11 @@ configs: {cf: {file: ./cf}}
       'services.web.build: ignored by stack deploy (images are not built; the image must exist on the nodes)',
       'services.web.healthcheck.start_interval: not supported yet; ignored',
       'services.web.deploy.resources.limits.pids: not supported yet; ignored',
-      'services.web.ports[0]: published range 8080-8081 not supported in a stack; port left out',
       'services.web.ports[1].host_ip: not supported in a stack (ports publish on every address); ignored',
       'services.web.depends_on.db.restart: not supported in a stack; ignored',
       'services.web.depends_on.db.required: false is not supported in a stack; the dependency is required',
     ]);
-    expect(byName(specs, 'app_web').endpoint.ports).toEqual([{ name: '', protocol: 'tcp', targetPort: 81, publishedPort: 81, publishMode: 'ingress', snat: false }]);
+    expect(byName(specs, 'app_web').endpoint.ports.map((p) => [p.publishedPort, p.targetPort])).toEqual([[8080, 80], [8081, 80], [81, 81]]);
   });
 
   it('maps secrets and configs to cluster objects named STACK_key (or their name:), external ones as named', async () => {
