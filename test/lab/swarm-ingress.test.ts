@@ -234,7 +234,18 @@ describe('ingress routing mesh: published ports from outside the cluster', () =>
     }
   }, 180_000);
 
-  it('removing the services leaves no entry table, DOCKER-USER rule or marked conntrack entry on any node', async () => {
+  it('--publish-rm takes a port off every node with its flows; removing the services leaves no entry table, DOCKER-USER rule or marked conntrack entry on any node', async () => {
+    // A UDP flow through the port (the tasks' UDP servers went with the updates: no answer needed).
+    await udp(lab.host('h1').ip, 5353, 300);
+    expect((await lab.exec('h1', ['conntrack', '-L', '-p', 'udp', '--orig-port-dst', '5353', '-m', '0x10000000/0x10000000'], { check: false })).stdout).toContain('dport=5353');
+    const rm = await cli(['service', 'update', '--publish-rm', '5353/udp', '-d', 'web']);
+    expect(rm.code, rm.stderr).toBe(0);
+    for (const h of HOSTS) {
+      await eventually(async () => ((await lab.exec(h, ['nft', 'list', 'table', 'ip', 'tsswarm-ingress'])).stdout.includes('5353') ? undefined : true), { timeoutMs: 20_000, intervalMs: 200, what: `5353 gone from ${h}'s table` });
+      const ct = await lab.exec(h, ['conntrack', '-L', '-p', 'udp', '--orig-port-dst', '5353', '-m', '0x10000000/0x10000000'], { check: false });
+      expect(ct.stdout.trim(), `${h}: ${ct.stdout}`).toBe('');
+    }
+    expect((await get(lab.host('h3').ip, 8080)).ok).toBe(true);
     for (const s of ['web', 'hostweb']) expect((await cli(['service', 'rm', s])).code).toBe(0);
     for (const h of HOSTS) {
       await eventually(async () => {
@@ -269,5 +280,11 @@ describe('ingress routing mesh: published ports from outside the cluster', () =>
       bodies.push(r.body);
     }
     expect(bodies).not.toContain(onH2);
+    // A node that leaves takes the mesh with it.
+    const leave = await sw.cli('h3', ['leave'], 60_000);
+    expect(leave.code, leave.stderr).toBe(0);
+    expect((await lab.exec('h3', ['nft', 'list', 'tables'])).stdout).not.toContain('tsswarm-ingress');
+    expect((await lab.exec('h3', ['iptables', '-w', '-S', 'DOCKER-USER'], { check: false })).stdout).not.toContain('tsswarm-ingress');
+    expect((await get(lab.host('h3').ip, 8081, '/', 1000)).ok).toBe(false);
   }, 180_000);
 });
