@@ -347,8 +347,15 @@ async function swarmSetup(lab: Lab): Promise<{ client: TaskContainer; server: Ta
 
 // ---------------------------------------------------------------- the ingress mesh
 
-/** busybox httpd serving a small static page; SIGTERM ends it. */
+/** busybox httpd serving a small static page; SIGTERM ends it (Docker Swarm's side: it only has to fail). */
 const WEB = ['--init', IMAGE, 'sh', '-c', "trap 'exit 0' TERM; mkdir -p /www && hostname > /www/index.html && httpd -f -p 80 -h /www & wait"];
+/**
+ * tsswarm's side: an HTTP/1.1 server with keep-alive, run from the machine inside the task's netns
+ * (as iperf3 is). busybox httpd closes every connection and forks per request: wrk then measures
+ * connection churn, and its clients run out of ports within seconds (every path fell from ~4,600
+ * to ~400 requests/s in one run), which says nothing about the mesh.
+ */
+const HTTP_SERVER = `require('node:http').createServer((q, r) => r.end('hello\\n')).listen(80, '0.0.0.0'); setTimeout(() => process.exit(0), 900000);`;
 const MESH_PORT = 8080;
 const WRK_CONNS = 16;
 
@@ -376,9 +383,19 @@ async function wrk(url: string, netns?: string): Promise<WrkResult> {
  * vs direct to the task's address (from h3's own netns: the same overlay hop, no NAT, no mesh).
  */
 async function meshTsswarm(lab: Lab, ts: Tsswarm): Promise<void> {
-  await ts.ok(['service', 'create', '-d', '--name', 'mesh-web', '--constraint', 'node.hostname==h2', '-p', `${MESH_PORT}:80`, ...WEB]);
+  await ts.ok(['service', 'create', '-d', '--name', 'mesh-web', '--constraint', 'node.hostname==h2', '-p', `${MESH_PORT}:80`, ...SLEEPER]);
   await ts.running('mesh-web', 1);
   const task = await waitContainer(lab, 'h2', TS_SERVICE, 'mesh-web');
+  const server = spawn('nsenter', [`--net=${task.netns}`, process.execPath, '-e', HTTP_SERVER], { stdio: 'ignore' });
+  try {
+    await meshRuns(lab, task);
+  } finally {
+    server.kill('SIGKILL');
+  }
+  await ts.ok(['service', 'rm', 'mesh-web']);
+}
+
+async function meshRuns(lab: Lab, task: TaskContainer): Promise<void> {
   const entry = lab.host('h3');
   const viaMesh = `http://${entry.ip}:${MESH_PORT}/`;
   const direct = `http://${task.ip}/`;
@@ -394,7 +411,6 @@ async function meshTsswarm(lab: Lab, ts: Tsswarm): Promise<void> {
       log(`  ${out === mesh.ts ? 'mesh (root ns -> h3:8080 -> task on h2)' : 'direct (h3 -> task IP)'}: ${x.rps.toFixed(0)} req/s, p99 ${x.p99ms.toFixed(2)} ms`);
     }
   }
-  await ts.ok(['service', 'rm', 'mesh-web']);
 }
 
 /** Docker Swarm's mesh on lab B, reported as it behaves here (it needs IPVS). */
