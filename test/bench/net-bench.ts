@@ -14,8 +14,8 @@
  *             client's end.sum_received.bits_per_second.
  *   vip       the same client to the server service's VIP (nftables DNAT in the client's netns).
  *             Docker Swarm's VIP needs IPVS, which this kernel lacks: n/a.
- *   mesh      HTTP through the ingress mesh: `wrk` (Debian's) from the machine's root namespace, a
- *             client outside the cluster, to h3:8080 (h3 has no task; the one task is on h2), vs
+ *   mesh      HTTP through the ingress mesh: `wrk` (Debian's) from a client outside the cluster (a
+ *             namespace wired to h3 by a veth) to h3:8080 (h3 has no task; the one task is on h2), vs
  *             direct to the task's address from h3's own netns (the same overlay hop, no mesh),
  *             alternating, requests/s and p99. Docker Swarm's mesh on lab B, as it behaves here.
  *   program   VIP programming latency: a global client service (a task on every node) and a
@@ -395,21 +395,51 @@ async function meshTsswarm(lab: Lab, ts: Tsswarm): Promise<void> {
   await ts.ok(['service', 'rm', 'mesh-web']);
 }
 
+/**
+ * The client: a namespace of its own, outside the cluster, wired to h3 by a veth pair (as a host
+ * on h3's own link). Through the lab bridge instead (the machine's root namespace), the client's
+ * hop itself crossed the root namespace's bridge netfilter (br_netfilter is on there), which the
+ * direct path never does: that measured the lab, not the mesh (0.89-0.91x).
+ */
+const CLIENT_NS = 'tsmeshcl';
+const CLIENT_NET = { h3: '192.168.77.1', client: '192.168.77.2' };
+
+async function clientNetns(entry: LabHost): Promise<void> {
+  await run('ip', ['netns', 'del', CLIENT_NS], { check: false });
+  await run('ip', ['netns', 'add', CLIENT_NS]);
+  await run('ip', ['link', 'add', 'tsmcl0', 'netns', entry.netnsPath, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', CLIENT_NS]);
+  const inH3 = (...a: string[]) => run('nsenter', [`--net=${entry.netnsPath}`, 'ip', ...a]);
+  const inCl = (...a: string[]) => run('ip', ['-n', CLIENT_NS, ...a]);
+  await inH3('addr', 'add', `${CLIENT_NET.h3}/30`, 'dev', 'tsmcl0');
+  await inH3('link', 'set', 'tsmcl0', 'up');
+  await inCl('addr', 'add', `${CLIENT_NET.client}/30`, 'dev', 'eth0');
+  await inCl('link', 'set', 'eth0', 'up');
+  await inCl('link', 'set', 'lo', 'up');
+  await inCl('route', 'add', 'default', 'via', CLIENT_NET.h3);
+}
+
 async function meshRuns(lab: Lab, task: TaskContainer): Promise<void> {
   const entry = lab.host('h3');
-  const viaMesh = `http://${entry.ip}:${MESH_PORT}/`;
-  const direct = `http://${task.ip}/`;
-  await eventually(async () => ((await run('curl', ['-sf', '--max-time', '2', viaMesh], { check: false })).code === 0 ? true : undefined), { timeoutMs: TIMEOUT_MS, intervalMs: 200, what: 'the mesh answering on h3' });
-  for (let i = 0; i < RUNS; i++) {
-    const order: Array<[WrkResult[], () => Promise<WrkResult>]> = [
-      [mesh.ts, () => wrk(viaMesh)],
-      [mesh.direct, () => wrk(direct, entry.netnsPath)],
-    ];
-    for (const [out, fn] of i % 2 === 0 ? order : order.reverse()) {
-      const x = await fn();
-      out.push(x);
-      log(`  ${out === mesh.ts ? 'mesh (root ns -> h3:8080 -> task on h2)' : 'direct (h3 -> task IP)'}: ${x.rps.toFixed(0)} req/s, p99 ${x.p99ms.toFixed(2)} ms`);
+  await clientNetns(entry);
+  try {
+    const client = `/run/netns/${CLIENT_NS}`;
+    const viaMesh = `http://${CLIENT_NET.h3}:${MESH_PORT}/`;
+    const direct = `http://${task.ip}/`;
+    await eventually(async () => ((await run('nsenter', [`--net=${client}`, 'curl', '-sf', '--max-time', '2', viaMesh], { check: false })).code === 0 ? true : undefined), { timeoutMs: TIMEOUT_MS, intervalMs: 200, what: 'the mesh answering on h3' });
+    for (let i = 0; i < RUNS; i++) {
+      const order: Array<[WrkResult[], () => Promise<WrkResult>]> = [
+        [mesh.ts, () => wrk(viaMesh, client)],
+        [mesh.direct, () => wrk(direct, entry.netnsPath)],
+      ];
+      for (const [out, fn] of i % 2 === 0 ? order : order.reverse()) {
+        const x = await fn();
+        out.push(x);
+        log(`  ${out === mesh.ts ? 'mesh (client -> h3:8080 -> task on h2)' : 'direct (h3 -> task IP)'}: ${x.rps.toFixed(0)} req/s, p99 ${x.p99ms.toFixed(2)} ms`);
+      }
     }
+  } finally {
+    // The veth goes with the namespace.
+    await run('ip', ['netns', 'del', CLIENT_NS], { check: false });
   }
 }
 
@@ -710,7 +740,7 @@ function printTable(): void {
     const mp = median(mesh.ts.map((x) => x.p99ms));
     const dp = median(mesh.direct.map((x) => x.p99ms));
     rows.push(
-      [`HTTP via the mesh (enter h3, task on h2), wrk -c${WRK_CONNS}`, `${mr.toFixed(0)} req/s`, mesh.swarm ?? '-', `${dr.toFixed(0)} req/s direct`, `${(mr / dr).toFixed(2)}x direct`, '>= 0.9x direct', met(mr / dr >= 0.9)],
+      [`HTTP via the mesh (client -> h3, task on h2), wrk -c${WRK_CONNS}`, `${mr.toFixed(0)} req/s`, mesh.swarm ?? '-', `${dr.toFixed(0)} req/s direct`, `${(mr / dr).toFixed(2)}x direct`, '>= 0.9x direct', met(mr / dr >= 0.9)],
       ['  the same, p99 latency', `${mp.toFixed(2)} ms`, '-', `${dp.toFixed(2)} ms direct`, `${(mp / dp).toFixed(2)}x direct`, '-', '-'],
     );
   }
