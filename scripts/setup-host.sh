@@ -5,7 +5,10 @@ set -euo pipefail
 
 log() { printf '[setup] %s\n' "$*" >&2; }
 
-PKGS=(docker.io busybox-static iproute2 iptables nftables conntrack iperf3 wrk procps curl psmisc ruby shellcheck)
+# docker-registry (CNCF distribution) and apache2-utils (`htpasswd -B`, the bcrypt htpasswd file it
+# reads) serve the registry tests: test/helpers/registry.ts starts its own instances.
+PKGS=(docker.io busybox-static iproute2 iptables nftables conntrack iperf3 wrk procps curl psmisc ruby shellcheck
+  docker-registry apache2-utils)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -15,6 +18,18 @@ if ((${#missing[@]})); then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# Debian's docker-registry package enables a service on :5000 (started at once where systemd or an
+# init policy allows it). Tests start their own registries on ports they pick, so the packaged one
+# must not run or come back at boot.
+if [ -x /usr/bin/docker-registry ]; then
+  if [ -d /run/systemd/system ]; then
+    systemctl disable --now docker-registry.service >/dev/null 2>&1 || true
+  else
+    if [ -f /var/run/docker-registry.pid ]; then /etc/init.d/docker-registry stop >/dev/null 2>&1 || true; fi
+    update-rc.d docker-registry disable >/dev/null 2>&1 || true
+  fi
 fi
 
 # Debian's docker.io puts dockerd in /usr/sbin; a newer client may shadow `docker` on PATH (both work).
