@@ -21,11 +21,14 @@ export class RuntimeError extends UserError {
   readonly kind: RuntimeErrorKind;
   /** HTTP status from the engine, when it answered. */
   readonly statusCode: number | undefined;
-  constructor(kind: RuntimeErrorKind, message: string, opts: { hint?: string; statusCode?: number; cause?: unknown } = {}) {
+  /** The engine's own message, without our "pull image x:" prefix, when it gave one. */
+  readonly engineMessage: string | undefined;
+  constructor(kind: RuntimeErrorKind, message: string, opts: { hint?: string; statusCode?: number; cause?: unknown; engineMessage?: string } = {}) {
     super(message, { code: CODE[kind], hint: opts.hint, exitCode: 1, cause: opts.cause });
     this.name = 'RuntimeError';
     this.kind = kind;
     this.statusCode = opts.statusCode;
+    this.engineMessage = opts.engineMessage;
   }
 }
 

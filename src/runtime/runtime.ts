@@ -22,6 +22,7 @@ import type {
   VolumeInfo,
   VolumeSpec,
 } from './types.js';
+import type { RegistryAuth } from '../registry/credentials.js';
 
 /**
  * The one seam between tscompose/tsswarm and a container engine. Each method is one engine call
@@ -84,7 +85,16 @@ export interface ContainerRuntime {
   // images
   listImages(opts?: { labels?: LabelFilter; reference?: string }): Promise<ImageInfo[]>;
   inspectImage(ref: string): Promise<ImageInfo>;
-  pullImage(ref: string, onProgress?: (p: ImageProgress) => void): Promise<void>;
+  /**
+   * Pulls `ref` (`name[:tag][@digest]`, tag `latest` by default) with `auth` sent to its registry.
+   * The engine reports most failures inside the progress stream; they are thrown as RuntimeErrors
+   * whose `engineMessage` is the engine's own words (for describeRegistryError).
+   */
+  pullImage(ref: string, onProgress?: (p: ImageProgress) => void, auth?: RegistryAuth): Promise<void>;
+  /** Pushes the local image `ref` (`name[:tag]`, tag `latest` by default, never every tag) to its registry. */
+  pushImage(ref: string, onProgress?: (p: ImageProgress) => void, auth?: RegistryAuth): Promise<void>;
+  /** The digest (`sha256:...`) the registry serves for `ref` now, without pulling it. */
+  resolveDigest(ref: string, auth?: RegistryAuth): Promise<string>;
   /** Builds from a local context; resolves with the image id. */
   buildImage(spec: BuildSpec, onProgress?: (p: ImageProgress) => void): Promise<string>;
   removeImage(ref: string, opts?: { force?: boolean }): Promise<void>;

@@ -273,11 +273,18 @@ export interface BuildSpec {
 }
 
 /** One line of progress from a pull or build. */
+/** One line of the engine's JSON progress stream (build, pull, push). */
 export interface ImageProgress {
+  /** Layer id (pull, push), or the tag for a pull's first line. */
   id?: string;
   status?: string;
   stream?: string;
+  /** The engine's own progress bar text. */
   progress?: string;
+  /** Bytes done and expected; `{}` on phase lines (Pulling fs layer, Pushed). */
+  progressDetail?: { current?: number; total?: number };
+  /** Extra results: a build's image ID, a push's Tag/Digest/Size. */
+  aux?: { ID?: string; Tag?: string; Digest?: string; Size?: number };
 }
 
 export interface LogOptions {

@@ -31,6 +31,8 @@ import { resolveEndpoint, type EngineEndpoint } from './connection.js';
 import { UnixSocketAgent } from './socket-agent.js';
 import { LineDemuxer, demuxAll } from './demux.js';
 import { mapEngineError } from './errors.js';
+import type { RegistryAuth } from '../../registry/credentials.js';
+import { familiarName, parseReference } from '../../registry/reference.js';
 import { fromImage, fromInspect, fromNetwork, fromSummary, fromVolume, labelFilters, toCreateOptions, toEndpoint } from './map.js';
 
 /** The Docker engine implementation of {@link ContainerRuntime}, over dockerode. */
@@ -385,10 +387,32 @@ export class DockerRuntime implements ContainerRuntime {
     return { ...fromImage({ Id: i.Id, RepoTags: i.RepoTags, Labels: i.Config?.Labels ?? null, Created: i.Created, Size: i.Size }), volumes };
   }
 
-  async pullImage(ref: string, onProgress?: (p: ImageProgress) => void): Promise<void> {
+  async pullImage(ref: string, onProgress?: (p: ImageProgress) => void, auth?: RegistryAuth): Promise<void> {
     const what = `pull image ${ref}`;
-    const stream = await this.call(what, () => this.docker.pull(ref));
+    // dockerode splits name, tag (latest when none) and digest for the engine's fromImage/tag.
+    const stream = await this.call(what, () => this.docker.pull(ref, auth ? { authconfig: auth } : {}));
     await this.follow(stream, what, onProgress);
+  }
+
+  async pushImage(ref: string, onProgress?: (p: ImageProgress) => void, auth?: RegistryAuth): Promise<void> {
+    const what = `push image ${ref}`;
+    const r = parseReference(ref);
+    if (r.digest !== undefined) throw new RuntimeError('invalid', `${what}: an image is pushed by tag, not by digest`, { hint: 'name the tag to push, e.g. registry/app:1.0' });
+    // Without a tag the engine would push every local tag of the repository; Docker's CLI pushes
+    // `latest` there, and so do we.
+    const tag = r.tag ?? 'latest';
+    const name = familiarName(r);
+    // The engine refuses a push without an X-Registry-Auth header ("missing X-Registry-Auth"):
+    // anonymous is an empty one.
+    const stream = await this.call(what, () => this.docker.getImage(name).push({ tag, authconfig: auth ?? {} }));
+    await this.follow(stream, what, onProgress);
+  }
+
+  async resolveDigest(ref: string, auth?: RegistryAuth): Promise<string> {
+    const info = await this.call(`resolve digest of ${ref}`, () => this.docker.getImage(ref).distribution({ authconfig: auth ?? {} }));
+    const digest = (info as { Descriptor?: { digest?: unknown } }).Descriptor?.digest;
+    if (typeof digest !== 'string') throw new RuntimeError('failed', `resolve digest of ${ref}: the engine answered without a digest`);
+    return digest;
   }
 
   async buildImage(spec: BuildSpec, onProgress?: (p: ImageProgress) => void): Promise<string> {
@@ -428,7 +452,10 @@ export class DockerRuntime implements ContainerRuntime {
     return id;
   }
 
-  /** Reads a JSON-lines progress stream; an `error` line becomes a RuntimeError. */
+  /**
+   * Reads a JSON-lines progress stream; an `error` line becomes a RuntimeError. Pull and push
+   * answer HTTP 200 and then report most failures (denied, untrusted certificate) in the stream.
+   */
   private follow(stream: NodeJS.ReadableStream, what: string, onProgress?: (p: ImageProgress) => void): Promise<void> {
     return new Promise((resolve, reject) => {
       let failure: string | undefined;
@@ -436,7 +463,10 @@ export class DockerRuntime implements ContainerRuntime {
         stream,
         (err) => {
           if (err) reject(mapEngineError(err, what, this.endpoint));
-          else if (failure) reject(new RuntimeError(/not found|does not exist|pull access denied|manifest unknown/i.test(failure) ? 'not-found' : 'failed', `${what}: ${failure}`));
+          else if (failure) {
+            const kind = /not found|does not exist|pull access denied|manifest unknown/i.test(failure) ? 'not-found' : 'failed';
+            reject(new RuntimeError(kind, `${what}: ${failure}`, { engineMessage: failure }));
+          }
           else resolve();
         },
         (p: ImageProgress & { error?: string; errorDetail?: { message?: string } }) => {

@@ -37,7 +37,7 @@ export function mapEngineError(e: unknown, what: string, endpoint: string): Runt
   }
   const msg = engineMessage(e);
   const status = f.statusCode;
-  const opts = { statusCode: status, cause: e } as const;
+  const opts = { statusCode: status, cause: e, engineMessage: msg } as const;
   if (/port is already allocated|address already in use/i.test(msg)) {
     const port = /(?:Bind for |listen tcp[46]? |listen udp[46]? )([^\s:]*:\d+)/.exec(msg)?.[1];
     return new RuntimeError('port-allocated', `${what}: host port ${port ?? ''} is already in use`.replace('  ', ' '), {
