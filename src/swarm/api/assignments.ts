@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Task } from '../store/index.js';
+import type { RegistryAuth } from './registry-auth.js';
 
 /**
  * What the dispatcher hands a node (`POST /v1/dispatcher/assignments`, specs/api.md). Here, not in
@@ -19,6 +20,8 @@ export interface AssignedTask {
   serviceName: string;
   /** Payloads of the secrets and configs it mounts (only while it should run). */
   files?: TaskFile[];
+  /** Its service's `--with-registry-auth` credentials, for the pull (only while it should run). */
+  registryAuth?: RegistryAuth;
 }
 
 /** `POST /v1/dispatcher/assignments` body: the store index of the last answer the agent holds. */

@@ -142,6 +142,9 @@ export class Daemon {
 
   private async bringUp(id: Identity, mode: 'init' | 'join' | 'restart'): Promise<void> {
     const hostname = id.state.hostname;
+    // Every node, managers included, runs tasks on its own engine (DOCKER_HOST); a manager also
+    // asks it for image digests.
+    const runtime = this.o.runtime ?? new DockerRuntime();
     if (id.state.role === 'manager') {
       const m = await Manager.create({
         dataDir: this.o.dataDir,
@@ -153,7 +156,7 @@ export class Daemon {
       });
       await m.start();
       this.manager = m;
-      const api = new ApiServer({ manager: m, identity: id, log: this.log });
+      const api = new ApiServer({ manager: m, identity: id, log: this.log, images: runtime });
       await api.listen(id.state.listenAddr ?? DEFAULT_LISTEN);
       this.api = api;
       // A manager heartbeats to itself first (forwarded to the leader), then to the others.
@@ -174,9 +177,7 @@ export class Daemon {
       networks: cachedHostNetworks(),
     });
     this.session.run();
-    // Every node, managers included, runs tasks on its own engine (DOCKER_HOST).
     this.files = new TaskFiles(this.o.secretsDir ?? join(dirname(this.o.socketPath), 'tsswarm-secrets'), this.log);
-    const runtime = this.o.runtime ?? new DockerRuntime();
     const make = this.o.networking === undefined ? realNodeNetworking : this.o.networking;
     this.networking = make
       ? await make({
@@ -188,7 +189,14 @@ export class Daemon {
         })
       : null;
     const networking = this.networking?.agent;
-    const executor = new TaskExecutor({ runtime, nodeId: id.state.nodeId, log: this.log, files: this.files, ...(networking ? { networking } : {}) });
+    const executor = new TaskExecutor({
+      runtime,
+      nodeId: id.state.nodeId,
+      log: this.log,
+      files: this.files,
+      onImageSettled: () => this.worker?.wake(),
+      ...(networking ? { networking } : {}),
+    });
     this.executor = executor;
     const nodeApi = new NodeApiServer({ identity: id, runtime, log: this.log });
     await nodeApi.listen(this.nodePort());

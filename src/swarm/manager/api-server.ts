@@ -35,12 +35,14 @@ import { splitHostPort } from './addresses.js';
 import { networkStateRequestSchema, nodeNetworkState } from './network-state.js';
 import { recordAttachments } from './node-attachments.js';
 import type { NodeNetworkState } from '../api/network-state.js';
-import { applyTaskReports, assignmentsFor } from './assignments.js';
+import { applyTaskReports, assignmentsFor, type TaskPayloads } from './assignments.js';
 import { assignmentsRequestSchema } from '../api/assignments.js';
 import { taskReportsSchema } from '../api/task-report.js';
 import { createFileObject, fileObjectCreateSchema, fileObjectView, fileObjectViews, removeFileObject, taskFiles, type FileKind } from './secrets-api.js';
 import { createNetwork, networkCreateSchema, networkView, networkViews, pruneNetworks, removeNetwork } from './networks-api.js';
-import { createService, findService, removeService, serviceCreateSchema, serviceUpdateSchema, serviceViews, taskViews, updateService } from './services-api.js';
+import { createService, findService, publicService, removeService, serviceCreateSchema, serviceUpdateSchema, serviceViews, taskViews, updateService, type ServiceDeps } from './services-api.js';
+import type { ImageResolver } from './image-pin.js';
+import { openRegistryAuth } from './sealed-auth.js';
 
 /** Who is calling, from its verified client certificate (or the manager that forwarded for it). */
 interface Peer {
@@ -74,6 +76,8 @@ export interface ApiServerOptions {
   manager: Manager;
   identity: Identity;
   log: (msg: string) => void;
+  /** The node's engine, asked for image digests on service writes (manager/image-pin.ts). */
+  images?: ImageResolver;
 }
 
 /** The manager API of specs/api.md over HTTPS with optional client certificates. */
@@ -184,6 +188,14 @@ export class ApiServer {
   private makeRoutes(): Route[] {
     const m = this.o.manager;
     const id = this.o.identity;
+    const serviceDeps: ServiceDeps = { ...(this.o.images ? { images: this.o.images } : {}), secretsKey: () => m.secretsKey() };
+    const payloads: TaskPayloads = {
+      files: (t) => taskFiles(m.store, t, () => m.secretsKey()),
+      registryAuth: (t) => {
+        const s = m.store.view((tx) => tx.get('service', t.serviceId));
+        return s ? openRegistryAuth(s, () => m.secretsKey()) : undefined;
+      },
+    };
     const r = (method: string, path: string, auth: Auth, leader: boolean, handle: (ctx: Ctx) => Promise<unknown>): Route => ({
       method,
       path: new RegExp(`^${path.replace(/:[a-z]+/g, '([^/]+)')}$`),
@@ -218,7 +230,7 @@ export class ApiServer {
       r('POST', '/v1/dispatcher/assignments', 'node', false, async (c) => {
         await this.readBarrier();
         const body = parseBody(assignmentsRequestSchema, c.body ?? {});
-        return assignmentsFor(m.store, c.peer!.nodeId, (t) => taskFiles(m.store, t, () => m.secretsKey()), body.since);
+        return assignmentsFor(m.store, c.peer!.nodeId, payloads, body.since);
       }),
       r('POST', '/v1/dispatcher/status', 'node', true, async (c) => {
         const body = parseBody(taskReportsSchema, c.body);
@@ -282,10 +294,10 @@ export class ApiServer {
         await m.store.update((tx) => tx.delete('node', n.id));
         return { id: n.id };
       }),
-      r('POST', '/v1/services', 'manager', true, async (c) => createService(m.store, parseBody(serviceCreateSchema, c.body))),
+      r('POST', '/v1/services', 'manager', true, async (c) => createService(m.store, parseBody(serviceCreateSchema, c.body), serviceDeps)),
       r('GET', '/v1/services', 'manager', false, async () => ({ services: serviceViews(m.store) })),
-      r('GET', '/v1/services/:id', 'manager', false, async (c) => ({ service: findService(m.store, c.params[0]!) })),
-      r('POST', '/v1/services/:id/update', 'manager', true, async (c) => updateService(m.store, c.params[0]!, parseBody(serviceUpdateSchema, c.body))),
+      r('GET', '/v1/services/:id', 'manager', false, async (c) => ({ service: publicService(findService(m.store, c.params[0]!)) })),
+      r('POST', '/v1/services/:id/update', 'manager', true, async (c) => updateService(m.store, c.params[0]!, parseBody(serviceUpdateSchema, c.body), serviceDeps)),
       r('DELETE', '/v1/services/:id', 'manager', true, async (c) => removeService(m.store, c.params[0]!)),
       r('POST', '/v1/networks', 'manager', true, async (c) => createNetwork(m.store, parseBody(networkCreateSchema, c.body))),
       r('GET', '/v1/networks', 'manager', false, async () => ({ networks: networkViews(m.store) })),

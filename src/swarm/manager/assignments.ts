@@ -1,12 +1,21 @@
 import type { AssignedTask, Assignments, TaskFile } from '../api/assignments.js';
+import type { RegistryAuth } from '../api/registry-auth.js';
 import { sameObservation, type TaskReport } from '../api/task-report.js';
 import { isTerminal, stateIndex, type MemoryStore, type Task } from '../store/index.js';
+
+/** What goes with a task that should run: its secrets and configs, its service's registry credentials. */
+export interface TaskPayloads {
+  files(t: Task): TaskFile[];
+  registryAuth(t: Task): RegistryAuth | undefined;
+}
+
+const NO_PAYLOADS: TaskPayloads = { files: () => [], registryAuth: () => undefined };
 
 /**
  * What a node must act on: tasks assigned to it that should run, or that should stop and have not
  * been seen stopped yet.
  */
-export function assignmentsFor(store: MemoryStore, nodeId: string, files: (t: Task) => TaskFile[] = () => [], since = 0): Assignments {
+export function assignmentsFor(store: MemoryStore, nodeId: string, payloads: TaskPayloads = NO_PAYLOADS, since = 0): Assignments {
   return store.view((tx) => {
     const mine = tx
       .findTasksByNode(nodeId)
@@ -18,8 +27,10 @@ export function assignmentsFor(store: MemoryStore, nodeId: string, files: (t: Ta
         const a: AssignedTask = { task, serviceName: tx.get('service', task.serviceId)?.spec.name ?? task.serviceId };
         // Payloads go out only while the task should run and has not ended.
         if (task.desiredState === 'running' && !isTerminal(task.status.state)) {
-          const f = files(task);
+          const f = payloads.files(task);
           if (f.length > 0) a.files = f;
+          const auth = payloads.registryAuth(task);
+          if (auth) a.registryAuth = auth;
         }
         return a;
       });

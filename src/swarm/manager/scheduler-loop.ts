@@ -42,7 +42,7 @@ export function schedulerLoop(d: LoopDeps): ReconcileLoop {
           if (g.open) ready.push(t);
           else gated.push({ task: t, reason: g.reason });
         }
-        return { gated, decision: schedule({ tasks: ready, nodes: tx.find('node'), allTasks: tasks }) };
+        return { gated, decision: schedule({ tasks: ready, nodes: tx.find('node'), allTasks: tasks, now: d.now() }) };
       });
       if (w !== null) await writeScheduling(d.store, w, d.now());
       return null;

@@ -5,10 +5,38 @@ import { randomTaskId } from './loop-runner.js';
 import { resolveServiceNetworks } from './networks-api.js';
 import type { ServiceView, TaskView } from '../api/views.js';
 import { formatPorts, heldPorts, portProblems } from '../ports.js';
+import { registryAuthSchema, resolveImageModeSchema, type RegistryAuth, type ResolveImageMode } from '../api/registry-auth.js';
+import type { SecretsKey } from '../secrets/seal.js';
+import { openRegistryAuth, sealRegistryAuth } from './sealed-auth.js';
+import { canonicalJson } from '../store/canonical-json.js';
+import { pinImage, type ImageResolver } from './image-pin.js';
+
+/** What creating and updating services needs beside the store. */
+export interface ServiceDeps {
+  /** The manager's engine, asked for image digests; absent, images stay unpinned (with a warning). */
+  images?: ImageResolver;
+  secretsKey: () => SecretsKey;
+}
+
+/** No engine and no key: services with credentials are refused (what unit tests of other parts use). */
+const NO_DEPS: ServiceDeps = {
+  secretsKey: () => {
+    throw new ApiError('unavailable', 'this manager cannot seal registry credentials');
+  },
+};
+
+/** Fields of a create or update request that are not part of the spec. */
+const imageOptions = {
+  /** `--with-registry-auth`: stored sealed, used for the digest and by the nodes' pulls. */
+  registryAuth: registryAuthSchema.optional(),
+  /** Default `always`, as Docker. */
+  resolveImage: resolveImageModeSchema.optional(),
+};
 
 /** `POST /v1/services` and `POST /v1/services/:id/update`: a whole spec, validated strictly. */
-export const serviceCreateSchema = z.strictObject({ spec: serviceSpecSchema });
+export const serviceCreateSchema = z.strictObject({ spec: serviceSpecSchema, ...imageOptions });
 export const serviceUpdateSchema = z.strictObject({
+  ...imageOptions,
   spec: serviceSpecSchema.optional(),
   /** The service's meta.version the caller read; a newer one in the store is a conflict. */
   version: z.int().nonnegative().optional(),
@@ -28,22 +56,52 @@ export function findService(store: MemoryStore, ref: string): Service {
   });
 }
 
-export async function createService(store: MemoryStore, body: z.infer<typeof serviceCreateSchema>): Promise<{ id: string }> {
+/** A create or update's answer: `warnings` says what the caller should know (an unpinned image). */
+export interface ServiceWriteResult {
+  id: string;
+  warnings: string[];
+}
+
+export async function createService(store: MemoryStore, body: z.infer<typeof serviceCreateSchema>, deps: ServiceDeps = NO_DEPS): Promise<ServiceWriteResult> {
   const id = randomTaskId();
-  const spec = resolveServiceNetworks(store, body.spec);
+  if (store.view((tx) => tx.getByName('service', body.spec.name))) throw new ApiError('conflict', `a service named ${JSON.stringify(body.spec.name)} already exists`, { field: 'spec.name' });
+  const resolved = resolveServiceNetworks(store, body.spec);
+  const pinned = await pin(resolved, null, body.resolveImage ?? 'always', body.registryAuth, deps);
+  const registryAuth = body.registryAuth ? sealRegistryAuth(body.registryAuth, id, deps.secretsKey()) : null;
   await store.update((tx) => {
-    if (tx.getByName('service', spec.name)) throw new ApiError('conflict', `a service named ${JSON.stringify(body.spec.name)} already exists`, { field: 'spec.name' });
-    networksStillThere(tx, spec);
-    portsFree(tx, spec, null);
-    tx.create('service', { id, spec, previousSpec: null, updateStatus: null, endpoint: null });
+    if (tx.getByName('service', pinned.spec.name)) throw new ApiError('conflict', `a service named ${JSON.stringify(body.spec.name)} already exists`, { field: 'spec.name' });
+    networksStillThere(tx, pinned.spec);
+    portsFree(tx, pinned.spec, null);
+    tx.create('service', { id, spec: pinned.spec, previousSpec: null, updateStatus: null, endpoint: null, registryAuth });
   });
-  return { id };
+  return { id, warnings: pinned.warnings };
+}
+
+/** The spec with its image pinned to a digest as `mode` says (manager/image-pin.ts). */
+async function pin(spec: ServiceSpec, current: string | null, mode: ResolveImageMode, auth: RegistryAuth | undefined, deps: ServiceDeps): Promise<{ spec: ServiceSpec; warnings: string[] }> {
+  const p = await pinImage({ image: spec.task.container.image, current, mode, resolver: deps.images, auth });
+  const out = p.image === spec.task.container.image ? spec : { ...spec, task: { ...spec.task, container: { ...spec.task.container, image: p.image } } };
+  return { spec: out, warnings: p.warning ? [p.warning] : [] };
+}
+
+/** A service as the API shows it: the sealed credential is named by its registry, never included. */
+export function publicService(s: Service): Omit<Service, 'registryAuth'> & { registryAuth: { registry: string } | null } {
+  return { ...s, registryAuth: s.registryAuth ? { registry: s.registryAuth.registry } : null };
 }
 
 /** A spec change starts a rolling update (specs/tasks.md): previousSpec keeps the old one. */
-export async function updateService(store: MemoryStore, ref: string, body: z.infer<typeof serviceUpdateSchema>, now: () => number = Date.now): Promise<{ id: string; version: number | null }> {
+export async function updateService(
+  store: MemoryStore,
+  ref: string,
+  body: z.infer<typeof serviceUpdateSchema>,
+  deps: ServiceDeps = NO_DEPS,
+  now: () => number = Date.now,
+): Promise<ServiceWriteResult & { version: number | null; changed: boolean }> {
   const svc = findService(store, ref);
-  const spec = body.spec ? resolveServiceNetworks(store, body.spec) : undefined;
+  const pinned = body.spec ? await pin(resolveServiceNetworks(store, body.spec), svc.spec.task.container.image, body.resolveImage ?? 'always', body.registryAuth ?? openRegistryAuth(svc, deps.secretsKey), deps) : undefined;
+  const spec = pinned?.spec;
+  const registryAuth = body.registryAuth ? sealRegistryAuth(body.registryAuth, svc.id, deps.secretsKey()) : undefined;
+  let changed = true;
   const r = await store.update((tx) => {
     const cur = tx.get('service', svc.id);
     if (!cur) throw new ApiError('not-found', `no service ${svc.id}`);
@@ -60,9 +118,14 @@ export async function updateService(store: MemoryStore, ref: string, body: z.inf
     if (spec.name !== cur.spec.name) throw new ApiError('invalid', `a service cannot be renamed (${cur.spec.name} -> ${spec.name})`, { field: 'spec.name' });
     networksStillThere(tx, spec);
     portsFree(tx, spec, cur.id);
-    tx.update('service', { ...cur, spec, previousSpec: cur.spec, updateStatus: null });
+    // Nothing to do touches nothing: no rollout, and the previous spec stays the one to roll back to.
+    if (canonicalJson(spec) === canonicalJson(cur.spec) && registryAuth === undefined) {
+      changed = false;
+      return;
+    }
+    tx.update('service', { ...cur, spec, previousSpec: cur.spec, updateStatus: null, ...(registryAuth !== undefined ? { registryAuth } : {}) });
   });
-  return { id: svc.id, version: r.index };
+  return { id: svc.id, version: changed ? r.index : svc.meta.version, changed, warnings: pinned?.warnings ?? [] };
 }
 
 /** A network removed between resolving the references and this write: refuse rather than dangle. */

@@ -17,6 +17,8 @@ import { UserError } from '../../util/errors.js';
 import { canonicalJson } from '../store/canonical-json.js';
 import { serviceSpecSchema, type NetworkSpec, type Service, type ServiceSpec, type TaskSpec } from '../store/index.js';
 import { heldPorts, portProblems, type PortHolder } from '../ports.js';
+import { hasDigest, withoutDigest } from '../image-digest.js';
+import type { ResolveImageMode } from '../api/registry-auth.js';
 
 /** Docker's label naming a stack's services (and their containers). */
 export const STACK_NAMESPACE_LABEL = 'com.docker.stack.namespace';
@@ -457,8 +459,12 @@ export type ExistingService = Pick<Service, 'id' | 'spec' | 'meta'>;
 
 export interface StackPlan {
   create: ServiceSpec[];
-  /** Changed services: the spec to send with the version that was read. */
-  update: Array<{ id: string; version: number; spec: ServiceSpec }>;
+  /**
+   * Changed services: the spec to send with the version that was read. `imageOnly`: the file
+   * matches the service but for the digest its image is pinned to; sent so the managers ask the
+   * registry again (`--resolve-image always`), and a no-op there when the tag has not moved.
+   */
+  update: Array<{ id: string; version: number; spec: ServiceSpec; imageOnly?: boolean }>;
   /** Names of stack services whose spec is already what the file asks for. */
   unchanged: string[];
   /** Stack services no longer in the file; removed only with --prune. */
@@ -483,6 +489,8 @@ export function planStackDeploy(
   existing: readonly ExistingService[],
   opts: {
     prune: boolean;
+    /** `--resolve-image`: with `always` (the default) an image pinned to a digest is resolved again. */
+    resolveImage?: ResolveImageMode;
     /**
      * Every service of the cluster with the published ports it holds (`publishedPorts` of `GET
      * /v1/services`). Given, the deploy's ports are checked against the cluster as it will be
@@ -505,8 +513,12 @@ export function planStackDeploy(
       continue;
     }
     const spec: ServiceSpec = { ...d, task: { ...d.task, forceUpdate: e.spec.task.forceUpdate } };
-    if (specsEqual(spec, e.spec)) plan.unchanged.push(d.name);
-    else plan.update.push({ id: e.id, version: e.meta.version, spec });
+    const pinned = e.spec.task.container.image;
+    const samePin = hasDigest(pinned) && !hasDigest(d.task.container.image) && withoutDigest(pinned) === d.task.container.image;
+    const asPinned: ServiceSpec = samePin ? { ...spec, task: { ...spec.task, container: { ...spec.task.container, image: pinned } } } : spec;
+    if (!specsEqual(asPinned, e.spec)) plan.update.push({ id: e.id, version: e.meta.version, spec });
+    else if (samePin && (opts.resolveImage ?? 'always') === 'always') plan.update.push({ id: e.id, version: e.meta.version, spec, imageOnly: true });
+    else plan.unchanged.push(d.name);
   }
   if (conflicts.length > 0) {
     throw new UserError(`service${conflicts.length > 1 ? 's' : ''} ${conflicts.join(', ')} already exist${conflicts.length > 1 ? '' : 's'} outside stack ${stack}`, {

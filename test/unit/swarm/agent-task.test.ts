@@ -103,14 +103,14 @@ describe('the dispatcher side', () => {
     expect(got.ids.sort()).toEqual(['a', 'stopping']);
     expect(got.tasks[0]!.serviceName).toBe('web');
     // Incremental: nothing changed since this answer -> no tasks, the same ids.
-    const next = assignmentsFor(store, 'n1', () => [], got.index);
+    const next = assignmentsFor(store, 'n1', undefined, got.index);
     expect(next.tasks).toEqual([]);
     expect(next.ids.sort()).toEqual(['a', 'stopping']);
     await store.update((tx) => {
       const t = tx.get('task', 'a')!;
       tx.update('task', { ...t, status: { ...t.status, state: 'running' } });
     });
-    expect(assignmentsFor(store, 'n1', () => [], got.index).tasks.map((a) => a.task.id)).toEqual(['a']);
+    expect(assignmentsFor(store, 'n1', undefined, got.index).tasks.map((a) => a.task.id)).toEqual(['a']);
   });
 
   it('applies only a node\'s own reports, and only forward', async () => {

@@ -68,6 +68,7 @@ export function service(id: string, name = id, replicas = 1): ObjectBody<'servic
     previousSpec: null,
     updateStatus: null,
     endpoint: null,
+    registryAuth: null,
   };
 }
 

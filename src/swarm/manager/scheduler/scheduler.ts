@@ -15,7 +15,12 @@ export interface ScheduleInput {
   nodes: readonly Node[];
   /** Every task in the cluster: what nodes already carry (reservations and counts). */
   allTasks: readonly Task[];
+  /** The proposer's clock, for how recent a rejection is; without it rejections are not weighed. */
+  now?: number;
 }
+
+/** A node that rejected a task of the service this recently is tried last (swarmkit's monitorFailures). */
+export const REJECTION_MEMORY_MS = 5 * 60_000;
 
 export interface Placement {
   taskId: string;
@@ -48,6 +53,7 @@ export function schedule(input: ScheduleInput): ScheduleDecision {
   // Slot order makes the outcome independent of the order tasks were read in.
   const todo = input.tasks.filter(isSchedulable).sort((a, b) => cmp(a.serviceId, b.serviceId) || a.slot - b.slot || cmp(a.nodeId ?? '', b.nodeId ?? '') || cmp(a.id, b.id));
   const parsed = new Map<string, Constraint[] | ConstraintError>();
+  const rejected = recentRejections(input.allTasks, input.now);
 
   for (const t of todo) {
     const constraints = constraintsOf(t, parsed);
@@ -68,7 +74,11 @@ export function schedule(input: ScheduleInput): ScheduleDecision {
       if (f === null) candidates.push(node);
       else failures.set(f, (failures.get(f) ?? 0) + 1);
     }
-    const chosen = pick(t, candidates, loads);
+    // A node that could not run the service's task (its image would not pull there, say) goes
+    // last, so the replacement lands elsewhere when another node can take it.
+    const avoid = rejected.get(t.serviceId);
+    const fresh = avoid ? candidates.filter((n) => !avoid.has(n.id)) : candidates;
+    const chosen = pick(t, fresh.length > 0 ? fresh : candidates, loads);
     if (chosen === undefined) {
       unplaced.push({ taskId: t.id, reason: explain(failures, t.ports) });
       continue;
@@ -77,6 +87,19 @@ export function schedule(input: ScheduleInput): ScheduleDecision {
     charge(loads, chosen.id, t.serviceId, t);
   }
   return { placements, unplaced };
+}
+
+/** Per service, the nodes that rejected one of its tasks within REJECTION_MEMORY_MS of `now`. */
+function recentRejections(tasks: readonly Task[], now: number | undefined): Map<string, Set<string>> {
+  const out = new Map<string, Set<string>>();
+  if (now === undefined) return out;
+  for (const t of tasks) {
+    if (t.status.state !== 'rejected' || t.nodeId === null || now - t.status.timestamp > REJECTION_MEMORY_MS) continue;
+    let s = out.get(t.serviceId);
+    if (!s) out.set(t.serviceId, (s = new Set()));
+    s.add(t.nodeId);
+  }
+  return out;
 }
 
 function constraintsOf(t: Task, cache: Map<string, Constraint[] | ConstraintError>): Constraint[] | ConstraintError {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { durationSchema, idSchema, labelsSchema, metaSchema, nameSchema, timeSchema } from './common.js';
+import { durationSchema, encryptedBlobSchema, idSchema, labelsSchema, metaSchema, nameSchema, timeSchema } from './common.js';
 import { taskSpecSchema } from './task-spec.js';
 
 export const serviceModeSchema = z.discriminatedUnion('type', [
@@ -92,6 +92,12 @@ export const serviceBodySchema = z.strictObject({
   updateStatus: updateStatusSchema.nullable(),
   /** Null until the allocator has run. */
   endpoint: endpointSchema.nullable(),
+  /**
+   * `--with-registry-auth`: the caller's credentials for the image's registry, sealed like a
+   * secret's payload (bound to the service id); handed only to nodes running its tasks. Defaults
+   * to null so services written before it still decode.
+   */
+  registryAuth: z.strictObject({ registry: z.string().min(1).max(512), data: encryptedBlobSchema }).nullable().default(null),
 });
 export const serviceSchema = serviceBodySchema.extend({ meta: metaSchema });
 export type Service = z.infer<typeof serviceSchema>;
