@@ -1,4 +1,5 @@
-import { isEngineNotFound, type ContainerRuntime } from '../../runtime/index.js';
+import type { ContainerRuntime } from '../../runtime/index.js';
+import { ImagePuller } from './image-puller.js';
 import { mapLimit } from '../../util/map-limit.js';
 import type { AssignedTask } from '../api/assignments.js';
 import type { TaskReport } from '../api/task-report.js';
@@ -33,6 +34,8 @@ export interface TaskExecutorOptions {
   concurrency?: number;
   /** Where secrets and configs are written for tasks (a tmpfs); without it, tasks using them are rejected. */
   files?: TaskFiles;
+  /** A background pull ended: run a pass now (the worker's wake). */
+  onImageSettled?: () => void;
 }
 
 /**
@@ -47,8 +50,11 @@ export class TaskExecutor {
   private readonly stopSeen = new Map<string, number>();
   private settled = 0;
 
+  private readonly images: ImagePuller;
+
   constructor(private readonly o: TaskExecutorOptions) {
     this.networking = o.networking ?? defaultNetworking;
+    this.images = new ImagePuller({ runtime: o.runtime, log: o.log, ...(o.onImageSettled ? { onSettled: o.onImageSettled } : {}) });
   }
 
   /**
@@ -60,7 +66,7 @@ export class TaskExecutor {
   async reconcile(assigned: readonly AssignedTask[], opts: { settled?: number } = {}): Promise<TaskReport[]> {
     this.settled = opts.settled ?? Number.MAX_SAFE_INTEGER;
     const rt = this.o.runtime;
-    this.images = new Map();
+    this.images.beginPass();
     const containers = await rt.listContainers({ all: true, labels: { [TASK_LABELS.node]: this.o.nodeId } });
     const byTask = new Map(containers.map((c) => [c.labels[TASK_LABELS.task] ?? '', c]));
     const wanted = new Set(assigned.map((a) => a.task.id));
@@ -113,7 +119,9 @@ export class TaskExecutor {
       if (e instanceof NetworkNotReadyError) return null;
       throw e;
     }
-    await this.ensureImage(t.spec.container.image);
+    const image = await this.images.check(t.spec.container.image, a.registryAuth);
+    if (image.kind === 'pulling') return { taskId: t.id, state: 'preparing', message: 'pulling image', err: null, exitCode: null, containerId: null, health: null };
+    if (image.kind === 'failed') throw new Error(image.error);
     const spec = { ...taskContainerSpec(a, this.o.nodeId), ...endpoints };
     const refs = t.spec.container.secrets.length + t.spec.container.configs.length;
     if (refs > 0) {
@@ -140,34 +148,6 @@ export class TaskExecutor {
     const first = this.stopSeen.get(a.task.id) ?? now;
     this.stopSeen.set(a.task.id, first);
     return now - first >= STOP_GATE_MAX_MS;
-  }
-
-  /** Images checked in the current pass: ten new tasks of one service check their image once. */
-  private images = new Map<string, Promise<void>>();
-
-  /** The image present locally, or pulled; a task that cannot have it is rejected. */
-  private ensureImage(image: string): Promise<void> {
-    let p = this.images.get(image);
-    if (!p) {
-      p = this.checkImage(image);
-      this.images.set(image, p);
-    }
-    return p;
-  }
-
-  private async checkImage(image: string): Promise<void> {
-    const rt = this.o.runtime;
-    try {
-      await rt.inspectImage(image);
-      return;
-    } catch (e) {
-      if (!isEngineNotFound(e)) throw e;
-    }
-    try {
-      await rt.pullImage(image);
-    } catch (e) {
-      throw new Error(`No such image: ${image} (not on this node, and pulling failed: ${(e as Error).message.split('\n')[0]})`);
-    }
   }
 
   private rejected(a: AssignedTask, e: unknown): TaskReport {
