@@ -33,7 +33,9 @@ export function registerServiceCommands(program: Command): void {
       .option('--limit-cpu <n>', 'CPU limit')
       .option('--limit-memory <size>', 'memory limit')
       .option('-d, --detach', 'return at once instead of waiting for convergence')
-      .option('-q, --quiet', 'no progress output');
+      .option('-q, --quiet', 'no progress output')
+      .option('--with-registry-auth', "send this client's credentials for the image's registry to the managers (kept sealed, given only to nodes running the service's tasks)")
+      .addOption(new Option('--resolve-image <when>', 'ask the registry for the digest to pin the image to').choices(['always', 'changed', 'never']));
 
   common(
     service

@@ -16,7 +16,9 @@ export function registerStackCommands(program: Command): void {
     .argument('<stack>')
     .option('-c, --compose-file <file>', 'compose file; later files override earlier ones (repeatable, - for stdin)', collect, [])
     .option('--prune', 'remove services of the stack that the files no longer have')
-    .action(async (name: string, o: { composeFile: string[]; prune?: boolean }, cmd: Command) => {
+    .option('--with-registry-auth', "send this client's credentials for each image's registry to the managers")
+    .addOption(new Option('--resolve-image <when>', 'ask the registry for the digest to pin each image to').choices(['always', 'changed', 'never']))
+    .action(async (name: string, o: { composeFile: string[]; prune?: boolean; withRegistryAuth?: boolean; resolveImage?: 'always' | 'changed' | 'never' }, cmd: Command) => {
       await runCommand('tsswarm', async () => (await st()).stackDeployCommand(g(cmd), name, o));
     });
 

@@ -6,27 +6,39 @@ import { lineSplitter } from '../../src/util/ndjson.js';
 import { local, socketPath, type SwarmGlobals } from './local.js';
 import { resolveFileRefs } from './files.js';
 import { cap, printTable } from './table.js';
+import { withoutDigest } from '../../src/swarm/image-digest.js';
+import { imageRequestFields, printWarnings, type ImageFlags } from './image-options.js';
 
 /** `tsswarm service ...`: argument handling and rendering; the managers do the work. */
 
 const enc = encodeURIComponent;
 
-export async function serviceCreateCommand(g: SwarmGlobals, image: string, command: string[], f: ServiceFlags & { detach?: boolean; quiet?: boolean; secret?: string[]; config?: string[] }): Promise<void> {
+type CreateFlags = ServiceFlags & ImageFlags & { detach?: boolean; quiet?: boolean; secret?: string[]; config?: string[] };
+
+export async function serviceCreateCommand(g: SwarmGlobals, image: string, command: string[], f: CreateFlags): Promise<void> {
   const spec = serviceSpecFromFlags(f, image, command);
   spec.task.container.secrets = await resolveFileRefs(g, 'secret', f.secret ?? []);
   spec.task.container.configs = await resolveFileRefs(g, 'config', f.config ?? []);
-  const { id } = await local<{ id: string }>(g, '/v1/services', { body: { spec } });
+  const r = await local<{ id: string; warnings?: string[] }>(g, '/v1/services', { body: { spec, ...(await imageRequestFields(image, f)) } });
+  printWarnings(r);
+  const id = r.id;
   process.stdout.write(`${id}\n`);
   if (!f.detach) await waitConverged(g, id, f.quiet === true);
 }
 
-export async function serviceUpdateCommand(g: SwarmGlobals, ref: string, f: ServiceUpdateFlags & { detach?: boolean; quiet?: boolean; rollback?: boolean }): Promise<void> {
+export async function serviceUpdateCommand(g: SwarmGlobals, ref: string, f: ServiceUpdateFlags & ImageFlags & { detach?: boolean; quiet?: boolean; rollback?: boolean }): Promise<void> {
   const { service } = await local<{ service: Service }>(g, `/v1/services/${enc(ref)}`);
   // The spec holds network ids; `--network-rm` takes names too.
   const networkRm = await Promise.all((f.networkRm ?? []).map(async (n) => (await local<{ network: { id: string } }>(g, `/v1/networks/${enc(n)}`)).network.id));
-  const body = f.rollback ? { rollback: true, version: service.meta.version } : { spec: updatedSpec(service.spec, { ...f, networkRm }), version: service.meta.version };
-  await local(g, `/v1/services/${enc(service.id)}/update`, { body });
+  let body: object = { rollback: true, version: service.meta.version };
+  if (!f.rollback) {
+    const spec = updatedSpec(service.spec, { ...f, networkRm });
+    body = { spec, version: service.meta.version, ...(await imageRequestFields(spec.task.container.image, f)) };
+  }
+  const r = await local<{ warnings?: string[]; changed?: boolean }>(g, `/v1/services/${enc(service.id)}/update`, { body });
+  printWarnings(r);
   process.stdout.write(`${service.spec.name}\n`);
+  if (r.changed === false) process.stderr.write(`service ${service.spec.name}: nothing to change\n`);
   if (!f.detach) await waitConverged(g, service.id, f.quiet === true, f.rollback !== true);
 }
 
@@ -54,11 +66,17 @@ export async function serviceLsCommand(g: SwarmGlobals, o: { quiet?: boolean; fo
   renderServices(services);
 }
 
+/** As Docker lists it: a pinned image by its tag alone (`app:1`), one pinned without a tag in full. */
+function listedImage(image: string): string {
+  const bare = withoutDigest(image);
+  return /:[^/]+$/.test(bare) ? bare : image;
+}
+
 /** `service ls` / `stack services` table. */
 export function renderServices(services: ServiceView[]): void {
   printTable([
     ['ID', 'NAME', 'MODE', 'REPLICAS', 'IMAGE', 'PORTS'],
-    ...services.map((s) => [s.id.slice(0, 12), s.name, s.mode, `${s.running}/${s.desired}${s.mode === 'global' ? ' (global)' : ''}${s.updateState ? ` (${s.updateState})` : ''}`, s.image, s.ports.join(', ')]),
+    ...services.map((s) => [s.id.slice(0, 12), s.name, s.mode, `${s.running}/${s.desired}${s.mode === 'global' ? ' (global)' : ''}${s.updateState ? ` (${s.updateState})` : ''}`, listedImage(s.image), s.ports.join(', ')]),
   ]);
 }
 

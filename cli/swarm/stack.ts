@@ -22,6 +22,7 @@ import { local, type SwarmGlobals } from './local.js';
 import { printTable } from './table.js';
 import { listFileObjects } from './files.js';
 import { renderServices, renderTasks } from './services.js';
+import { imageRequestFields, printWarnings, type ImageFlags } from './image-options.js';
 
 /**
  * `tsswarm stack ...`: the compose files are loaded here, in the CLI process, with tscompose's
@@ -30,7 +31,7 @@ import { renderServices, renderTasks } from './services.js';
 
 const enc = encodeURIComponent;
 
-export interface StackDeployFlags {
+export interface StackDeployFlags extends ImageFlags {
   composeFile: string[];
   prune?: boolean;
 }
@@ -58,19 +59,25 @@ export async function stackDeployCommand(g: SwarmGlobals, stack: string, f: Stac
   const networks = await ensureStackNetworks(g, nets);
   const files = await ensureStackFiles(g, stack, stackFileObjects(project, stack), project.environment);
   const { specs } = stackServiceSpecs(project, stack, files, networks);
-  const plan = planStackDeploy(stack, specs, existing, { prune: f.prune === true, cluster });
+  const plan = planStackDeploy(stack, specs, existing, { prune: f.prune === true, cluster, ...(f.resolveImage ? { resolveImage: f.resolveImage } : {}) });
 
   for (const r of plan.remove) {
     process.stdout.write(`Removing service ${r.name}\n`);
     await local(g, `/v1/services/${enc(r.id)}`, { method: 'DELETE' });
   }
   for (const u of plan.update) {
-    process.stdout.write(`Updating service ${u.spec.name}\n`);
-    await local(g, `/v1/services/${enc(u.id)}/update`, { body: { spec: u.spec, version: u.version } });
+    // An image-only update asks the registry again; it says whether the tag had moved.
+    if (!u.imageOnly) process.stdout.write(`Updating service ${u.spec.name}\n`);
+    const r = await local<{ warnings?: string[]; changed?: boolean }>(g, `/v1/services/${enc(u.id)}/update`, {
+      body: { spec: u.spec, version: u.version, ...(await imageRequestFields(u.spec.task.container.image, f)) },
+    });
+    printWarnings(r);
+    if (u.imageOnly && r.changed !== false) process.stdout.write(`Updating service ${u.spec.name} (image ${u.spec.task.container.image} moved to a new digest)\n`);
+    else if (u.imageOnly) plan.unchanged.push(u.spec.name);
   }
   for (const spec of plan.create) {
     process.stdout.write(`Creating service ${spec.name}\n`);
-    await local(g, '/v1/services', { body: { spec } });
+    printWarnings(await local<{ warnings?: string[] }>(g, '/v1/services', { body: { spec, ...(await imageRequestFields(spec.task.container.image, f)) } }));
   }
   for (const n of plan.unchanged) process.stderr.write(`Service ${n} is up to date\n`);
 }

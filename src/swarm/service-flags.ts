@@ -5,6 +5,7 @@
 import { parseBytes, parseDuration } from '../compose/units.js';
 import { UserError } from '../util/errors.js';
 import type { ServiceSpec, TaskSpec } from './store/index.js';
+import { withoutDigest } from './image-digest.js';
 
 export interface ServiceFlags {
   name?: string;
@@ -318,7 +319,11 @@ export function updatedSpec(cur: ServiceSpec, f: ServiceUpdateFlags): ServiceSpe
     out.task.networks = [...out.task.networks.filter((n) => !rm.has(n.target)), ...add];
   }
   if ((f.publishRm ?? []).length > 0 || (f.publishAdd ?? []).length > 0) out.endpoint.ports = updatePorts(out.name, out.endpoint.ports, f.publishAdd ?? [], f.publishRm ?? []);
-  if (f.force) out.task.forceUpdate += 1;
+  if (f.force) {
+    out.task.forceUpdate += 1;
+    // As `--image` does, `--force` asks the registry again what the tag points at.
+    if (!f.image) c.image = withoutDigest(c.image);
+  }
   return applyCommonFlags(out, f);
 }
 
