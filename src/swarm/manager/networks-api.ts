@@ -132,6 +132,9 @@ export function validateNetworkSpec(spec: NetworkSpec): void {
   spec.ipam.configs.forEach((c, i) => {
     const f = `spec.ipam.configs[${i}]`;
     const [, bits] = parseCidr(`${f}.subnet`, c.subnet);
+    // Replies of the mesh are routed by a mark holding the low 16 bits of the entry node's address
+    // on the ingress network (specs/networking.md, "Ingress: the dataplane").
+    if (spec.ingress && bits < 16) throw new ApiError('invalid', `the ingress subnet ${c.subnet} is larger than a /16`, { field: `${f}.subnet`, hint: 'use a /16 or smaller, e.g. 10.0.0.0/24' });
     const inSubnet = (field: string, a: string): void => {
       if (!parseAddr(field, a).match(ipaddr.IPv4.parseCIDR(c.subnet))) throw new ApiError('invalid', `${a} is not inside the subnet ${c.subnet}`, { field });
     };

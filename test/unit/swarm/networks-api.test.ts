@@ -35,6 +35,7 @@ describe('network create: every mistake refused before anything is written', () 
     ['encryption', { opt: ['encrypted=1'] }, 'spec.driverOptions.encrypted', /IPsec/],
     ['an attachable overlay named like a Docker network', { attachable: true, name: 'bridge' }, 'spec.name', /every Docker engine has/],
     ['an attachable ingress network', { attachable: true, ingress: true }, 'spec.attachable', /cannot be attachable/],
+    ['an ingress subnet larger than a /16 (the reply marks hold 16 bits of an address)', { ingress: true, subnet: '10.0.0.0/15' }, 'spec.ipam.configs[0].subnet', /larger than a \/16/],
     ['attach-prefix without --attachable', { opt: ['attach-prefix=28'] }, 'spec.driverOptions.attach-prefix', /not attachable/],
     ['attach-prefix out of bounds', { attachable: true, opt: ['attach-prefix=31'] }, 'spec.driverOptions.attach-prefix', /24\.\.30/],
     ['a subnet with no room for attachment ranges', { attachable: true, subnet: '10.1.0.0/29' }, 'spec.ipam.configs[0].subnet', /no room for per-node \/28/],
