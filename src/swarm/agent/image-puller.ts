@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { isEngineNotFound, type ContainerRuntime } from '../../runtime/index.js';
-import { describeRegistryError } from '../../registry/errors.js';
+import { describeRegistryError, registryFailureKind } from '../../registry/errors.js';
 import type { RegistryAuth } from '../api/registry-auth.js';
 
 /**
@@ -72,8 +72,9 @@ export class ImagePuller {
       .then(
         () => this.o.log(`pulled ${image} in ${((now() - t0) / 1000).toFixed(1)} s`),
         (e: unknown) => {
-          const d = describeRegistryError('pull', image, (e as Error).message ?? String(e));
-          const error = `${d.message} (${d.hint})`;
+          const engineMessage = (e as Error).message ?? String(e);
+          const d = describeRegistryError('pull', image, engineMessage);
+          const error = `${d.message} (${clusterHint(registryFailureKind('pull', engineMessage), auth) ?? d.hint})`;
           this.failures.set(key, { error, at: now() });
           this.o.log(`pull of ${image} failed: ${d.message}`);
         },
@@ -93,6 +94,14 @@ export class ImagePuller {
 }
 
 const FAILURE_MEMORY_MS = 5000;
+
+/** What a cluster user does about a refusal: the credentials travel with the service, not the node. */
+function clusterHint(kind: ReturnType<typeof registryFailureKind>, auth: RegistryAuth | undefined): string | undefined {
+  if (kind !== 'denied') return undefined;
+  return auth
+    ? `the registry refused the credentials the service was given: log in again, then \`tsswarm service update --with-registry-auth\``
+    : 'the service has no registry credentials: create or update it with --with-registry-auth (stack deploy takes it too)';
+}
 
 /** Failures are per credentials: a service with them may succeed where one without failed. */
 function failureKey(image: string, auth: RegistryAuth | undefined): string {

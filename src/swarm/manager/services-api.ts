@@ -118,14 +118,16 @@ export async function updateService(
     if (spec.name !== cur.spec.name) throw new ApiError('invalid', `a service cannot be renamed (${cur.spec.name} -> ${spec.name})`, { field: 'spec.name' });
     networksStillThere(tx, spec);
     portsFree(tx, spec, cur.id);
-    // Nothing to do touches nothing: no rollout, and the previous spec stays the one to roll back to.
-    if (canonicalJson(spec) === canonicalJson(cur.spec) && registryAuth === undefined) {
+    // Nothing to do touches no task, and the previous spec stays the one to roll back to; new
+    // credentials alone are stored for the next pulls.
+    if (canonicalJson(spec) === canonicalJson(cur.spec)) {
       changed = false;
+      if (registryAuth !== undefined) tx.update('service', { ...cur, registryAuth });
       return;
     }
     tx.update('service', { ...cur, spec, previousSpec: cur.spec, updateStatus: null, ...(registryAuth !== undefined ? { registryAuth } : {}) });
   });
-  return { id: svc.id, version: changed ? r.index : svc.meta.version, changed, warnings: pinned?.warnings ?? [] };
+  return { id: svc.id, version: r.index ?? svc.meta.version, changed, warnings: pinned?.warnings ?? [] };
 }
 
 /** A network removed between resolving the references and this write: refuse rather than dangle. */

@@ -80,7 +80,7 @@ describe('agent image pulls (agent/image-puller.ts)', () => {
     p.beginPass();
     const failed = await p.check('reg:5000/app:1', undefined);
     expect(failed.kind).toBe('failed');
-    expect(failed.kind === 'failed' && failed.error).toMatch(/app/);
+    expect(failed.kind === 'failed' && failed.error).toMatch(/^pull access denied for reg:5000\/app: .*--with-registry-auth/);
     // With credentials it is another attempt, not the same failure.
     expect(await p.check('reg:5000/app:1', { serveraddress: 'reg:5000', username: 'u', password: 'p' })).toEqual({ kind: 'pulling' });
     e.pulls[1]!.done('boom');

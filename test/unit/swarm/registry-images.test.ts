@@ -99,6 +99,14 @@ describe('services with registry credentials and pinned images', () => {
     const same = await updateService(store, 'web', { spec: { ...before.spec, task: { ...before.spec.task, container: { ...before.spec.task.container, image: 'app:1' } } } }, d);
     expect(same.changed).toBe(false);
     expect(findService(store, 'web').meta.version).toBe(before.meta.version);
+    // New credentials with nothing else: stored for the next pulls, still no rollout.
+    const auth2 = { ...auth, password: 'rotated' };
+    const creds = await updateService(store, 'web', { spec: before.spec, registryAuth: auth2 }, d);
+    expect(creds.changed).toBe(false);
+    expect(openRegistryAuth(findService(store, 'web'), d.secretsKey)).toEqual(auth2);
+    expect(findService(store, 'web').spec).toEqual(before.spec);
+    expect(findService(store, 'web').previousSpec).toBeNull();
+    await updateService(store, 'web', { spec: before.spec, registryAuth: auth }, d);
     reg.tags.set('app:1', D2);
     const moved = await updateService(store, 'web', { spec: forced }, d);
     expect(moved.changed).toBe(true);
