@@ -21,7 +21,7 @@ import * as path from 'node:path';
 export interface LabConfig {
   /** Prefix of every netns, link, cgroup and path: `[a-z][a-z0-9]{1,5}` (link names are capped at 15 chars). */
   name?: string;
-  /** Third octet of the underlay: hosts live in 10.199.<net>.0/24 (0..13). Two labs need two nets. */
+  /** Third octet of the underlay: hosts live in 10.199.<net>.0/24 (0..15). Two labs need two nets. */
   net?: number;
   /** Where data roots, configs and logs go; default /var/lib/tslab/<name>. */
   stateDir?: string;
@@ -365,7 +365,7 @@ function layoutOf(cfg: LabConfig): LabLayout {
   const name = cfg.name ?? 'tslab';
   if (!NAME_RE.test(name)) throw new Error(`lab name ${JSON.stringify(name)}: expected [a-z][a-z0-9]{1,5} (it prefixes 15-char link names)`);
   const net = cfg.net ?? 0;
-  if (!Number.isInteger(net) || net < 0 || net > 13) throw new Error(`lab net ${net}: expected an integer 0..13 (underlay 10.199.<net>.0/24)`);
+  if (!Number.isInteger(net) || net < 0 || net > 15) throw new Error(`lab net ${net}: expected an integer 0..15 (underlay 10.199.<net>.0/24)`);
   return {
     name,
     net,
