@@ -149,6 +149,18 @@ describe('tscompose and a registry with TLS and htpasswd', () => {
     expect((await runtime.inspectImage(image('app'))).id).toMatch(/^sha256:/);
   }, 60_000);
 
+  it('`run --pull always` and `up --pull missing` pull with the same credentials', async () => {
+    await runtime.removeImage(image('app'), { force: true }).catch(() => undefined);
+    const run = await tsc(['--profile', 'extra', 'run', '--rm', '-T', '--pull', 'always', 'pulled', 'cat', '/id'], good);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout.trim()).toBe(p);
+    expect(run.stderr).toContain(` Image ${image('app')}  Pulled`);
+    await runtime.removeImage(image('app'), { force: true });
+    const up = await tsc(['--profile', 'extra', 'up', '-d', '--pull', 'missing', 'pulled'], good);
+    expect(up.code, up.stderr).toBe(0);
+    expect(up.stderr).toContain(` Image ${image('app')}  Pulled`);
+  }, 60_000);
+
   it('credentials from a credential helper: credsStore, and credHelpers for the registry', async () => {
     const helper = `read -r addr; echo "$1 $addr" >> "$DOCKER_CONFIG/calls"; if [ "$addr" = "${reg.host}" ]; then echo '{"ServerURL":"${reg.host}","Username":"${USER}","Secret":"${PASSWORD}"}'; else echo "credentials not found in native keychain"; exit 1; fi`;
     for (const [name, config] of [['store', { credsStore: 'test' }], ['per-host', { credsStore: 'not-installed', credHelpers: { [reg.host]: 'test' } }]] as const) {
