@@ -133,6 +133,7 @@ program
   .argument('[services...]')
   .option('--no-cache', 'do not use cache')
   .option('--pull', 'always try to pull a newer base image')
+  .option('--push', 'push the images of services with image: once built')
   .option('-q, --quiet', 'no build output')
   .option('--build-arg <KEY=VAL>', 'build argument (repeatable)', collect, [])
   .action(async (services: string[], _o: unknown, cmd: Command) => {

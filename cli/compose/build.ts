@@ -1,9 +1,19 @@
 import { buildService } from '../../src/engine/images.js';
+import { pushCommand } from '../../src/engine/ops/push.js';
 import { UserError } from '../../src/util/errors.js';
 import type { GlobalOptions } from './global-options.js';
 import { commandContext } from './context.js';
 
-export async function buildCommand(services: string[], flags: GlobalOptions & { cache?: boolean; pull?: boolean; quiet?: boolean; buildArg?: string[] }): Promise<number> {
+export interface BuildFlags extends GlobalOptions {
+  cache?: boolean;
+  pull?: boolean;
+  push?: boolean;
+  quiet?: boolean;
+  buildArg?: string[];
+}
+
+/** `tscompose build`: builds services with `build:` one at a time; `--push` then pushes them as `push` does. */
+export async function buildCommand(services: string[], flags: BuildFlags): Promise<number> {
   const { project, runtime, progress } = await commandContext(flags, services);
   const names = services.length ? services : Object.keys(project.services).sort();
   const args: Record<string, string> = {};
@@ -23,6 +33,10 @@ export async function buildCommand(services: string[], flags: GlobalOptions & { 
         progress: progress.sink,
         ...(flags.quiet ? {} : { onBuildOutput: (s: string, l: string) => process.stderr.write(`#${s} ${l}\n`) }),
       });
+    }
+    if (flags.push) {
+      const built = names.filter((n) => project.services[n]?.build);
+      if (built.length) await pushCommand(runtime, { name: project.name, project }, { services: built, quiet: flags.quiet ?? false }, progress.sink);
     }
   } finally {
     progress.done();

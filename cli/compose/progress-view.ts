@@ -13,6 +13,10 @@
  *  ✘ Container app-web-1  Error (port is allocated)   0.3s
  * ```
  *
+ * Events with a `parent` (an image's layers) are rows of their own, indented under the parent's
+ * row, in order of first appearance, as `   ⠙ 82df129d2b13 Downloading 1.2MB/3.4MB  0.4s`; the
+ * header counts only the top-level rows.
+ *
  * Every line fits the terminal width (long names and details are cut with `…`), so the driver can
  * move the cursor up by the number of lines it drew and redraw in place.
  */
@@ -20,6 +24,8 @@ import type { ProgressEvent, ProgressStatus } from '../../src/engine/progress.js
 
 export interface ProgressRow {
   resource: string;
+  /** The row this one sits under (a layer's image). */
+  parent?: string;
   text: string;
   status: ProgressStatus;
   detail?: string;
@@ -43,18 +49,30 @@ export const emptyView: ProgressView = { rows: [], warnings: [] };
 export function applyEvent(view: ProgressView, e: ProgressEvent, now: number): ProgressView {
   const origin = view.origin ?? now;
   if (e.resource === 'Warning') return { ...view, origin, warnings: [...view.warnings, e.text] };
-  const i = view.rows.findIndex((r) => r.resource === e.resource);
+  // A layer is keyed by its image too: two images pulling the same layer each show it.
+  const i = view.rows.findIndex((r) => r.resource === e.resource && r.parent === e.parent);
   const prev = i >= 0 ? view.rows[i] : undefined;
   const row: ProgressRow = {
     resource: e.resource,
+    ...(e.parent !== undefined ? { parent: e.parent } : {}),
     text: e.text,
     status: e.status,
     ...(e.detail ? { detail: e.detail } : {}),
     start: prev?.start ?? now,
     ...(e.status !== 'working' ? { end: now } : {}),
   };
-  const rows = i >= 0 ? view.rows.map((r, j) => (j === i ? row : r)) : [...view.rows, row];
-  return { ...view, origin, rows };
+  if (i >= 0) return { ...view, origin, rows: view.rows.map((r, j) => (j === i ? row : r)) };
+  return { ...view, origin, rows: insertRow(view.rows, row) };
+}
+
+/** A new top-level row goes last; a new child after its parent's last child (last when the parent is unknown). */
+function insertRow(rows: readonly ProgressRow[], row: ProgressRow): ProgressRow[] {
+  if (row.parent === undefined) return [...rows, row];
+  let at = -1;
+  rows.forEach((r, j) => {
+    if ((r.parent === undefined && r.resource === row.parent) || r.parent === row.parent) at = j;
+  });
+  return at < 0 ? [...rows, row] : [...rows.slice(0, at + 1), row, ...rows.slice(at + 1)];
 }
 
 export interface FrameOptions {
@@ -86,18 +104,23 @@ export function renderFrame(view: ProgressView, now: number, opts: FrameOptions)
   if (!view.rows.length) return [];
   const width = Math.max(20, opts.width);
   const paint = (code: string, s: string): string => (opts.colour ? `\x1b[${code}m${s}\x1b[0m` : s);
-  const finished = view.rows.filter((r) => r.status !== 'working').length;
-  const lines = [paint('34', fit(`[+] Running ${finished}/${view.rows.length}`, width))];
-  const nameWidth = Math.max(...view.rows.map((r) => r.resource.length));
-  const textWidth = Math.max(...view.rows.map((r) => r.text.length));
+  const top = view.rows.filter((r) => r.parent === undefined);
+  const finished = top.filter((r) => r.status !== 'working').length;
+  const lines = [paint('34', fit(`[+] Running ${finished}/${top.length}`, width))];
+  const nameWidth = Math.max(0, ...top.map((r) => r.resource.length));
+  const textWidth = Math.max(0, ...top.map((r) => r.text.length));
   for (const r of view.rows) {
     const mark = r.status === 'done' ? paint('32', '✔') : r.status === 'error' ? paint('31', '✘') : r.status === 'warning' ? paint('33', '!') : paint('36', spinnerAt(view, now));
     const time = elapsed(r, now);
-    // " ✔ " + body + " " + time, right-aligned to the width.
-    const room = width - 3 - 1 - time.length;
-    const body = fit(`${r.resource.padEnd(nameWidth)}  ${r.detail ? `${r.text} (${r.detail})` : r.text.padEnd(textWidth)}`.trimEnd(), room);
+    // " ✔ " + body + " " + time, right-aligned to the width; a child row is indented two more.
+    const indent = r.parent === undefined ? ' ' : '   ';
+    const room = width - indent.length - 2 - 1 - time.length;
+    const words = r.parent === undefined
+      ? `${r.resource.padEnd(nameWidth)}  ${r.detail ? `${r.text} (${r.detail})` : r.text.padEnd(textWidth)}`
+      : `${r.resource} ${r.text}${r.detail ? ` ${r.detail}` : ''}`;
+    const body = fit(words.trimEnd(), room);
     const text = r.status === 'error' ? paint('31', body) : body;
-    lines.push(` ${mark} ${text}${' '.repeat(Math.max(1, room - body.length + 1))}${paint('2', time)}`);
+    lines.push(`${indent}${mark} ${text}${' '.repeat(Math.max(1, room - body.length + 1))}${paint('2', time)}`);
   }
   return lines;
 }

@@ -1,5 +1,5 @@
 /**
- * Progress renderers for engine events: `plain` (one line per event, for pipes and CI), `tty` (a
+ * Progress renderers for engine events: `plain` (one line per event, a layer's only per phase, for pipes and CI), `tty` (a
  * live view like Compose v2: one line per resource with its state and elapsed time), `json` (one
  * object per line), `quiet` (nothing but warnings and errors). `auto` picks tty on a terminal.
  */
@@ -17,7 +17,36 @@ export function progressRenderer(mode: string | undefined, out: NodeJS.WriteStre
   if (m === 'json') return { sink: (e) => out.write(JSON.stringify({ ...e, time: new Date().toISOString() }) + '\n'), done: () => undefined };
   if (m === 'quiet') return { sink: (e) => { if (e.status === 'warning' || e.status === 'error') plainLine(out, e); }, done: () => undefined };
   if (m === 'tty') return ttyRenderer(out);
-  return { sink: (e) => plainLine(out, e), done: () => undefined };
+  return plainRenderer(out);
+}
+
+/**
+ * One line per event; a layer (an event with a parent) only when its phase changes, not for
+ * every byte count of `Downloading`, so logs of a pull stay readable.
+ */
+export function plainRenderer(out: NodeJS.WriteStream = process.stderr): ProgressRenderer {
+  const phase = new Map<string, string>();
+  return {
+    sink: (e) => {
+      if (e.parent !== undefined) {
+        const key = `${e.parent}\0${e.resource}`;
+        if (phase.get(key) === e.text) return;
+        phase.set(key, e.text);
+        out.write(` ${e.resource}  ${e.text}\n`);
+        return;
+      }
+      plainLine(out, e);
+    },
+    done: () => undefined,
+  };
+}
+
+/**
+ * For `-q` (pull, push, build --push): only warnings, such as an ignored failure. A failure that
+ * ends the command is its final error line, so its progress event would say it twice.
+ */
+export function quietRenderer(out: NodeJS.WriteStream = process.stderr): ProgressRenderer {
+  return { sink: (e) => { if (e.status === 'warning') plainLine(out, e); }, done: () => undefined };
 }
 
 function plainLine(out: NodeJS.WriteStream, e: ProgressEvent): void {

@@ -1,6 +1,6 @@
 /**
  * Declares the day-2 commands (logs, exec, run, start, stop, restart, rm, kill, pause, unpause, top,
- * port, images, events, ls, wait, cp, pull) with Compose v2's flags. Each action loads its file in
+ * port, images, events, ls, wait, cp, pull, push) with Compose v2's flags. Each action loads its file in
  * cli/compose/ops/ only when it runs, and goes through runCommand for exit codes.
  *
  * A command of the same name declared earlier on the program is replaced, so there is exactly one
@@ -26,7 +26,7 @@ function flagsOf<T>(cmd: Command): T {
 
 const run = (action: () => Promise<number | void>): Promise<never> => runCommand('tscompose', action);
 
-// eslint-disable-next-line max-lines-per-function -- 172 lines of commander declarations, one block per command
+// eslint-disable-next-line max-lines-per-function -- 182 lines of commander declarations, one block per command
 export function registerOpsCommands(program: Command): void {
   // exec and run pass everything after SERVICE to the command, which commander allows only when
   // the program's own options must come before the subcommand (the entry point already says so).
@@ -212,5 +212,15 @@ export function registerOpsCommands(program: Command): void {
     .option('--policy <policy>', 'Apply pull policy ("missing"|"always")')
     .action(async (services: string[], _o: unknown, cmd: Command) => {
       await run(async () => (await import('./ops/pull.js')).pull(services, flagsOf(cmd)));
+    });
+
+  declare('push')
+    .description('Push service images')
+    .argument('[services...]', 'services (default: all)')
+    .option('--ignore-push-failures', 'Push what it can and ignores images with push failures')
+    .option('--include-deps', 'Also push images of services declared as dependencies')
+    .option('-q, --quiet', 'Push without printing progress information')
+    .action(async (services: string[], _o: unknown, cmd: Command) => {
+      await run(async () => (await import('./ops/push.js')).push(services, flagsOf(cmd)));
     });
 }

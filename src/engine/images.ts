@@ -8,6 +8,9 @@ import { LABEL } from './labels.js';
 import type { ProgressSink } from './progress.js';
 import { noProgress } from './progress.js';
 import { serviceImage } from './project-names.js';
+import { layerEvent } from './layer-progress.js';
+import { registryFailure } from './registry-failure.js';
+import { loadRegistryAuth, type RegistryAuthLookup } from '../registry/credentials.js';
 
 export interface ImageOptions {
   /** Build every service that has a build section (up --build, build). */
@@ -18,6 +21,8 @@ export interface ImageOptions {
   progress?: ProgressSink;
   /** Build log lines (stream output). */
   onBuildOutput?: (service: string, line: string) => void;
+  /** Registry credentials per image; by default those of the Docker CLI's config. */
+  auth?: RegistryAuthLookup;
 }
 
 export async function buildService(runtime: ContainerRuntime, project: Project, svc: ServiceConfig, opts: ImageOptions = {}): Promise<string> {
@@ -64,27 +69,47 @@ function policySource(policy: string, fromFlag: boolean): string {
   return fromFlag ? `--pull ${policy}` : `pull_policy: ${policy}`;
 }
 
-/** Pulls `image`; `presentId` is the local image's id when one exists (--pull always). */
-async function pull(runtime: ContainerRuntime, svc: ServiceConfig, image: string, progress: ProgressSink, presentId: string | undefined, policy: string): Promise<void> {
-  progress({ resource: `Image ${image}`, text: 'Pulling', status: 'working' });
+/** How a pull under a policy went: pulled, or failed for a service that can be built instead. */
+type PullResult = 'pulled' | 'build-instead';
+
+/**
+ * Pulls `image` with its registry's credentials, layer by layer under `Image <ref>`. A failure is
+ * one line through describeRegistryError; for a service with `build:` it is a warning and the
+ * caller builds (or uses the local image), as Compose does. `presentId`: the local image's id,
+ * when there is one (a pull --pull always asked for).
+ */
+async function pull(runtime: ContainerRuntime, svc: ServiceConfig, image: string, opts: ImageOptions, presentId: string | undefined, policy: string): Promise<PullResult> {
+  const progress = opts.progress ?? noProgress;
+  const resource = `Image ${image}`;
+  progress({ resource, text: 'Pulling', status: 'working' });
   try {
-    await runtime.pullImage(image);
-    progress({ resource: `Image ${image}`, text: 'Pulled', status: 'done' });
+    const auth = await (opts.auth ?? ((i: string) => loadRegistryAuth(i)))(image);
+    await runtime.pullImage(
+      image,
+      (p) => {
+        const e = layerEvent(resource, p);
+        if (e) progress(e);
+      },
+      auth,
+    );
+    progress({ resource, text: 'Pulled', status: 'done' });
+    return 'pulled';
   } catch (e) {
-    progress({ resource: `Image ${image}`, text: 'Error', status: 'error' });
-    const why = e instanceof Error ? e.message : String(e);
+    const f = registryFailure('pull', svc.name, image, e);
+    const detail = f.message.replace(`service ${svc.name}: `, '');
+    if (svc.build) {
+      progress({ resource, text: 'Warning', status: 'warning', detail: `${detail} (${presentId !== undefined ? 'using the local image' : 'building it'})` });
+      return 'build-instead';
+    }
+    progress({ resource, text: 'Error', status: 'error', detail });
     if (presentId !== undefined) {
-      throw new UserError(`service ${svc.name}: could not pull image ${image}, which ${policy} requires (${why})`, {
+      throw new UserError(`${f.message} (${policy} pulls even a local image)`, {
         code: 'failed',
-        hint: `the image is present locally: use --pull missing (or pull_policy: missing) to run it without pulling`,
+        hint: `${f.hint}\nhint: the image is present locally: --pull missing (or pull_policy: missing) runs it without pulling`,
         cause: e,
       });
     }
-    throw new UserError(`service ${svc.name}: image ${image} is not present locally and could not be pulled (${why})`, {
-      code: 'not-found',
-      hint: 'build or load the image (`docker images` lists what is present), or fix the image name',
-      cause: e,
-    });
+    throw new UserError(f.message, { code: 'failed', hint: f.hint, cause: e });
   }
 }
 
@@ -99,7 +124,6 @@ export interface ServiceImages {
  * container is touched; returns each service's image id and declared volumes.
  */
 export async function ensureImages(runtime: ContainerRuntime, project: Project, services: string[], opts: ImageOptions = {}): Promise<ServiceImages> {
-  const progress = opts.progress ?? noProgress;
   if (opts.pull !== undefined && !PULL_POLICIES.includes(opts.pull)) {
     throw new UserError(`invalid --pull value "${opts.pull}"`, { code: 'invalid', hint: `use one of: ${PULL_POLICIES.join(', ')}` });
   }
@@ -138,9 +162,11 @@ export async function ensureImages(runtime: ContainerRuntime, project: Project, 
     }
     const source = policySource(policy, opts.pull !== undefined);
     const local = await inspectOnce(image);
-    if (policy === 'always' && !svc.build) {
-      await pull(runtime, svc, image, progress, local?.id, source);
-      record(name, await runtime.inspectImage(image));
+    // `always` pulls whatever has an image: name, a buildable service too (built if that fails).
+    if (policy === 'always' && svc.image) {
+      if ((await pull(runtime, svc, image, opts, local?.id, source)) === 'pulled') record(name, await runtime.inspectImage(image));
+      else if (local !== undefined) record(name, local);
+      else toBuild.push(svc);
     } else if (local !== undefined) {
       record(name, local);
     } else if (svc.build) {
@@ -151,7 +177,7 @@ export async function ensureImages(runtime: ContainerRuntime, project: Project, 
         hint: 'build or load the image first (`docker images` lists what is present), or allow a pull with --pull missing',
       });
     } else {
-      await pull(runtime, svc, image, progress, undefined, source);
+      await pull(runtime, svc, image, opts, undefined, source);
       record(name, await runtime.inspectImage(image));
     }
   }));

@@ -11,6 +11,8 @@ export interface ProgressEvent {
   text: string;
   status: ProgressStatus;
   detail?: string;
+  /** The resource this one is part of: a layer's image ("Image x" or the service pulling it). */
+  parent?: string;
 }
 
 export type ProgressSink = (e: ProgressEvent) => void;

@@ -1,4 +1,5 @@
 import type { Project } from '../compose/types.js';
+import type { RegistryAuthLookup } from '../registry/credentials.js';
 import type { ContainerRuntime } from '../runtime/runtime.js';
 import { executePlan } from './executor.js';
 import { ensureImages } from './images.js';
@@ -34,6 +35,8 @@ export interface UpOptions {
   progress?: ProgressSink;
   signal?: AbortSignal;
   env?: Record<string, string | undefined>;
+  /** Registry credentials per image for pulls; by default those of the Docker CLI's config. */
+  auth?: RegistryAuthLookup;
 }
 
 export interface UpResult {
@@ -57,7 +60,12 @@ export async function up(runtime: ContainerRuntime, project: Project, opts: UpOp
   }
   const env = opts.env ?? process.env;
   const [images, observed, digests] = await Promise.all([
-    ensureImages(runtime, project, services, { ...(opts.build ? { build: true } : {}), ...(opts.pull ? { pull: opts.pull } : {}), progress }),
+    ensureImages(runtime, project, services, {
+      ...(opts.build ? { build: true } : {}),
+      ...(opts.pull ? { pull: opts.pull } : {}),
+      ...(opts.auth ? { auth: opts.auth } : {}),
+      progress,
+    }),
     observe(runtime, project.name),
     contentDigests(project, services, env),
     preflight(runtime, project, services),

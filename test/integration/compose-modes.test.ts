@@ -146,18 +146,28 @@ describe('run and service: namespaces', () => {
 
 describe('up --pull without a registry', () => {
   const missing = uniqueProject('pullmiss');
+  // A registry name on a loopback port where nothing listens: the pull fails on this machine.
+  const mirror = `127.0.0.1:9/tscompose-test/busybox:${missing}`;
   const m = projectDir(`
 services:
   local:
     image: ${TEST_IMAGE}
+    command: ${SLEEPER}
+  mirror:
+    image: ${mirror}
     command: ${SLEEPER}
   ghost:
     image: tscompose-test/not-here:${missing}
     command: ${SLEEPER}
 `);
   const run = (...a: string[]) => cli(['-p', missing, '--progress', 'plain', ...a], { cwd: m.dir });
+  beforeAll(async () => {
+    const [repo, tag] = [mirror.slice(0, mirror.lastIndexOf(':')), missing];
+    await runtime.tagImage(TEST_IMAGE, repo, tag);
+  });
   afterAll(async () => {
     await cleanupProject(missing);
+    await runtime.removeImage(mirror).catch(() => undefined);
     m.remove();
   });
 
@@ -181,10 +191,10 @@ services:
   });
 
   it('always fails clearly when the registry is unreachable, even for a local image', async () => {
-    const r = await run('up', '-d', '--pull', 'always', 'local');
+    const r = await run('up', '-d', '--pull', 'always', 'mirror');
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain(`service local: could not pull image ${TEST_IMAGE}, which --pull always requires`);
-    expect(r.stderr).toContain('hint: the image is present locally: use --pull missing');
+    expect(r.stderr).toContain(`tscompose: service mirror: cannot pull ${mirror}: registry 127.0.0.1:9 is unreachable (connection refused) (--pull always pulls even a local image)`);
+    expect(r.stderr).toContain('hint: the image is present locally: --pull missing');
     expect(r.stderr).not.toMatch(/at .*\.(ts|js|mjs):\d+/);
     expect(await runtime.listContainers({ all: true, labels: { 'com.docker.compose.project': missing } })).toEqual([]);
   });

@@ -54,6 +54,7 @@ const FLAGS: Record<string, string[]> = {
   wait: ['--down-project'],
   cp: ['--index', '--all', '-a, --archive', '-L, --follow-link'],
   pull: ['-q, --quiet', '--include-deps', '--ignore-pull-failures', '--ignore-buildable', '--policy'],
+  push: ['--ignore-push-failures', '--include-deps', '-q, --quiet'],
 };
 
 describe('day-2 command help', () => {

@@ -1,7 +1,8 @@
-/** `tscompose pull`: flags -> src/engine/ops/pull.ts; progress on stderr. */
+/** `tscompose pull`: flags -> src/engine/ops/pull.ts; progress on stderr (-q: warnings only). */
 import { pullCommand } from '../../../src/engine/ops/pull.js';
 import { UserError } from '../../../src/util/errors.js';
 import type { GlobalOptions } from '../global-options.js';
+import { quietRenderer } from '../progress.js';
 import { opsContext } from './common.js';
 
 export interface PullFlags extends GlobalOptions {
@@ -16,7 +17,9 @@ export async function pull(services: string[], flags: PullFlags): Promise<number
   if (flags.policy !== undefined && flags.policy !== 'missing' && flags.policy !== 'always') {
     throw new UserError(`invalid --policy "${flags.policy}"`, { code: 'invalid', hint: 'use missing or always' });
   }
-  const { runtime, scope, progress } = await opsContext({ ...flags, ...(flags.quiet ? { progress: 'quiet' as const } : {}) }, { requireModel: true });
+  const ctx = await opsContext(flags, { requireModel: true });
+  const { runtime, scope } = ctx;
+  const progress = flags.quiet ? quietRenderer() : ctx.progress;
   try {
     await pullCommand(
       runtime,
@@ -26,6 +29,7 @@ export async function pull(services: string[], flags: PullFlags): Promise<number
         ignoreFailures: flags.ignorePullFailures ?? false,
         ignoreBuildable: flags.ignoreBuildable ?? false,
         includeDeps: flags.includeDeps ?? false,
+        quiet: flags.quiet ?? false,
         ...(flags.policy ? { policy: flags.policy } : {}),
       },
       progress.sink,

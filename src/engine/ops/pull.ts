@@ -1,14 +1,18 @@
 /**
- * `pull`: fetches the images of a project's services. A service that can be built only warns when
- * its pull fails (it will be built); others fail the command unless failures are ignored. Images
- * already present are skipped under the `missing` policy (from --policy or the service's
- * pull_policy), so offline machines can still run `pull` on a built project.
+ * `pull`: fetches the images of a project's services, each with the credentials the Docker CLI
+ * would send to its registry. A service that can be built only warns when its pull fails (it will
+ * be built); others fail the command unless failures are ignored. Images already present are
+ * skipped under the `missing` policy (from --policy or the service's pull_policy), so offline
+ * machines can still run `pull` on a built project.
  */
 import type { ServiceConfig } from '../../compose/types.js';
+import { loadRegistryAuth, type RegistryAuthLookup } from '../../registry/credentials.js';
 import type { ContainerRuntime } from '../../runtime/runtime.js';
 import { UserError } from '../../util/errors.js';
+import { layerEvent } from '../layer-progress.js';
 import type { ProgressSink } from '../progress.js';
 import { serviceImage } from '../project-names.js';
+import { registryFailure, registryFailureError, type RegistryFailure } from '../registry-failure.js';
 import { checkServices, type Scope } from './scope.js';
 
 export interface PullOptions {
@@ -18,13 +22,17 @@ export interface PullOptions {
   /** --policy: "missing" skips present images; "always" pulls everything. */
   policy?: 'missing' | 'always';
   includeDeps?: boolean;
+  /** -q: no per-layer progress (the service's own lines still go to the sink). */
+  quiet?: boolean;
+  /** Credentials per image; by default those of the Docker CLI's config. */
+  auth?: RegistryAuthLookup;
 }
 
 export interface PullOutcome {
   service: string;
   image: string;
   result: 'pulled' | 'present' | 'skipped' | 'failed';
-  error?: string;
+  failure?: RegistryFailure;
 }
 
 export async function pullCommand(runtime: ContainerRuntime, scope: Scope, opts: PullOptions, progress: ProgressSink): Promise<PullOutcome[]> {
@@ -34,15 +42,9 @@ export async function pullCommand(runtime: ContainerRuntime, scope: Scope, opts:
   let names = opts.services.length ? [...opts.services] : Object.keys(project.services);
   if (opts.includeDeps) names = withDeps(names, (n) => project.services[n]);
   const outcomes = await Promise.all(names.sort().map((name) => pullOne(runtime, scope, project.services[name]!, opts, progress)));
-  const failed = outcomes.filter((o) => o.result === 'failed');
-  const fatal = failed.filter((o) => !project.services[o.service]!.build);
-  if (fatal.length && !opts.ignoreFailures) {
-    const first = fatal[0]!;
-    throw new UserError(`could not pull image ${first.image} for service ${first.service}: ${first.error}`, {
-      code: 'failed',
-      hint: `no registry answered; build the image (add "build:" to the service and run tscompose build), load it with docker load, or skip it with --ignore-pull-failures`,
-    });
-  }
+  // A buildable service's failure is only a warning: `up` builds it.
+  const fatal = outcomes.filter((o) => o.result === 'failed' && !project.services[o.service]!.build);
+  if (fatal.length && !opts.ignoreFailures) throw registryFailureError(fatal.map((o) => o.failure!), 'to pull the others and exit 0 anyway: --ignore-pull-failures');
   return outcomes;
 }
 
@@ -79,11 +81,19 @@ async function pullOne(runtime: ContainerRuntime, scope: Scope, svc: ServiceConf
   }
   progress({ resource, text: 'Pulling', status: 'working' });
   try {
-    await runtime.pullImage(image);
+    const auth = await (opts.auth ?? ((i: string) => loadRegistryAuth(i)))(image);
+    await runtime.pullImage(
+      image,
+      (p) => {
+        const e = opts.quiet ? undefined : layerEvent(resource, p);
+        if (e) progress(e);
+      },
+      auth,
+    );
   } catch (e) {
-    const error = e instanceof Error ? e.message.replace(/^pull image \S+: /, '') : String(e);
-    progress({ resource, text: 'Error', status: svc.build || opts.ignoreFailures ? 'warning' : 'error', detail: error });
-    return { ...base, result: 'failed', error };
+    const failure = registryFailure('pull', svc.name, image, e);
+    progress({ resource, text: 'Error', status: svc.build || opts.ignoreFailures ? 'warning' : 'error', detail: failure.message.replace(`service ${svc.name}: `, '') });
+    return { ...base, result: 'failed', failure };
   }
   progress({ resource, text: 'Pulled', status: 'done' });
   return { ...base, result: 'pulled' };

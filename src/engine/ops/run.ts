@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Project } from '../../compose/types.js';
+import type { RegistryAuthLookup } from '../../registry/credentials.js';
 import type { ContainerRuntime } from '../../runtime/runtime.js';
 import { serviceConfigHash } from '../config-hash.js';
 import { toContainerSpec } from '../container-spec.js';
@@ -27,6 +28,8 @@ export interface RunOptions extends RunOverrides {
   noDeps?: boolean;
   build?: boolean;
   pull?: string;
+  /** Registry credentials per image for pulls; by default those of the Docker CLI's config. */
+  auth?: RegistryAuthLookup;
   /** Called once the engine work is done, before the container's output starts (ends progress views). */
   beforeAttach?: () => void;
 }
@@ -54,9 +57,14 @@ export async function runCommand(
   const svc = project.services[opts.service]!;
   // depends_on, and the services whose namespaces or volumes it joins (service:X, volumes_from).
   const deps = [...new Set([...Object.keys(svc.depends_on), ...serviceReferences(svc)])].filter((d) => project.services[d]);
-  if (!opts.noDeps && deps.length) await up(runtime, project, { services: deps, progress });
+  if (!opts.noDeps && deps.length) await up(runtime, project, { services: deps, progress, ...(opts.auth ? { auth: opts.auth } : {}) });
   await ensureNetworksAndVolumes(runtime, project, opts.service, progress);
-  const { ids: imageIds } = await ensureImages(runtime, project, [opts.service], { ...(opts.build ? { build: true } : {}), ...(opts.pull ? { pull: opts.pull } : {}), progress });
+  const { ids: imageIds } = await ensureImages(runtime, project, [opts.service], {
+    ...(opts.build ? { build: true } : {}),
+    ...(opts.pull ? { pull: opts.pull } : {}),
+    ...(opts.auth ? { auth: opts.auth } : {}),
+    progress,
+  });
   const name = opts.name ?? oneOffName(project.name, opts.service, newId());
   const base = toContainerSpec({
     project,

@@ -1,7 +1,7 @@
 /** The live TTY progress view: events fold into a view, a view renders to frames (pure, no clock). */
 import { describe, expect, it } from 'vitest';
 import { applyEvent, elapsed, emptyView, redraw, renderFrame, spinnerAt, type ProgressView } from '../../../cli/compose/progress-view.js';
-import { ttyRenderer } from '../../../cli/compose/progress.js';
+import { plainRenderer, ttyRenderer } from '../../../cli/compose/progress.js';
 import type { ProgressEvent } from '../../../src/engine/progress.js';
 
 const plain = { width: 60, colour: false };
@@ -105,5 +105,38 @@ describe('tty renderer (the driver)', () => {
     expect(frames).toHaveLength(3); // first frame, then two redraws over its two lines
     expect(frames[0]).toBe('\x1b[2K[+] Running 0/1\n\x1b[2K ⠋ Container a  Starting            0.0s\n');
     expect(frames[2]).toBe('\x1b[2K[+] Running 1/1\n\x1b[2K ✔ Container a  Started             0.5s\nWARN orphans\n');
+  });
+});
+
+describe('layer rows (events with a parent)', () => {
+  it('sit indented under their image in order of first appearance, with bytes; the header counts images only', () => {
+    const v = fold([
+      [0, { resource: 'Image r/a:1', text: 'Pulling', status: 'working' }],
+      [0, { resource: 'Image r/b:1', text: 'Pulling', status: 'working' }],
+      [10, { resource: '195471e3408e', parent: 'Image r/a:1', text: 'Already exists', status: 'done' }],
+      [10, { resource: '82df129d2b13', parent: 'Image r/b:1', text: 'Pulling fs layer', status: 'working' }],
+      [20, { resource: '82df129d2b13', parent: 'Image r/a:1', text: 'Downloading', status: 'working', detail: '1.2MB/3.4MB' }],
+      [30, { resource: '82df129d2b13', parent: 'Image r/b:1', text: 'Pull complete', status: 'done' }],
+      [40, { resource: 'Image r/b:1', text: 'Pulled', status: 'done' }],
+    ]);
+    expect(renderFrame(v, 1000, { width: 60, colour: false })).toEqual([
+      '[+] Running 1/2',
+      ' ⠹ Image r/a:1  Pulling                                 1.0s',
+      '   ✔ 195471e3408e Already exists                        0.0s',
+      '   ⠹ 82df129d2b13 Downloading 1.2MB/3.4MB               1.0s',
+      ' ✔ Image r/b:1  Pulled                                  0.0s',
+      '   ✔ 82df129d2b13 Pull complete                         0.0s',
+    ]);
+  });
+
+  it('the plain renderer prints a layer once per phase, not once per byte count', () => {
+    let out = '';
+    const stream = { write: (s: string) => ((out += s), true) } as unknown as NodeJS.WriteStream;
+    const r = plainRenderer(stream);
+    r.sink({ resource: 'web', text: 'Pulling', status: 'working' });
+    for (const d of ['1MB/3MB', '2MB/3MB', '3MB/3MB']) r.sink({ resource: 'abc', parent: 'web', text: 'Downloading', status: 'working', detail: d });
+    r.sink({ resource: 'abc', parent: 'web', text: 'Pull complete', status: 'done' });
+    r.sink({ resource: 'web', text: 'Pulled', status: 'done' });
+    expect(out).toBe(' web  Pulling\n abc  Downloading\n abc  Pull complete\n web  Pulled\n');
   });
 });
