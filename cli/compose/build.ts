@@ -30,6 +30,7 @@ export async function buildCommand(services: string[], flags: BuildFlags): Promi
       const withArgs = Object.keys(args).length ? { ...svc, build: { ...svc.build, args: { ...(svc.build.args ?? {}), ...args } } } : svc;
       await buildService(runtime, project, withArgs, {
         ...(flags.cache === false ? { noCache: true } : {}),
+        ...(flags.pull ? { pullBase: true } : {}),
         progress: progress.sink,
         ...(flags.quiet ? {} : { onBuildOutput: (s: string, l: string) => process.stderr.write(`#${s} ${l}\n`) }),
       });

@@ -4,6 +4,7 @@ import type { ContainerRuntime } from '../runtime/runtime.js';
 import type { ImageInfo } from '../runtime/types.js';
 import { isEngineNotFound, isRuntimeError } from '../runtime/errors.js';
 import { UserError } from '../util/errors.js';
+import { parseDuration } from '../compose/units.js';
 import { LABEL } from './labels.js';
 import type { ProgressSink } from './progress.js';
 import { noProgress } from './progress.js';
@@ -18,6 +19,8 @@ export interface ImageOptions {
   /** up --pull: always | missing | never | build (default: the service's pull_policy, else missing). */
   pull?: string;
   noCache?: boolean;
+  /** `build --pull`: the engine pulls newer versions of the base images (FROM) first. */
+  pullBase?: boolean;
   progress?: ProgressSink;
   /** Build log lines (stream output). */
   onBuildOutput?: (service: string, line: string) => void;
@@ -46,6 +49,7 @@ export async function buildService(runtime: ContainerRuntime, project: Project, 
       labels: { ...(b.labels ?? {}), [LABEL.project]: project.name, [LABEL.service]: svc.name },
       ...(b.cache_from ? { cacheFrom: b.cache_from } : {}),
       ...(b.no_cache || opts.noCache ? { noCache: true } : {}),
+      ...(b.pull || opts.pullBase ? { pull: true } : {}),
       ...(b.network ? { network: b.network } : {}),
       ...(b.shm_size ? { shmSize: b.shm_size } : {}),
       ...(b.extra_hosts ? { extraHosts: Object.entries(b.extra_hosts).flatMap(([h, ips]) => ips.map((ip) => `${h}:${ip}`)) } : {}),
@@ -63,6 +67,24 @@ export async function buildService(runtime: ContainerRuntime, project: Project, 
 
 /** The values `up --pull` and `run --pull` accept. */
 const PULL_POLICIES = ['always', 'missing', 'never', 'build'];
+
+/**
+ * `pull_policy: daily | weekly | every_<duration>` (Go duration, `every_12h`): how old the local
+ * image may be (since the engine last tagged it, as Compose reads it) before it is pulled again;
+ * undefined for the other policies. A malformed `every_` is the user's error, before any pull.
+ */
+export function refreshAfterMs(policy: string, service: string): number | undefined {
+  if (policy === 'daily') return 24 * 3600_000;
+  if (policy === 'weekly') return 7 * 24 * 3600_000;
+  if (!policy.startsWith('every_')) return undefined;
+  try {
+    const ns = parseDuration(policy.slice('every_'.length));
+    if (ns > 0) return ns / 1e6;
+  } catch {
+    // refused below
+  }
+  throw new UserError(`service ${service}: pull_policy ${JSON.stringify(policy)}: expected every_ followed by a duration`, { code: 'invalid', hint: 'e.g. every_12h, every_30m; or daily, weekly, always, missing, never, build' });
+}
 
 /** Where the pull policy came from, for messages: `--pull always` or `pull_policy: always`. */
 function policySource(policy: string, fromFlag: boolean): string {
@@ -162,8 +184,10 @@ export async function ensureImages(runtime: ContainerRuntime, project: Project, 
     }
     const source = policySource(policy, opts.pull !== undefined);
     const local = await inspectOnce(image);
+    const refresh = refreshAfterMs(policy, svc.name);
+    const stale = refresh !== undefined && local !== undefined && (local.lastTagTime ?? 0) < Date.now() - refresh;
     // `always` pulls whatever has an image: name, a buildable service too (built if that fails).
-    if (policy === 'always' && svc.image) {
+    if ((policy === 'always' || stale) && svc.image) {
       if ((await pull(runtime, svc, image, opts, local?.id, source)) === 'pulled') record(name, await runtime.inspectImage(image));
       else if (local !== undefined) record(name, local);
       else toBuild.push(svc);

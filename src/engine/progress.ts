@@ -18,3 +18,15 @@ export interface ProgressEvent {
 export type ProgressSink = (e: ProgressEvent) => void;
 
 export const noProgress: ProgressSink = () => undefined;
+
+/**
+ * `--quiet-pull`: the sink without pulls' progress (the image lines and their layers); a failed or
+ * skipped pull's error or warning still shows.
+ */
+export function withoutPullProgress(sink: ProgressSink): ProgressSink {
+  return (e) => {
+    const pullLine = e.parent !== undefined || (e.resource.startsWith('Image ') && /^Pull/.test(e.text));
+    if (pullLine && e.status !== 'error' && e.status !== 'warning') return;
+    sink(e);
+  };
+}

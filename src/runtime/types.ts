@@ -252,6 +252,8 @@ export interface ImageInfo {
   size: number;
   /** Paths the image declares as VOLUME (inspect only). */
   volumes?: string[];
+  /** When the engine last tagged it (a pull or a tag), epoch ms (inspect only; pull_policy daily). */
+  lastTagTime?: number;
 }
 
 export interface BuildSpec {

@@ -4,6 +4,7 @@ import { runCommand } from '../../../src/engine/ops/run.js';
 import { UserError } from '../../../src/util/errors.js';
 import type { GlobalOptions } from '../global-options.js';
 import { opsContext } from './common.js';
+import { withoutPullProgress } from '../../../src/engine/progress.js';
 
 export interface RunFlags extends GlobalOptions {
   detach?: boolean;
@@ -26,6 +27,7 @@ export interface RunFlags extends GlobalOptions {
   quiet?: boolean;
   build?: boolean;
   pull?: string;
+  quietPull?: boolean;
   envFromFile: string[];
 }
 
@@ -79,7 +81,7 @@ export async function run(service: string, command: string[], flags: RunFlags): 
       beforeAttach: done,
     },
     { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr },
-    progress.sink,
+    flags.quietPull ? withoutPullProgress(progress.sink) : progress.sink,
   ).finally(done);
   if (flags.detach && !flags.quiet) process.stdout.write(`${r.containerId}\n`);
   return r.exitCode;

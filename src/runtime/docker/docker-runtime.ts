@@ -384,7 +384,9 @@ export class DockerRuntime implements ContainerRuntime {
   async inspectImage(ref: string): Promise<ImageInfo> {
     const i = await this.call(`inspect image ${ref}`, () => this.docker.getImage(ref).inspect());
     const volumes = Object.keys((i.Config as { Volumes?: Record<string, unknown> | null } | undefined)?.Volumes ?? {});
-    return { ...fromImage({ Id: i.Id, RepoTags: i.RepoTags, Labels: i.Config?.Labels ?? null, Created: i.Created, Size: i.Size }), volumes };
+    const tagged = Date.parse((i as { Metadata?: { LastTagTime?: string } }).Metadata?.LastTagTime ?? '');
+    const info = fromImage({ Id: i.Id, RepoTags: i.RepoTags, Labels: i.Config?.Labels ?? null, Created: i.Created, Size: i.Size });
+    return { ...info, volumes, ...(Number.isFinite(tagged) && tagged > 0 ? { lastTagTime: tagged } : {}) };
   }
 
   async pullImage(ref: string, onProgress?: (p: ImageProgress) => void, auth?: RegistryAuth): Promise<void> {
