@@ -9,7 +9,8 @@
  *            `--with-registry-auth`, timed from the command to 3 tasks running: tsswarm on lab A
  *            (`tsbra`, 10.199.10.0/24) vs Docker Swarm on lab B (`tsbrb`, 10.199.11.0/24). One
  *            registry process per lab bridge (the same binary, config, storage disk and images):
- *            a registry's certificate names the one address it listens on.
+ *            a registry's certificate names the one address it listens on. Lab B's engines run
+ *            without DOCKER_SERVICE_PREFER_OFFLINE_IMAGE, so Swarm's agents pull as in production.
  * Every image's top layer is fresh random bytes (--layer-mb), so every pull transfers it.
  * Run through test/bench/registry.bench.mjs (`npm run bench:registry [-- --runs N --warmup W
  * --layer-mb MB --only compose|swarm]`). Not part of the test suite. Needs root (the labs).
@@ -163,7 +164,7 @@ async function swarmBench(): Promise<void> {
   const regs: RunningRegistry[] = [];
   try {
     labA = await Lab.up({ ...CFG_A, hosts: 3 });
-    labB = await Lab.up({ ...CFG_B, hosts: 3 });
+    labB = await Lab.up({ ...CFG_B, hosts: 3, swarmPulls: true });
     for (const lab of [labA, labB]) regs.push(await startRegistry({ address: lab.bridgeIp, port: 5000, users: { [USER]: PASS }, trustForEngine: true }));
     writeDockerConfig(regs.map((r) => r.host));
     sw = new SwarmNodes(labA, { env: { TSSWARM_HEARTBEAT_MS: '' } });
@@ -192,8 +193,12 @@ async function swarmBench(): Promise<void> {
         } else {
           const t0 = performance.now();
           await labB.docker(b1, ['stack', 'deploy', '--with-registry-auth', '-c', stackFile(rb, 'b'), 'bench'], { env, timeoutMs: TIMEOUT_MS });
-          ms = await untilTasks(labB, 'com.docker.swarm.service.name=bench_app', REPLICAS, t0, 'Docker Swarm: 3 tasks running');
-          await labB.docker(b1, ['stack', 'rm', 'bench']);
+          ms = await untilTasks(labB, 'com.docker.swarm.service.name=bench_app', REPLICAS, t0, 'Docker Swarm: 3 tasks running').catch(async (e: unknown) => {
+            log((await labB!.docker(b1, ['service', 'ps', '--no-trunc', 'bench_app'], { check: false })).stdout);
+            throw e;
+          });
+          // Docker sometimes reports the stack's network gone while removing it; the wait below is what counts.
+          await labB.docker(b1, ['stack', 'rm', 'bench'], { check: false });
           await eventually(async () => ((await runningTasks(labB!, 'com.docker.swarm.service.name=bench_app')) === 0 ? true : undefined), { timeoutMs: TIMEOUT_MS, what: 'Docker Swarm: stack removed' });
         }
         if (measured) swarmResults[who].push(ms);

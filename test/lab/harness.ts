@@ -21,7 +21,7 @@ import * as path from 'node:path';
 export interface LabConfig {
   /** Prefix of every netns, link, cgroup and path: `[a-z][a-z0-9]{1,5}` (link names are capped at 15 chars). */
   name?: string;
-  /** Third octet of the underlay: hosts live in 10.199.<net>.0/24 (0..15). Two labs need two nets. */
+  /** Third octet of the underlay: hosts live in 10.199.<net>.0/24 (0..14). Two labs need two nets. */
   net?: number;
   /** Where data roots, configs and logs go; default /var/lib/tslab/<name>. */
   stateDir?: string;
@@ -42,6 +42,12 @@ export interface LabUpOptions extends LabConfig {
   hostname?: (index: number) => string;
   /** How long one dockerd may take to answer; default 60 s. */
   startTimeoutMs?: number;
+  /**
+   * Let Docker Swarm's agents pull images as they do in production. By default the lab's engines
+   * run with DOCKER_SERVICE_PREFER_OFFLINE_IMAGE=1 (no registry: a pull per task would fail), which
+   * also keeps them from pulling an image they do not have.
+   */
+  swarmPulls?: boolean;
 }
 
 /** One lab host: where everything of it lives. Pure data, computed from the lab config. */
@@ -365,7 +371,7 @@ function layoutOf(cfg: LabConfig): LabLayout {
   const name = cfg.name ?? 'tslab';
   if (!NAME_RE.test(name)) throw new Error(`lab name ${JSON.stringify(name)}: expected [a-z][a-z0-9]{1,5} (it prefixes 15-char link names)`);
   const net = cfg.net ?? 0;
-  if (!Number.isInteger(net) || net < 0 || net > 15) throw new Error(`lab net ${net}: expected an integer 0..15 (underlay 10.199.<net>.0/24)`);
+  if (!Number.isInteger(net) || net < 0 || net > 14) throw new Error(`lab net ${net}: expected an integer 0..14 (underlay 10.199.<net>.0/24)`);
   return {
     name,
     net,
@@ -403,7 +409,7 @@ function hostOf(l: LabLayout, index: number, hostname?: string): LabHost {
     // docker0 subnets: 10.199.(64 + 16*net + index).0/24 for nets 0-11, 10.199.(32 + 16*(net-12) +
     // index).0/24 for nets 12-13 (the first formula runs out of octets at 11) — disjoint from every
     // lab's underlay and from each other across labs and hosts, and far from the main engine's 172.17/16.
-    bip: `10.199.${l.net <= 11 ? 64 + 16 * l.net + index : 32 + 16 * (l.net - 12) + index}.1/24`,
+    bip: `10.199.${l.net <= 11 ? 64 + 16 * l.net + index : l.net <= 13 ? 32 + 16 * (l.net - 12) + index : 16 + index}.1/24`,
   };
 }
 
@@ -465,6 +471,7 @@ export class Lab {
   readonly #children = new Set<LabProcess>();
   readonly #dockerArgs = new Map<number, string[]>();
   #startTimeoutMs = 60_000;
+  #swarmPulls = false;
 
   private constructor(layout: LabLayout, hosts: LabHost[], log: (line: string) => void) {
     this.#layout = layout;
@@ -499,6 +506,7 @@ export class Lab {
     const hosts = Array.from({ length: opts.hosts }, (_, i) => hostOf(layout, i + 1, opts.hostname?.(i + 1)));
     const lab = new Lab(layout, hosts, opts.log ?? (() => {}));
     lab.#startTimeoutMs = opts.startTimeoutMs ?? 60_000;
+    lab.#swarmPulls = opts.swarmPulls === true;
     try {
       await lab.#create(opts);
     } catch (e) {
@@ -685,7 +693,7 @@ export class Lab {
     ];
     this.#dockerArgs.set(h.index, args);
     // Swarm mode in a lab without a registry would try a pull per task; harmless for plain Docker.
-    const env: Record<string, string> = { DOCKER_SERVICE_PREFER_OFFLINE_IMAGE: '1' };
+    const env: Record<string, string> = this.#swarmPulls ? {} : { DOCKER_SERVICE_PREFER_OFFLINE_IMAGE: '1' };
     const dockerd = process.env.TSLAB_DOCKERD ?? 'dockerd';
     const p = this.spawnInHost(h, dockerd, args, env, { logFile: h.logFile });
     const deadline = Date.now() + this.#startTimeoutMs;
