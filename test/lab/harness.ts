@@ -21,7 +21,7 @@ import * as path from 'node:path';
 export interface LabConfig {
   /** Prefix of every netns, link, cgroup and path: `[a-z][a-z0-9]{1,5}` (link names are capped at 15 chars). */
   name?: string;
-  /** Third octet of the underlay: hosts live in 10.199.<net>.0/24 (0..14). Two labs need two nets. */
+  /** Third octet of the underlay: hosts live in 10.199.<net>.0/24 (0..15; nets 14 and 15 take at most 7 hosts). Two labs need two nets. */
   net?: number;
   /** Where data roots, configs and logs go; default /var/lib/tslab/<name>. */
   stateDir?: string;
@@ -371,7 +371,7 @@ function layoutOf(cfg: LabConfig): LabLayout {
   const name = cfg.name ?? 'tslab';
   if (!NAME_RE.test(name)) throw new Error(`lab name ${JSON.stringify(name)}: expected [a-z][a-z0-9]{1,5} (it prefixes 15-char link names)`);
   const net = cfg.net ?? 0;
-  if (!Number.isInteger(net) || net < 0 || net > 14) throw new Error(`lab net ${net}: expected an integer 0..14 (underlay 10.199.<net>.0/24)`);
+  if (!Number.isInteger(net) || net < 0 || net > 15) throw new Error(`lab net ${net}: expected an integer 0..15 (underlay 10.199.<net>.0/24)`);
   return {
     name,
     net,
@@ -409,7 +409,7 @@ function hostOf(l: LabLayout, index: number, hostname?: string): LabHost {
     // docker0 subnets: 10.199.(64 + 16*net + index).0/24 for nets 0-11, 10.199.(32 + 16*(net-12) +
     // index).0/24 for nets 12-13 (the first formula runs out of octets at 11) — disjoint from every
     // lab's underlay and from each other across labs and hosts, and far from the main engine's 172.17/16.
-    bip: `10.199.${l.net <= 11 ? 64 + 16 * l.net + index : l.net <= 13 ? 32 + 16 * (l.net - 12) + index : 16 + index}.1/24`,
+    bip: `10.199.${l.net <= 11 ? 64 + 16 * l.net + index : l.net <= 13 ? 32 + 16 * (l.net - 12) + index : 16 + 8 * (l.net - 14) + index}.1/24`,
   };
 }
 
@@ -489,7 +489,8 @@ export class Lab {
    */
   static async up(opts: LabUpOptions): Promise<Lab> {
     const layout = layoutOf(opts);
-    if (!Number.isInteger(opts.hosts) || opts.hosts < 1 || opts.hosts > 15) throw new Error(`hosts ${opts.hosts}: expected 1..15`);
+    const maxHosts = layout.net >= 14 ? 7 : 15; // docker0 of nets 14-15 share 10.199.16-31
+    if (!Number.isInteger(opts.hosts) || opts.hosts < 1 || opts.hosts > maxHosts) throw new Error(`hosts ${opts.hosts}: expected 1..${maxHosts} on net ${layout.net}`);
     if (process.getuid?.() !== 0) throw new Error('the lab needs root (network namespaces, bridges, dockerd)');
     const existing = await existingHostIndexes(layout);
     if (existing.length > 0) throw new Error(`lab ${layout.name} already exists (hosts ${existing.map((i) => `h${i}`).join(' ')}); tear it down first`);
