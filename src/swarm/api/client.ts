@@ -91,8 +91,23 @@ export function apiRequest<T>(target: Target, path: string, opts: RequestOptions
         onRes,
       );
     }
+    // Whether the request may have reached the server: before the connection (and, over TLS, the
+    // handshake) completed nothing was sent, so a failure then is a plain `unavailable`.
+    let connected = false;
+    req.on('socket', (sock) => {
+      const ready = (): void => {
+        connected = true;
+      };
+      // A kept-alive socket handed over again is connected already.
+      if (!sock.connecting && target.kind === 'unix') ready();
+      else if (target.kind === 'unix') sock.once('connect', ready);
+      else sock.once('secureConnect', ready);
+    });
     req.setTimeout(opts.timeoutMs ?? 10_000, () => req.destroy(new Error(`no answer within ${opts.timeoutMs ?? 10_000} ms`)));
-    req.on('error', (e) => reject(new ApiError('unavailable', `cannot reach ${where}: ${e.message}`)));
+    req.on('error', (e) => {
+      if (connected) reject(new ApiError('indeterminate', `${where} did not answer after the request was sent: ${e.message}`));
+      else reject(new ApiError('unavailable', `cannot reach ${where}: ${e.message}`));
+    });
     req.end(body);
   });
 }

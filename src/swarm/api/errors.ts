@@ -9,6 +9,11 @@ export const API_STATUS = {
   'not-found': 404,
   conflict: 409,
   unavailable: 503,
+  /**
+   * The request reached a manager (or its leader) and no answer came back: a write may have been
+   * applied or not. Never retried blindly for writes (specs/api.md, "Retries").
+   */
+  indeterminate: 504,
   internal: 500,
 } as const;
 export type ApiCode = keyof typeof API_STATUS;
@@ -30,6 +35,7 @@ const USER_CODE: Record<ApiCode, ErrorCode> = {
   'not-found': 'not-found',
   conflict: 'conflict',
   unavailable: 'unavailable',
+  indeterminate: 'unavailable',
   internal: 'failed',
 };
 

@@ -5,6 +5,7 @@ import { X509Certificate } from 'node:crypto';
 import { chmod, mkdir, rm, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
+import { afterFailure } from '../api/retry-policy.js';
 import { ApiError } from '../api/errors.js';
 import { apiRequest, type Target } from '../api/client.js';
 import { parseBody, addrSchema, clusterUpdateRequestSchema } from '../api/schemas.js';
@@ -32,6 +33,8 @@ import type { Identity } from '../api/identity.js';
 export interface DaemonOptions {
   dataDir: string;
   socketPath: string;
+  /** How long a proxied request may take across managers (default 20 s). */
+  proxyDeadlineMs?: number;
   /** Defaults for init/join when the CLI does not give them. */
   advertiseAddr?: string;
   hostname?: string;
@@ -443,22 +446,38 @@ export class Daemon {
     return { ...base, managers: m.managers(), leader: st.leader, raft: { role: st.role, term: st.term, commit: st.commit, applied: st.applied } };
   }
 
-  /** The CLI's `/v1/*` calls, sent with this node's certificate to this manager or a known one. */
+  /**
+   * The CLI's and the agent's `/v1/*` calls, sent with this node's certificate to this manager or a
+   * known one (specs/api.md, "Retries"): a request that was not applied goes to the next manager,
+   * round after round while an election settles, within PROXY_DEADLINE_MS; one that may have been
+   * applied is sent again only when that is harmless, else it fails saying so.
+   */
   private async proxy(method: string, path: string, body: unknown): Promise<unknown> {
     const id = this.identity;
     if (!id) throw new ApiError('conflict', 'this node is not part of a cluster', { hint: 'run `tsswarm init` or `tsswarm join` first' });
     const tls = { ca: id.caPem, cert: id.certPem, key: id.keyPem };
-    const targets: Target[] = (this.manager ? [this.manager.apiAddr] : []).concat(id.state.managers.map((x) => x.apiAddr)).map((addr) => ({ kind: 'https', addr, tls }));
-    let last: unknown = new ApiError('unavailable', 'no manager address known');
-    for (const t of [...new Map(targets.map((x) => [x.kind === 'https' ? x.addr : '', x])).values()]) {
-      try {
-        return await apiRequest(t, path, { method: method as 'GET' | 'POST' | 'DELETE', ...(body === undefined ? {} : { body }) });
-      } catch (e) {
-        if (!(e instanceof ApiError) || e.apiCode !== 'unavailable') throw e;
-        last = e;
+    const deadline = Date.now() + (this.o.proxyDeadlineMs ?? PROXY_DEADLINE_MS);
+    let last = new ApiError('unavailable', 'no manager address known');
+    for (let round = 0; ; round++) {
+      const addrs = [...new Set((this.manager ? [this.manager.apiAddr] : []).concat(id.state.managers.map((x) => x.apiAddr)))];
+      for (const addr of addrs) {
+        const left = deadline - Date.now();
+        if (left <= 0) break;
+        const t: Target = { kind: 'https', addr, tls };
+        try {
+          return await apiRequest(t, path, { method: method as 'GET' | 'POST' | 'DELETE', timeoutMs: Math.min(PROXY_ATTEMPT_MS, left), ...(body === undefined ? {} : { body }) });
+        } catch (e) {
+          if (!(e instanceof ApiError) || afterFailure(e, method, path) === 'fail') throw mayHaveApplied(e, method, path);
+          last = e;
+        }
       }
+      if (Date.now() >= deadline) break;
+      // Every manager refused for now (an election, a restart): wait a little, then go round again.
+      await new Promise((r) => setTimeout(r, Math.min(PROXY_ROUND_PAUSE_MS * (round + 1), 1000)));
     }
-    throw last;
+    throw new ApiError(last.apiCode, `no manager took ${method} ${path.split('?')[0]} within ${(this.o.proxyDeadlineMs ?? PROXY_DEADLINE_MS) / 1000} s (last: ${last.message})`, {
+      hint: last.apiCode === 'indeterminate' ? 'it may have been applied: look before retrying' : 'it was not applied; check that a majority of managers runs, then retry',
+    });
   }
 
   private nodePort(): number {
@@ -522,6 +541,19 @@ function reply(res: http.ServerResponse, status: number, body: unknown): void {
   const buf = Buffer.from(JSON.stringify(body ?? {}));
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': String(buf.length) });
   res.end(buf);
+}
+
+/** How long the CLI's request may take across managers and elections, and one attempt at most. */
+const PROXY_DEADLINE_MS = 20_000;
+const PROXY_ATTEMPT_MS = 10_000;
+const PROXY_ROUND_PAUSE_MS = 200;
+
+/** A write that may or may not have been applied, in words the CLI prints. */
+function mayHaveApplied(e: unknown, method: string, path: string): unknown {
+  if (!(e instanceof ApiError) || e.apiCode !== 'indeterminate') return e;
+  return new ApiError('indeterminate', `${method} ${path.split('?')[0]}: ${e.message}; it may have been applied`, {
+    hint: 'look (service ls, secret ls, ...) before retrying: the managers will have applied it fully or not at all',
+  });
 }
 
 function readBody(req: http.IncomingMessage): Promise<unknown> {

@@ -3,7 +3,7 @@ import type http from 'node:http';
 import { isIP, type AddressInfo } from 'node:net';
 import { X509Certificate, randomBytes } from 'node:crypto';
 import type { TLSSocket } from 'node:tls';
-import { NotLeaderError, RaftNodeError, TimeoutError } from '../../raft/node/index.js';
+import { NotLeaderError, RaftNodeError } from '../../raft/node/index.js';
 import {
   generateNodeId,
   isCertError,
@@ -534,8 +534,8 @@ export function toApiError(e: unknown): ApiError {
   if (isConflict(e)) return new ApiError('conflict', e.message);
   if (isStoreError(e)) return new ApiError('invalid', e.message);
   if (e instanceof NotLeaderError) return new ApiError('unavailable', 'leadership changed; retry');
-  if (e instanceof TimeoutError) return new ApiError('unavailable', e.message);
-  if (e instanceof RaftNodeError) return new ApiError('unavailable', e.message);
+  // A proposal that timed out, or whose member stopped, may still commit: say so.
+  if (e instanceof RaftNodeError) return new ApiError(e.outcomeUnknown ? 'indeterminate' : 'unavailable', e.message);
   return new ApiError('internal', 'internal error');
 }
 

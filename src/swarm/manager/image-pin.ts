@@ -48,8 +48,8 @@ export async function pinImage(p: PinInput): Promise<Pinned> {
   }
 }
 
-/** How long a create or update waits for the registry before going on without a digest. */
-export const RESOLVE_TIMEOUT_MS = 15_000;
+/** How long a create or update waits for the registry before going on without a digest: well inside one attempt of the CLI's request (10 s, specs/api.md "Retries"). */
+export const RESOLVE_TIMEOUT_MS = 8_000;
 
 function unpinned(image: string, why: string): string {
   return `image ${image} could not be accessed on a registry to record its digest (${why}); each node will access ${image} independently, possibly leading to different nodes running different versions of the image`;
