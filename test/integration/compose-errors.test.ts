@@ -38,11 +38,12 @@ describe('errors users meet', () => {
   });
 
   it('image missing: names the image, creates nothing', async () => {
-    const { p, up } = setup('noimg', `services:\n  a: {image: tscompose-test/does-not-exist:1, command: ${SLEEPER}}\n`);
+    const { p, up } = setup('noimg', `services:\n  a: {image: '127.0.0.1:9/tscompose-test/does-not-exist:1', command: ${SLEEPER}}\n`);
     const r = await up();
     expect(r.code).toBe(1);
     noStack(r.stderr);
-    expect(r.stderr).toContain('image tscompose-test/does-not-exist:1 is not present locally and could not be pulled');
+    // A registry on loopback where nothing listens: the pull is tried and fails without leaving the machine.
+    expect(r.stderr).toContain('tscompose: service a: cannot pull 127.0.0.1:9/tscompose-test/does-not-exist:1: registry 127.0.0.1:9 is unreachable');
     expect(await containers(p)).toEqual([]);
     expect(await runtime.listNetworks({ labels: { 'com.docker.compose.project': p } })).toEqual([]);
   });

@@ -51,7 +51,8 @@ describe('task executor on a real engine', () => {
     });
     const fails = a('tfail', ['sh', '-c', 'exit 3']);
     const noImage = a('tnoimg', ['true'], (t) => {
-      t.spec.container.image = 'tsswarm-test/does-not-exist:1';
+      // On a loopback registry where nothing listens: the pull fails without leaving the machine.
+      t.spec.container.image = '127.0.0.1:9/tsswarm-test/does-not-exist:1';
     });
     const list = [run, healthy, fails, noImage];
 
@@ -70,7 +71,7 @@ describe('task executor on a real engine', () => {
     expect((await until(list, 'tfail', 'failed')).exitCode).toBe(3);
     // Reported once (fed back as the store would), then left alone.
     expect(noImage.task.status.state).toBe('rejected');
-    expect(noImage.task.status.err).toMatch(/No such image: tsswarm-test\/does-not-exist:1/);
+    expect(noImage.task.status.err).toMatch(/^cannot pull 127\.0\.0\.1:9\/tsswarm-test\/does-not-exist:1: registry 127\.0\.0\.1:9 is unreachable/);
     expect((await exec.reconcile(list)).find((x) => x.taskId === 'tnoimg')).toBeUndefined();
 
     // A failed task is not restarted: its container stays exited, the report stays failed.
