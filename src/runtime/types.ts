@@ -254,6 +254,8 @@ export interface ImageInfo {
   volumes?: string[];
   /** When the engine last tagged it (a pull or a tag), epoch ms (inspect only; pull_policy daily). */
   lastTagTime?: number;
+  /** `name@sha256:...` of each registry it was pulled from or pushed to (inspect only); none: built or loaded here. */
+  repoDigests?: string[];
 }
 
 export interface BuildSpec {

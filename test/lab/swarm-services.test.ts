@@ -10,6 +10,7 @@ import { SwarmNodes } from './swarm-nodes.js';
 const CFG: LabConfig = { name: 'tssv', net: 5 };
 const HOSTS = ['h1', 'h2', 'h3'];
 const IMAGE = 'tscompose-test/busybox:latest';
+const BROKEN = '127.0.0.1:9/tsswarm-test/broken:1';
 const TASK_LABEL = 'com.tsswarm.task.id';
 
 let lab: Lab;
@@ -204,7 +205,9 @@ describe('tsswarm services on three lab hosts', () => {
     await sw.ok('h1', ['service', 'create', '--name', 'roll', '--replicas', '6', '--update-parallelism', '2', '--update-failure-action', 'rollback', '--update-monitor', '2s', '--init', IMAGE, 'sleep', '3600']);
     const before = (await tasks('roll')).map((t) => t.id).sort();
     expect(before).toHaveLength(6);
-    const r = await sw.cli('h1', ['service', 'update', '--image', 'tsswarm-test/broken:1', 'roll'], 180_000);
+    // On a loopback registry where nothing listens: the managers and the agents fail fast, and
+    // nothing leaves the machine.
+    const r = await sw.cli('h1', ['service', 'update', '--image', BROKEN, 'roll'], 180_000);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/rolled back/);
     const inspect = JSON.parse(await sw.ok('h1', ['service', 'inspect', 'roll'])) as { spec: { task: { container: { image: string } } }; updateStatus: { state: string } }[];
@@ -215,10 +218,10 @@ describe('tsswarm services on three lab hosts', () => {
     expect(now.every((t) => t.state === 'running' && t.image === IMAGE)).toBe(true);
     // Parallelism 2: no more than two replicas were touched before the failure stopped the update.
     const history = (await sw.local<{ tasks: { image: string; error: string }[] }>('h1', '/v1/services/roll/tasks?all=true')).tasks;
-    const broken = history.filter((t) => t.image === 'tsswarm-test/broken:1');
+    const broken = history.filter((t) => t.image === BROKEN);
     expect(broken.length).toBeGreaterThan(0);
     expect(broken.length).toBeLessThanOrEqual(2);
-    expect(broken[0]!.error).toMatch(/No such image/);
+    expect(broken[0]!.error).toMatch(/^cannot pull 127\.0\.0\.1:9\/tsswarm-test\/broken:1: registry 127\.0\.0\.1:9 is unreachable/);
 
     // A good update, then `service rollback` by hand: back to the spec before it.
     expect((await sw.cli('h1', ['service', 'update', '--env-add', 'MODE=new', 'roll'], 180_000)).code).toBe(0);

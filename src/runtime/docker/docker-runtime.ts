@@ -386,7 +386,7 @@ export class DockerRuntime implements ContainerRuntime {
     const volumes = Object.keys((i.Config as { Volumes?: Record<string, unknown> | null } | undefined)?.Volumes ?? {});
     const tagged = Date.parse((i as { Metadata?: { LastTagTime?: string } }).Metadata?.LastTagTime ?? '');
     const info = fromImage({ Id: i.Id, RepoTags: i.RepoTags, Labels: i.Config?.Labels ?? null, Created: i.Created, Size: i.Size });
-    return { ...info, volumes, ...(Number.isFinite(tagged) && tagged > 0 ? { lastTagTime: tagged } : {}) };
+    return { ...info, volumes, repoDigests: i.RepoDigests ?? [], ...(Number.isFinite(tagged) && tagged > 0 ? { lastTagTime: tagged } : {}) };
   }
 
   async pullImage(ref: string, onProgress?: (p: ImageProgress) => void, auth?: RegistryAuth): Promise<void> {

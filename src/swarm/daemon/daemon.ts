@@ -6,6 +6,7 @@ import { chmod, mkdir, rm, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import { afterFailure } from '../api/retry-policy.js';
+import type { ImageResolver } from '../manager/image-pin.js';
 import { ApiError } from '../api/errors.js';
 import { apiRequest, type Target } from '../api/client.js';
 import { parseBody, addrSchema, clusterUpdateRequestSchema } from '../api/schemas.js';
@@ -159,7 +160,11 @@ export class Daemon {
       });
       await m.start();
       this.manager = m;
-      const api = new ApiServer({ manager: m, identity: id, log: this.log, images: runtime });
+      const images: ImageResolver = {
+        resolveDigest: (ref, auth) => runtime.resolveDigest(ref, auth),
+        isLocalOnly: async (ref) => (await runtime.inspectImage(ref).then((i) => i.repoDigests?.length === 0, () => false)),
+      };
+      const api = new ApiServer({ manager: m, identity: id, log: this.log, images });
       await api.listen(id.state.listenAddr ?? DEFAULT_LISTEN);
       this.api = api;
       // A manager heartbeats to itself first (forwarded to the leader), then to the others.

@@ -10,6 +10,8 @@ import { hasDigest, withoutDigest } from '../image-digest.js';
 /** The part of the engine the manager needs; the daemon hands it the node's runtime. */
 export interface ImageResolver {
   resolveDigest(ref: string, auth?: RegistryAuth): Promise<string>;
+  /** The manager's engine has the image and it came from no registry (built or loaded there). */
+  isLocalOnly?(ref: string): Promise<boolean>;
 }
 
 export interface PinInput {
@@ -32,13 +34,17 @@ export interface Pinned {
 /**
  * An image that already names a digest stays as it is (pinned by the user, or unchanged from the
  * stored spec); `never` keeps the tag; `changed` keeps the stored digest while the name and tag
- * are the same; otherwise the registry is asked. A registry that cannot answer is a warning, not
+ * are the same; an image the manager's engine holds without a repo digest is used by its tag;
+ * otherwise the registry is asked. A registry that cannot answer is a warning, not
  * a refusal, as in Docker: an image built on every node needs no registry.
  */
 export async function pinImage(p: PinInput): Promise<Pinned> {
   if (hasDigest(p.image) || p.mode === 'never') return { image: p.image };
   if (p.mode === 'changed' && p.current !== null && withoutDigest(p.current) === p.image) return { image: p.current };
   if (!p.resolver) return { image: p.image, warning: unpinned(p.image, 'this manager has no engine to ask') };
+  // An image built or loaded here was never in a registry under that name: asking one would at
+  // best fail slowly (offline clusters), at worst find someone else's image of the same name.
+  if (await p.resolver.isLocalOnly?.(p.image).catch(() => false)) return { image: p.image };
   try {
     const digest = await withTimeout(p.resolver.resolveDigest(p.image, p.auth), p.timeoutMs ?? RESOLVE_TIMEOUT_MS);
     if (!/^sha256:[0-9a-f]{64}$/.test(digest)) return { image: p.image, warning: unpinned(p.image, `the registry answered ${JSON.stringify(digest)}`) };

@@ -47,6 +47,15 @@ describe('pinning images to a digest (manager/image-pin.ts)', () => {
     expect(reg.asked).toHaveLength(1);
   });
 
+  it('an image the manager built or loaded (no repo digest) is used by its tag, without asking', async () => {
+    const reg = new FakeRegistry();
+    const local: ImageResolver = { resolveDigest: (r, a) => reg.resolveDigest(r, a), isLocalOnly: async (r) => r === 'built-here:1' };
+    expect(await pinImage({ image: 'built-here:1', current: null, mode: 'always', resolver: local, auth: undefined })).toEqual({ image: 'built-here:1' });
+    expect(reg.asked).toEqual([]);
+    reg.tags.set('pulled:1', D1);
+    expect(await pinImage({ image: 'pulled:1', current: null, mode: 'always', resolver: local, auth: undefined })).toEqual({ image: `pulled:1@${D1}` });
+  });
+
   it('changed: the stored digest stays while name and tag are the same; another tag is asked', async () => {
     const reg = new FakeRegistry();
     reg.tags.set('app:1', D2).set('app:2', D2);
