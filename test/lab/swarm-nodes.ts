@@ -26,7 +26,7 @@ export interface InfoJson {
   role?: 'manager' | 'worker';
   leader?: string | null;
   managers?: { nodeId: string; apiAddr: string; raftAddr: string }[];
-  raft?: { role: string; term: number; commit: number; applied: number };
+  raft?: { role: string; term: number; commit: number; applied: number; voters?: number; learners?: number };
 }
 
 export class SwarmNodes {

@@ -86,6 +86,8 @@ export interface NetworkAgentOptions {
   runtime: ContainerRuntime;
   nodeId: string;
   log: (msg: string) => void;
+  /** The clock the egress network's linger is measured with (tests pass their own). */
+  now?: () => number;
   overlay: OverlayPort;
   lb: LoadBalancerPort;
   dns: ResolverPort;
@@ -131,6 +133,8 @@ const EGRESS_LABEL = 'com.tsswarm.egress';
  * macvlans on the VXLAN device and carry no default route (see specs/networking.md, "Egress").
  */
 export const EGRESS_NETWORK = 'tss-egress';
+/** How long the egress network outlives the last overlay that wanted it. */
+const EGRESS_LINGER_MS = 30_000;
 const EGRESS_BRIDGE = 'tsegress0';
 
 export class NetworkAgent {
@@ -209,7 +213,7 @@ export class NetworkAgent {
     // and VIP tables. Engine networks and kernel devices are converged when what they are made
     // of changed, when the last pass left something unfinished, or on the repair period.
     const devices = devicesDigest(state, under);
-    if (devices === this.lastDevices && !this.incomplete && !this.repairDue()) {
+    if (devices === this.lastDevices && !this.incomplete && !this.repairDue() && !this.egressExpired()) {
       await this.programNames(state);
       return;
     }
@@ -357,6 +361,14 @@ export class NetworkAgent {
   }
 
   private egressReady = false;
+  /** When an overlay that is not internal was last wanted here (convergeEgress). */
+  private egressWantedAt = 0;
+  /** The egress network outlives its last user (convergeEgress); the pass after its linger removes it. */
+  private egressLingering = false;
+
+  private egressExpired(): boolean {
+    return this.egressLingering && (this.o.now ?? Date.now)() - this.egressWantedAt >= EGRESS_LINGER_MS;
+  }
 
   /** A task container runs: program its VIP table now, before the task is reported running. */
   async started(a: AssignedTask, containerId: string, pid: number): Promise<void> {
@@ -415,10 +427,23 @@ export class NetworkAgent {
     }
   }
 
-  /** The egress network while some overlay here is not internal; removed when none is and nothing uses it. */
+  /**
+   * The egress network while some overlay here is not internal; removed once none has been for
+   * EGRESS_LINGER_MS and nothing uses it. Not at once: in a rolling update the old task's
+   * overlay can leave this node's state a moment before the new task's comes, and the task loop
+   * (beside this one) may be creating a container that names the network; removed then, its
+   * start failed with "network tss-egress not found".
+   */
   private async convergeEgress(wanted: boolean): Promise<boolean> {
     const cur = (await this.o.runtime.listNetworks({ labels: { [EGRESS_LABEL]: true } })).find((x) => x.name === EGRESS_NETWORK);
+    const now = (this.o.now ?? Date.now)();
+    if (wanted) this.egressWantedAt = now;
+    this.egressLingering = false;
     if (!wanted) {
+      if (cur && now - this.egressWantedAt < EGRESS_LINGER_MS) {
+        this.egressLingering = true;
+        return true;
+      }
       if (cur && (await this.o.runtime.inspectNetwork(cur.id)).containers.length === 0) await this.o.runtime.removeNetwork(cur.id);
       return false;
     }

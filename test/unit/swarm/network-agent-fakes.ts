@@ -95,7 +95,7 @@ export class FakeEngine {
 }
 
 /** A NetworkAgent for node `n1` over the fake engine, with fake dataplane ports that record what they were asked. */
-export function agentWith(engine: FakeEngine, o: { log?: (msg: string) => void } = {}) {
+export function agentWith(engine: FakeEngine, o: { log?: (msg: string) => void; now?: () => number } = {}) {
   const overlays: Parameters<OverlayPort['converge']>[0][] = [];
   const lb = new Map<string, VipTable>();
   const dns = { table: null as DnsTable | null, bound: [] as string[], failListen: false };
@@ -107,6 +107,7 @@ export function agentWith(engine: FakeEngine, o: { log?: (msg: string) => void }
     runtime: engine.runtime(),
     nodeId: 'n1',
     log: o.log ?? (() => undefined),
+    ...(o.now ? { now: o.now } : {}),
     overlay: {
       converge: async (w) => {
         overlays.push(w);
