@@ -448,7 +448,8 @@ export class Daemon {
     const m = this.manager;
     if (!m) return base;
     const st = m.raft.status();
-    return { ...base, managers: m.managers(), leader: st.leader, raft: { role: st.role, term: st.term, commit: st.commit, applied: st.applied, voters: st.conf.voters.length, learners: st.conf.learners.length } };
+    const raft = { role: st.role, term: st.term, commit: st.commit, applied: st.applied, voters: st.conf.voters.length, learners: st.conf.learners.length };
+    return { ...base, managers: m.managers(), leader: st.leader, raft };
   }
 
   /**
