@@ -129,7 +129,16 @@ export class TaskExecutor {
       spec.mounts = [...(spec.mounts ?? []), ...(await this.o.files.write(a))];
     }
     const id = await rt.createContainer(spec);
-    await rt.startContainer(id);
+    try {
+      await rt.startContainer(id);
+    } catch (e) {
+      // A network it names went between attach and start (the network loop runs beside this one):
+      // not the task's fault. Its container goes and the next pass attaches it again.
+      if (!/network \S+ not found/i.test((e as Error).message ?? '')) throw e;
+      await rt.removeContainer(id, { force: true }).catch(() => undefined);
+      this.o.log(`task ${t.id} (${a.serviceName}): ${(e as Error).message.split('\n')[0]}; attaching it again`);
+      return null;
+    }
     const info = await rt.inspectContainer(id);
     // Its VIP table before anyone hears it runs: a client's first connection must find its VIPs.
     if (info.running) await this.networking.started(a, id, info.pid);

@@ -134,7 +134,7 @@ const EGRESS_LABEL = 'com.tsswarm.egress';
  */
 export const EGRESS_NETWORK = 'tss-egress';
 /** How long the egress network outlives the last overlay that wanted it. */
-const EGRESS_LINGER_MS = 30_000;
+const EGRESS_LINGER_MS = 5_000;
 const EGRESS_BRIDGE = 'tsegress0';
 
 export class NetworkAgent {
@@ -196,7 +196,8 @@ export class NetworkAgent {
    * programs again on its next pass instead of waiting for the state to change.
    */
   get needsRetry(): boolean {
-    return this.incomplete;
+    // A lingering egress network is looked at again on the next pass, not the repair period.
+    return this.incomplete || this.egressLingering;
   }
 
   private incomplete = false;
@@ -432,7 +433,7 @@ export class NetworkAgent {
    * EGRESS_LINGER_MS and nothing uses it. Not at once: in a rolling update the old task's
    * overlay can leave this node's state a moment before the new task's comes, and the task loop
    * (beside this one) may be creating a container that names the network; removed then, its
-   * start failed with "network tss-egress not found".
+   * start failed with "network tss-egress not found" (the executor now also retries that).
    */
   private async convergeEgress(wanted: boolean): Promise<boolean> {
     const cur = (await this.o.runtime.listNetworks({ labels: { [EGRESS_LABEL]: true } })).find((x) => x.name === EGRESS_NETWORK);

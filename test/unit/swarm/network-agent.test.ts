@@ -145,7 +145,7 @@ describe('NetworkAgent over a fake engine and fake dataplane ports', () => {
     expect(agent.attach({ task: { ...w1, networks: [] }, serviceName: 'web' })).toEqual({ networkMode: 'bridge' });
   });
 
-  it('a task only on internal overlays gets no egress network, and the egress network goes once no overlay has needed it for 30 s', async () => {
+  it('a task only on internal overlays gets no egress network, and the egress network goes once no overlay has needed it for 5 s', async () => {
     const e = new FakeEngine();
     const clock = { t: 1_000_000 };
     const { agent } = agentWith(e, { now: () => clock.t });
@@ -156,7 +156,7 @@ describe('NetworkAgent over a fake engine and fake dataplane ports', () => {
     // A moment without a need (a rolling update between two tasks): it stays.
     await agent.configure(nodeNetworkState('n1', 0, { ...internal, index: 43 }));
     expect(e.networks.map((n) => n.name)).toContain(EGRESS_NETWORK);
-    clock.t += 31_000;
+    clock.t += 6_000;
     await agent.configure(nodeNetworkState('n1', 0, { ...internal, index: 44 }));
     expect(e.networks.map((n) => n.name)).toEqual([engineNetworkName('A')]);
     const w1 = internal.tasks[0]!;
