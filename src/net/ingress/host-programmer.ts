@@ -77,6 +77,8 @@ export class IngressHostProgrammer {
    */
   private async cleanUdp(prev: IngressHostTable | null, next: IngressHostTable | null): Promise<void> {
     const mark = `${hex(INGRESS_CT_MARK)}/${hex(INGRESS_CT_MARK)}`;
+    // No port left: every marked flow goes, also those of ports an earlier, failed sync lost track of.
+    if (next === null) return this.conntrack(['--mark', mark], 'flows of the mesh');
     for (const p of prev?.ports ?? []) {
       const now = next?.ports.find((q) => q.protocol === p.protocol && q.port === p.port);
       // A port no longer published: its connections, whatever the protocol, lead nowhere now.
