@@ -1,7 +1,7 @@
 /**
  * Variable substitution in one string, the way Compose does it: $VAR, ${VAR}, ${VAR:-d}, ${VAR-d},
  * ${VAR:?msg}, ${VAR?msg}, ${VAR:+r}, ${VAR+r}, nested templates inside defaults, `$$` for a literal
- * `$`. Pure: the environment comes in as a lookup function.
+ * `$`; a `$` starting none of those is literal too. Pure: the environment comes in as a lookup function.
  */
 
 export type Lookup = (name: string) => string | undefined;
@@ -120,7 +120,9 @@ class Parser {
         }
       }
     }
-    throw this.invalid();
+    // Compose's pattern only matches `$$`, `$NAME` and `${...}`: any other `$` (`$(date)`, `$1`,
+    // `$ `, a trailing `$`) is text, so shell in healthchecks, hooks and inline Dockerfiles survives.
+    return '$';
   }
 
   /** Skips a ${...} argument, honouring nested braces, without evaluating it. */

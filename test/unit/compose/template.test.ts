@@ -50,7 +50,19 @@ describe('variable substitution', () => {
     expect(sub('${EMPTY?fine}')).toBe('');
   });
 
-  it.each(['${', '${SET', '${}', '${1}', '$ x', '$1', '${SET:x}', '${SET!}'])('rejects invalid template %s', (s) => {
+  // Compose (compose-go's template pattern): a `$` not followed by a name, `{` or `$` is text.
+  it.each([
+    ['$(date)', '$(date)'],
+    ['$1 and $@', '$1 and $@'],
+    ['5 $ each', '5 $ each'],
+    ['ends with $', 'ends with $'],
+    ['RUN echo "$((1+2))" $SET', 'RUN echo "$((1+2))" v'],
+    ['cmd || exit $?', 'cmd || exit $?'],
+  ])('keeps a bare dollar: %s -> %s', (input, want) => {
+    expect(sub(input)).toBe(want);
+  });
+
+  it.each(['${', '${SET', '${}', '${1}', '${ x}', '${SET:x}', '${SET!}'])('rejects invalid template %s', (s) => {
     expect(() => sub(s)).toThrow(TemplateError);
   });
 
