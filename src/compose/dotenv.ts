@@ -1,7 +1,7 @@
 /**
  * `.env` / env_file parsing with Compose's dialect: `KEY=VALUE`, optional `export `, `#` comments,
  * single quotes literal, double quotes with escapes and multi-line values, unquoted values trimmed
- * with ` #` comments cut, `${VAR}` substituted (earlier keys of the same file, then `lookup`),
+ * with ` #` comments cut, `${VAR}` substituted (`lookup` first, then earlier keys of the same file),
  * and a bare `KEY` taking its value from `lookup` (dropped when unset).
  */
 import { Diagnostics } from './diagnostics.js';
@@ -11,7 +11,8 @@ export function parseDotenv(text: string, file: string, lookup: Lookup, interpol
   const out: Record<string, string> = Object.create(null) as Record<string, string>;
   const diags = new Diagnostics();
   const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/);
-  const resolve: Lookup = (name) => (name in out ? out[name] : lookup(name));
+  // compose-go's order: the caller's lookup (the shell, then earlier files) before this file's own keys.
+  const resolve: Lookup = (name) => lookup(name) ?? (name in out ? out[name] : undefined);
   for (let n = 0; n < lines.length; n++) {
     const lineNo = n + 1;
     let line = lines[n]!.trim();

@@ -13,9 +13,8 @@
 import * as path from 'node:path';
 import { CarriedDiagnostics, Diagnostics, fail } from './diagnostics.js';
 import { checkProject } from './checks.js';
-import { cleanEnv, readEnvFiles } from './env.js';
+import { cleanEnv, readEnvFiles, resolveFilesAndEnv, type FilesAndEnv } from './env.js';
 import { loadComposeFile, type FileContext } from './file-loader.js';
-import { composeFileFromEnv, discoverFiles } from './files.js';
 import { mergeTrees } from './merge.js';
 import { extensionsOf, normalizeNetwork, normalizeSecret, normalizeService, normalizeVolumeTop, type NormalizeContext } from './normalize.js';
 import { parseYamlLayersFast, type YamlParser } from './parse-fast.js';
@@ -45,24 +44,35 @@ export async function loadProject(options: LoadOptions): Promise<Project> {
 
 /** loadProject with a given YAML parser (tests force one or the other). */
 export async function loadProjectWith(options: LoadOptions, parser: YamlParser): Promise<Project> {
+  const shell = cleanEnv(options.env);
+  const { files, workingDir, env } = await resolveFilesAndEnv(options.reader, options, shell);
+  // Compose defines COMPOSE_PROJECT_NAME for interpolation. When the name comes from `name:` or
+  // the directory, it is known only after the files are read: guess the directory's, and read
+  // them again in the rare case a file asked for it and the guess was wrong.
+  const known = options.projectName || env.COMPOSE_PROJECT_NAME;
+  const guess = known || normalizeProjectName(path.basename(workingDir));
+  const first = await loadFiles(options, parser, { files, workingDir, env }, guess);
+  if (known || !first.askedName || first.project.name === guess) return first.project;
+  return (await loadFiles(options, parser, { files, workingDir, env }, first.project.name)).project;
+}
+
+async function loadFiles(
+  options: LoadOptions,
+  parser: YamlParser,
+  { files, workingDir, env: baseEnv }: FilesAndEnv,
+  nameForInterpolation: string,
+): Promise<{ project: Project; askedName: boolean }> {
   const { reader, cwd } = options;
   const shell = cleanEnv(options.env);
   const interpolate = options.interpolate !== false;
   const normalize = options.normalize !== false;
-
-  let files = options.files && options.files.length > 0 ? options.files.map((f) => (f === '-' ? '-' : path.resolve(cwd, f))) : undefined;
-  const explicitDir = options.projectDirectory ? path.resolve(cwd, options.projectDirectory) : undefined;
-  const firstDir = (fs: string[]) => (fs[0] === undefined || fs[0] === '-' ? cwd : path.dirname(fs[0]));
-  const envDir = explicitDir ?? (files ? firstDir(files) : cwd);
-  let dotenv = await readEnvFiles(reader, options.envFiles, envDir, shell, cwd);
-  let env = { ...dotenv, ...shell };
-  files ??= composeFileFromEnv(env.COMPOSE_FILE, cwd) ?? (await discoverFiles(cwd, reader));
-  const workingDir = explicitDir ?? firstDir(files);
-  if (workingDir !== envDir && !(options.envFiles && options.envFiles.length > 0)) {
-    dotenv = await readEnvFiles(reader, undefined, workingDir, shell, cwd);
-    env = { ...dotenv, ...shell };
-  }
-  const lookup = (n: string) => (Object.prototype.hasOwnProperty.call(env, n) ? env[n] : undefined);
+  const env = { ...baseEnv };
+  if (!Object.prototype.hasOwnProperty.call(env, 'COMPOSE_PROJECT_NAME') && nameForInterpolation) env.COMPOSE_PROJECT_NAME = nameForInterpolation;
+  let askedName = false;
+  const lookup = (n: string) => {
+    if (n === 'COMPOSE_PROJECT_NAME') askedName = true;
+    return Object.prototype.hasOwnProperty.call(env, n) ? env[n] : undefined;
+  };
 
   // Every phase reports into one collector and the load goes on after problems, so a single run
   // shows all of them; the load throws them together at the end (see CarriedDiagnostics).
@@ -78,7 +88,7 @@ export async function loadProjectWith(options: LoadOptions, parser: YamlParser):
   for (const t of trees.slice(1)) root = mergeTrees(root, t);
   for (const k of RESOURCE_KINDS) if (!isTree(root[k])) root[k] = newTree();
 
-  const name = projectName(options.projectName, env.COMPOSE_PROJECT_NAME, root, workingDir);
+  const name = projectName(options.projectName, baseEnv.COMPOSE_PROJECT_NAME, root, workingDir);
 
   const diags = new Diagnostics();
   if (!(await carried.phase(() => checkProject(root, diags), diags))) carried.throwIfAny();
@@ -108,7 +118,7 @@ export async function loadProjectWith(options: LoadOptions, parser: YamlParser):
     configs: {},
     profiles,
     disabledServices: {},
-    environment: env,
+    environment: { ...env, COMPOSE_PROJECT_NAME: baseEnv.COMPOSE_PROJECT_NAME ?? name },
     extensions: extensionsOf(root) ?? {},
     warnings: [],
   };
@@ -134,7 +144,7 @@ export async function loadProjectWith(options: LoadOptions, parser: YamlParser):
   carried.absorb(diags);
   carried.throwIfAny();
   project.warnings = [...ctx.warnings];
-  return project;
+  return { project, askedName };
 }
 
 function projectName(explicit: string | undefined, fromEnv: string | undefined, root: Tree, dir: string): string {
