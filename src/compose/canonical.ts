@@ -208,7 +208,8 @@ function hostsMap(v: unknown): Tree {
       const eq = s.indexOf('=');
       const at = eq >= 0 ? eq : s.indexOf(':');
       if (at < 0) add(s, '', keyPos(v, i));
-      else add(s.slice(0, at), s.slice(at + 1).replace(/^\[(.*)\]$/, '$1'), keyPos(v, i));
+      // `host=ip1,ip2`: one host, several addresses.
+      else for (const ip of s.slice(at + 1).split(',')) add(s.slice(0, at), ip.trim().replace(/^\[(.*)\]$/, '$1'), keyPos(v, i));
     });
   } else if (isTree(v)) {
     for (const [k, val] of Object.entries(v)) {

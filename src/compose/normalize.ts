@@ -70,13 +70,16 @@ class Fields {
     });
   }
   bool(k: string): boolean | undefined {
-    return this.conv(k, (v) => (typeof v === 'boolean' ? v : scalar(v).toLowerCase() === 'true'));
+    return this.conv(k, toBool);
   }
   dur(k: string): number | undefined {
     return this.conv(k, (v) => parseDuration(v as string | number));
   }
   bytes(k: string): number | undefined {
     return this.conv(k, (v) => parseBytes(v as string | number));
+  }
+  usec(k: string): number | undefined {
+    return this.conv(k, toMicroseconds);
   }
   strs(k: string): string[] | undefined {
     return this.conv(k, (v) => (Array.isArray(v) ? v.map(scalar) : undefined));
@@ -99,6 +102,21 @@ class Fields {
 function scalar(v: unknown): string {
   if (typeof v === 'object' && v !== null) throw new FormatError(`expected a scalar, got ${Array.isArray(v) ? 'a list' : 'a mapping'}`);
   return String(v);
+}
+
+/** compose-go casts interpolated booleans with YAML 1.1's words: `init: yes` is true. */
+function toBool(v: unknown): boolean {
+  if (typeof v === 'boolean') return v;
+  const w = scalar(v).toLowerCase();
+  if (['y', 'yes', 'true', 'on'].includes(w)) return true;
+  if (['n', 'no', 'false', 'off'].includes(w)) return false;
+  throw new FormatError(`invalid boolean "${String(v)}"`, 'use true or false');
+}
+
+/** Microseconds, as the engine takes them: an integer is microseconds already, a string a duration. */
+function toMicroseconds(v: unknown): number {
+  if (typeof v === 'number' || /^\s*\d+\s*$/.test(scalar(v))) return toInt(v);
+  return Math.round(parseDuration(scalar(v)) / 1e3);
 }
 
 function toInt(v: unknown): number {
@@ -301,9 +319,8 @@ export async function normalizeService(name: string, t: Tree, ctx: NormalizeCont
   for (const k of ['cap_add', 'cap_drop', 'security_opt', 'device_cgroup_rules', 'dns', 'dns_opt', 'dns_search', 'group_add'] as const) put(svc, k, f.strs(k));
   if (Array.isArray(t.devices)) {
     svc.devices = t.devices.filter(isTree).map((d) => {
-      const o: { source: string; target: string; permissions?: string } = { source: String(d.source), target: String(d.target ?? d.source) };
-      if (d.permissions !== undefined) o.permissions = String(d.permissions);
-      return o;
+      // Compose writes the engine's default out: `permissions: rwm`.
+      return { source: String(d.source), target: String(d.target ?? d.source), permissions: d.permissions === undefined ? 'rwm' : String(d.permissions) };
     });
   }
   if (isTree(t.extra_hosts)) {
@@ -318,15 +335,17 @@ export async function normalizeService(name: string, t: Tree, ctx: NormalizeCont
     put(svc.logging, 'driver', lg.str('driver'));
     put(svc.logging, 'options', lg.map('options'));
   }
-  for (const k of ['shm_size', 'mem_limit', 'mem_reservation', 'memswap_limit'] as const) put(svc, k, f.bytes(k));
+  for (const k of ['shm_size', 'mem_limit', 'mem_reservation'] as const) put(svc, k, f.bytes(k));
+  // -1: unlimited swap, as the engine takes it.
+  put(svc, 'memswap_limit', t.memswap_limit === -1 || t.memswap_limit === '-1' ? -1 : f.bytes('memswap_limit'));
   for (const k of ['mem_swappiness', 'oom_score_adj', 'pids_limit', 'cpu_count', 'cpu_percent', 'cpu_shares', 'cpu_quota', 'cpu_period'] as const) put(svc, k, f.int(k));
   put(svc, 'cpus', f.num('cpus'));
-  put(svc, 'cpu_rt_runtime', f.dur('cpu_rt_runtime'));
-  put(svc, 'cpu_rt_period', f.dur('cpu_rt_period'));
+  put(svc, 'cpu_rt_runtime', f.usec('cpu_rt_runtime'));
+  put(svc, 'cpu_rt_period', f.usec('cpu_rt_period'));
   if (isTree(t.blkio_config)) svc.blkio_config = { ...t.blkio_config };
   put(svc, 'storage_opt', f.map('storage_opt'));
   if (isTree(t.develop)) svc.develop = plain(t.develop) as ServiceConfig['develop'];
-  if (Array.isArray(t.gpus)) svc.gpus = plain(t.gpus) as ServiceConfig['gpus'];
+  if (Array.isArray(t.gpus)) svc.gpus = deviceRequests(t.gpus, [...p, 'gpus'], t, ctx.diags) as ServiceConfig['gpus'];
   if (isTree(t.credential_spec)) svc.credential_spec = plain(t.credential_spec) as ServiceConfig['credential_spec'];
   if (Array.isArray(t.label_file)) svc.label_file = t.label_file.map((x) => (ctx.resolvePaths ? absPath(String(x)) : String(x)));
   if (t.models !== undefined) svc.models = plain(t.models) as ServiceConfig['models'];
@@ -445,7 +464,7 @@ function normalizeDeploy(d: Fields): DeployConfig {
       put(o, 'cpus', l.num('cpus'));
       put(o, 'memory', l.bytes('memory'));
       put(o, 'pids', l.int('pids'));
-      if (Array.isArray(l.t.devices)) o.devices = plain(l.t.devices) as never;
+      if (Array.isArray(l.t.devices)) o.devices = deviceRequests(l.t.devices, [...l.path, 'devices'], l.t, l.d) as never;
       if (Array.isArray(l.t.generic_resources)) o.generic_resources = plain(l.t.generic_resources) as never;
       out.resources[k] = o;
     }
@@ -501,6 +520,8 @@ function normalizeVolume(v: Tree, p: PathSeg[], ctx: NormalizeContext, pos: Retu
     put(out.bind, 'selinux', b.str('selinux') as 'z' | 'Z' | undefined);
     put(out.bind, 'recursive', b.str('recursive'));
   }
+  // Compose's long bind syntax creates a missing host path unless told not to, like the short one.
+  if (type === 'bind') out.bind = { ...out.bind, create_host_path: out.bind?.create_host_path ?? true };
   const vo = f.sub('volume');
   if (vo) {
     out.volume = {};
@@ -595,4 +616,27 @@ export function plain(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(plain);
   if (isTree(v)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, plain(x)]));
   return v;
+}
+
+/**
+ * Device reservations and `gpus`: Compose reserves every matching device when neither `count`
+ * nor `device_ids` is given (`count: all`, written -1), and refuses both at once.
+ */
+function deviceRequests(list: unknown[], p: PathSeg[], parent: Tree, diags: Diagnostics): unknown[] {
+  return list.map((entry, i) => {
+    if (!isTree(entry)) return plain(entry);
+    const out = plain(entry) as Record<string, unknown>;
+    const pos = keyPos(list, i) ?? keyPos(parent, p[p.length - 1] as string);
+    const hasIds = Array.isArray(out.device_ids) && out.device_ids.length > 0;
+    if (out.count === undefined || out.count === 'all') {
+      if (!hasIds) out.count = -1;
+      else delete out.count;
+    } else {
+      const n = typeof out.count === 'number' ? out.count : Number(out.count);
+      if (!Number.isInteger(n) || n < -1) diags.add(pos, [...p, i, 'count'], `invalid count "${String(out.count)}"`, 'use a whole number or "all"');
+      else out.count = n;
+      if (hasIds) diags.add(pos, [...p, i], '"count" and "device_ids" are mutually exclusive', 'reserve devices by number or by ID, not both');
+    }
+    return out;
+  });
 }

@@ -7,7 +7,7 @@ import type { Project, ServiceConfig } from './types.js';
 import { formatDuration } from './units.js';
 
 /** Keys whose numbers are nanoseconds, at any depth. */
-const DURATION_KEYS = new Set(['interval', 'timeout', 'start_period', 'start_interval', 'stop_grace_period', 'delay', 'monitor', 'window', 'cpu_rt_runtime', 'cpu_rt_period']);
+const DURATION_KEYS = new Set(['interval', 'timeout', 'start_period', 'start_interval', 'stop_grace_period', 'delay', 'monitor', 'window']);
 
 export function projectToDocument(p: Project): Record<string, unknown> {
   const doc: Record<string, unknown> = { name: p.name };

@@ -25,7 +25,8 @@ function obj(shape: Shape): z.ZodType {
 const str = z.string();
 const int = z.union([z.number().int(), z.string().regex(/^-?\d+$/, 'must be an integer')]);
 const num = z.union([z.number(), z.string().regex(/^-?\d+(\.\d+)?$/, 'must be a number')]);
-const bool = z.union([z.boolean(), z.enum(['true', 'false', 'True', 'False', 'TRUE', 'FALSE'])]);
+// compose-go casts interpolated booleans with YAML 1.1's words too (`init: yes`).
+const bool = z.union([z.boolean(), z.string().regex(/^(y|yes|true|on|n|no|false|off)$/i, 'must be a boolean')]);
 const strOrNum = z.union([z.string(), z.number()]);
 const scalar = z.union([z.string(), z.number(), z.boolean(), z.null()]);
 const strList = z.array(str);

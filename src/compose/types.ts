@@ -286,8 +286,9 @@ export interface ServiceConfig {
   cpu_shares?: number;
   cpu_quota?: number;
   cpu_period?: number;
-  cpu_rt_runtime?: Nanoseconds;
-  cpu_rt_period?: Nanoseconds;
+  /** Microseconds, as the engine's CpuRealtime* fields. */
+  cpu_rt_runtime?: number;
+  cpu_rt_period?: number;
   cpuset?: string;
   blkio_config?: Record<string, unknown>;
   storage_opt?: Record<string, string>;

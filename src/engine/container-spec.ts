@@ -212,6 +212,8 @@ export function toContainerSpec(input: ContainerSpecInput): ContainerSpec {
     ...(svc.cpu_shares !== undefined ? { cpuShares: svc.cpu_shares } : {}),
     ...(svc.cpu_quota !== undefined ? { cpuQuota: svc.cpu_quota } : {}),
     ...(svc.cpu_period !== undefined ? { cpuPeriod: svc.cpu_period } : {}),
+    ...(svc.cpu_rt_period !== undefined ? { cpuRealtimePeriod: svc.cpu_rt_period } : {}),
+    ...(svc.cpu_rt_runtime !== undefined ? { cpuRealtimeRuntime: svc.cpu_rt_runtime } : {}),
     ...(svc.cpuset ? { cpusetCpus: svc.cpuset } : {}),
     ...((svc.pids_limit ?? limits?.pids) !== undefined ? { pidsLimit: (svc.pids_limit ?? limits?.pids)! } : {}),
     ...(svc.ulimits ? { ulimits: Object.entries(svc.ulimits).map(([n, u]) => ({ name: n, soft: u.soft, hard: u.hard })) } : {}),

@@ -94,6 +94,9 @@ export interface ContainerSpec {
   cpuShares?: number;
   cpuQuota?: number;
   cpuPeriod?: number;
+  /** Microseconds. */
+  cpuRealtimePeriod?: number;
+  cpuRealtimeRuntime?: number;
   cpusetCpus?: string;
   pidsLimit?: number;
   ulimits?: Array<{ name: string; soft: number; hard: number }>;

@@ -70,8 +70,8 @@ describe('errors users meet', () => {
     expect((await runtime.inspectContainer(`${p}-a-1`)).running).toBe(true);
   });
 
-  it('bad bind path: names the service and path before creating anything', async () => {
-    const { p, up } = setup('bind', `services:\n  a:\n    image: ${TEST_IMAGE}\n    volumes: [{type: bind, source: /nonexistent/tscompose, target: /x}]\n`);
+  it('bad bind path (create_host_path: false): names the service and path before creating anything', async () => {
+    const { p, up } = setup('bind', `services:\n  a:\n    image: ${TEST_IMAGE}\n    volumes: [{type: bind, source: /nonexistent/tscompose, target: /x, bind: {create_host_path: false}}]\n`);
     const r = await up();
     expect(r.code).toBe(1);
     noStack(r.stderr);

@@ -79,6 +79,8 @@ export function toCreateOptions(spec: ContainerSpec): Dockerode.ContainerCreateO
     CpuShares: spec.cpuShares,
     CpuQuota: spec.cpuQuota,
     CpuPeriod: spec.cpuPeriod,
+    CpuRealtimePeriod: spec.cpuRealtimePeriod,
+    CpuRealtimeRuntime: spec.cpuRealtimeRuntime,
     CpusetCpus: spec.cpusetCpus,
     PidsLimit: spec.pidsLimit,
     Ulimits: spec.ulimits?.map((u) => ({ Name: u.name, Soft: u.soft, Hard: u.hard })),
