@@ -5,7 +5,7 @@
  * inherited value, `!override` replaces it whole. Mutates and returns `base`; positions of the
  * values taken from `over` come along, so diagnostics still name the file that contributed them.
  */
-import { isTree, keyPos, markersOf, setKeyPos, type Tree } from './tree.js';
+import { isTree, keyPos, markersOf, setKeyPos, setMarker, type Tree } from './tree.js';
 
 type ListRule = { kind: 'replace' } | { kind: 'unique' } | { kind: 'by'; key: (item: unknown) => string };
 
@@ -42,6 +42,7 @@ const LIST_RULES: Record<string, ListRule> = {
   'services.*.deploy.placement.constraints': { kind: 'unique' },
   'services.*.build.cache_from': { kind: 'unique' },
   'services.*.build.tags': { kind: 'unique' },
+  'networks.*.ipam.config': { kind: 'by', key: byField('subnet') },
 };
 
 /** Segments right under these are user names (service, network...), matched by `*`. */
@@ -50,7 +51,12 @@ const NAMED = new Set(['services', 'networks', 'volumes', 'secrets', 'configs', 
 export function mergeTrees(base: Tree, over: Tree, pattern = ''): Tree {
   const marks = markersOf(over);
   if (marks) {
-    for (const [k, kind] of marks) if (kind === 'reset') delete base[k];
+    for (const [k, kind] of marks) {
+      if (kind === 'reset') delete base[k];
+      // The result stands for `over` when it is merged again (a service that extends another,
+      // merged over an earlier file): its `!override` / `!reset` must still apply there.
+      setMarker(base, k, kind);
+    }
   }
   for (const k of Object.keys(over)) {
     const ov = over[k];
