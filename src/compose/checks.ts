@@ -96,15 +96,6 @@ export function checkProject(root: Tree, diags: Diagnostics): void {
       diags.add(at('container_name'), ['services', name, 'container_name'], `container_name "${String(svc.container_name)}" cannot be used with scale ${scale}`, 'container names are unique; remove container_name or scale to 1');
     }
   }
-  const byContainerName = new Map<string, string>();
-  for (const name of names) {
-    const svc = services[name];
-    if (!isTree(svc) || typeof svc.container_name !== 'string') continue;
-    const other = byContainerName.get(svc.container_name);
-    if (other !== undefined) {
-      diags.add(keyPos(svc, 'container_name'), ['services', name, 'container_name'], `container_name "${svc.container_name}" is already used by service "${other}"`);
-    } else byContainerName.set(svc.container_name, name);
-  }
   for (const cycle of dependencyCycles(services)) {
     const first = cycle[0]!;
     const svc = services[first] as Tree;

@@ -7,15 +7,24 @@ import { serviceNetworkKeys } from './project-names.js';
 
 /**
  * Checks what would make the plan fail half-way, before anything is created: external networks and
- * volumes that do not exist, bind sources that do not exist (and may not be created).
+ * volumes that do not exist, bind sources that do not exist (and may not be created), two
+ * services with one container_name.
  */
 export async function preflight(runtime: ContainerRuntime, project: Project, services: string[]): Promise<void> {
   const problems: Diagnostic[] = [];
   const externalNets = new Set<string>();
   const externalVols = new Set<string>();
+  // Compose takes a shared container_name in `config` and fails when the second one is created;
+  // here it fails before the first, naming both services.
+  const byContainerName = new Map<string, string>();
   for (const name of services) {
     const svc = project.services[name];
     if (!svc) continue;
+    if (svc.container_name !== undefined) {
+      const other = byContainerName.get(svc.container_name);
+      if (other !== undefined) problems.push({ path: `services.${name}.container_name`, message: `container_name "${svc.container_name}" is already used by service "${other}"`, hint: 'container names are unique on an engine: give each service its own' });
+      else byContainerName.set(svc.container_name, name);
+    }
     for (const key of serviceNetworkKeys(svc)) if (project.networks[key]?.external) externalNets.add(key);
     svc.volumes.forEach((v, i) => {
       if (v.type === 'volume' && v.source && project.volumes[v.source]?.external) externalVols.add(v.source);
@@ -23,7 +32,7 @@ export async function preflight(runtime: ContainerRuntime, project: Project, ser
         problems.push({
           path: `services.${name}.volumes[${i}]`,
           message: `bind source path ${v.source} does not exist`,
-          hint: 'create it, or set bind.create_host_path: true (the short syntax does this by default)',
+          hint: 'create it, or drop bind.create_host_path: false to have it created',
         });
       }
     });

@@ -80,6 +80,16 @@ describe('errors users meet', () => {
     expect(await runtime.listNetworks({ labels: { 'com.docker.compose.project': p } })).toEqual([]);
   });
 
+  it('two services with one container_name: config takes the file, up refuses before creating anything', async () => {
+    const { p, up } = setup('cname', `services:\n  a: {image: ${TEST_IMAGE}, container_name: tscompose-shared-cname}\n  b: {image: ${TEST_IMAGE}, container_name: tscompose-shared-cname}\n`);
+    const r = await up();
+    expect(r.code).toBe(1);
+    noStack(r.stderr);
+    expect(r.stderr).toContain('services.b.container_name: container_name "tscompose-shared-cname" is already used by service "a"');
+    expect(await containers(p)).toEqual([]);
+    expect(await runtime.listNetworks({ labels: { 'com.docker.compose.project': p } })).toEqual([]);
+  });
+
   it('name conflict with a foreign container: says so, with how to fix', async () => {
     const { p, up } = setup('conflict', `services:\n  a: {image: ${TEST_IMAGE}, command: ${SLEEPER}}\n`);
     const name = `${p}-a-1`;
