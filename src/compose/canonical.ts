@@ -31,6 +31,9 @@ export function canonicalizeFile(root: Tree, diags: Diagnostics): void {
       if (isTree(res.external)) {
         // Legacy `external: {name: x}` means external with that engine name.
         const n = res.external.name;
+        if (typeof n === 'string' && typeof res.name === 'string' && res.name !== n) {
+          diags.add(keyPos(res, 'name'), [kind, name, 'name'], `external.name "${n}" and name "${res.name}" conflict`, 'only use name');
+        }
         res.external = true;
         if (typeof n === 'string') res.name = n;
       }
@@ -42,7 +45,7 @@ export function canonicalizeFile(root: Tree, diags: Diagnostics): void {
 // eslint-disable-next-line complexity -- 49: one short-to-long-form rewrite per key; to be split by key group
 function canonicalizeService(svc: Tree, path: PathSeg[], diags: Diagnostics): void {
   const at = (k: string) => keyPos(svc, k);
-  for (const k of ['environment'] as const) if (svc[k] !== undefined) svc[k] = toMap(svc[k], '=', true);
+  if (svc.environment !== undefined) svc.environment = environmentMap(svc.environment, [...path, 'environment'], diags);
   for (const k of ['labels', 'annotations', 'sysctls'] as const) if (svc[k] !== undefined) svc[k] = toMap(svc[k], '=', false);
   if (svc.extra_hosts !== undefined) svc.extra_hosts = hostsMap(svc.extra_hosts);
   for (const k of ['command', 'entrypoint'] as const) {
@@ -167,6 +170,15 @@ function canonicalizeService(svc: Tree, path: PathSeg[], diags: Diagnostics): vo
       }
     });
   }
+}
+
+function environmentMap(v: unknown, p: PathSeg[], diags: Diagnostics): Tree {
+  const env = toMap(v, '=', true);
+  // `FOO =bar` defines "FOO " in Compose's reading too, which no program looks up: refused there and here.
+  for (const k of Object.keys(env)) {
+    if (/\s/.test(k)) diags.add(keyPos(env, k), [...p, k], `environment variable "${k}" is declared with a space in its name`, `write ${k.trim()}=value`);
+  }
+  return env;
 }
 
 /** list `KEY=VALUE` / `KEY` or mapping -> mapping of strings; bare keys become null (environment) or "". */

@@ -1,6 +1,7 @@
 /**
  * Checks that need the whole merged project: references between services and to top-level
- * resources, depends_on cycles, a container_name on a scaled service, image-or-build.
+ * resources, depends_on cycles, a container_name on a scaled service, image-or-build, external
+ * resources that say how to create them.
  * Reported together, each at the position of the referring value.
  */
 import type { Diagnostics } from './diagnostics.js';
@@ -100,6 +101,25 @@ export function checkProject(root: Tree, diags: Diagnostics): void {
     const first = cycle[0]!;
     const svc = services[first] as Tree;
     diags.add(isTree(svc.depends_on) ? keyPos(svc.depends_on, cycle[1]!) : undefined, ['services', first, 'depends_on'], `dependency cycle: ${cycle.join(' -> ')}`);
+  }
+  checkExternal(root, diags);
+}
+
+/**
+ * An external resource is only looked up, never created: anything said about how to create it
+ * (driver, options, labels, ipam...) cannot hold, and Compose refuses it.
+ */
+function checkExternal(root: Tree, diags: Diagnostics): void {
+  for (const kind of ['networks', 'volumes', 'secrets', 'configs'] as const) {
+    const top = root[kind];
+    if (!isTree(top)) continue;
+    for (const [name, res] of Object.entries(top)) {
+      if (!isTree(res) || (res.external !== true && res.external !== 'true')) continue;
+      for (const k of Object.keys(res)) {
+        if (k === 'name' || k === 'external' || k.startsWith('x-')) continue;
+        diags.add(keyPos(res, k), [kind, name, k], `conflicting parameters "external" and "${k}" specified`, `an external ${kind.slice(0, -1)} is used as it is: remove "${k}" or "external"`);
+      }
+    }
   }
 }
 

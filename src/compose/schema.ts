@@ -197,6 +197,23 @@ const hook = obj({
   environment: listOrDict.optional(),
 });
 
+// The compose-spec's `development`: each watch rule needs a path and one of its actions.
+const develop = obj({
+  watch: z
+    .array(
+      obj({
+        path: str,
+        action: z.enum(['rebuild', 'sync', 'restart', 'sync+restart', 'sync+exec']),
+        target: str.optional(),
+        ignore: strOrList.optional(),
+        include: strOrList.optional(),
+        exec: hook.optional(),
+        initial_sync: bool.optional(),
+      }),
+    )
+    .optional(),
+});
+
 const serviceShape: Shape = {
   annotations: labels,
   attach: bool,
@@ -221,7 +238,7 @@ const serviceShape: Shape = {
   credential_spec: z.record(z.string(), z.unknown()),
   depends_on: dependsOn,
   deploy,
-  develop: z.record(z.string(), z.unknown()),
+  develop: z.union([z.null(), develop]),
   device_cgroup_rules: strList,
   devices: z.array(z.union([str, obj({ source: str, target: str.optional(), permissions: str.optional() })])),
   dns: strOrList,
