@@ -9,6 +9,7 @@ import { Diagnostics } from './diagnostics.js';
 import { parseDotenv } from './dotenv.js';
 import { checkPublished } from './ports.js';
 import { isRemoteContext } from './rebase.js';
+import { shellSplit } from './shell-split.js';
 import type { Lookup } from './template.js';
 import { isTree, keyPos, type PathSeg, type Tree } from './tree.js';
 import type {
@@ -357,7 +358,8 @@ export async function normalizeService(name: string, t: Tree, ctx: NormalizeCont
       const hf = new Fields(h, [...p, k, i], ctx.diags);
       const cmd = h.command;
       const hook: NonNullable<ServiceConfig['post_start']>[number] = {
-        command: typeof cmd === 'string' ? ['/bin/sh', '-c', cmd] : Array.isArray(cmd) ? cmd.map(String) : [],
+        // Like `command:`, a string is split into words (compose-go's ShellCommand), not run by a shell.
+        command: typeof cmd === 'string' ? shellSplit(cmd) : Array.isArray(cmd) ? cmd.map(String) : [],
       };
       put(hook, 'user', hf.str('user'));
       put(hook, 'privileged', hf.bool('privileged'));

@@ -12,6 +12,7 @@ import { UserError } from '../util/errors.js';
 import { describeOperation, type Operation, type Plan } from './plan.js';
 import type { ProgressSink } from './progress.js';
 import { noProgress } from './progress.js';
+import { runHooks } from './hooks.js';
 import { DependencyFailedError, waitForCondition } from './wait-condition.js';
 
 export interface ExecuteOptions {
@@ -124,6 +125,7 @@ export async function executePlan(runtime: ContainerRuntime, plan: Plan, opts: E
           if (op.created) await runtime.removeContainer(op.name, { force: true }).catch(() => undefined);
           throw e;
         }
+        if (op.hooks) await runHooks(runtime, op.name, op.service ?? op.name, 'post_start', op.hooks);
         return;
       case 'wait-dependency':
         await Promise.all(op.containers.map((c) => waitForCondition(runtime, op.dependency, c, op.condition, {
@@ -132,6 +134,7 @@ export async function executePlan(runtime: ContainerRuntime, plan: Plan, opts: E
         })));
         return;
       case 'stop-container':
+        if (op.hooks) await runHooks(runtime, op.name, op.service ?? op.name, 'pre_stop', op.hooks);
         await runtime.stopContainer(op.name, op.timeout !== undefined ? { timeout: op.timeout } : {});
         return;
       case 'restart-container':

@@ -3,7 +3,7 @@
  * for. The reconciler builds it without touching the engine; the executor walks it without making
  * decisions. `planToString` renders it for golden tests and `--dry-run`-style debugging.
  */
-import type { DependsOnCondition } from '../compose/types.js';
+import type { DependsOnCondition, LifecycleHook } from '../compose/types.js';
 import type { ContainerSpec, NetworkSpec, VolumeSpec } from '../runtime/types.js';
 
 interface OpBase {
@@ -18,9 +18,9 @@ export type Operation =
   | (OpBase & { kind: 'create-network'; name: string; spec: NetworkSpec })
   | (OpBase & { kind: 'create-volume'; name: string; spec: VolumeSpec })
   | (OpBase & { kind: 'create-container'; name: string; spec: ContainerSpec; files: Array<{ target: string; content: string; mode: number }>; hostFiles?: Array<{ path: string; content: string; mode: number }>; replaces?: string })
-  | (OpBase & { kind: 'start-container'; name: string; created: boolean })
+  | (OpBase & { kind: 'start-container'; name: string; created: boolean; /** post_start hooks. */ hooks?: LifecycleHook[] })
   | (OpBase & { kind: 'wait-dependency'; name: string; dependency: string; condition: DependsOnCondition; containers: string[]; required: boolean })
-  | (OpBase & { kind: 'stop-container'; name: string; timeout?: number })
+  | (OpBase & { kind: 'stop-container'; name: string; timeout?: number; /** pre_stop hooks. */ hooks?: LifecycleHook[] })
   | (OpBase & { kind: 'restart-container'; name: string; timeout?: number })
   | (OpBase & { kind: 'kill-container'; name: string; signal: string })
   | (OpBase & { kind: 'remove-container'; name: string; volumes: boolean })

@@ -6,6 +6,7 @@ import type { Project, ServiceConfig } from '../compose/types.js';
 import { LABEL, COMPOSE_VERSION } from './labels.js';
 import type { ObservedContainer, ObservedState } from './observed.js';
 import { PlanBuilder, type Plan } from './plan.js';
+import { withLifecycleHooks } from './hooks.js';
 import { fileInjections, hostFiles, toContainerSpec, withShareableIpc } from './container-spec.js';
 import { serviceConfigHash } from './config-hash.js';
 import { serviceDigests, type ContentDigests } from './content-digest.js';
@@ -255,7 +256,7 @@ export function planUp(project: Project, observed: ObservedState, opts: UpPlanOp
       );
     }
   }
-  return b.build();
+  return withLifecycleHooks(b.build(), project);
 }
 
 export interface DownPlanOptions {
@@ -325,5 +326,5 @@ export function planDown(project: Project, observed: ObservedState, opts: DownPl
     }
     for (const img of opts.images ?? []) b.add({ kind: 'remove-image', name: img, deps: removeOps });
   }
-  return b.build();
+  return withLifecycleHooks(b.build(), project);
 }

@@ -3,8 +3,10 @@
  * dependency order (start forwards, stop backwards), the containers of one service in parallel.
  * Each reports Compose's progress words through the sink.
  */
+import type { ServiceConfig } from '../../compose/types.js';
 import type { ContainerRuntime } from '../../runtime/runtime.js';
 import { UserError } from '../../util/errors.js';
+import { runHooks } from '../hooks.js';
 import type { ProgressSink } from '../progress.js';
 import { waitForCondition } from '../wait-condition.js';
 import type { Scope } from './scope.js';
@@ -85,7 +87,7 @@ export async function lifecycleCommand(runtime: ContainerRuntime, scope: Scope, 
         const resource = `Container ${c.name}`;
         progress({ resource, text: doing, status: 'working' });
         try {
-          await runOne(runtime, action, c, opts);
+          await runOne(runtime, action, c, opts, scope.project?.services[c.service]);
         } catch (e) {
           progress({ resource, text: 'Error', status: 'error', detail: e instanceof Error ? e.message : String(e) });
           throw e;
@@ -128,12 +130,15 @@ async function waitHealthy(runtime: ContainerRuntime, containers: ProjectContain
   );
 }
 
-function runOne(runtime: ContainerRuntime, action: LifecycleAction, c: ProjectContainer, opts: LifecycleOptions): Promise<void> {
+async function runOne(runtime: ContainerRuntime, action: LifecycleAction, c: ProjectContainer, opts: LifecycleOptions, svc: ServiceConfig | undefined): Promise<void> {
   const t = opts.timeout !== undefined ? { timeout: opts.timeout } : {};
   switch (action) {
     case 'start':
-      return runtime.startContainer(c.id);
+      await runtime.startContainer(c.id);
+      if (svc?.post_start?.length) await runHooks(runtime, c.id, c.service, 'post_start', svc.post_start);
+      return;
     case 'stop':
+      if (svc?.pre_stop?.length) await runHooks(runtime, c.id, c.service, 'pre_stop', svc.pre_stop);
       return runtime.stopContainer(c.id, t);
     case 'restart':
       return runtime.restartContainer(c.id, t);
