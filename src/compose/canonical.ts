@@ -63,15 +63,7 @@ function canonicalizeService(svc: Tree, path: PathSeg[], diags: Diagnostics): vo
   if (typeof svc.user === 'number') svc.user = String(svc.user);
   if (typeof svc.extends === 'string') svc.extends = mk({ service: svc.extends }, svc, 'extends');
   if (typeof svc.build === 'string') svc.build = mk({ context: svc.build }, svc, 'build');
-  if (isTree(svc.build)) {
-    const b = svc.build;
-    // No default context here: an override's `build:` without context must not replace the base's.
-    for (const k of ['args', 'labels', 'additional_contexts'] as const) if (b[k] !== undefined) b[k] = toMap(b[k], '=', k === 'args');
-    if (b.ssh !== undefined) b.ssh = Array.isArray(b.ssh) ? b.ssh.map(String) : Object.entries(b.ssh as Tree).map(([k, v]) => (v === null ? k : `${k}=${String(v)}`));
-    if (b.extra_hosts !== undefined) b.extra_hosts = hostsMap(b.extra_hosts);
-    if (Array.isArray(b.secrets)) b.secrets = fileRefs(b.secrets);
-    if (b.ulimits !== undefined) b.ulimits = ulimits(b.ulimits);
-  }
+  if (isTree(svc.build)) canonicalizeBuild(svc.build);
   if (isTree(svc.healthcheck) && typeof svc.healthcheck.test === 'string') {
     svc.healthcheck.test = keep(['CMD-SHELL', svc.healthcheck.test], svc.healthcheck, 'test');
   }
@@ -170,6 +162,16 @@ function canonicalizeService(svc: Tree, path: PathSeg[], diags: Diagnostics): vo
       }
     });
   }
+}
+
+function canonicalizeBuild(b: Tree): void {
+  // No default context here: an override's `build:` without context must not replace the base's.
+  for (const k of ['args', 'labels', 'additional_contexts'] as const) if (b[k] !== undefined) b[k] = toMap(b[k], '=', k === 'args');
+  if (typeof b.no_cache_filter === 'string') b.no_cache_filter = keep([b.no_cache_filter], b, 'no_cache_filter');
+  if (b.ssh !== undefined) b.ssh = Array.isArray(b.ssh) ? b.ssh.map(String) : Object.entries(b.ssh as Tree).map(([k, v]) => (v === null ? k : `${k}=${String(v)}`));
+  if (b.extra_hosts !== undefined) b.extra_hosts = hostsMap(b.extra_hosts);
+  if (Array.isArray(b.secrets)) b.secrets = fileRefs(b.secrets);
+  if (b.ulimits !== undefined) b.ulimits = ulimits(b.ulimits);
 }
 
 function environmentMap(v: unknown, p: PathSeg[], diags: Diagnostics): Tree {

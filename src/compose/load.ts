@@ -139,6 +139,7 @@ async function loadFiles(
     for (const [k, v] of Object.entries(root.volumes as Tree)) project.volumes[k] = normalizeVolumeTop(k, isTree(v) ? v : newTree(), nctx);
     for (const [k, v] of Object.entries(root.secrets as Tree)) project.secrets[k] = normalizeSecret('secrets', k, isTree(v) ? v : newTree(), nctx);
     for (const [k, v] of Object.entries(root.configs as Tree)) project.configs[k] = normalizeSecret('configs', k, isTree(v) ? v : newTree(), nctx);
+    if (isTree(root.models)) project.models = JSON.parse(JSON.stringify(root.models)) as NonNullable<Project['models']>;
   }, diags);
   if (!resourcesOk) carried.throwIfAny();
   carried.absorb(diags);

@@ -348,7 +348,10 @@ export async function normalizeService(name: string, t: Tree, ctx: NormalizeCont
   if (isTree(t.develop)) svc.develop = plain(t.develop) as ServiceConfig['develop'];
   if (Array.isArray(t.gpus)) svc.gpus = deviceRequests(t.gpus, [...p, 'gpus'], t, ctx.diags) as ServiceConfig['gpus'];
   if (isTree(t.credential_spec)) svc.credential_spec = plain(t.credential_spec) as ServiceConfig['credential_spec'];
-  if (Array.isArray(t.label_file)) svc.label_file = t.label_file.map((x) => (ctx.resolvePaths ? absPath(String(x)) : String(x)));
+  if (Array.isArray(t.label_file)) {
+    svc.label_file = t.label_file.map((x) => (ctx.resolvePaths ? absPath(String(x)) : String(x)));
+    if (ctx.resolvePaths) svc.labels = { ...(await labelFiles(svc.label_file, t.label_file, [...p, 'label_file'], ctx)), ...svc.labels };
+  }
   if (t.models !== undefined) svc.models = plain(t.models) as ServiceConfig['models'];
   if (isTree(t.provider)) svc.provider = plain(t.provider) as ServiceConfig['provider'];
   for (const k of ['post_start', 'pre_stop'] as const) {
@@ -401,6 +404,10 @@ function ulimits(t: Tree, p: PathSeg[], d: Diagnostics): Record<string, { soft: 
   return out;
 }
 
+function isContextReference(v: string): boolean {
+  return v.includes('://') || v.startsWith('service:') || isRemoteContext(v);
+}
+
 function normalizeBuild(b: Fields, ctx: NormalizeContext): BuildConfig {
   const context = b.str('context') ?? '.';
   const out: BuildConfig = { context: ctx.resolvePaths && !isRemoteContext(context) ? resolveHostPath(context, ctx) : context };
@@ -417,7 +424,10 @@ function normalizeBuild(b: Fields, ctx: NormalizeContext): BuildConfig {
   put(out, 'cache_from', b.strs('cache_from'));
   put(out, 'cache_to', b.strs('cache_to'));
   put(out, 'no_cache', b.bool('no_cache'));
-  put(out, 'additional_contexts', b.map('additional_contexts'));
+  const extra = b.map('additional_contexts');
+  // Like build.context: a relative local path is made absolute; `docker-image://`, `service:`, URLs stay.
+  if (extra) out.additional_contexts = Object.fromEntries(Object.entries(extra).map(([k, v]) => [k, ctx.resolvePaths && !isContextReference(v) ? resolveHostPath(v, ctx) : v]));
+  put(out, 'no_cache_filter', b.strs('no_cache_filter'));
   put(out, 'network', b.str('network'));
   put(out, 'pull', b.bool('pull'));
   put(out, 'target', b.str('target'));
@@ -641,4 +651,24 @@ function deviceRequests(list: unknown[], p: PathSeg[], parent: Tree, diags: Diag
     }
     return out;
   });
+}
+
+/** Labels from `label_file` (env-file syntax, later files win); the service's `labels` go over them, as in Compose. */
+async function labelFiles(files: string[], list: unknown[], p: PathSeg[], ctx: NormalizeContext): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const [i, file] of files.entries()) {
+    let text: string;
+    try {
+      text = await ctx.reader.readFile(file);
+    } catch {
+      ctx.diags.add(keyPos(list, i), [...p, i], `label file ${file} not found`, 'create it or remove it from label_file');
+      continue;
+    }
+    try {
+      Object.assign(out, parseDotenv(text, file, () => undefined, false));
+    } catch (err) {
+      for (const d of (err as { diagnostics?: Diagnostics['list'] }).diagnostics ?? []) ctx.diags.list.push(d);
+    }
+  }
+  return out;
 }

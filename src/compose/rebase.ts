@@ -20,6 +20,10 @@ export function rebaseService(svc: Tree, dir: string): Tree {
     const ctx = svc.build.context;
     if (ctx === undefined) svc.build.context = dir;
     else if (typeof ctx === 'string' && !isRemoteContext(ctx)) svc.build.context = abs(dir, ctx);
+    const extra = svc.build.additional_contexts;
+    if (isTree(extra)) {
+      for (const [k, v] of Object.entries(extra)) if (typeof v === 'string' && !v.includes('://') && !v.startsWith('service:') && !isRemoteContext(v)) extra[k] = abs(dir, v);
+    }
   }
   if (Array.isArray(svc.env_file)) for (const e of svc.env_file) if (isTree(e) && typeof e.path === 'string') e.path = abs(dir, e.path);
   if (Array.isArray(svc.label_file)) svc.label_file = svc.label_file.map((f: unknown) => (typeof f === 'string' ? abs(dir, f) : f));

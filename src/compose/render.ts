@@ -17,6 +17,7 @@ export function projectToDocument(p: Project): Record<string, unknown> {
     if (Object.keys(m).length === 0) continue;
     doc[kind] = Object.fromEntries(Object.keys(m).sort().map((k) => [k, resourceDoc(m[k] as unknown as Record<string, unknown>)]));
   }
+  if (p.models && Object.keys(p.models).length) doc.models = Object.fromEntries(Object.keys(p.models).sort().map((k) => [k, resourceDoc(p.models![k]!)]));
   for (const [k, v] of Object.entries(p.extensions)) doc[k] = v;
   return doc;
 }

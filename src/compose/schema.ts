@@ -57,6 +57,7 @@ const build = z.union([
     cache_from: strList.optional(),
     cache_to: strList.optional(),
     no_cache: bool.optional(),
+    no_cache_filter: strOrList.optional(),
     additional_contexts: listOrDict.optional(),
     network: str.optional(),
     pull: bool.optional(),

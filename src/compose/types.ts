@@ -30,6 +30,8 @@ export interface Project {
   volumes: Record<string, VolumeConfig>;
   secrets: Record<string, SecretConfig>;
   configs: Record<string, ConfigObjConfig>;
+  /** Top-level `models` (Docker Model Runner), kept as written: shown by `config`, not run. */
+  models?: Record<string, Record<string, unknown>>;
   /** Profiles that were enabled (from --profile / COMPOSE_PROFILES). */
   profiles: string[];
   /** Services declared in the files but inactive because none of their profiles is enabled. */
@@ -131,6 +133,8 @@ export interface BuildConfig {
   cache_from?: string[];
   cache_to?: string[];
   no_cache?: boolean;
+  /** Stages built without cache (BuildKit only). */
+  no_cache_filter?: string[];
   additional_contexts?: Record<string, string>;
   network?: string;
   pull?: boolean;

@@ -5,6 +5,7 @@ import type { ImageInfo } from '../runtime/types.js';
 import { isEngineNotFound, isRuntimeError } from '../runtime/errors.js';
 import { UserError } from '../util/errors.js';
 import { parseDuration } from '../compose/units.js';
+import { checkClassicBuild } from './build-support.js';
 import { LABEL } from './labels.js';
 import type { ProgressSink } from './progress.js';
 import { noProgress } from './progress.js';
@@ -205,7 +206,9 @@ export async function ensureImages(runtime: ContainerRuntime, project: Project, 
       record(name, await runtime.inspectImage(image));
     }
   }));
-  for (const svc of toBuild.sort((a, b) => a.name.localeCompare(b.name))) {
+  toBuild.sort((a, b) => a.name.localeCompare(b.name));
+  checkClassicBuild(toBuild);
+  for (const svc of toBuild) {
     const id = await buildService(runtime, project, svc, opts);
     record(svc.name, { ...(await runtime.inspectImage(id)), id });
   }

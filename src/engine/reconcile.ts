@@ -256,6 +256,9 @@ export function planUp(project: Project, observed: ObservedState, opts: UpPlanOp
       );
     }
   }
+  for (const name of Object.keys(project.services).sort()) {
+    if (project.services[name]!.models) b.warnings.push(`service ${name} uses models: tscompose does not drive Docker Model Runner, so no model is pulled and its variables are not set`);
+  }
   return withLifecycleHooks(b.build(), project);
 }
 
