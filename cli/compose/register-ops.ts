@@ -1,6 +1,6 @@
 /**
  * Declares the day-2 commands (logs, exec, run, start, stop, restart, rm, kill, pause, unpause, top,
- * port, images, events, ls, wait, cp, pull, push) with Compose v2's flags. Each action loads its file in
+ * port, images, events, ls, wait, cp, pull, push, scale, volumes) with Compose v2's flags. Each action loads its file in
  * cli/compose/ops/ only when it runs, and goes through runCommand for exit codes.
  *
  * A command of the same name declared earlier on the program is replaced, so there is exactly one
@@ -159,6 +159,23 @@ export function registerOpsCommands(program: Command): void {
     .option('-q, --quiet', 'Only display IDs')
     .action(async (services: string[], _o: unknown, cmd: Command) => {
       await run(async () => (await import('./ops/images.js')).images(services, flagsOf(cmd)));
+    });
+
+  declare('scale')
+    .description('Scale services')
+    .argument('[service=replicas...]', 'services and their new number of containers')
+    .option('--no-deps', "Don't start linked services")
+    .action(async (pairs: string[], _o: unknown, cmd: Command) => {
+      await run(async () => (await import('./ops/scale.js')).scale(pairs, flagsOf(cmd)));
+    });
+
+  declare('volumes')
+    .description('List volumes')
+    .argument('[services...]', 'only the volumes these services mount (default: all of the project)')
+    .addOption(new Option('--format <format>', 'Format the output').choices(['table', 'json']).default('table'))
+    .option('-q, --quiet', 'Only display volume names')
+    .action(async (services: string[], _o: unknown, cmd: Command) => {
+      await run(async () => (await import('./ops/volumes.js')).volumes(services, flagsOf(cmd)));
     });
 
   declare('events')

@@ -1,0 +1,55 @@
+/** `scale` and `volumes` on the real engine, as Compose v2 has them. */
+import { describe, expect, it } from 'vitest';
+import { SLEEPER, TEST_IMAGE, runtime, testProjects } from './compose-helpers.js';
+
+const setup = testProjects();
+const FILE = [
+  'services:',
+  '  web:',
+  `    image: ${TEST_IMAGE}`,
+  `    command: ${SLEEPER}`,
+  '    depends_on: [db]',
+  '    volumes: ["cache:/cache"]',
+  '  db:',
+  `    image: ${TEST_IMAGE}`,
+  `    command: ${SLEEPER}`,
+  '    volumes: ["data:/data"]',
+  'volumes:',
+  '  cache: {}',
+  '  data: {}',
+  '',
+].join('\n');
+
+describe('scale and volumes', () => {
+  it('scale web=3 adds containers to web only, keeps the others, and scales down again', async () => {
+    const { p, run } = setup('scale', FILE);
+    expect((await run(['up', '-d'])).code).toBe(0);
+    const ids = async (svc: string) => (await runtime.listContainers({ all: true, labels: { 'com.docker.compose.project': p, 'com.docker.compose.service': svc } })).map((c) => c.id).sort();
+    const db = await ids('db');
+    const web1 = await ids('web');
+    const up = await run(['scale', 'web=3']);
+    expect(up.code, up.stderr).toBe(0);
+    expect(await ids('web')).toHaveLength(3);
+    expect((await ids('web')).filter((id) => web1.includes(id))).toEqual(web1);
+    expect(await ids('db')).toEqual(db);
+    const down = await run(['scale', '--no-deps', 'web=1']);
+    expect(down.code, down.stderr).toBe(0);
+    expect(await ids('web')).toHaveLength(1);
+    const bad = await run(['scale', 'ghost=2']);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(/ghost/);
+  });
+
+  it('volumes lists the project volumes, or those the named services mount', async () => {
+    const { p, run } = setup('vols', FILE);
+    expect((await run(['up', '-d'])).code).toBe(0);
+    const all = await run(['volumes']);
+    expect(all.code, all.stderr).toBe(0);
+    expect(all.stdout.split('\n')[0]).toMatch(/^DRIVER\s+VOLUME NAME$/);
+    expect(all.stdout).toMatch(new RegExp(`^local +${p}_cache$`, 'm'));
+    expect(all.stdout).toContain(`${p}_data`);
+    expect((await run(['volumes', '-q', 'db'])).stdout).toBe(`${p}_data\n`);
+    const json = (await run(['volumes', '--format', 'json', 'web'])).stdout.trim().split('\n').map((l) => JSON.parse(l) as { Name: string; Driver: string });
+    expect(json.map((v) => [v.Name, v.Driver])).toEqual([[`${p}_cache`, 'local']]);
+  });
+});
