@@ -1,5 +1,5 @@
 import type { ServiceView, TaskView } from '../../src/swarm/api/views.js';
-import { serviceSpecFromFlags, updatedSpec, type ServiceFlags, type ServiceUpdateFlags } from '../../src/swarm/service-flags.js';
+import { serviceSpecFromFlags, updatedSpec, withinLimits, type ServiceFlags, type ServiceUpdateFlags } from '../../src/swarm/service-flags.js';
 import type { Service } from '../../src/swarm/store/index.js';
 import { UserError } from '../../src/util/errors.js';
 import { lineSplitter } from '../../src/util/ndjson.js';
@@ -19,6 +19,7 @@ export async function serviceCreateCommand(g: SwarmGlobals, image: string, comma
   const spec = serviceSpecFromFlags(f, image, command);
   spec.task.container.secrets = await resolveFileRefs(g, 'secret', f.secret ?? []);
   spec.task.container.configs = await resolveFileRefs(g, 'config', f.config ?? []);
+  withinLimits(spec);
   const r = await local<{ id: string; warnings?: string[] }>(g, '/v1/services', { body: { spec, ...(await imageRequestFields(image, f)) } });
   printWarnings(r);
   const id = r.id;

@@ -1,7 +1,8 @@
 import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
 import { ApiError } from '../api/errors.js';
-import { networkSpecSchema, type MemoryStore, type Network, type NetworkSpec, type ObjectBody, type ServiceSpec } from '../store/index.js';
+import { bounded } from '../api/schemas.js';
+import { networkSpecProblems, networkSpecSchema, type MemoryStore, type Network, type NetworkSpec, type ObjectBody, type ServiceSpec } from '../store/index.js';
 import { randomTaskId } from './loop-runner.js';
 import { checkNetwork, holdsAddresses } from './allocator/allocator.js';
 import { ATTACH_PREFIX_OPTION, MAX_ATTACH_PREFIX, MIN_ATTACH_PREFIX, attachPrefixOf } from './allocator/attach-range.js';
@@ -13,7 +14,7 @@ import { AddressPool, formatAddr, overlaps, parseAddr as ipamAddr, parseCidr as 
  * anything is written: a network the allocator could not realise never enters the store.
  */
 
-export const networkCreateSchema = z.strictObject({ spec: networkSpecSchema });
+export const networkCreateSchema = z.strictObject({ spec: bounded(networkSpecSchema, networkSpecProblems) });
 
 /** Driver options an overlay understands; anything else is refused rather than stored and ignored. */
 const MTU_OPTIONS = new Set(['mtu', 'com.docker.network.driver.mtu']);

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ApiError } from '../api/errors.js';
-import { isTerminal, serviceSpecSchema, type MemoryStore, type ReadTx, type Service, type ServiceSpec, type Task } from '../store/index.js';
+import { bounded } from '../api/schemas.js';
+import { isTerminal, serviceSpecProblems, serviceSpecSchema, type MemoryStore, type ReadTx, type Service, type ServiceSpec, type Task } from '../store/index.js';
 import { randomTaskId } from './loop-runner.js';
 import { resolveServiceNetworks } from './networks-api.js';
 import type { ServiceView, TaskView } from '../api/views.js';
@@ -33,11 +34,14 @@ const imageOptions = {
   resolveImage: resolveImageModeSchema.optional(),
 };
 
+/** A spec as a client may write it: the store's shape within LIMITS (store/objects/limits.ts). */
+export const boundedServiceSpecSchema = bounded(serviceSpecSchema, serviceSpecProblems);
+
 /** `POST /v1/services` and `POST /v1/services/:id/update`: a whole spec, validated strictly. */
-export const serviceCreateSchema = z.strictObject({ spec: serviceSpecSchema, ...imageOptions });
+export const serviceCreateSchema = z.strictObject({ spec: boundedServiceSpecSchema, ...imageOptions });
 export const serviceUpdateSchema = z.strictObject({
   ...imageOptions,
-  spec: serviceSpecSchema.optional(),
+  spec: boundedServiceSpecSchema.optional(),
   /** The service's meta.version the caller read; a newer one in the store is a conflict. */
   version: z.int().nonnegative().optional(),
   /** Swap spec and previousSpec (`service rollback`). */
