@@ -79,6 +79,8 @@ export function renderServices(services: ServiceView[]): void {
     ['ID', 'NAME', 'MODE', 'REPLICAS', 'IMAGE', 'PORTS'],
     ...services.map((s) => [s.id.slice(0, 12), s.name, s.mode, `${s.running}/${s.desired}${s.mode === 'global' ? ' (global)' : ''}${s.updateState ? ` (${s.updateState})` : ''}`, listedImage(s.image), s.ports.join(', ')]),
   ]);
+  // A service a control loop set aside: said under the table, so scripts reading it stay intact.
+  for (const s of services) if (s.problem) process.stderr.write(`service ${s.name}: ${s.problem}\n`);
 }
 
 export async function servicePsCommand(g: SwarmGlobals, refs: string[], o: { all?: boolean; quiet?: boolean; format?: string; noTrunc?: boolean }): Promise<void> {

@@ -76,7 +76,7 @@ export async function createService(store: MemoryStore, body: z.infer<typeof ser
     if (tx.getByName('service', pinned.spec.name)) throw new ApiError('conflict', `a service named ${JSON.stringify(body.spec.name)} already exists`, { field: 'spec.name' });
     networksStillThere(tx, pinned.spec);
     portsFree(tx, pinned.spec, null);
-    tx.create('service', { id, spec: pinned.spec, previousSpec: null, updateStatus: null, endpoint: null, registryAuth });
+    tx.create('service', { id, spec: pinned.spec, previousSpec: null, updateStatus: null, endpoint: null, registryAuth, problem: null });
   });
   return { id, warnings: pinned.warnings };
 }
@@ -181,6 +181,7 @@ export function serviceViews(store: MemoryStore): ServiceView[] {
         publishedPorts: heldPorts(s),
         updateState: s.updateStatus?.state ?? null,
         updateMessage: s.updateStatus?.message ?? null,
+        problem: s.problem ? `${s.problem.loop}: ${s.problem.message}` : null,
         labels: s.spec.labels,
       };
     }),
