@@ -8,6 +8,8 @@ export const API_STATUS = {
   'invalid-token': 403,
   'not-found': 404,
   conflict: 409,
+  /** An id prefix that more than one object of the kind starts with (src/swarm/api/refs.ts). */
+  ambiguous: 409,
   /** The request did not arrive in time (headers within 10 s, the whole request within 30 s). */
   timeout: 408,
   /** Body over 1 MiB (413), or headers over 16 KiB / 64 lines (sent as 431, same code). */
@@ -38,6 +40,7 @@ const USER_CODE: Record<ApiCode, ErrorCode> = {
   'invalid-token': 'invalid',
   'not-found': 'not-found',
   conflict: 'conflict',
+  ambiguous: 'conflict',
   timeout: 'timeout',
   'too-large': 'invalid',
   unavailable: 'unavailable',

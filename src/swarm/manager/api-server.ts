@@ -16,6 +16,7 @@ import {
 } from '../ca/index.js';
 import { isConflict, isStoreError } from '../store/index.js';
 import { ApiError } from '../api/errors.js';
+import { resolveRef } from '../api/refs.js';
 import { apiRequest } from '../api/client.js';
 import { READER_LIMITS, checkHeaders, limitServer, readBody, requestUrl, sendError, sendJson, serverOptions, withDeadline } from '../api/request-reader.js';
 import {
@@ -210,15 +211,7 @@ export class ApiServer {
       leader,
       handle,
     });
-    const findNode = (ref: string) => {
-      const all = m.store.view((tx) => tx.find('node'));
-      const exact = all.find((n) => n.id === ref || n.description?.hostname === ref);
-      if (exact) return exact;
-      const byPrefix = all.filter((n) => n.id.startsWith(ref));
-      if (byPrefix.length === 1) return byPrefix[0]!;
-      if (byPrefix.length > 1) throw new ApiError('conflict', `node reference ${JSON.stringify(ref)} is ambiguous (${byPrefix.length} matches)`, { field: 'id' });
-      throw new ApiError('not-found', `no node ${JSON.stringify(ref)}`, { field: 'id' });
-    };
+    const findNode = (ref: string) => m.store.view((tx) => resolveRef(tx, 'node', ref));
     return [
       r('GET', '/v1/ca', 'none', false, async () => ({ caPem: id.caPem })),
       r('POST', '/v1/join', 'none', true, async (c) => this.join(c.body)),

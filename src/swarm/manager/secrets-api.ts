@@ -3,6 +3,7 @@ import { ApiError } from '../api/errors.js';
 import { seal, unseal, type SecretsKey } from '../secrets/seal.js';
 import { LIMITS, labelsProblems, labelsSchema, nameSchema, type MemoryStore, type Task } from '../store/index.js';
 import { bounded } from '../api/schemas.js';
+import { resolveRef } from '../api/refs.js';
 import { randomTaskId } from './loop-runner.js';
 import type { TaskFile } from '../api/assignments.js';
 import type { FileObjectView } from '../api/views.js';
@@ -38,10 +39,9 @@ export async function createFileObject(store: MemoryStore, kind: FileKind, raw: 
   return { id };
 }
 
+/** A secret or config by id, name or unique id prefix (api/refs.ts): an ambiguous prefix is refused, never a pick. */
 function find(store: MemoryStore, kind: FileKind, ref: string) {
-  const o = store.view((tx) => tx.get(kind, ref) ?? tx.getByName(kind, ref) ?? tx.find(kind).find((x) => x.id.startsWith(ref)));
-  if (!o) throw new ApiError('not-found', `no ${kind} ${JSON.stringify(ref)}`, { field: 'name' });
-  return o;
+  return store.view((tx) => resolveRef(tx, kind, ref, 'name'));
 }
 
 export function fileObjectViews(store: MemoryStore, kind: FileKind): FileObjectView[] {

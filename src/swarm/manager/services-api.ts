@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ApiError } from '../api/errors.js';
 import { bounded } from '../api/schemas.js';
+import { resolveRef } from '../api/refs.js';
 import { isTerminal, serviceSpecProblems, serviceSpecSchema, type MemoryStore, type ReadTx, type Service, type ServiceSpec, type Task } from '../store/index.js';
 import { randomTaskId } from './loop-runner.js';
 import { resolveServiceNetworks } from './networks-api.js';
@@ -48,16 +49,9 @@ export const serviceUpdateSchema = z.strictObject({
   rollback: z.boolean().optional(),
 });
 
-/** A service by id, unique id prefix or name. */
+/** A service by id, name or unique id prefix (api/refs.ts). */
 export function findService(store: MemoryStore, ref: string): Service {
-  return store.view((tx) => {
-    const byId = tx.get('service', ref) ?? tx.getByName('service', ref);
-    if (byId) return byId;
-    const prefix = tx.find('service').filter((s) => s.id.startsWith(ref));
-    if (prefix.length === 1) return prefix[0]!;
-    if (prefix.length > 1) throw new ApiError('conflict', `service reference ${JSON.stringify(ref)} is ambiguous (${prefix.length} matches)`, { field: 'id' });
-    throw new ApiError('not-found', `no service ${JSON.stringify(ref)}`, { field: 'id', hint: 'see `tsswarm service ls`' });
-  });
+  return store.view((tx) => resolveRef(tx, 'service', ref));
 }
 
 /** A create or update's answer: `warnings` says what the caller should know (an unpinned image). */
