@@ -7,7 +7,7 @@ import { verifyNodeCertificate } from '../ca/index.js';
 import type { Identity } from '../api/identity.js';
 import { TASK_LABELS } from './task-container.js';
 import { ApiError } from '../api/errors.js';
-import { checkHeaders, limitServer, readBody, requestUrl, sendError, serverOptions } from '../api/request-reader.js';
+import { checkHeaders, limitServer, readBody, refuse, requestUrl, sendError, serverOptions } from '../api/request-reader.js';
 
 /** Every node serves this port (cluster-wide convention, `TSSWARM_NODE_PORT`); managers call it. */
 export const DEFAULT_NODE_PORT = 4244;
@@ -78,7 +78,7 @@ export class NodeApiServer {
       res.end();
     } catch (e) {
       if ((e as Error).name === 'AbortError') return;
-      if (e instanceof ApiError) return sendError(res, e);
+      if (e instanceof ApiError) return refuse(req, res, e);
       this.o.log(`node api: ${(e as Error).message}`);
       if (res.headersSent) return void res.end();
       sendError(res, new ApiError('internal', 'reading the logs failed'));

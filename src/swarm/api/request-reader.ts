@@ -159,7 +159,8 @@ export function readBody(req: http.IncomingMessage, limits: Readonly<ReaderLimit
   const early = checkHeaders(req.rawHeaders, limits);
   if (early) return Promise.reject(early);
   const declared = req.headers['content-length'];
-  if (declared !== undefined && Number(declared) > limits.bodyBytes) return Promise.reject(tooLarge(limits));
+  // Far too large: refused at once, even if the reset that closing causes may cost the answer.
+  if (declared !== undefined && Number(declared) > DRAIN_BYTES) return Promise.reject(tooLarge(limits));
   const hasBody = (declared !== undefined && Number(declared) > 0) || req.headers['transfer-encoding'] !== undefined;
   if (hasBody) {
     const ct = checkContentType(req.headers['content-type']);
@@ -183,13 +184,16 @@ export function readBody(req: http.IncomingMessage, limits: Readonly<ReaderLimit
     req.on('data', (c: Buffer) => {
       if (done) return;
       size += c.length;
-      if (size > limits.bodyBytes) return finish(() => reject(tooLarge(limits))); // later chunks are dropped
-      chunks.push(c);
+      // Over the limit: nothing more is kept, but the rest is read (up to DRAIN_BYTES) before the
+      // 413, so the client has finished writing when the answer comes and no reset overtakes it.
+      if (size > DRAIN_BYTES) return finish(() => reject(tooLarge(limits)));
+      if (size <= limits.bodyBytes) chunks.push(c);
     });
     req.on('error', (e) => finish(() => reject(e)));
     req.on('aborted', () => finish(() => reject(new ApiError('invalid', 'the request was aborted before its body ended'))));
     req.on('end', () =>
       finish(() => {
+        if (size > limits.bodyBytes) return reject(tooLarge(limits));
         try {
           resolve(parseJsonBounded(Buffer.concat(chunks).toString('utf8'), limits));
         } catch (e) {
@@ -199,6 +203,9 @@ export function readBody(req: http.IncomingMessage, limits: Readonly<ReaderLimit
     );
   });
 }
+
+/** How much of a body over the limit is read and dropped before the 413 (see readBody). */
+const DRAIN_BYTES = 8 * 1024 * 1024;
 
 function tooLarge(limits: Readonly<ReaderLimits>): ApiError {
   return new ApiError('too-large', `request body larger than ${limits.bodyBytes} bytes`, { field: 'body' });
@@ -241,4 +248,38 @@ export function sendJson(res: http.ServerResponse, status: number, body: unknown
 export function sendError(res: http.ServerResponse, e: ApiError): void {
   const body: ApiErrorBody = e.toBody();
   sendJson(res, e.status, body);
+}
+
+/**
+ * A refusal, after reading and dropping what is left of the body (up to DRAIN_BYTES, at most
+ * `maxMs`): a request refused before its body was read (404, 401, 413 by content-length) would
+ * otherwise be answered while the client still writes, and the reset from closing a connection
+ * with unread bytes can overtake the answer.
+ */
+export async function refuse(req: http.IncomingMessage, res: http.ServerResponse, e: ApiError, maxMs = 2000): Promise<void> {
+  await discardBody(req, maxMs);
+  sendError(res, e);
+}
+
+function discardBody(req: http.IncomingMessage, maxMs: number): Promise<void> {
+  if (req.complete || req.readableEnded || req.destroyed) return Promise.resolve();
+  return new Promise((resolve) => {
+    let n = 0;
+    const done = (): void => {
+      clearTimeout(timer);
+      req.off('data', onData);
+      resolve();
+    };
+    const onData = (c: Buffer): void => {
+      n += c.length;
+      if (n > DRAIN_BYTES) done();
+    };
+    const timer = setTimeout(done, maxMs);
+    timer.unref();
+    req.on('data', onData);
+    req.once('end', done);
+    req.once('close', done);
+    req.once('error', done);
+    req.resume();
+  });
 }

@@ -24,7 +24,7 @@ import { Manager } from '../manager/manager.js';
 import { checkClusterNetworking } from '../../net/ipam.js';
 import { DEFAULT_CLUSTER_NETWORKING } from '../store/index.js';
 import { ApiServer, toApiError } from '../manager/api-server.js';
-import { READER_LIMITS, checkHeaders, limitServer, readBody, requestUrl, sendError, sendJson, serverOptions, withDeadline } from '../api/request-reader.js';
+import { READER_LIMITS, checkHeaders, limitServer, readBody, requestUrl, refuse, sendJson, serverOptions, withDeadline } from '../api/request-reader.js';
 import { raftAddrOf, splitHostPort } from '../manager/addresses.js';
 import { createNodeKeyAndCsr } from '../ca/index.js';
 import { renewResponseSchema } from '../api/schemas.js';
@@ -261,7 +261,7 @@ export class Daemon {
     } catch (e) {
       const err = toApiError(e);
       if (err.apiCode === 'internal') this.log(`local: ${(e as Error)?.stack ?? String(e)}`);
-      sendError(res, err);
+      await refuse(req, res, err);
     }
   }
 

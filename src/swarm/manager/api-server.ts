@@ -18,7 +18,7 @@ import { isConflict, isStoreError } from '../store/index.js';
 import { ApiError } from '../api/errors.js';
 import { resolveRef } from '../api/refs.js';
 import { apiRequest } from '../api/client.js';
-import { READER_LIMITS, checkHeaders, limitServer, readBody, requestUrl, sendError, sendJson, serverOptions, withDeadline } from '../api/request-reader.js';
+import { READER_LIMITS, checkHeaders, limitServer, readBody, requestUrl, refuse, sendJson, serverOptions, withDeadline } from '../api/request-reader.js';
 import {
   heartbeatRequestSchema,
   joinRequestSchema,
@@ -150,7 +150,7 @@ export class ApiServer {
     } catch (e) {
       const err = toApiError(e);
       if (err.apiCode === 'internal') this.o.log(`api: ${(e as Error)?.stack ?? String(e)}`);
-      sendError(res, err);
+      await refuse(req, res, err);
     }
   }
 
