@@ -1,5 +1,5 @@
 import type { ServiceView, TaskView } from '../../src/swarm/api/views.js';
-import { serviceSpecFromFlags, updatedSpec, type ServiceFlags, type ServiceUpdateFlags } from '../../src/swarm/service-flags.js';
+import { serviceSpecFromFlags, updatedSpec, withinLimits, type ServiceFlags, type ServiceUpdateFlags } from '../../src/swarm/service-flags.js';
 import type { Service } from '../../src/swarm/store/index.js';
 import { UserError } from '../../src/util/errors.js';
 import { lineSplitter } from '../../src/util/ndjson.js';
@@ -19,6 +19,7 @@ export async function serviceCreateCommand(g: SwarmGlobals, image: string, comma
   const spec = serviceSpecFromFlags(f, image, command);
   spec.task.container.secrets = await resolveFileRefs(g, 'secret', f.secret ?? []);
   spec.task.container.configs = await resolveFileRefs(g, 'config', f.config ?? []);
+  withinLimits(spec);
   const r = await local<{ id: string; warnings?: string[] }>(g, '/v1/services', { body: { spec, ...(await imageRequestFields(image, f)) } });
   printWarnings(r);
   const id = r.id;
@@ -78,6 +79,8 @@ export function renderServices(services: ServiceView[]): void {
     ['ID', 'NAME', 'MODE', 'REPLICAS', 'IMAGE', 'PORTS'],
     ...services.map((s) => [s.id.slice(0, 12), s.name, s.mode, `${s.running}/${s.desired}${s.mode === 'global' ? ' (global)' : ''}${s.updateState ? ` (${s.updateState})` : ''}`, listedImage(s.image), s.ports.join(', ')]),
   ]);
+  // A service a control loop set aside: said under the table, so scripts reading it stay intact.
+  for (const s of services) if (s.problem) process.stderr.write(`service ${s.name}: ${s.problem}\n`);
 }
 
 export async function servicePsCommand(g: SwarmGlobals, refs: string[], o: { all?: boolean; quiet?: boolean; format?: string; noTrunc?: boolean }): Promise<void> {

@@ -4,7 +4,7 @@
  */
 import { parseBytes, parseDuration } from '../compose/units.js';
 import { UserError } from '../util/errors.js';
-import type { ServiceSpec, TaskSpec } from './store/index.js';
+import { formatLimitPath, serviceSpecProblems, type LimitPath, type ServiceSpec, type TaskSpec } from './store/index.js';
 import { withoutDigest } from './image-digest.js';
 
 export interface ServiceFlags {
@@ -241,7 +241,67 @@ export function serviceSpecFromFlags(f: ServiceFlags, image: string, command: st
     endpoint: { mode: oneOf('--endpoint-mode', f.endpointMode ?? 'vip', ['vip', 'dnsrr'] as const), ports: f.publish.map((v) => parsePortFlag('--publish', v)) },
     dependsOn: [],
   };
-  return applyCommonFlags(spec, f);
+  return withinLimits(applyCommonFlags(spec, f));
+}
+
+/**
+ * The flag behind each bounded field (longest prefix wins), so a value out of the bounds of
+ * store/objects/limits.ts is refused here, as a usage error, before anything is sent; the managers
+ * check the same function again.
+ */
+const FLAG_OF: ReadonlyArray<[string, string]> = [
+  ['name', '--name'],
+  ['labels', '--label'],
+  ['mode.replicas', '--replicas'],
+  ['task.container.image', 'image'],
+  ['task.container.command', '--entrypoint'],
+  ['task.container.args', 'command'],
+  ['task.container.env', '--env'],
+  ['task.container.workdir', '--workdir'],
+  ['task.container.user', '--user'],
+  ['task.container.hostname', '--hostname'],
+  ['task.container.labels', '--container-label'],
+  ['task.container.mounts', '--mount'],
+  ['task.container.healthcheck.test', '--health-cmd'],
+  ['task.container.healthcheck.intervalMs', '--health-interval'],
+  ['task.container.healthcheck.timeoutMs', '--health-timeout'],
+  ['task.container.healthcheck.startPeriodMs', '--health-start-period'],
+  ['task.container.healthcheck.retries', '--health-retries'],
+  ['task.container.secrets', '--secret'],
+  ['task.container.configs', '--config'],
+  ['task.container.stopGracePeriodMs', '--stop-grace-period'],
+  ['task.resources.limits.nanoCPUs', '--limit-cpu'],
+  ['task.resources.limits.memoryBytes', '--limit-memory'],
+  ['task.resources.reservations.nanoCPUs', '--reserve-cpu'],
+  ['task.resources.reservations.memoryBytes', '--reserve-memory'],
+  ['task.restartPolicy.delayMs', '--restart-delay'],
+  ['task.restartPolicy.windowMs', '--restart-window'],
+  ['task.restartPolicy.maxAttempts', '--restart-max-attempts'],
+  ['task.placement.constraints', '--constraint'],
+  ['task.placement.preferences', '--placement-pref'],
+  ['task.placement.maxReplicasPerNode', '--replicas-max-per-node'],
+  ['task.networks', '--network'],
+  ['task.forceUpdate', '--force'],
+  ['update.parallelism', '--update-parallelism'],
+  ['update.delayMs', '--update-delay'],
+  ['update.monitorMs', '--update-monitor'],
+  ['rollback.parallelism', '--rollback-parallelism'],
+  ['rollback.delayMs', '--rollback-delay'],
+  ['rollback.monitorMs', '--rollback-monitor'],
+  ['endpoint.ports', '--publish'],
+];
+
+function flagOf(path: LimitPath): string {
+  const dotted = path.filter((p) => typeof p === 'string').join('.');
+  const hit = FLAG_OF.filter(([prefix]) => dotted === prefix || dotted.startsWith(`${prefix}.`)).sort((a, b) => b[0].length - a[0].length)[0];
+  return hit?.[1] ?? formatLimitPath(path);
+}
+
+/** The spec, or a one-line usage error (exit 2) naming the flag of its first value out of bounds. */
+export function withinLimits(spec: ServiceSpec): ServiceSpec {
+  const p = serviceSpecProblems(spec)[0];
+  if (p) throw new UserError(`${flagOf(p.path)}: ${p.message} (${formatLimitPath(p.path)})`, { exitCode: 2 });
+  return spec;
 }
 
 /** Health and update/rollback flags, shared by create and update. */
@@ -324,7 +384,7 @@ export function updatedSpec(cur: ServiceSpec, f: ServiceUpdateFlags): ServiceSpe
     // As `--image` does, `--force` asks the registry again what the tag points at.
     if (!f.image) c.image = withoutDigest(c.image);
   }
-  return applyCommonFlags(out, f);
+  return withinLimits(applyCommonFlags(out, f));
 }
 
 /**

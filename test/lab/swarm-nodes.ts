@@ -66,6 +66,11 @@ export class SwarmNodes {
     await eventually(async () => (await answers(this.socket(host))) || undefined, { timeoutMs: 20_000, what: `the tsswarm daemon of ${host.id}` });
   }
 
+  /** The pid of the host's daemon process this object started, or undefined. */
+  pid(h: LabHost | string): number | undefined {
+    return this.daemons.get(this.host(h).id)?.pid;
+  }
+
   /** kill -9 (a crash) or SIGTERM (a clean stop) of the host's daemon; waits until it is gone. */
   async kill(h: LabHost | string, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
     const host = this.host(h);

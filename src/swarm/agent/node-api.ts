@@ -6,6 +6,8 @@ import type { ContainerRuntime } from '../../runtime/index.js';
 import { verifyNodeCertificate } from '../ca/index.js';
 import type { Identity } from '../api/identity.js';
 import { TASK_LABELS } from './task-container.js';
+import { ApiError } from '../api/errors.js';
+import { checkHeaders, limitServer, readBody, refuse, requestUrl, sendError, serverOptions } from '../api/request-reader.js';
 
 /** Every node serves this port (cluster-wide convention, `TSSWARM_NODE_PORT`); managers call it. */
 export const DEFAULT_NODE_PORT = 4244;
@@ -24,7 +26,8 @@ export class NodeApiServer {
 
   async listen(port: number, host = '0.0.0.0'): Promise<void> {
     const id = this.o.identity;
-    const server = https.createServer({ key: id.keyPem, cert: id.certPem, ca: id.caPem, requestCert: true, rejectUnauthorized: true });
+    const server = https.createServer({ key: id.keyPem, cert: id.certPem, ca: id.caPem, requestCert: true, rejectUnauthorized: true, ...serverOptions() });
+    limitServer(server);
     server.on('request', (req, res) => void this.serve(req, res));
     server.on('tlsClientError', () => undefined);
     await new Promise<void>((resolve, reject) => {
@@ -48,21 +51,22 @@ export class NodeApiServer {
   }
 
   private async serve(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const fail = (status: number, code: string, message: string) => {
-      if (!res.headersSent) res.writeHead(status, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ code, message, field: null }));
-    };
+    const startedAt = Date.now();
     try {
+      const headers = checkHeaders(req.rawHeaders);
+      if (headers) throw headers;
       const raw = (req.socket as TLSSocket).getPeerCertificate?.()?.raw;
-      if (!raw) return fail(401, 'unauthenticated', 'a manager certificate of this cluster is required');
+      if (!raw) throw new ApiError('unauthenticated', 'a manager certificate of this cluster is required');
       const peer = await verifyNodeCertificate(new X509Certificate(raw).toString(), this.o.identity.caPem, { clusterId: this.o.identity.state.clusterId }).catch(() => null);
-      if (!peer) return fail(401, 'unauthenticated', 'client certificate refused');
-      if (peer.role !== 'manager') return fail(403, 'forbidden', `node ${peer.nodeId} is a worker: only managers read task logs`);
-      const url = new URL(req.url ?? '/', 'https://node');
+      if (!peer) throw new ApiError('unauthenticated', 'client certificate refused');
+      if (peer.role !== 'manager') throw new ApiError('forbidden', `node ${peer.nodeId} is a worker: only managers read task logs`);
+      const { url, method } = requestUrl(req, 'https://node');
       const m = /^\/v1\/node\/tasks\/([A-Za-z0-9]+)\/logs$/.exec(url.pathname);
-      if (req.method !== 'GET' || !m) return fail(404, 'not-found', `no such endpoint: ${req.method} ${url.pathname}`);
+      if (method !== 'GET' || !m) throw new ApiError('not-found', `no such endpoint: ${method} ${url.pathname.slice(0, 200)}`);
+      // No body is expected; one is still read under the shared limits (and ignored).
+      await readBody(req, undefined, startedAt);
       const [c] = await this.o.runtime.listContainers({ all: true, labels: { [TASK_LABELS.task]: m[1]! } });
-      if (!c) return fail(404, 'not-found', `no container of task ${m[1]} on this node`);
+      if (!c) throw new ApiError('not-found', `no container of task ${m[1]} on this node`);
       const tailRaw = url.searchParams.get('tail');
       const tail = tailRaw && /^\d+$/.test(tailRaw) ? Number(tailRaw) : 'all';
       const abort = new AbortController();
@@ -74,8 +78,10 @@ export class NodeApiServer {
       res.end();
     } catch (e) {
       if ((e as Error).name === 'AbortError') return;
+      if (e instanceof ApiError) return refuse(req, res, e);
       this.o.log(`node api: ${(e as Error).message}`);
-      fail(500, 'internal', 'reading the logs failed');
+      if (res.headersSent) return void res.end();
+      sendError(res, new ApiError('internal', 'reading the logs failed'));
     }
   }
 }

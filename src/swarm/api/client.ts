@@ -64,7 +64,14 @@ export function apiRequest<T>(target: Target, path: string, opts: RequestOptions
         if (status >= 200 && status < 300) return resolve(json as T);
         const e = (json ?? {}) as { code?: unknown; message?: unknown; field?: unknown; hint?: unknown };
         const code = isApiCode(e.code) ? e.code : 'internal';
-        reject(new ApiError(code, typeof e.message === 'string' ? e.message : `HTTP ${status}`, { field: typeof e.field === 'string' ? e.field : null, ...(typeof e.hint === 'string' ? { hint: e.hint } : {}) }));
+        // The status travels too (431 and 415 share a code with 413 and 400), so a proxy passes it on as it came.
+        reject(
+          new ApiError(code, typeof e.message === 'string' ? e.message : `HTTP ${status}`, {
+            field: typeof e.field === 'string' ? e.field : null,
+            ...(typeof e.hint === 'string' ? { hint: e.hint } : {}),
+            ...(isApiCode(e.code) && status >= 400 && status < 600 ? { status } : {}),
+          }),
+        );
       });
     };
     let req: http.ClientRequest;

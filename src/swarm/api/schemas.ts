@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ApiError } from './errors.js';
+import { LIMITS, labelsProblems, type LimitProblem } from '../store/objects/limits.js';
 
 /**
  * Request bodies of the manager API (specs/api.md). Every request is parsed with one of these
@@ -43,8 +44,10 @@ export const leaveRequestSchema = z.strictObject({ force: z.boolean() });
 
 export const nodeUpdateRequestSchema = z.strictObject({
   availability: z.enum(['active', 'pause', 'drain']).optional(),
-  labelAdd: z.record(z.string().min(1).max(128), z.string().max(1024)).optional(),
-  labelRm: z.array(z.string().min(1)).optional(),
+  labelAdd: z.record(z.string().min(1), z.string()).superRefine((l, ctx) => {
+    for (const p of labelsProblems(l)) ctx.addIssue({ code: 'custom', path: [...p.path], message: p.message });
+  }).optional(),
+  labelRm: z.array(z.string().min(1).max(LIMITS.labelKeyChars)).max(LIMITS.labels).optional(),
 });
 export type NodeUpdateRequest = z.infer<typeof nodeUpdateRequestSchema>;
 
@@ -76,6 +79,16 @@ export const clusterUpdateRequestSchema = z.strictObject({
 
 export const rotateRequestSchema = z.strictObject({ role: z.enum(['worker', 'manager']) });
 export const emptySchema = z.strictObject({});
+
+/**
+ * `schema` with the bounds of store/objects/limits.ts on top: each problem becomes a zod issue at
+ * its path, so `parseBody` names the field (`spec.mode.replicas`) like any other refusal.
+ */
+export function bounded<S extends z.ZodType>(schema: S, problems: (v: z.infer<S>) => LimitProblem[]): z.ZodType<z.infer<S>, z.input<S>> {
+  return schema.superRefine((v, ctx) => {
+    for (const p of problems(v)) ctx.addIssue({ code: 'custom', path: [...p.path], message: p.message });
+  }) as unknown as z.ZodType<z.infer<S>, z.input<S>>;
+}
 
 /** Parses `body` with `schema`; the first issue becomes an `invalid` ApiError naming its field. */
 export function parseBody<S extends z.ZodType>(schema: S, body: unknown): z.infer<S> {

@@ -31,6 +31,8 @@ export interface ServiceView {
   publishedPorts: PortConfig[];
   updateState: string | null;
   updateMessage: string | null;
+  /** Why a control loop set the service aside (`loop: message`), or null (manager/loop-problems.ts). */
+  problem: string | null;
   /** The service's labels (stacks find their services by `com.docker.stack.namespace`). */
   labels: Record<string, string>;
 }

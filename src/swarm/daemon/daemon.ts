@@ -24,6 +24,7 @@ import { Manager } from '../manager/manager.js';
 import { checkClusterNetworking } from '../../net/ipam.js';
 import { DEFAULT_CLUSTER_NETWORKING } from '../store/index.js';
 import { ApiServer, toApiError } from '../manager/api-server.js';
+import { READER_LIMITS, checkHeaders, limitServer, readBody, requestUrl, refuse, sendJson, serverOptions, withDeadline } from '../api/request-reader.js';
 import { raftAddrOf, splitHostPort } from '../manager/addresses.js';
 import { createNodeKeyAndCsr } from '../ca/index.js';
 import { renewResponseSchema } from '../api/schemas.js';
@@ -133,7 +134,8 @@ export class Daemon {
     await mkdir(dirname(path), { recursive: true });
     if (await answers(path)) throw new ApiError('conflict', `another daemon already serves ${path}`);
     await unlink(path).catch(() => undefined);
-    const server = http.createServer((req, res) => void this.serveLocal(req, res));
+    const server = http.createServer(serverOptions(), (req, res) => void this.serveLocal(req, res));
+    limitServer(server);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(path, () => resolve());
@@ -246,24 +248,30 @@ export class Daemon {
   }
 
   private async serveLocal(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const startedAt = Date.now();
     try {
-      const url = new URL(req.url ?? '/', 'http://local');
-      const body = await readBody(req);
-      const method = req.method ?? 'GET';
-      let out: unknown;
-      if (method === 'POST' && url.pathname === '/local/init') out = await this.exclusive(() => this.init(body));
-      else if (method === 'POST' && url.pathname === '/local/join') out = await this.exclusive(() => this.join(body));
-      else if (method === 'POST' && url.pathname === '/local/leave') out = await this.exclusive(() => this.leave(body));
-      else if (method === 'GET' && url.pathname === '/local/info') out = await this.info();
-      else if (method === 'GET' && url.pathname === '/local/service-logs') return await this.serviceLogs(url, res);
-      else if (url.pathname.startsWith('/v1/')) out = await this.proxy(method, url.pathname + url.search, body);
-      else throw new ApiError('not-found', `no such endpoint: ${method} ${url.pathname}`);
-      reply(res, 200, out);
+      const headers = checkHeaders(req.rawHeaders);
+      if (headers) throw headers;
+      const { url, method } = requestUrl(req);
+      const body = await readBody(req, READER_LIMITS, startedAt);
+      // Streams its answer itself, for as long as the CLI follows: no handler deadline.
+      if (method === 'GET' && url.pathname === '/local/service-logs') return await this.serviceLogs(url, res);
+      const out = await withDeadline(() => this.routeLocal(method, url, body), READER_LIMITS.handlerDeadlineMs);
+      sendJson(res, 200, out);
     } catch (e) {
       const err = toApiError(e);
       if (err.apiCode === 'internal') this.log(`local: ${(e as Error)?.stack ?? String(e)}`);
-      reply(res, err.status, err.toBody());
+      await refuse(req, res, err);
     }
+  }
+
+  private async routeLocal(method: string, url: URL, body: unknown): Promise<unknown> {
+    if (method === 'POST' && url.pathname === '/local/init') return this.exclusive(() => this.init(body));
+    if (method === 'POST' && url.pathname === '/local/join') return this.exclusive(() => this.join(body));
+    if (method === 'POST' && url.pathname === '/local/leave') return this.exclusive(() => this.leave(body));
+    if (method === 'GET' && url.pathname === '/local/info') return this.info();
+    if (url.pathname.startsWith('/v1/')) return this.proxy(method, url.pathname + url.search, body);
+    throw new ApiError('not-found', `no such endpoint: ${method} ${url.pathname.slice(0, 200)}`);
   }
 
   /** init/join/leave change what this daemon is: one at a time. */
@@ -543,12 +551,6 @@ export function answers(path: string): Promise<boolean> {
   });
 }
 
-function reply(res: http.ServerResponse, status: number, body: unknown): void {
-  const buf = Buffer.from(JSON.stringify(body ?? {}));
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': String(buf.length) });
-  res.end(buf);
-}
-
 /** How long the CLI's request may take across managers and elections, and one attempt at most. */
 const PROXY_DEADLINE_MS = 20_000;
 const PROXY_ATTEMPT_MS = 10_000;
@@ -559,21 +561,5 @@ function mayHaveApplied(e: unknown, method: string, path: string): unknown {
   if (!(e instanceof ApiError) || e.apiCode !== 'indeterminate') return e;
   return new ApiError('indeterminate', `${method} ${path.split('?')[0]}: ${e.message}; it may have been applied`, {
     hint: 'look (service ls, secret ls, ...) before retrying: the managers will have applied it fully or not at all',
-  });
-}
-
-function readBody(req: http.IncomingMessage): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('error', reject);
-    req.on('end', () => {
-      if (chunks.length === 0) return resolve(undefined);
-      try {
-        resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')));
-      } catch {
-        reject(new ApiError('invalid', 'request body is not JSON'));
-      }
-    });
   });
 }

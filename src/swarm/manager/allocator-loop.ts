@@ -2,6 +2,7 @@ import { canonicalJson } from '../store/canonical-json.js';
 import type { MemoryStore, ReadTx } from '../store/index.js';
 import { allocate, type AllocatorDecision } from './allocator/index.js';
 import { ReconcileLoop, tryGroup } from './loop-runner.js';
+import { StillFailing, isolateServices, recordProblems } from './loop-problems.js';
 import type { LoopDeps } from './orchestrator-loop.js';
 import { ALLOCATING_MESSAGE } from './task-model.js';
 import { heldPorts, portName } from '../ports.js';
@@ -37,13 +38,30 @@ export function allocatorLoop(d: AllocatorLoopDeps): ReconcileLoop {
         await d.barrier!();
         barrierDone = true;
       }
-      const decision = d.store.view((tx) =>
-        allocate({ cluster: tx.find('cluster')[0] ?? null, networks: tx.find('network'), services: tx.find('service'), tasks: tx.find('task'), nodes: tx.find('node') }),
-      );
+      let isolated: ReturnType<typeof isolateServices<AllocatorDecision>>;
+      try {
+        isolated = d.store.view((tx) => {
+          const cluster = tx.find('cluster')[0] ?? null;
+          const networks = tx.find('network');
+          const nodes = tx.find('node');
+          // A service the core fails on is set aside only while it holds no address: leaving out one
+          // that does would let its VIPs and task addresses be handed out again.
+          return isolateServices(tx.find('service'), tx.find('task'), (services, tasks) => allocate({ cluster, networks, services, tasks, nodes }), {
+            checkBounds: false,
+            mayExclude: (s, own) => s.endpoint === null && own.every((t) => t.networks.length === 0),
+          });
+        });
+      } catch (e) {
+        // Not safe to go on without them, but the culprits are still shown on their services.
+        if (e instanceof StillFailing) await recordProblems(d.store, 'allocator', e.problems, d.now());
+        throw e;
+      }
+      const { result: decision, problems } = isolated;
       const now = new Set(decision.problems);
       for (const p of now) if (!logged.has(p)) d.log(`allocator: ${p}`);
       logged = now;
       await writeAllocation(d.store, decision, d.now());
+      await recordProblems(d.store, 'allocator', problems, d.now());
       return null;
     },
   });

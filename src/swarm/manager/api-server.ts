@@ -16,7 +16,9 @@ import {
 } from '../ca/index.js';
 import { isConflict, isStoreError } from '../store/index.js';
 import { ApiError } from '../api/errors.js';
+import { resolveRef } from '../api/refs.js';
 import { apiRequest } from '../api/client.js';
+import { READER_LIMITS, checkHeaders, limitServer, readBody, requestUrl, refuse, sendJson, serverOptions, withDeadline } from '../api/request-reader.js';
 import {
   heartbeatRequestSchema,
   joinRequestSchema,
@@ -68,7 +70,6 @@ interface Route {
   handle(ctx: Ctx): Promise<unknown>;
 }
 
-const MAX_BODY = 256 * 1024;
 /** Set by a manager forwarding a request to the leader; honoured only from a manager certificate. */
 const ON_BEHALF = 'x-tsswarm-on-behalf-of';
 
@@ -100,7 +101,9 @@ export class ApiServer {
       // reachable by a node that has none yet. Every other route checks `authorized` itself.
       requestCert: true,
       rejectUnauthorized: false,
+      ...serverOptions(),
     });
+    limitServer(server);
     server.on('request', (req, res) => void this.serve(req, res));
     server.on('tlsClientError', () => undefined);
     await new Promise<void>((resolve, reject) => {
@@ -126,23 +129,28 @@ export class ApiServer {
   }
 
   private async serve(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const startedAt = Date.now();
     try {
-      const url = new URL(req.url ?? '/', 'https://x');
-      const method = req.method ?? 'GET';
+      const headers = checkHeaders(req.rawHeaders);
+      if (headers) throw headers;
+      const { url, method } = requestUrl(req);
       let match: RegExpExecArray | null = null;
       const route = this.routes.find((r) => r.method === method && (match = r.path.exec(url.pathname)) !== null);
-      if (!route || !match) throw new ApiError('not-found', `no such endpoint: ${method} ${url.pathname}`);
+      if (!route || !match) throw new ApiError('not-found', `no such endpoint: ${method} ${url.pathname.slice(0, 200)}`);
       const peer = await this.authenticate(req, route.auth);
-      const raw = await readJson(req);
-      const params = (match as RegExpExecArray).slice(1).map((p) => decodeURIComponent(p));
+      const raw = await readBody(req, READER_LIMITS, startedAt);
+      const params = pathParams(match);
       const m = this.o.manager;
-      if (route.leader && !m.isLeader) return send(res, 200, await this.forward(req.method ?? 'GET', url.pathname + url.search, raw, peer));
-      if (!route.leader && route.auth === 'manager') await this.readBarrier();
-      send(res, 200, await route.handle({ peer, body: raw, params, query: url.searchParams }));
+      const out = await withDeadline(async () => {
+        if (route.leader && !m.isLeader) return this.forward(method, url.pathname + url.search, raw, peer);
+        if (!route.leader && route.auth === 'manager') await this.readBarrier();
+        return route.handle({ peer, body: raw, params, query: url.searchParams });
+      }, READER_LIMITS.handlerDeadlineMs);
+      sendJson(res, 200, out);
     } catch (e) {
       const err = toApiError(e);
       if (err.apiCode === 'internal') this.o.log(`api: ${(e as Error)?.stack ?? String(e)}`);
-      send(res, err.status, err.toBody());
+      await refuse(req, res, err);
     }
   }
 
@@ -203,15 +211,7 @@ export class ApiServer {
       leader,
       handle,
     });
-    const findNode = (ref: string) => {
-      const all = m.store.view((tx) => tx.find('node'));
-      const exact = all.find((n) => n.id === ref || n.description?.hostname === ref);
-      if (exact) return exact;
-      const byPrefix = all.filter((n) => n.id.startsWith(ref));
-      if (byPrefix.length === 1) return byPrefix[0]!;
-      if (byPrefix.length > 1) throw new ApiError('conflict', `node reference ${JSON.stringify(ref)} is ambiguous (${byPrefix.length} matches)`, { field: 'id' });
-      throw new ApiError('not-found', `no node ${JSON.stringify(ref)}`, { field: 'id' });
-    };
+    const findNode = (ref: string) => m.store.view((tx) => resolveRef(tx, 'node', ref));
     return [
       r('GET', '/v1/ca', 'none', false, async () => ({ caPem: id.caPem })),
       r('POST', '/v1/join', 'none', true, async (c) => this.join(c.body)),
@@ -502,31 +502,13 @@ export class ApiServer {
   }
 }
 
-function send(res: http.ServerResponse, status: number, body: unknown): void {
-  const buf = Buffer.from(JSON.stringify(body ?? {}));
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': String(buf.length) });
-  res.end(buf);
-}
-
-function readJson(req: http.IncomingMessage): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size <= MAX_BODY) chunks.push(c);
-    });
-    req.on('error', reject);
-    req.on('end', () => {
-      if (size > MAX_BODY) return reject(new ApiError('invalid', `request body larger than ${MAX_BODY} bytes`));
-      if (size === 0) return resolve(undefined);
-      try {
-        resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')));
-      } catch {
-        reject(new ApiError('invalid', 'request body is not JSON'));
-      }
-    });
-  });
+/** Path parameters of a matched route; a malformed %-escape is the caller's mistake, not ours. */
+function pathParams(match: RegExpExecArray): string[] {
+  try {
+    return match.slice(1).map((p) => decodeURIComponent(p));
+  } catch {
+    throw new ApiError('invalid', 'malformed %-escape in the path', { field: 'path' });
+  }
 }
 
 export function toApiError(e: unknown): ApiError {

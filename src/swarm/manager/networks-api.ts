@@ -1,7 +1,9 @@
 import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
 import { ApiError } from '../api/errors.js';
-import { networkSpecSchema, type MemoryStore, type Network, type NetworkSpec, type ObjectBody, type ServiceSpec } from '../store/index.js';
+import { bounded } from '../api/schemas.js';
+import { resolveRef } from '../api/refs.js';
+import { networkSpecProblems, networkSpecSchema, type MemoryStore, type Network, type NetworkSpec, type ObjectBody, type ServiceSpec } from '../store/index.js';
 import { randomTaskId } from './loop-runner.js';
 import { checkNetwork, holdsAddresses } from './allocator/allocator.js';
 import { ATTACH_PREFIX_OPTION, MAX_ATTACH_PREFIX, MIN_ATTACH_PREFIX, attachPrefixOf } from './allocator/attach-range.js';
@@ -13,7 +15,7 @@ import { AddressPool, formatAddr, overlaps, parseAddr as ipamAddr, parseCidr as 
  * anything is written: a network the allocator could not realise never enters the store.
  */
 
-export const networkCreateSchema = z.strictObject({ spec: networkSpecSchema });
+export const networkCreateSchema = z.strictObject({ spec: bounded(networkSpecSchema, networkSpecProblems) });
 
 /** Driver options an overlay understands; anything else is refused rather than stored and ignored. */
 const MTU_OPTIONS = new Set(['mtu', 'com.docker.network.driver.mtu']);
@@ -65,16 +67,9 @@ export interface NetworkView {
   createdAt: number;
 }
 
-/** A network by id, unique id prefix or name. */
+/** A network by id, name or unique id prefix (api/refs.ts). */
 export function findNetwork(store: MemoryStore, ref: string): Network {
-  return store.view((tx) => {
-    const exact = tx.get('network', ref) ?? tx.getByName('network', ref);
-    if (exact) return exact;
-    const prefix = tx.find('network').filter((n) => n.id.startsWith(ref));
-    if (prefix.length === 1) return prefix[0]!;
-    if (prefix.length > 1) throw new ApiError('conflict', `network reference ${JSON.stringify(ref)} is ambiguous (${prefix.length} matches)`, { field: 'id' });
-    throw new ApiError('not-found', `no network ${JSON.stringify(ref)}`, { field: 'id', hint: 'see `tsswarm network ls`' });
-  });
+  return store.view((tx) => resolveRef(tx, 'network', ref));
 }
 
 /** The MTU a network asks for, or null for "derive it from the underlay". */

@@ -1,6 +1,7 @@
 import type { MemoryStore } from '../store/index.js';
 import { orchestrate, DEFAULT_TASK_HISTORY, type OrchestratorActions } from './orchestrator/index.js';
 import { ReconcileLoop, tryGroup } from './loop-runner.js';
+import { isolateServices, recordProblems } from './loop-problems.js';
 
 export interface LoopDeps {
   store: MemoryStore;
@@ -24,17 +25,14 @@ export function orchestratorLoop(d: LoopDeps): ReconcileLoop {
     ...(d.tickMs === undefined ? {} : { tickMs: d.tickMs }),
     step: async () => {
       const now = d.now();
-      const actions = d.store.view((tx) =>
-        orchestrate({
-          services: tx.find('service'),
-          tasks: tx.find('task'),
-          nodes: tx.find('node'),
-          now,
-          newId: d.newId,
-          historyLimit: tx.find('cluster')[0]?.spec.orchestration.taskHistoryRetentionLimit ?? DEFAULT_TASK_HISTORY,
-        }),
-      );
+      const { result: actions, problems } = d.store.view((tx) => {
+        const nodes = tx.find('node');
+        const historyLimit = tx.find('cluster')[0]?.spec.orchestration.taskHistoryRetentionLimit ?? DEFAULT_TASK_HISTORY;
+        // A service the core cannot decide for (or out of bounds) is set aside, not the whole pass.
+        return isolateServices(tx.find('service'), tx.find('task'), (services, tasks) => orchestrate({ services, tasks, nodes, now, newId: d.newId, historyLimit }));
+      });
       await writeOrchestration(d.store, actions);
+      await recordProblems(d.store, 'orchestrator', problems, now);
       return actions.wakeAt;
     },
   });

@@ -1,6 +1,7 @@
-import type { MemoryStore, Task } from '../store/index.js';
+import type { MemoryStore, Node, Service, Task } from '../store/index.js';
 import { gate, type GateResult } from './gating/index.js';
 import { ReconcileLoop, tryGroup } from './loop-runner.js';
+import { isolateServices, recordProblems, type Problems } from './loop-problems.js';
 import type { LoopDeps } from './orchestrator-loop.js';
 import { isSchedulable, schedule, type ScheduleDecision } from './scheduler/index.js';
 
@@ -26,28 +27,35 @@ export function schedulerLoop(d: LoopDeps): ReconcileLoop {
     ...(d.tickMs === undefined ? {} : { tickMs: d.tickMs }),
     step: async () => {
       const w = d.store.view((tx) => {
-        const tasks = tx.find('task');
-        const pending = tasks.filter(isSchedulable);
-        if (pending.length === 0) return null;
-        const services = tx.find('service');
-        const byId = new Map(services.map((s) => [s.id, s]));
-        const gates = new Map<string, GateResult>();
-        const gated: SchedulerWrites['gated'] = [];
-        const ready: Task[] = [];
-        for (const t of pending) {
-          const service = byId.get(t.serviceId);
-          if (service === undefined) continue; // being removed; the orchestrator winds it down
-          let g = gates.get(service.id);
-          if (g === undefined) gates.set(service.id, (g = gate({ service, services, tasksOf: (id) => tx.findTasksByService(id) })));
-          if (g.open) ready.push(t);
-          else gated.push({ task: t, reason: g.reason });
-        }
-        return { gated, decision: schedule({ tasks: ready, nodes: tx.find('node'), allTasks: tasks, now: d.now() }) };
+        const all = tx.find('task');
+        if (!all.some(isSchedulable)) return null;
+        const nodes = tx.find('node');
+        // Placement is decided for all services at once; one the core cannot place for is set aside.
+        return isolateServices(tx.find('service'), all, (services, tasks) => decideScheduling(services, tasks, nodes, (id) => tx.findTasksByService(id), d.now()));
       });
-      if (w !== null) await writeScheduling(d.store, w, d.now());
+      if (w !== null) await writeScheduling(d.store, w.result, d.now());
+      await recordProblems(d.store, 'scheduler', w?.problems ?? (new Map() as Problems), d.now());
       return null;
     },
   });
+}
+
+/** Gating, then placement, for the pending tasks among `tasks`. */
+function decideScheduling(services: readonly Service[], tasks: readonly Task[], nodes: readonly Node[], tasksOf: (serviceId: string) => Task[], now: number): SchedulerWrites {
+  const pending = tasks.filter(isSchedulable);
+  const byId = new Map(services.map((s) => [s.id, s]));
+  const gates = new Map<string, GateResult>();
+  const gated: SchedulerWrites['gated'] = [];
+  const ready: Task[] = [];
+  for (const t of pending) {
+    const service = byId.get(t.serviceId);
+    if (service === undefined) continue; // being removed (or set aside); the orchestrator winds it down
+    let g = gates.get(service.id);
+    if (g === undefined) gates.set(service.id, (g = gate({ service, services, tasksOf })));
+    if (g.open) ready.push(t);
+    else gated.push({ task: t, reason: g.reason });
+  }
+  return { gated, decision: schedule({ tasks: ready, nodes, allTasks: tasks, now }) };
 }
 
 export async function writeScheduling(store: MemoryStore, w: SchedulerWrites, now: number): Promise<void> {

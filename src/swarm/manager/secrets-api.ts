@@ -1,7 +1,9 @@
 import { z } from 'zod';
 import { ApiError } from '../api/errors.js';
 import { seal, unseal, type SecretsKey } from '../secrets/seal.js';
-import { MAX_CONFIG_BYTES, labelsSchema, nameSchema, type MemoryStore, type Task } from '../store/index.js';
+import { LIMITS, labelsProblems, labelsSchema, nameSchema, type MemoryStore, type Task } from '../store/index.js';
+import { bounded } from '../api/schemas.js';
+import { resolveRef } from '../api/refs.js';
 import { randomTaskId } from './loop-runner.js';
 import type { TaskFile } from '../api/assignments.js';
 import type { FileObjectView } from '../api/views.js';
@@ -9,8 +11,8 @@ import type { FileObjectView } from '../api/views.js';
 /** `POST /v1/secrets` and `/v1/configs`: the payload travels base64 over mutual TLS, never stored as is. */
 export const fileObjectCreateSchema = z.strictObject({
   name: nameSchema,
-  labels: labelsSchema.default({}),
-  data: z.base64().max(Math.ceil(MAX_CONFIG_BYTES / 3) * 4),
+  labels: bounded(labelsSchema, labelsProblems).default({}),
+  data: z.base64().max(Math.ceil(LIMITS.fileDataBytes / 3) * 4),
 });
 
 export type FileKind = 'secret' | 'config';
@@ -27,7 +29,7 @@ function usedBy(store: MemoryStore, kind: FileKind, id: string): string[] {
 export async function createFileObject(store: MemoryStore, kind: FileKind, raw: z.infer<typeof fileObjectCreateSchema>, key: () => SecretsKey): Promise<{ id: string }> {
   const bytes = Buffer.from(raw.data, 'base64');
   if (bytes.length === 0) throw new ApiError('invalid', `${kind} data is empty`, { field: 'data' });
-  if (bytes.length > MAX_CONFIG_BYTES) throw new ApiError('invalid', `${kind} data is ${bytes.length} bytes, at most ${MAX_CONFIG_BYTES}`, { field: 'data' });
+  if (bytes.length > LIMITS.fileDataBytes) throw new ApiError('invalid', `${kind} data is ${bytes.length} bytes, at most ${LIMITS.fileDataBytes}`, { field: 'data' });
   const id = randomTaskId();
   await store.update((tx) => {
     if (tx.getByName(kind, raw.name)) throw new ApiError('conflict', `a ${kind} named ${JSON.stringify(raw.name)} already exists`, { field: 'name' });
@@ -37,10 +39,9 @@ export async function createFileObject(store: MemoryStore, kind: FileKind, raw: 
   return { id };
 }
 
+/** A secret or config by id, name or unique id prefix (api/refs.ts): an ambiguous prefix is refused, never a pick. */
 function find(store: MemoryStore, kind: FileKind, ref: string) {
-  const o = store.view((tx) => tx.get(kind, ref) ?? tx.getByName(kind, ref) ?? tx.find(kind).find((x) => x.id.startsWith(ref)));
-  if (!o) throw new ApiError('not-found', `no ${kind} ${JSON.stringify(ref)}`, { field: 'name' });
-  return o;
+  return store.view((tx) => resolveRef(tx, kind, ref, 'name'));
 }
 
 export function fileObjectViews(store: MemoryStore, kind: FileKind): FileObjectView[] {

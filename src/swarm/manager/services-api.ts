@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { ApiError } from '../api/errors.js';
-import { isTerminal, serviceSpecSchema, type MemoryStore, type ReadTx, type Service, type ServiceSpec, type Task } from '../store/index.js';
+import { bounded } from '../api/schemas.js';
+import { resolveRef } from '../api/refs.js';
+import { isTerminal, serviceSpecProblems, serviceSpecSchema, type MemoryStore, type ReadTx, type Service, type ServiceSpec, type Task } from '../store/index.js';
 import { randomTaskId } from './loop-runner.js';
 import { resolveServiceNetworks } from './networks-api.js';
 import type { ServiceView, TaskView } from '../api/views.js';
@@ -33,27 +35,23 @@ const imageOptions = {
   resolveImage: resolveImageModeSchema.optional(),
 };
 
+/** A spec as a client may write it: the store's shape within LIMITS (store/objects/limits.ts). */
+export const boundedServiceSpecSchema = bounded(serviceSpecSchema, serviceSpecProblems);
+
 /** `POST /v1/services` and `POST /v1/services/:id/update`: a whole spec, validated strictly. */
-export const serviceCreateSchema = z.strictObject({ spec: serviceSpecSchema, ...imageOptions });
+export const serviceCreateSchema = z.strictObject({ spec: boundedServiceSpecSchema, ...imageOptions });
 export const serviceUpdateSchema = z.strictObject({
   ...imageOptions,
-  spec: serviceSpecSchema.optional(),
+  spec: boundedServiceSpecSchema.optional(),
   /** The service's meta.version the caller read; a newer one in the store is a conflict. */
   version: z.int().nonnegative().optional(),
   /** Swap spec and previousSpec (`service rollback`). */
   rollback: z.boolean().optional(),
 });
 
-/** A service by id, unique id prefix or name. */
+/** A service by id, name or unique id prefix (api/refs.ts). */
 export function findService(store: MemoryStore, ref: string): Service {
-  return store.view((tx) => {
-    const byId = tx.get('service', ref) ?? tx.getByName('service', ref);
-    if (byId) return byId;
-    const prefix = tx.find('service').filter((s) => s.id.startsWith(ref));
-    if (prefix.length === 1) return prefix[0]!;
-    if (prefix.length > 1) throw new ApiError('conflict', `service reference ${JSON.stringify(ref)} is ambiguous (${prefix.length} matches)`, { field: 'id' });
-    throw new ApiError('not-found', `no service ${JSON.stringify(ref)}`, { field: 'id', hint: 'see `tsswarm service ls`' });
-  });
+  return store.view((tx) => resolveRef(tx, 'service', ref));
 }
 
 /** A create or update's answer: `warnings` says what the caller should know (an unpinned image). */
@@ -72,7 +70,7 @@ export async function createService(store: MemoryStore, body: z.infer<typeof ser
     if (tx.getByName('service', pinned.spec.name)) throw new ApiError('conflict', `a service named ${JSON.stringify(body.spec.name)} already exists`, { field: 'spec.name' });
     networksStillThere(tx, pinned.spec);
     portsFree(tx, pinned.spec, null);
-    tx.create('service', { id, spec: pinned.spec, previousSpec: null, updateStatus: null, endpoint: null, registryAuth });
+    tx.create('service', { id, spec: pinned.spec, previousSpec: null, updateStatus: null, endpoint: null, registryAuth, problem: null });
   });
   return { id, warnings: pinned.warnings };
 }
@@ -177,6 +175,7 @@ export function serviceViews(store: MemoryStore): ServiceView[] {
         publishedPorts: heldPorts(s),
         updateState: s.updateStatus?.state ?? null,
         updateMessage: s.updateStatus?.message ?? null,
+        problem: s.problem ? `${s.problem.loop}: ${s.problem.message}` : null,
         labels: s.spec.labels,
       };
     }),

@@ -1,5 +1,6 @@
 import { ConflictError, type WriteTx } from '../store/index.js';
 import { ReconcileLoop, tryGroup } from './loop-runner.js';
+import { boundsProblem, recordProblems, type Problems } from './loop-problems.js';
 import type { LoopDeps } from './orchestrator-loop.js';
 import { decideUpdate, type UpdateDecision } from './updater/index.js';
 
@@ -18,9 +19,23 @@ export function updaterLoop(d: LoopDeps): ReconcileLoop {
     ...(d.tickMs === undefined ? {} : { tickMs: d.tickMs }),
     step: async () => {
       const now = d.now();
+      const problems: Problems = new Map();
       const decisions = d.store.view((tx) => {
         const nodes = tx.find('node');
-        return tx.find('service').map((service) => decideUpdate({ service, tasks: tx.findTasksByService(service.id), nodes, now, newId: d.newId }));
+        // Decided per service already: one that fails (or is out of bounds) is marked and skipped.
+        return tx.find('service').flatMap((service) => {
+          const bad = boundsProblem(service);
+          if (bad !== null) {
+            problems.set(service.id, bad);
+            return [];
+          }
+          try {
+            return [decideUpdate({ service, tasks: tx.findTasksByService(service.id), nodes, now, newId: d.newId })];
+          } catch (e) {
+            problems.set(service.id, (e instanceof Error ? e.message : String(e)).slice(0, 500));
+            return [];
+          }
+        });
       });
       let wakeAt: number | null = null;
       const writes = decisions.filter((x) => x.service !== null || x.shutdown.length + x.create.length > 0);
@@ -28,6 +43,7 @@ export function updaterLoop(d: LoopDeps): ReconcileLoop {
         for (const x of writes) await tryGroup(b, (tx) => applyUpdate(tx, x));
       });
       for (const x of decisions) if (x.wakeAt !== null) wakeAt = wakeAt === null ? x.wakeAt : Math.min(wakeAt, x.wakeAt);
+      await recordProblems(d.store, 'updater', problems, now);
       return wakeAt;
     },
   });

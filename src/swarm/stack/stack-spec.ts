@@ -15,7 +15,7 @@ import type {
 } from '../../compose/types.js';
 import { UserError } from '../../util/errors.js';
 import { canonicalJson } from '../store/canonical-json.js';
-import { serviceSpecSchema, type NetworkSpec, type Service, type ServiceSpec, type TaskSpec } from '../store/index.js';
+import { formatLimitPath, serviceSpecProblems, serviceSpecSchema, type LimitPath, type NetworkSpec, type Service, type ServiceSpec, type TaskSpec } from '../store/index.js';
 import { heldPorts, portProblems, type PortHolder } from '../ports.js';
 import { hasDigest, withoutDigest } from '../image-digest.js';
 import type { ResolveImageMode } from '../api/registry-auth.js';
@@ -326,12 +326,75 @@ function serviceSpec(
     if (d.restart) warn(`depends_on.${dep}.restart`, 'not supported in a stack; ignored');
     if (!d.required) warn(`depends_on.${dep}.required`, 'false is not supported in a stack; the dependency is required');
   }
+  return checkedSpec(spec, origin);
+}
+
+/** The store's shape, then the bounds every client write meets (store/objects/limits.ts), by compose key. */
+function checkedSpec(spec: ServiceSpec, origin: readonly number[]): ServiceSpec {
   const checked = serviceSpecSchema.safeParse(spec);
   if (!checked.success) {
     const issue = checked.error.issues[0]!;
     throw new UserError(`${issue.path.join('.')}: ${issue.message}`);
   }
+  const over = serviceSpecProblems(spec);
+  if (over.length > 0) throw new StackKeyError(over.map((p) => ({ key: composeKeyOf(p.path, origin), message: p.message })));
   return spec;
+}
+
+/**
+ * The compose key behind each bounded spec field (longest prefix wins), so a value out of the
+ * bounds of store/objects/limits.ts names the key to fix in the file.
+ */
+const COMPOSE_KEY_OF: ReadonlyArray<[string, string]> = [
+  ['name', 'name'],
+  ['labels', 'deploy.labels'],
+  ['mode.replicas', 'deploy.replicas'],
+  ['task.container.image', 'image'],
+  ['task.container.command', 'entrypoint'],
+  ['task.container.args', 'command'],
+  ['task.container.env', 'environment'],
+  ['task.container.workdir', 'working_dir'],
+  ['task.container.user', 'user'],
+  ['task.container.hostname', 'hostname'],
+  ['task.container.labels', 'labels'],
+  ['task.container.mounts', 'volumes'],
+  ['task.container.healthcheck.test', 'healthcheck.test'],
+  ['task.container.healthcheck.intervalMs', 'healthcheck.interval'],
+  ['task.container.healthcheck.timeoutMs', 'healthcheck.timeout'],
+  ['task.container.healthcheck.startPeriodMs', 'healthcheck.start_period'],
+  ['task.container.healthcheck.retries', 'healthcheck.retries'],
+  ['task.container.secrets', 'secrets'],
+  ['task.container.configs', 'configs'],
+  ['task.container.stopGracePeriodMs', 'stop_grace_period'],
+  ['task.resources.limits.nanoCPUs', 'deploy.resources.limits.cpus'],
+  ['task.resources.limits.memoryBytes', 'deploy.resources.limits.memory'],
+  ['task.resources.reservations.nanoCPUs', 'deploy.resources.reservations.cpus'],
+  ['task.resources.reservations.memoryBytes', 'deploy.resources.reservations.memory'],
+  ['task.restartPolicy.delayMs', 'deploy.restart_policy.delay'],
+  ['task.restartPolicy.windowMs', 'deploy.restart_policy.window'],
+  ['task.restartPolicy.maxAttempts', 'deploy.restart_policy.max_attempts'],
+  ['task.placement.constraints', 'deploy.placement.constraints'],
+  ['task.placement.preferences', 'deploy.placement.preferences'],
+  ['task.placement.maxReplicasPerNode', 'deploy.placement.max_replicas_per_node'],
+  ['task.networks', 'networks'],
+  ['update.parallelism', 'deploy.update_config.parallelism'],
+  ['update.delayMs', 'deploy.update_config.delay'],
+  ['update.monitorMs', 'deploy.update_config.monitor'],
+  ['rollback.parallelism', 'deploy.rollback_config.parallelism'],
+  ['rollback.delayMs', 'deploy.rollback_config.delay'],
+  ['rollback.monitorMs', 'deploy.rollback_config.monitor'],
+  ['endpoint.ports', 'ports'],
+  ['dependsOn', 'depends_on'],
+];
+
+function composeKeyOf(path: LimitPath, origin: readonly number[]): string {
+  const dotted = path.filter((p) => typeof p === 'string').join('.');
+  const hit = COMPOSE_KEY_OF.filter(([prefix]) => dotted === prefix || dotted.startsWith(`${prefix}.`)).sort((a, b) => b[0].length - a[0].length)[0];
+  if (!hit) return formatLimitPath(path);
+  // A port's index is the compose one (ranges expand to several spec ports).
+  const index = path.find((p) => typeof p === 'number');
+  if (hit[1] === 'ports' && typeof index === 'number') return `ports[${origin[index] ?? index}]`;
+  return typeof index === 'number' && hit[1] !== 'environment' && !hit[1].startsWith('deploy.') ? `${hit[1]}[${index}]` : hit[1];
 }
 
 function healthcheck(hc: HealthcheckConfig | undefined, warn: (k: string, what: string) => void): Healthcheck | null {

@@ -24,3 +24,4 @@ export * from './objects/task.js';
 export * from './objects/network.js';
 export * from './objects/secret.js';
 export * from './objects/config.js';
+export * from './objects/limits.js';

@@ -69,6 +69,7 @@ export function service(id: string, name = id, replicas = 1): ObjectBody<'servic
     updateStatus: null,
     endpoint: null,
     registryAuth: null,
+    problem: null,
   };
 }
 

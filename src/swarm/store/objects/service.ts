@@ -69,6 +69,14 @@ export const serviceSpecSchema = z.strictObject({
 });
 export type ServiceSpec = z.infer<typeof serviceSpecSchema>;
 
+export const serviceProblemSchema = z.strictObject({
+  /** The loop that set it: orchestrator, scheduler, allocator, updater. */
+  loop: z.string().min(1).max(64),
+  message: z.string().max(1024),
+  since: timeSchema,
+});
+export type ServiceProblem = z.infer<typeof serviceProblemSchema>;
+
 export const updateStatusSchema = z.strictObject({
   state: z.enum(['updating', 'paused', 'completed', 'rollback-started', 'rollback-paused', 'rollback-completed']),
   startedAt: timeSchema,
@@ -98,6 +106,12 @@ export const serviceBodySchema = z.strictObject({
    * to null so services written before it still decode.
    */
   registryAuth: z.strictObject({ registry: z.string().min(1).max(512), data: encryptedBlobSchema }).nullable().default(null),
+  /**
+   * Set by a control loop that set the service aside (manager/loop-problems.ts): its spec is out of
+   * bounds or the loop's core failed on it. Cleared by that loop when a pass goes well again.
+   * Defaults to null so services written before it still decode.
+   */
+  problem: serviceProblemSchema.nullable().default(null),
 });
 export const serviceSchema = serviceBodySchema.extend({ meta: metaSchema });
 export type Service = z.infer<typeof serviceSchema>;
