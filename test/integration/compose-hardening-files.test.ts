@@ -55,6 +55,20 @@ describe('compose files (-f)', () => {
     await expectNothingCreated(t);
   });
 
+  it('-f - reads standard input up to the same bound', async () => {
+    const t = setup('fstdin', COMPOSE);
+    const viaStdin = (input: string): Promise<CliResult> =>
+      new Promise((resolve) => {
+        const child = execFile(process.execPath, ['--', join(REPO, 'dist', 'tscompose.mjs'), '-p', t.p, '-f', '-', 'config', '-q'], { cwd: t.dir, timeout: 30_000, maxBuffer: 1 << 20 }, (err, stdout, stderr) => {
+          resolve({ code: err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0, stdout, stderr });
+        });
+        child.stdin!.on('error', () => undefined); // we stop reading at the bound: the rest is refused
+        child.stdin!.end(input);
+      });
+    expect((await viaStdin(COMPOSE)).code).toBe(0);
+    expectRefusal(await viaStdin(COMPOSE + '#'.repeat(2 * MiB)), 'compose file (standard input) is larger than that; expected at most 1 MiB');
+  });
+
   it('invalid UTF-8 and NUL bytes are errors at file:line:col', async () => {
     const t = setup('futf', COMPOSE);
     writeFileSync(join(t.dir, 'latin1.yaml'), Buffer.concat([Buffer.from(`services:\n  web:\n    image: ${TEST_IMAGE}\n    environment:\n      NAME: caf`), Buffer.from([0xe9]), Buffer.from('\n')]));
