@@ -1,4 +1,6 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --
+// `node --` before the script: Node 20 reads a `--env-file FILE` anywhere in its argv (ours too) and
+// dies with "node: FILE: not found" before any of our code runs (nodejs/node#54232).
 // `tscompose --version` is answered before the bundle loads: it is the start-up users time first.
 const args = process.argv.slice(2);
 if (args.length === 1 && (args[0] === '--version' || args[0] === '-v')) {

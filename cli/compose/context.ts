@@ -3,7 +3,6 @@ import { loadProjectFromCli } from '../../src/compose/index.js';
 import type { FileReader, Project } from '../../src/compose/types.js';
 import { DockerRuntime } from '../../src/runtime/index.js';
 import type { ContainerRuntime } from '../../src/runtime/runtime.js';
-import { UserError } from '../../src/util/errors.js';
 import type { GlobalOptions } from './global-options.js';
 import { progressRenderer, type ProgressRenderer } from './progress.js';
 
@@ -16,15 +15,4 @@ export interface CommandContext {
 export async function commandContext(globals: GlobalOptions, services: string[] = [], load: { reader?: FileReader } = {}): Promise<CommandContext> {
   const project = await loadProjectFromCli(globals, services, load.reader ? { reader: load.reader } : {});
   return { project, runtime: new DockerRuntime(), progress: progressRenderer(globals.progress) };
-}
-
-/** Parses repeated `SVC=N` flags (--scale). */
-export function parseScale(values: string[] | undefined): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const v of values ?? []) {
-    const m = /^([^=]+)=(\d+)$/.exec(v);
-    if (!m) throw new UserError(`--scale expects SERVICE=NUMBER, got ${v}`, { code: 'invalid' });
-    out[m[1]!] = Number(m[2]);
-  }
-  return out;
 }

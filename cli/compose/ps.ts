@@ -1,6 +1,7 @@
 import { selectContainers } from '../../src/engine/ops/select-containers.js';
 import type { GlobalOptions } from './global-options.js';
 import { commandContext } from './context.js';
+import { checkNamedServices } from './flag-values.js';
 import { table } from './table.js';
 
 export async function psCommand(
@@ -8,6 +9,7 @@ export async function psCommand(
   flags: GlobalOptions & { all?: boolean; quiet?: boolean; services?: boolean; status?: string[]; format?: string },
 ): Promise<number> {
   const { project, runtime } = await commandContext(flags);
+  checkNamedServices(project, services);
   let list = await selectContainers(runtime, { name: project.name, project }, { services, all: true, oneOff: 'include' });
   if (!flags.all) list = list.filter((c) => c.status === 'running' || c.status === 'restarting' || c.status === 'paused');
   if (flags.status?.length) list = list.filter((c) => flags.status!.includes(c.status));

@@ -11,7 +11,9 @@ import { NodeFileReader, RecordingFileReader } from '../../src/compose/index.js'
 import type { ProgressSink } from '../../src/engine/progress.js';
 import { rememberUp } from './fast-up.js';
 import type { GlobalOptions } from './global-options.js';
-import { commandContext, parseScale } from './context.js';
+import { commandContext } from './context.js';
+import { checkNamedServices, parseScale, secondsFlag } from './flag-values.js';
+import { PULL_POLICIES } from '../../src/engine/images.js';
 import { useColour } from './ops/common.js';
 
 export interface UpFlags extends GlobalOptions {
@@ -37,9 +39,17 @@ export interface UpFlags extends GlobalOptions {
 
 // eslint-disable-next-line complexity -- 32: flag handling for attach/abort/exit-code-from; to be split
 export async function upCommand(services: string[], flags: UpFlags): Promise<number> {
+  // Every flag value, then every name, before the engine is asked anything.
+  const scale = parseScale(flags.scale);
+  const timeout = secondsFlag('--timeout', flags.timeout);
+  const waitTimeout = secondsFlag('--wait-timeout', flags.waitTimeout);
+  if (flags.pull !== undefined && !PULL_POLICIES.includes(flags.pull)) {
+    throw new UserError(`invalid --pull value "${flags.pull}"`, { code: 'invalid', hint: `use one of: ${PULL_POLICIES.join(', ')}` });
+  }
   const reader = new RecordingFileReader(new NodeFileReader());
   const ctx = await commandContext(flags, services, { reader });
   const { project, runtime, progress } = ctx;
+  checkNamedServices(project, [...services, ...Object.keys(scale)]);
   const detach = flags.detach || flags.wait || flags.start === false;
   let shown = 0;
   const sink: ProgressSink = (e) => {
@@ -60,16 +70,16 @@ export async function upCommand(services: string[], flags: UpFlags): Promise<num
     result = await up(runtime, project, {
       services,
       ...(flags.deps === false ? { noDeps: true } : {}),
-      scale: parseScale(flags.scale),
+      scale,
       ...(flags.forceRecreate ? { forceRecreate: true } : {}),
       ...(flags.recreate === false ? { noRecreate: true } : {}),
       ...(flags.start === false ? { noStart: true } : {}),
       ...(flags.removeOrphans ? { removeOrphans: true } : {}),
       ...(flags.build ? { build: true } : {}),
       ...(flags.pull ? { pull: flags.pull } : {}),
-      ...(flags.timeout !== undefined ? { timeout: Number(flags.timeout) } : {}),
+      ...(timeout !== undefined ? { timeout } : {}),
       ...(flags.wait ? { wait: true } : {}),
-      ...(flags.waitTimeout !== undefined ? { waitTimeoutMs: Number(flags.waitTimeout) * 1000 } : {}),
+      ...(waitTimeout !== undefined ? { waitTimeoutMs: waitTimeout * 1000 } : {}),
       progress: sink,
       signal: abort.signal,
     });
@@ -105,7 +115,7 @@ export async function upCommand(services: string[], flags: UpFlags): Promise<num
       runtime,
       scope,
       kill ? 'kill' : 'stop',
-      { services: result.services, oneOff: 'exclude', ...(flags.timeout !== undefined ? { timeout: Number(flags.timeout) } : {}) },
+      { services: result.services, oneOff: 'exclude', ...(timeout !== undefined ? { timeout } : {}) },
       progress.sink,
     ).catch((e: unknown) => {
       // The kill of a second Ctrl-C can find everything already stopped: nothing left to do.

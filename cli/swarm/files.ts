@@ -1,8 +1,9 @@
-import { readFile } from 'node:fs/promises';
 import type { FileObjectView } from '../../src/swarm/api/views.js';
 import { parseFileRefFlag } from '../../src/swarm/service-flags.js';
 import type { TaskSpec } from '../../src/swarm/store/index.js';
 import { UserError } from '../../src/util/errors.js';
+import { readBoundedFile } from '../../src/util/read-bounded-file.js';
+import { MAX_CONFIG_BYTES } from '../../src/swarm/store/index.js';
 import { local, type SwarmGlobals } from './local.js';
 import { printTable } from './table.js';
 
@@ -10,17 +11,12 @@ import { printTable } from './table.js';
 
 type Kind = 'secret' | 'config';
 
-async function readPayload(file: string): Promise<Buffer> {
-  if (file === '-') {
-    const chunks: Buffer[] = [];
-    for await (const c of process.stdin) chunks.push(c as Buffer);
-    return Buffer.concat(chunks);
-  }
-  try {
-    return await readFile(file);
-  } catch (e) {
-    throw new UserError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { hint: 'give a file, or - to read standard input' });
-  }
+/**
+ * A secret's or config's payload: a regular file or `-`, at most what the managers store
+ * (MAX_CONFIG_BYTES, 500 KiB as Docker), checked here so nothing is sent that would be refused.
+ */
+export function readPayload(kind: Kind, file: string): Promise<Buffer> {
+  return readBoundedFile(file, { what: `${kind} file`, maxBytes: MAX_CONFIG_BYTES, stdin: true, hint: 'give a file, or - to read standard input' });
 }
 
 /** The cluster's secrets or configs (never their data). */
@@ -29,7 +25,7 @@ export async function listFileObjects(g: SwarmGlobals, kind: Kind): Promise<File
 }
 
 export async function fileCreateCommand(g: SwarmGlobals, kind: Kind, name: string, file: string, o: { label: string[] }): Promise<void> {
-  const data = await readPayload(file);
+  const data = await readPayload(kind, file);
   if (data.length === 0) throw new UserError(`${kind} ${name}: the data is empty`);
   const labels = Object.fromEntries(o.label.map((l) => [l.split('=')[0]!, l.slice(l.indexOf('=') + 1)]));
   const { id } = await local<{ id: string }>(g, `/v1/${kind}s`, { body: { name, labels, data: data.toString('base64') } });

@@ -14,13 +14,12 @@ import {
   type StackNetworkObject,
 } from '../../src/swarm/stack/stack-spec.js';
 import { validateNetworkSpec, type NetworkView } from '../../src/swarm/manager/networks-api.js';
-import { readFile } from 'node:fs/promises';
 import type { Service } from '../../src/swarm/store/index.js';
 import { isValidProjectName, normalizeProjectName } from '../../src/compose/project-name.js';
-import { UserError } from '../../src/util/errors.js';
+import { isUserError, UserError } from '../../src/util/errors.js';
 import { local, type SwarmGlobals } from './local.js';
 import { printTable } from './table.js';
-import { listFileObjects } from './files.js';
+import { listFileObjects, readPayload } from './files.js';
 import { renderServices, renderTasks } from './services.js';
 import { imageRequestFields, printWarnings, type ImageFlags } from './image-options.js';
 
@@ -197,9 +196,9 @@ async function ensureStackFiles(g: SwarmGlobals, stack: string, objs: StackFileO
     let data: Buffer;
     if ('file' in src) {
       try {
-        data = await readFile(src.file);
+        data = await readPayload(o.kind, src.file);
       } catch (e) {
-        throw new UserError(`${o.kind}s.${o.key}: cannot read ${src.file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+        throw new UserError(`${o.kind}s.${o.key}: ${isUserError(e) ? e.message : String(e)}`, { cause: e });
       }
     } else if ('environment' in src) data = Buffer.from(projectEnv[src.environment] ?? process.env[src.environment] ?? '');
     else data = Buffer.from(src.content);

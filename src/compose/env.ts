@@ -7,6 +7,7 @@ import { fail } from './diagnostics.js';
 import { parseDotenv } from './dotenv.js';
 import { composeFileFromEnv, discoverFiles } from './files.js';
 import type { FileReader } from './types.js';
+import { isMissingFile } from '../util/file-read-error.js';
 
 export function cleanEnv(env: Record<string, string | undefined>): Record<string, string> {
   const out: Record<string, string> = {};
@@ -30,11 +31,16 @@ export async function readEnvFiles(
   const files = explicit && explicit.length > 0 ? explicit.map((f) => path.resolve(cwd, f)) : [path.join(defaultDir, '.env')];
   const required = !!explicit && explicit.length > 0;
   for (const file of files) {
-    if (!(await reader.exists(file))) {
+    // Read rather than probe first: a FIFO or a directory in the way is an error naming it, not
+    // "not found" (nor, for the default .env, silently skipped).
+    let text: string;
+    try {
+      text = await reader.readFile(file, 'env file');
+    } catch (e) {
+      if (!isMissingFile(e)) throw e;
       if (required) fail(undefined, undefined, `env file ${file} not found`, 'check the --env-file path');
       continue;
     }
-    const text = await reader.readFile(file);
     Object.assign(acc, parseDotenv(text, file, (n) => shell[n] ?? acc[n]));
   }
   return acc;

@@ -14,6 +14,8 @@ import { cloneTree, isTree, keyPos, newTree, type Tree } from './tree.js';
 import type { Lookup } from './template.js';
 import type { FileReader } from './types.js';
 import { validateFile } from './validate.js';
+import { isUserError } from '../util/errors.js';
+import { isMissingFile } from '../util/file-read-error.js';
 
 export interface FileContext {
   reader: FileReader;
@@ -33,10 +35,12 @@ export interface FileContext {
 
 export async function readText(ctx: FileContext, file: string, display: string): Promise<string> {
   try {
-    return await ctx.reader.readFile(file);
+    return await ctx.reader.readFile(file, 'compose file');
   } catch (e) {
-    const code = (e as { code?: string }).code;
-    fail(undefined, undefined, code === 'ENOENT' ? `file not found: ${display}` : `cannot read ${display}: ${(e as Error).message}`);
+    if (isMissingFile(e)) fail(undefined, undefined, `file not found: ${display}`);
+    // Not a regular file, too large, not UTF-8: the reader's one line already names the file.
+    if (isUserError(e)) throw e;
+    fail(undefined, undefined, `cannot read ${display}: ${(e as Error).message}`);
   }
 }
 

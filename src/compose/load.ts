@@ -86,6 +86,12 @@ async function loadFiles(
   }
   let root = trees[0] ?? newTree();
   for (const t of trees.slice(1)) root = mergeTrees(root, t);
+  // As docker compose: files that together hold nothing (no bytes, only comments, `{}`) are a
+  // mistake, not an empty project that `up` would converge to. An empty base beside a full
+  // override is fine.
+  if (Object.keys(root).length === 0 && carried.empty) {
+    fail(undefined, undefined, `empty compose file${files.length > 1 ? 's' : ''}: ${files.join(', ')}`, 'a compose file needs at least a services: mapping');
+  }
   for (const k of RESOURCE_KINDS) if (!isTree(root[k])) root[k] = newTree();
 
   const name = projectName(options.projectName, baseEnv.COMPOSE_PROJECT_NAME, root, workingDir);

@@ -1,16 +1,28 @@
-/** The Node-side {@link FileReader}: the file system, and stdin for `-`. Reused by every command. */
-import { readFile, stat } from 'node:fs/promises';
+/**
+ * The Node-side {@link FileReader}: the file system, and stdin for `-`. Reused by every command.
+ * Every read goes through readBoundedFile (regular files only, at most TSCOMPOSE_MAX_FILE_SIZE)
+ * and strict UTF-8 decoding (no invalid bytes, no NUL), so the parsers only ever see text.
+ */
+import { stat } from 'node:fs/promises';
+import { MAX_FILE_SIZE_ENV, maxTextFileBytes, readBoundedFile } from '../util/read-bounded-file.js';
+import { decodeUtf8Text } from '../util/utf8-text.js';
 import type { FileReader } from './types.js';
 
 export class NodeFileReader implements FileReader {
   private stdin: Promise<string> | undefined;
+  private readonly maxBytes: number;
 
-  async readFile(path: string): Promise<string> {
+  constructor(env: Record<string, string | undefined> = process.env) {
+    this.maxBytes = maxTextFileBytes(env);
+  }
+
+  async readFile(path: string, what = 'file'): Promise<string> {
+    const opts = { what, maxBytes: this.maxBytes, raisedBy: MAX_FILE_SIZE_ENV, stdin: true };
     if (path === '-') {
-      this.stdin ??= readStdin();
+      this.stdin ??= readBoundedFile('-', opts).then((b) => decodeUtf8Text(b, '-'));
       return this.stdin;
     }
-    return readFile(path, 'utf8');
+    return decodeUtf8Text(await readBoundedFile(path, opts), path);
   }
 
   async exists(path: string): Promise<boolean> {
@@ -20,10 +32,4 @@ export class NodeFileReader implements FileReader {
       return false;
     }
   }
-}
-
-async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
 }

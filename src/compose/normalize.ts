@@ -28,6 +28,7 @@ import type {
   VolumeConfig,
 } from './types.js';
 import { FormatError, parseBytes, parseDuration } from './units.js';
+import { isMissingFile } from '../util/file-read-error.js';
 
 export interface NormalizeContext {
   projectName: string;
@@ -174,9 +175,14 @@ export async function normalizeService(name: string, t: Tree, ctx: NormalizeCont
       if (!ctx.resolvePaths) continue;
       let text: string;
       try {
-        text = await ctx.reader.readFile(file);
-      } catch {
-        if (required) ctx.diags.add(keyPos(list, i), [...p, 'env_file', i], `env file ${file} not found`, 'create it or mark it `required: false`');
+        text = await ctx.reader.readFile(file, 'env file');
+      } catch (err) {
+        if (!isMissingFile(err)) {
+          // A FIFO, a directory, a file too large or not text: wrong whether required or not.
+          const diagnostics = (err as { diagnostics?: Diagnostics['list'] }).diagnostics;
+          if (diagnostics) ctx.diags.list.push(...diagnostics);
+          else ctx.diags.add(keyPos(list, i), [...p, 'env_file', i], err instanceof Error ? err.message : String(err));
+        } else if (required) ctx.diags.add(keyPos(list, i), [...p, 'env_file', i], `env file ${file} not found`, 'create it or mark it `required: false`');
         continue;
       }
       try {

@@ -160,7 +160,8 @@ class FastConverter {
 
   node(v: unknown, depth: number): unknown {
     if (++this.count > MAX_NODES || depth > MAX_DEPTH) bail('too large');
-    if (this.aliasDepth > 0) this.repeated++;
+    // Near the alias bound the precise parser decides (and says where): stop walking at once.
+    if (this.aliasDepth > 0 && ++this.repeated > MAX_ALIAS_NODES) bail('alias expansion near the limit');
     if (v === null || typeof v !== 'object') return v === undefined ? null : v;
     if (v instanceof LeadingZero) return v.value;
     if (v instanceof Reset) return v;

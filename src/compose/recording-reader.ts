@@ -23,15 +23,15 @@ export class RecordingFileReader implements FileReader {
 
   constructor(private readonly inner: FileReader) {}
 
-  async readFile(path: string): Promise<string> {
+  async readFile(path: string, what?: string): Promise<string> {
     if (path === '-') {
       this.usedStdin = true;
-      return this.inner.readFile(path);
+      return this.inner.readFile(path, what);
     }
     // A file that could not be read counts too: the load went on without it (an optional env_file).
     let seen = 'missing';
     try {
-      const text = await this.inner.readFile(path);
+      const text = await this.inner.readFile(path, what);
       seen = createHash('sha256').update(text).digest('hex');
       return text;
     } finally {

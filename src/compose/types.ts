@@ -363,8 +363,13 @@ export type ConfigObjConfig = SecretConfig;
 
 /** Reads files for the loader; the node implementation lives in node-reader.ts. */
 export interface FileReader {
-  /** Whole file as UTF-8; rejects with an error carrying code 'ENOENT' when missing. `-` = stdin. */
-  readFile(path: string): Promise<string>;
+  /**
+   * Whole file as UTF-8; rejects with an error carrying code 'ENOENT' (or a FileReadError
+   * `missing`, see isMissingFile) when missing, and with a UserError naming the file when it is
+   * not a regular file, too large or not UTF-8 text. `-` = stdin. `what` names the file in
+   * messages ("compose file", "env file").
+   */
+  readFile(path: string, what?: string): Promise<string>;
   /** true when a regular file exists at path. */
   exists(path: string): Promise<boolean>;
 }

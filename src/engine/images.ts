@@ -67,7 +67,7 @@ export async function buildService(runtime: ContainerRuntime, project: Project, 
 }
 
 /** The values `up --pull` and `run --pull` accept. */
-const PULL_POLICIES = ['always', 'missing', 'never', 'build'];
+export const PULL_POLICIES = ['always', 'missing', 'never', 'build'];
 
 /**
  * `pull_policy: daily | weekly | every_<duration>` (Go duration, `every_12h`): how old the local

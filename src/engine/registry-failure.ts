@@ -15,7 +15,7 @@ export interface RegistryFailure {
 
 /** `service web: pull access denied for ...`, with the hint that goes with it. */
 export function registryFailure(op: RegistryOp, service: string, image: string, e: unknown): RegistryFailure {
-  if (isRuntimeError(e) && e.kind !== 'unreachable') {
+  if (isRuntimeError(e) && e.kind !== 'unreachable' && e.kind !== 'timeout') {
     const d = describeRegistryError(op, image, e.engineMessage ?? e.message);
     return { message: `service ${service}: ${d.message}`, hint: d.hint };
   }

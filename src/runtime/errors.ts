@@ -1,10 +1,11 @@
 import { UserError, type ErrorCode } from '../util/errors.js';
 
 /** Why an engine call failed, in terms a caller can act on. */
-export type RuntimeErrorKind = 'unreachable' | 'not-found' | 'conflict' | 'port-allocated' | 'invalid' | 'failed';
+export type RuntimeErrorKind = 'unreachable' | 'timeout' | 'not-found' | 'conflict' | 'port-allocated' | 'invalid' | 'failed';
 
 const CODE: Record<RuntimeErrorKind, ErrorCode> = {
   unreachable: 'unavailable',
+  timeout: 'timeout',
   'not-found': 'not-found',
   conflict: 'conflict',
   'port-allocated': 'conflict',
@@ -38,4 +39,6 @@ export function isRuntimeError(e: unknown, kind?: RuntimeErrorKind): e is Runtim
 export const isEngineNotFound = (e: unknown): boolean => isRuntimeError(e, 'not-found');
 export const isEngineConflict = (e: unknown): boolean => isRuntimeError(e, 'conflict');
 export const isUnreachable = (e: unknown): boolean => isRuntimeError(e, 'unreachable');
+/** The engine took longer than its limit (engine-timeouts.ts): connected but silent, or not connecting. */
+export const isEngineTimeout = (e: unknown): boolean => isRuntimeError(e, 'timeout');
 export const isPortAllocated = (e: unknown): boolean => isRuntimeError(e, 'port-allocated');

@@ -4,6 +4,6 @@
  */
 export type * from './types.js';
 export type { ContainerRuntime } from './runtime.js';
-export { RuntimeError, isRuntimeError, isEngineNotFound, isEngineConflict, isUnreachable, isPortAllocated, type RuntimeErrorKind } from './errors.js';
+export { RuntimeError, isRuntimeError, isEngineNotFound, isEngineConflict, isUnreachable, isEngineTimeout, isPortAllocated, type RuntimeErrorKind } from './errors.js';
 export { DockerRuntime } from './docker/docker-runtime.js';
 export { resolveEndpoint, type EngineEndpoint } from './docker/connection.js';

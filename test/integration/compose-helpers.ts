@@ -58,7 +58,8 @@ export function cli(args: string[], opts: { cwd?: string; env?: Record<string, s
   return new Promise((resolve) => {
     execFile(
       process.execPath,
-      [join(REPO, 'dist', 'tscompose.mjs'), ...args],
+      // `--` first: Node 20 would otherwise take our `--env-file FILE` as its own (bin/tscompose.mjs).
+      ['--', join(REPO, 'dist', 'tscompose.mjs'), ...args],
       { cwd: opts.cwd ?? REPO, env: { ...process.env, ...opts.env }, timeout: opts.timeoutMs ?? 120_000, maxBuffer: 16 << 20 },
       (err, stdout, stderr) => {
         const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : 1) : 0;

@@ -6,9 +6,9 @@ import { createInterface } from 'node:readline';
 import { loadScope, type Scope } from '../../../src/engine/ops/scope.js';
 import { DockerRuntime } from '../../../src/runtime/index.js';
 import type { ContainerRuntime } from '../../../src/runtime/runtime.js';
-import { UserError } from '../../../src/util/errors.js';
 import type { GlobalOptions } from '../global-options.js';
 import { progressRenderer, type ProgressRenderer } from '../progress.js';
+import { checkNamedServices } from '../flag-values.js';
 
 export interface OpsContext {
   runtime: ContainerRuntime;
@@ -16,8 +16,13 @@ export interface OpsContext {
   progress: ProgressRenderer;
 }
 
-export async function opsContext(globals: GlobalOptions, opts: { requireModel?: boolean } = {}): Promise<OpsContext> {
+/**
+ * The scope and a runtime. Services named on the command line are checked against the model here,
+ * before any engine call; without a model only the engine's containers can tell, later.
+ */
+export async function opsContext(globals: GlobalOptions, opts: { requireModel?: boolean; services?: readonly string[] } = {}): Promise<OpsContext> {
   const scope = await loadScope(globals, opts);
+  if (scope.project && opts.services?.length) checkNamedServices(scope.project, opts.services);
   return { runtime: new DockerRuntime(), scope, progress: progressRenderer(globals.progress) };
 }
 
@@ -40,13 +45,6 @@ export function interruptSignal(): AbortSignal {
   return ac.signal;
 }
 
-/** Parses an integer flag value; commander hands strings over. */
-export function intFlag(name: string, value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!/^-?\d+$/.test(value.trim()) || !Number.isSafeInteger(n)) throw new UserError(`${name} expects a whole number, got "${value}"`, { code: 'invalid' });
-  return n;
-}
 
 /**
  * Compose's prompt: on a terminal a question answered with y/N; on a pipe the message is printed

@@ -1,7 +1,8 @@
 /** `tscompose cp`: SERVICE:SRC DEST or SRC SERVICE:DEST -> src/engine/ops/cp.ts. */
 import { copyCommand } from '../../../src/engine/ops/cp.js';
 import type { GlobalOptions } from '../global-options.js';
-import { intFlag, opsContext } from './common.js';
+import { opsContext } from './common.js';
+import { indexFlag } from '../flag-values.js';
 
 export interface CpFlags extends GlobalOptions {
   index?: string;
@@ -11,8 +12,8 @@ export interface CpFlags extends GlobalOptions {
 }
 
 export async function cp(source: string, destination: string, flags: CpFlags): Promise<number> {
+  const index = indexFlag(flags.index);
   const { runtime, scope } = await opsContext(flags);
-  const index = intFlag('--index', flags.index);
   await copyCommand(runtime, scope, {
     source,
     destination,

@@ -11,7 +11,7 @@ export interface EventsFlags extends GlobalOptions {
 }
 
 export async function events(services: string[], flags: EventsFlags): Promise<number> {
-  const { runtime, scope } = await opsContext(flags);
+  const { runtime, scope } = await opsContext(flags, { services });
   const now = Date.now();
   await eventsCommand(
     runtime,

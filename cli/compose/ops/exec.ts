@@ -1,7 +1,8 @@
 /** `tscompose exec`: flags -> src/engine/ops/exec.ts; the command's exit code is returned. */
 import { execCommand } from '../../../src/engine/ops/exec.js';
 import type { GlobalOptions } from '../global-options.js';
-import { intFlag, opsContext } from './common.js';
+import { opsContext } from './common.js';
+import { indexFlag } from '../flag-values.js';
 
 export interface ExecFlags extends GlobalOptions {
   detach?: boolean;
@@ -15,10 +16,10 @@ export interface ExecFlags extends GlobalOptions {
 }
 
 export async function exec(service: string, command: string[], flags: ExecFlags): Promise<number> {
-  const { runtime, scope } = await opsContext(flags);
+  const index = indexFlag(flags.index);
+  const { runtime, scope } = await opsContext(flags, { services: [service] });
   // Compose allocates a TTY by default, but only when there is one to drive it.
   const tty = flags.tty && process.stdin.isTTY === true && process.stdout.isTTY === true;
-  const index = intFlag('--index', flags.index);
   return execCommand(
     runtime,
     scope,

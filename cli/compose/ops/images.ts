@@ -10,7 +10,7 @@ export interface ImagesFlags extends GlobalOptions {
 }
 
 export async function images(services: string[], flags: ImagesFlags): Promise<number> {
-  const { runtime, scope } = await opsContext(flags);
+  const { runtime, scope } = await opsContext(flags, { services });
   const list = await imagesCommand(runtime, scope, services);
   if (flags.quiet) {
     process.stdout.write([...new Set(list.map((i) => i.id))].map((id) => `${id}\n`).join(''));

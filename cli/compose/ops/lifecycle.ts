@@ -1,7 +1,8 @@
 /** `tscompose start|stop|restart|kill|pause|unpause`: flags -> src/engine/ops/lifecycle.ts. */
 import { lifecycleCommand, type LifecycleAction } from '../../../src/engine/ops/lifecycle.js';
 import type { GlobalOptions } from '../global-options.js';
-import { intFlag, opsContext } from './common.js';
+import { opsContext } from './common.js';
+import { secondsFlag } from '../flag-values.js';
 
 export interface LifecycleFlags extends GlobalOptions {
   timeout?: string;
@@ -13,9 +14,9 @@ export interface LifecycleFlags extends GlobalOptions {
 }
 
 export async function lifecycle(action: LifecycleAction, services: string[], flags: LifecycleFlags): Promise<number> {
-  const { runtime, scope, progress } = await opsContext(flags);
-  const timeout = intFlag('--timeout', flags.timeout);
-  const waitTimeout = intFlag('--wait-timeout', flags.waitTimeout);
+  const timeout = secondsFlag('--timeout', flags.timeout);
+  const waitTimeout = secondsFlag('--wait-timeout', flags.waitTimeout);
+  const { runtime, scope, progress } = await opsContext(flags, { services });
   try {
     await lifecycleCommand(
       runtime,

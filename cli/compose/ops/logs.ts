@@ -1,9 +1,9 @@
 /** `tscompose logs`: flags -> src/engine/ops/logs.ts; lines written as they arrive. */
 import { logsCommand } from '../../../src/engine/ops/logs.js';
 import { parseTimeArg } from '../../../src/engine/ops/time-arg.js';
-import { UserError } from '../../../src/util/errors.js';
 import type { GlobalOptions } from '../global-options.js';
-import { interruptSignal, intFlag, opsContext, useColour } from './common.js';
+import { interruptSignal, opsContext, useColour } from './common.js';
+import { indexFlag, tailFlag } from '../flag-values.js';
 
 export interface LogsFlags extends GlobalOptions {
   follow?: boolean;
@@ -17,14 +17,12 @@ export interface LogsFlags extends GlobalOptions {
 }
 
 export async function logs(services: string[], flags: LogsFlags): Promise<number> {
-  const { runtime, scope } = await opsContext(flags);
-  let tail: number | 'all' = 'all';
-  if (flags.tail !== 'all' && flags.tail !== '-1') {
-    tail = intFlag('--tail', flags.tail)!;
-    if (tail < 0) throw new UserError(`--tail must be a number of lines or "all", got ${flags.tail}`, { code: 'invalid' });
-  }
+  const tail = tailFlag(flags.tail);
   const now = Date.now();
-  const index = intFlag('--index', flags.index);
+  const since = flags.since ? parseTimeArg('--since', flags.since, now) : undefined;
+  const until = flags.until ? parseTimeArg('--until', flags.until, now) : undefined;
+  const index = indexFlag(flags.index);
+  const { runtime, scope } = await opsContext(flags, { services });
   await logsCommand(
     runtime,
     scope,
@@ -32,8 +30,8 @@ export async function logs(services: string[], flags: LogsFlags): Promise<number
       services,
       follow: flags.follow ?? false,
       tail,
-      ...(flags.since ? { since: parseTimeArg('--since', flags.since, now) } : {}),
-      ...(flags.until ? { until: parseTimeArg('--until', flags.until, now) } : {}),
+      ...(since !== undefined ? { since } : {}),
+      ...(until !== undefined ? { until } : {}),
       timestamps: flags.timestamps ?? false,
       prefix: flags.logPrefix,
       colour: useColour(flags, !flags.color),

@@ -2,7 +2,8 @@
 import { portCommand } from '../../../src/engine/ops/port.js';
 import { UserError } from '../../../src/util/errors.js';
 import type { GlobalOptions } from '../global-options.js';
-import { intFlag, opsContext } from './common.js';
+import { opsContext } from './common.js';
+import { indexFlag } from '../flag-values.js';
 
 export interface PortFlags extends GlobalOptions {
   protocol: string;
@@ -10,10 +11,10 @@ export interface PortFlags extends GlobalOptions {
 }
 
 export async function port(service: string, privatePort: string, flags: PortFlags): Promise<number> {
-  const { runtime, scope } = await opsContext(flags);
   if (!['tcp', 'udp', 'sctp'].includes(flags.protocol)) throw new UserError(`--protocol must be tcp or udp, got ${flags.protocol}`, { code: 'invalid' });
-  const index = intFlag('--index', flags.index);
+  const index = indexFlag(flags.index);
   const n = /^\d+$/.test(privatePort) ? Number(privatePort) : NaN;
+  const { runtime, scope } = await opsContext(flags, { services: [service] });
   const addr = await portCommand(runtime, scope, { service, privatePort: n, protocol: flags.protocol, ...(index !== undefined ? { index } : {}) });
   process.stdout.write(`${addr}\n`);
   return 0;

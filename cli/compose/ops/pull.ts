@@ -17,7 +17,7 @@ export async function pull(services: string[], flags: PullFlags): Promise<number
   if (flags.policy !== undefined && flags.policy !== 'missing' && flags.policy !== 'always') {
     throw new UserError(`invalid --policy "${flags.policy}"`, { code: 'invalid', hint: 'use missing or always' });
   }
-  const ctx = await opsContext(flags, { requireModel: true });
+  const ctx = await opsContext(flags, { requireModel: true, services });
   const { runtime, scope } = ctx;
   const progress = flags.quiet ? quietRenderer() : ctx.progress;
   try {

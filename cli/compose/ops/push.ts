@@ -11,7 +11,7 @@ export interface PushFlags extends GlobalOptions {
 }
 
 export async function push(services: string[], flags: PushFlags): Promise<number> {
-  const ctx = await opsContext(flags, { requireModel: true });
+  const ctx = await opsContext(flags, { requireModel: true, services });
   const progress = flags.quiet ? quietRenderer() : ctx.progress;
   try {
     await pushCommand(

@@ -10,7 +10,7 @@ export interface RmFlags extends GlobalOptions {
 }
 
 export async function rm(services: string[], flags: RmFlags): Promise<number> {
-  const { runtime, scope, progress } = await opsContext(flags);
+  const { runtime, scope, progress } = await opsContext(flags, { services });
   try {
     const r = await removeCommand(
       runtime,

@@ -44,7 +44,7 @@ async function readEnvFile(path: string): Promise<string[]> {
 }
 
 export async function run(service: string, command: string[], flags: RunFlags): Promise<number> {
-  const { runtime, scope, progress } = await opsContext(flags, { requireModel: true });
+  const { runtime, scope, progress } = await opsContext(flags, { requireModel: true, services: [service] });
   // Without a terminal on stdin there is nothing to drive a TTY: Compose turns it off then too.
   const tty = flags.tty && process.stdin.isTTY === true;
   let doneCalled = false;

@@ -4,7 +4,7 @@ import type { GlobalOptions } from '../global-options.js';
 import { opsContext } from './common.js';
 
 export async function top(services: string[], flags: GlobalOptions): Promise<number> {
-  const { runtime, scope } = await opsContext(flags);
+  const { runtime, scope } = await opsContext(flags, { services });
   const tops = await topCommand(runtime, scope, services);
   process.stdout.write(tops.map((t) => `${t.name}\n${renderTable(t.top.titles, t.top.processes)}`).join('\n'));
   return 0;

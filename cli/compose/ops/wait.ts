@@ -10,7 +10,7 @@ export interface WaitFlags extends GlobalOptions {
 }
 
 export async function wait(services: string[], flags: WaitFlags): Promise<number> {
-  const { runtime, scope, progress } = await opsContext(flags);
+  const { runtime, scope, progress } = await opsContext(flags, { services });
   const r = await waitCommand(runtime, scope, { services, signal: interruptSignal() });
   process.stdout.write(`${r.exitCode}\n`);
   if (flags.downProject) {

@@ -28,7 +28,9 @@ import type {
   VolumeSpec,
 } from '../types.js';
 import { resolveEndpoint, type EngineEndpoint } from './connection.js';
-import { UnixSocketAgent } from './socket-agent.js';
+import { TcpEngineAgent, TlsEngineAgent, UnixSocketAgent } from './socket-agent.js';
+import { answerLimitMs, ENGINE_TIMEOUT_ENV, limitsFor } from './engine-timeouts.js';
+import { UserError } from '../../util/errors.js';
 import { LineDemuxer, demuxAll } from './demux.js';
 import { mapEngineError } from './errors.js';
 import type { RegistryAuth } from '../../registry/credentials.js';
@@ -40,10 +42,18 @@ export class DockerRuntime implements ContainerRuntime {
   readonly endpoint: string;
   private readonly docker: Dockerode;
 
-  constructor(endpoint: EngineEndpoint = resolveEndpoint()) {
+  constructor(endpoint: EngineEndpoint = resolveEndpoint(), env: Record<string, string | undefined> = process.env) {
     this.endpoint = endpoint.url;
+    try {
+      answerLimitMs(env);
+    } catch (e) {
+      throw new UserError((e as Error).message, { code: 'invalid', hint: `unset ${ENGINE_TIMEOUT_ENV} for the default (30 s), or give whole or decimal seconds` });
+    }
+    // Every request is timed by its kind (engine-timeouts.ts); the environment is read once here.
+    const limits = (method: string, path: string) => limitsFor(method, path, env);
+    const agent = endpoint.options.socketPath ? new UnixSocketAgent(limits) : endpoint.options.protocol === 'https' ? new TlsEngineAgent(limits) : new TcpEngineAgent(limits);
     // docker-modem passes `agent` on to every request; dockerode's types do not list it.
-    this.docker = new Dockerode(endpoint.options.socketPath ? ({ ...endpoint.options, agent: new UnixSocketAgent() } as Dockerode.DockerOptions) : endpoint.options);
+    this.docker = new Dockerode({ ...endpoint.options, agent } as Dockerode.DockerOptions);
   }
 
   /** Runs one engine call, turning its failure into a RuntimeError that names the call. */

@@ -1,4 +1,6 @@
 import { RuntimeError } from '../errors.js';
+import { formatSeconds } from './engine-timeouts.js';
+import { isEngineTimeoutError, type EngineTimeoutError } from './timed-request.js';
 
 interface EngineFailure {
   statusCode?: number;
@@ -25,6 +27,7 @@ export function engineMessage(e: unknown): string {
  */
 export function mapEngineError(e: unknown, what: string, endpoint: string): RuntimeError {
   if (e instanceof RuntimeError) return e;
+  if (isEngineTimeoutError(e)) return timeoutError(e, endpoint);
   const f = (e ?? {}) as EngineFailure;
   if (f.code && CONNECT_CODES.has(f.code) && f.statusCode === undefined) {
     const local = endpoint.startsWith('unix://');
@@ -49,4 +52,14 @@ export function mapEngineError(e: unknown, what: string, endpoint: string): Runt
   if (status === 409) return new RuntimeError('conflict', `${what}: ${msg}`, opts);
   if (status === 400) return new RuntimeError('invalid', `${what}: ${msg}`, opts);
   return new RuntimeError('failed', `${what}: ${msg}`, opts);
+}
+
+/** One line, no hint: the remedy (and the knob) fit in the message. */
+function timeoutError(e: EngineTimeoutError, endpoint: string): RuntimeError {
+  const limit = formatSeconds(e.limitMs);
+  const message =
+    e.phase === 'connect'
+      ? `the Docker engine at ${endpoint} did not accept a connection within ${limit} (${e.request}); is dockerd running?`
+      : `the Docker engine at ${endpoint} accepted the connection but did not answer within ${limit} (${e.request}); is dockerd healthy? ${e.raisedBy ?? 'TSCOMPOSE_ENGINE_TIMEOUT'}=SECONDS raises the limit`;
+  return new RuntimeError('timeout', message, { cause: e });
 }

@@ -32,7 +32,7 @@ describe('RecordingFileReader', () => {
     const project = await loadProject({ cwd: '/p', env: {}, reader: r });
     expect(project.services.web?.image).toBe('busybox:1');
     const paths = new Set(r.accesses.map((a) => `${a.kind} ${a.path}`));
-    for (const p of ['exists /p/.env', 'file /p/.env', 'exists /p/compose.yaml', 'exists /p/compose.override.yaml', 'file /p/compose.yaml', 'file /p/base.yaml', 'file /p/web.env']) {
+    for (const p of ['file /p/.env', 'exists /p/compose.yaml', 'exists /p/compose.override.yaml', 'file /p/compose.yaml', 'file /p/base.yaml', 'file /p/web.env']) {
       expect(paths, p).toContain(p);
     }
   });
