@@ -666,7 +666,8 @@ async function labelFiles(files: string[], list: unknown[], p: PathSeg[], ctx: N
     let text: string;
     try {
       text = await ctx.reader.readFile(file);
-    } catch {
+    } catch (e) {
+      if (!isMissingFile(e)) throw e;
       ctx.diags.add(keyPos(list, i), [...p, i], `label file ${file} not found`, 'create it or remove it from label_file');
       continue;
     }

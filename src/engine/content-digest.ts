@@ -55,6 +55,9 @@ export function sha256(s: string | Buffer): string {
 /** A file's digest, or a directory's: names and contents of its tree, sorted. */
 export async function digestPath(path: string): Promise<string> {
   const st = await stat(path);
+  // A FIFO or device (a secret `file:` pointing at one) is bind-mounted as it is; reading it to
+  // hash it would wait forever (a FIFO) or never end (/dev/zero): its identity stands for it.
+  if (!st.isDirectory() && !st.isFile()) return sha256(`special:${st.dev}:${st.ino}:${st.mode}`);
   if (!st.isDirectory()) return sha256(await readFile(path));
   const h = createHash('sha256');
   const walk = async (dir: string, rel: string): Promise<void> => {
@@ -66,7 +69,7 @@ export async function digestPath(path: string): Promise<string> {
         await walk(join(dir, e.name), r);
       } else {
         h.update(`f:${r}\0`);
-        h.update(await readFile(join(dir, e.name)).catch(() => Buffer.from('unreadable')));
+        h.update(e.isFile() ? await readFile(join(dir, e.name)).catch(() => Buffer.from('unreadable')) : Buffer.from(`special:${e.name}`));
         h.update('\0');
       }
     }
