@@ -5,7 +5,8 @@
 // turns each `import()` into a function that evaluates that command's modules on first call.
 import { build } from 'esbuild';
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { join } from 'node:path';
 
 const TSCOMPOSE_VALUE_OPTIONS = ['-f', '--file', '-p', '--project-name', '--project-directory', '--env-file', '--profile', '--progress', '--ansi'];
@@ -59,12 +60,37 @@ function sourceDigest() {
   return h.digest('hex').slice(0, 16);
 }
 
+/**
+ * Every file of dist/ is written whole under a temporary name, then renamed into place: tests build
+ * while other tests run the CLIs, and a bundle read half-written (or before its shebang was
+ * stripped: a syntax error at line 1 inside the launcher's wrapper) crashed a command.
+ */
+function writeAtomic(file, contents, mode) {
+  mkdirSync(dirname(file), { recursive: true });
+  const tmp = `${file}.tmp-${process.pid}`;
+  writeFileSync(tmp, contents, mode === undefined ? undefined : { mode });
+  renameSync(tmp, file);
+}
+
+/** esbuild's outputs (built with write: false), each through `transform`, written atomically. */
+function emit(result, transform = (_path, text) => text) {
+  const out = {};
+  for (const f of result.outputFiles) {
+    const text = transform(f.path, Buffer.from(f.contents).toString('latin1'));
+    writeAtomic(f.path, Buffer.from(text, 'latin1'));
+    out[f.path] = text;
+  }
+  return out;
+}
+
 // Chunks of the former split ESM build must not linger next to the new files. dist/ itself stays:
 // a running tsswarm daemon starts itself again from it.
 rmSync('dist/chunks', { recursive: true, force: true });
 
-await build({
+// The launcher wraps each bundle in a function: a shebang there would be a syntax error.
+const bundleTexts = emit(await build({
   ...common,
+  write: false,
   entryPoints: Object.fromEntries(Object.entries(bundles).map(([name, c]) => [name, c.entry])),
   outdir: 'dist',
   outExtension: { '.js': '.cjs' },
@@ -75,14 +101,15 @@ await build({
   // Less source to read and hash; names stay readable in stack traces.
   minifyWhitespace: true,
   minifySyntax: true,
-});
+}), (path, text) => (path.endsWith('.cjs') ? text.replace(/^#![^\n]*\n/, '') : text));
 
 // The launcher is CommonJS too: the ESM stub requires it, so node's builtins load as CommonJS and
 // never build their ESM facades (node:fs's facade alone loads fs streams, ~2 ms).
-await build({ ...common, entryPoints: { launcher: 'cli/launcher.ts' }, outdir: 'dist', outExtension: { '.js': '.cjs' }, format: 'cjs' });
+emit(await build({ ...common, write: false, entryPoints: { launcher: 'cli/launcher.ts' }, outdir: 'dist', outExtension: { '.js': '.cjs' }, format: 'cjs' }));
 
-await build({
+emit(await build({
   ...common,
+  write: false,
   entryPoints: existsSync('examples/raft-kv/server.ts') ? { 'raft-kv': 'examples/raft-kv/server.ts' } : {},
   outdir: 'dist',
   outExtension: { '.js': '.mjs' },
@@ -90,14 +117,11 @@ await build({
   banner: {
     js: "import { createRequire as __tsCreateRequire } from 'node:module'; const require = __tsCreateRequire(import.meta.url);",
   },
-});
+}));
 
 const launchArgs = {};
 for (const [name, c] of Object.entries(bundles)) {
-  const file = `dist/${name}.cjs`;
-  // The launcher wraps the bundle in a function: a shebang there would be a syntax error.
-  const source = readFileSync(file, 'latin1').replace(/^#![^\n]*\n/, '');
-  writeFileSync(file, source, 'latin1');
+  const source = Object.entries(bundleTexts).find(([path]) => path.endsWith(`/dist/${name}.cjs`))[1];
   const hash = createHash('sha256').update(source).digest('hex').slice(0, 16);
   launchArgs[name] = `{ bundle: at('./${name}.cjs'), name: ${JSON.stringify(name.replace(/-.*/, ''))}, hash: ${JSON.stringify(hash)}, valueOptions: ${JSON.stringify(c.valueOptions)} }`;
 }
@@ -110,7 +134,7 @@ const { fileURLToPath } = require('node:url');
 const at = (f) => fileURLToPath(new URL(f, import.meta.url));
 ${body}
 `;
-writeFileSync(
+writeAtomic(
   'dist/tscompose.mjs',
   // The memo bundle's code cache is written only after it answered: a cache written after a miss
   // would lack everything an answer runs.
@@ -121,6 +145,6 @@ writeFileSync(
   return hit;
 };
 if (!(process.argv.includes('up') && (await memo()))) launch(${launchArgs.tscompose});`),
-  { mode: 0o755 },
+  0o755,
 );
-writeFileSync('dist/tsswarm.mjs', stub(`launch(${launchArgs.tsswarm});`), { mode: 0o755 });
+writeAtomic('dist/tsswarm.mjs', stub(`launch(${launchArgs.tsswarm});`), 0o755);

@@ -39,7 +39,7 @@ services:
     expose: ["9000"]
     ports: ["127.0.0.1::8000", "9100-9101:9100-9101/udp"]
     networks:
-      front: {aliases: [app-alias], ipv4_address: 172.31.250.10}
+      front: {aliases: [app-alias], ipv4_address: 10.213.250.10}
       back: {}
     volumes:
       - ./conf:/conf:ro
@@ -65,7 +65,9 @@ networks:
   front:
     driver: bridge
     driver_opts: {com.docker.network.driver.mtu: "1400"}
-    ipam: {config: [{subnet: 172.31.250.0/24}]}
+    # Outside Docker's default pools (172.17-31/16, 192.168/20): a default network that another
+    # test creates meanwhile can get 172.31.0.0/16, which this subnet would overlap.
+    ipam: {config: [{subnet: 10.213.250.0/24}]}
     labels: {tier: front}
   back:
     internal: true
@@ -119,12 +121,12 @@ describe('service options', () => {
   it('networks: custom driver options, ipam, internal, aliases, fixed address, external', () => {
     const front = inspect('network', `${p}_front`);
     expect(front.Options).toMatchObject({ 'com.docker.network.driver.mtu': '1400' });
-    expect(front.IPAM.Config[0].Subnet).toBe('172.31.250.0/24');
+    expect(front.IPAM.Config[0].Subnet).toBe('10.213.250.0/24');
     expect(front.Labels).toMatchObject({ tier: 'front', 'com.docker.compose.network': 'front', 'com.docker.compose.project': p });
     const back = inspect('network', `${p}_back`);
     expect(back).toMatchObject({ Internal: true, Attachable: true });
     const c = inspect('container', `${p}-app-1`);
-    expect(c.NetworkSettings.Networks[`${p}_front`].IPAddress).toBe('172.31.250.10');
+    expect(c.NetworkSettings.Networks[`${p}_front`].IPAddress).toBe('10.213.250.10');
     expect(c.NetworkSettings.Networks[`${p}_front`].Aliases).toEqual(expect.arrayContaining(['app', 'app-alias']));
     expect(Object.keys(c.NetworkSettings.Networks).sort()).toEqual([`${p}_back`, `${p}_front`]);
     expect(Object.keys(inspect('container', `${p}-ext-1`).NetworkSettings.Networks)).toEqual([ext]);
@@ -158,6 +160,6 @@ describe('service options', () => {
 
   it('service-name DNS between services on a network', async () => {
     const r = await runtime.exec(`${p}-app-1`, { cmd: ['nslookup', 'app-alias'] });
-    expect(r.stdout).toContain('172.31.250.10');
+    expect(r.stdout).toContain('10.213.250.10');
   });
 });
