@@ -227,7 +227,7 @@ export function registerOpsCommands(program: Command): void {
     .option('-c, --change <instruction>', 'Apply Dockerfile instruction to the created image', collect, [])
     .option('-m, --message <message>', 'Commit message')
     // Docker writes `--pause=false`; commander's booleans take no value, so the negation is --no-pause.
-    .option('-p, --pause', 'Pause container during commit (default: true; --no-pause to not pause)', true)
+    .option('-p, --pause', 'Pause container during commit', true)
     .option('--no-pause', 'Do not pause the container during commit')
     .option('--index <n>', 'index of the container if service has multiple replicas (default: the first)')
     .action(async (service: string, reference: string | undefined, _o: unknown, cmd: Command) => {
