@@ -1,6 +1,6 @@
 /**
  * Declares the day-2 commands (logs, exec, run, start, stop, restart, rm, kill, pause, unpause, top,
- * port, images, events, ls, wait, cp, pull, push, scale, volumes) with Compose v2's flags. Each action loads its file in
+ * port, images, events, ls, wait, cp, pull, push, scale, volumes, commit, export, stats) with Compose v2's flags. Each action loads its file in
  * cli/compose/ops/ only when it runs, and goes through runCommand for exit codes.
  *
  * A command of the same name declared earlier on the program is replaced, so there is exactly one
@@ -26,7 +26,7 @@ function flagsOf<T>(cmd: Command): T {
 
 const run = (action: () => Promise<number | void>): Promise<never> => runCommand('tscompose', action);
 
-// eslint-disable-next-line max-lines-per-function -- 182 lines of commander declarations, one block per command
+// eslint-disable-next-line max-lines-per-function -- 220 lines of commander declarations, one block per command
 export function registerOpsCommands(program: Command): void {
   // exec and run pass everything after SERVICE to the command, which commander allows only when
   // the program's own options must come before the subcommand (the entry point already says so).
@@ -217,6 +217,41 @@ export function registerOpsCommands(program: Command): void {
     .option('-L, --follow-link', 'Always follow symbol link in SRC_PATH')
     .action(async (source: string, destination: string, _o: unknown, cmd: Command) => {
       await run(async () => (await import('./ops/cp.js')).cp(source, destination, flagsOf(cmd)));
+    });
+
+  declare('commit')
+    .description("Create a new image from a service container's changes")
+    .argument('<service>', 'service whose container is committed')
+    .argument('[repository[:tag]]', 'name (and tag) for the new image (default: untagged)')
+    .option('-a, --author <author>', 'Author (e.g., "John Hannibal Smith <hannibal@a-team.com>")')
+    .option('-c, --change <instruction>', 'Apply Dockerfile instruction to the created image', collect, [])
+    .option('-m, --message <message>', 'Commit message')
+    // Docker writes `--pause=false`; commander's booleans take no value, so the negation is --no-pause.
+    .option('-p, --pause', 'Pause container during commit', true)
+    .option('--no-pause', 'Do not pause the container during commit')
+    .option('--index <n>', 'index of the container if service has multiple replicas (default: the first)')
+    .action(async (service: string, reference: string | undefined, _o: unknown, cmd: Command) => {
+      await run(async () => (await import('./ops/commit.js')).commit(service, reference, flagsOf(cmd)));
+    });
+
+  declare('export')
+    .description("Export a service container's filesystem as a tar archive")
+    .argument('<service>', 'service whose container is exported')
+    .option('-o, --output <file>', 'Write to a file, instead of STDOUT (required when STDOUT is a terminal)')
+    .option('--index <n>', 'index of the container if service has multiple replicas (default: the first)')
+    .action(async (service: string, _o: unknown, cmd: Command) => {
+      await run(async () => (await import('./ops/export.js')).exportService(service, flagsOf(cmd)));
+    });
+
+  declare('stats')
+    .description('Display a live stream of container(s) resource usage statistics')
+    .argument('[services...]', 'services (default: all)')
+    .option('-a, --all', 'Show all containers (default shows just running)')
+    .addOption(new Option('--format <format>', 'Format the output').choices(['table', 'json']).default('table'))
+    .option('--no-stream', 'Disable streaming stats and only pull the first result')
+    .option('--no-trunc', "Don't truncate output")
+    .action(async (services: string[], _o: unknown, cmd: Command) => {
+      await run(async () => (await import('./ops/stats.js')).stats(services, flagsOf(cmd)));
     });
 
   declare('pull')

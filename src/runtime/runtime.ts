@@ -1,9 +1,11 @@
 import type {
   BuildSpec,
+  CommitSpec,
   ContainerInfo,
   ContainerSpec,
   ContainerSummary,
   EndpointSpec,
+  EngineStats,
   EngineVersion,
   EventOptions,
   ExecResult,
@@ -61,6 +63,16 @@ export interface ContainerRuntime {
   /** Extracts a tar stream into the directory at path; copyUidGid gives the files to the container's user. */
   putArchive(id: string, path: string, tar: NodeJS.ReadableStream | Buffer, opts?: { copyUidGid?: boolean }): Promise<void>;
   resizeContainer(id: string, rows: number, cols: number): Promise<void>;
+  /** Makes an image of the container's filesystem and config; resolves with the image id. */
+  commitContainer(id: string, spec?: CommitSpec): Promise<string>;
+  /** The container's whole filesystem as a tar stream (streamed: only the headers are timed). */
+  exportContainer(id: string): Promise<NodeJS.ReadableStream>;
+  /**
+   * Resource usage samples. `stream: false` yields one sample whose precpu_stats the engine filled
+   * (so CPU % can be computed from it); `stream: true` yields one about every second until `signal`
+   * aborts or the container stops.
+   */
+  stats(id: string, opts: { stream: boolean; signal?: AbortSignal }): AsyncIterable<EngineStats>;
 
   // exec
   /** Runs a command to completion and collects its output. */

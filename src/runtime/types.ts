@@ -367,3 +367,38 @@ export interface TopResult {
   titles: string[];
   processes: string[][];
 }
+
+/** What `commit` records on the new image (the engine's POST /commit query). */
+export interface CommitSpec {
+  /** Repository (`[HOST[:PORT]/]PATH`) to tag the image with; none leaves it untagged. */
+  repo?: string;
+  tag?: string;
+  author?: string;
+  comment?: string;
+  /** Dockerfile instructions applied to the image config (`ENV A=1`, `CMD ["sh"]`, ...). */
+  changes?: string[];
+  /** Pause the container while its filesystem is read (the engine's default is true). */
+  pause?: boolean;
+}
+
+/**
+ * One sample of GET /containers/{id}/stats as the engine sends it (Linux fields only, in its own
+ * names), so the pure computation in engine/ops/stats-row.ts can be tested on recorded JSON.
+ */
+export interface EngineStats {
+  read?: string;
+  name?: string;
+  id?: string;
+  pids_stats?: { current?: number; limit?: number };
+  cpu_stats?: EngineCpuStats;
+  precpu_stats?: EngineCpuStats;
+  memory_stats?: { usage?: number; limit?: number; stats?: Record<string, number> };
+  blkio_stats?: { io_service_bytes_recursive?: Array<{ major?: number; minor?: number; op: string; value: number }> | null };
+  networks?: Record<string, { rx_bytes?: number; tx_bytes?: number }>;
+}
+
+export interface EngineCpuStats {
+  cpu_usage?: { total_usage?: number; percpu_usage?: number[] | null };
+  system_cpu_usage?: number;
+  online_cpus?: number;
+}

@@ -5,10 +5,12 @@ import type { ContainerRuntime } from '../runtime.js';
 import { RuntimeError } from '../errors.js';
 import type {
   BuildSpec,
+  CommitSpec,
   ContainerInfo,
   ContainerSpec,
   ContainerSummary,
   EndpointSpec,
+  EngineStats,
   EngineVersion,
   EventOptions,
   ExecResult,
@@ -221,6 +223,48 @@ export class DockerRuntime implements ContainerRuntime {
 
   async resizeContainer(id: string, rows: number, cols: number): Promise<void> {
     await this.call(`resize ${id}`, () => this.docker.getContainer(id).resize({ h: rows, w: cols }));
+  }
+
+  async commitContainer(id: string, spec: CommitSpec = {}): Promise<string> {
+    const opts = {
+      ...(spec.repo !== undefined ? { repo: spec.repo } : {}),
+      ...(spec.tag !== undefined ? { tag: spec.tag } : {}),
+      ...(spec.author !== undefined ? { author: spec.author } : {}),
+      ...(spec.comment !== undefined ? { comment: spec.comment } : {}),
+      // The engine reads `changes` as repeated query values; docker-modem repeats an array's items.
+      ...(spec.changes?.length ? { changes: spec.changes } : {}),
+      pause: spec.pause ?? true,
+    };
+    const r = (await this.call(`commit container ${id}`, () => this.docker.getContainer(id).commit(opts))) as { Id?: string; ID?: string };
+    const image = r.Id ?? r.ID;
+    if (!image) throw new RuntimeError('failed', `commit container ${id}: the engine answered without an image id`);
+    return image;
+  }
+
+  async exportContainer(id: string): Promise<NodeJS.ReadableStream> {
+    return this.call(`export container ${id}`, () => this.docker.getContainer(id).export());
+  }
+
+  async *stats(id: string, opts: { stream: boolean; signal?: AbortSignal }): AsyncIterable<EngineStats> {
+    const what = `stats of container ${id}`;
+    const container = this.docker.getContainer(id);
+    if (!opts.stream) {
+      const one = await this.call(what, () => container.stats({ stream: false, ...(opts.signal ? { abortSignal: opts.signal } : {}) }));
+      yield one;
+      return;
+    }
+    const stream = await this.call(what, () => container.stats({ stream: true, ...(opts.signal ? { abortSignal: opts.signal } : {}) }));
+    if (opts.signal) opts.signal.addEventListener('abort', () => (stream as unknown as Readable).destroy?.(), { once: true });
+    let partial = '';
+    try {
+      for await (const chunk of stream as AsyncIterable<Buffer>) {
+        const lines = (partial + chunk.toString('utf8')).split('\n');
+        partial = lines.pop() ?? '';
+        for (const line of lines) if (line.trim()) yield JSON.parse(line) as EngineStats;
+      }
+    } catch (e) {
+      if (!opts.signal?.aborted) throw mapEngineError(e, what, this.endpoint);
+    }
   }
 
   // ---- exec

@@ -27,7 +27,7 @@ export const DEFAULT_ANSWER_S = 30;
 export const CONNECT_S = 10;
 /** Pull, push and build reach a registry (or read a whole build context) before the first byte. */
 export const SLOW_START_S = 120;
-/** Removing a volume, image or container deletes its data: seconds per gigabyte on a slow disk. */
+/** Removing a volume, image or container deletes its data (commit copies it): seconds per gigabyte on a slow disk. */
 export const REMOVAL_S = 120;
 
 /**
@@ -61,6 +61,8 @@ const SLOW_ANSWER: RegExp[] = [
   /^POST \/(?:volumes|images|containers|networks|build)\/prune$/,
   /^GET \/distribution\/.+\/json$/,
   /^POST \/images\/load$/,
+  // commit reads the container's whole writable layer into a new one before it answers.
+  /^POST \/commit$/,
 ];
 const GRACE: RegExp = /^POST \/containers\/[^/]+\/(?:stop|restart)$/;
 

@@ -19,6 +19,9 @@ describe('engine timeout policy', () => {
       ['POST', '/v1.41/containers/abc/wait?condition=not-running'],
       ['POST', '/v1.41/exec/abc/start'],
       ['GET', '/v1.41/events?filters=%7B%7D'],
+      ['GET', '/v1.41/containers/abc/stats?stream=true'],
+      ['GET', '/v1.41/containers/abc/stats?stream=false'],
+      ['GET', '/v1.41/containers/abc/export'],
     ] as const) {
       expect(limitsFor(m, p, env), `${m} ${p}`).toMatchObject({ until: 'headers', responseMs: 30_000 });
     }
@@ -36,8 +39,9 @@ describe('engine timeout policy', () => {
     expect(limitsFor('POST', '/v1.41/containers/abc/stop', env).responseMs).toBeNull();
   });
 
-  it('removals get the longer bound', () => {
+  it('removals and commit get the longer bound', () => {
     expect(limitsFor('DELETE', '/v1.41/volumes/big?force=false', env).responseMs).toBe(120_000);
+    expect(limitsFor('POST', '/v1.41/commit?container=abc&pause=true', env)).toMatchObject({ until: 'answer', responseMs: 120_000 });
     expect(limitsFor('DELETE', '/v1.41/containers/abc?v=1', env).responseMs).toBe(120_000);
   });
 
