@@ -192,7 +192,10 @@ class Observer {
             for (const c of await engineGet<Summary[]>(h, `/containers/json?all=1&filters=${filters}`)) {
               const taskId = c.Labels['com.tsswarm.task.id'];
               if (!taskId || this.containers.has(taskId)) continue;
-              const net = Object.entries(c.NetworkSettings?.Networks ?? {}).find(([name]) => name.startsWith('tss-'))?.[1];
+              // The overlay's engine network, not the node's egress one (`tss-egress`, also `tss-`):
+              // which of the two the engine lists first varies, and an egress address taken for
+              // the task's made every later answer look stale. Not attached yet: the next poll.
+              const net = Object.entries(c.NetworkSettings?.Networks ?? {}).find(([name]) => name.startsWith('tss-') && name !== 'tss-egress')?.[1];
               const ip = net?.IPAMConfig?.IPv4Address || net?.IPAddress || '';
               if (!ip) continue;
               this.containers.set(taskId, { host: h, id12: c.Id.slice(0, 12), taskId, ip, slot: c.Labels['com.tsswarm.task.slot'] ?? '' });
