@@ -1,9 +1,15 @@
 /** `tscompose config`: parse, resolve and render the compose model. Rendering only; logic is in src/compose. */
 import { writeFile } from 'node:fs/promises';
-import { loadProjectFromCli } from '../../src/compose/index.js';
+import { loadProjectFromCli, NodeFileReader } from '../../src/compose/index.js';
+import type { Project } from '../../src/compose/types.js';
+import { modelVariables, type Variable } from '../../src/compose/variables.js';
+import { renderTable } from '../../src/engine/ops/top.js';
+import { UserError } from '../../src/util/errors.js';
 // The YAML printer (and the `yaml` library) load only for `config`, not on every command's path.
 import { allProfiles, renderJson, renderYaml, serviceImages } from '../../src/compose/render.js';
 import type { GlobalOptions } from './global-options.js';
+
+const lines = (xs: string[]): string => xs.map((x) => `${x}\n`).join('');
 
 export async function configCommand(services: string[], opts: GlobalOptions): Promise<number> {
   const project = await loadProjectFromCli(opts, services, {
@@ -12,14 +18,43 @@ export async function configCommand(services: string[], opts: GlobalOptions): Pr
   });
   if (opts.quiet) return 0;
   let out: string;
-  const lines = (xs: string[]) => xs.map((x) => `${x}\n`).join('');
   if (opts.services) out = lines(Object.keys(project.services));
   else if (opts.volumes) out = lines(Object.keys(project.volumes));
   else if (opts.networks) out = lines(Object.keys(project.networks));
   else if (opts.profiles) out = lines(allProfiles(project));
   else if (opts.images) out = lines(serviceImages(project));
+  else if (typeof opts.hash === 'string') out = await hashes(project, opts.hash);
+  else if (opts.environment) out = lines(Object.keys(project.environment).sort().map((k) => `${k}=${project.environment[k]}`));
+  else if (opts.variables) out = renderVariables(await variables(project), opts.format === 'json');
   else out = opts.format === 'json' ? renderJson(project) : renderYaml(project);
   if (typeof opts.output === 'string') await writeFile(opts.output, out);
   else process.stdout.write(out);
   return 0;
+}
+
+/** `--hash '*'` or `--hash web,db`: `SERVICE HASH` per line, the hash `up` labels containers with. */
+async function hashes(project: Project, which: string): Promise<string> {
+  const names = which === '*' ? Object.keys(project.services).sort() : which.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const n of names) {
+    if (!project.services[n]) throw new UserError(`--hash: no such service: ${n}`, { code: 'not-found', hint: `services: ${Object.keys(project.services).sort().join(', ')}` });
+  }
+  const { serviceHashes } = await import('../../src/engine/service-hashes.js');
+  return lines((await serviceHashes(project, names, process.env)).map(([n, h]) => `${n} ${h}`));
+}
+
+/** The variables of the files as written (before interpolation), as compose-go extracts them. */
+async function variables(project: Project): Promise<Variable[]> {
+  const { parseYamlLayers } = await import('../../src/compose/parse.js');
+  const reader = new NodeFileReader();
+  const docs: unknown[] = [];
+  for (const f of project.configFiles) if (f !== '-') docs.push(...parseYamlLayers(await reader.readFile(f), f));
+  return modelVariables(docs);
+}
+
+function renderVariables(vars: Variable[], json: boolean): string {
+  if (json) {
+    const map = Object.fromEntries(vars.map((v) => [v.name, { Name: v.name, DefaultValue: v.defaultValue ?? '', PresenceValue: v.alternateValue ?? '', Required: v.required }]));
+    return `${JSON.stringify(map, null, 2)}\n`;
+  }
+  return renderTable(['NAME', 'REQUIRED', 'DEFAULT VALUE', 'ALTERNATE VALUE'], vars.map((v) => [v.name, String(v.required), v.defaultValue ?? '', v.alternateValue ?? '']));
 }

@@ -90,4 +90,24 @@ describe('tscompose config', () => {
     expect(r.status).toBe(1);
     expect(r.stderr).toContain(`${dir}/compose.yaml:3:5: services.web.image: required variable IMAGE is missing a value: set IMAGE`);
   });
+
+  it('--variables lists what the files refer to with defaults; --environment what interpolation saw; --hash what up labels', () => {
+    const dir = tempDir();
+    writeFileSync(path.join(dir, 'compose.yaml'), 'services:\n  web:\n    image: ${IMAGE:-nginx}:${TAG?need a tag}\n    environment: {MODE: "${MODE:+on}", PRICE: "5 $$ each"}\n  db:\n    image: db\n');
+    const vars = run(['config', '--variables'], { cwd: dir, env: { TAG: '1' } });
+    expect(vars.status, vars.stderr).toBe(0);
+    expect(vars.stdout.split('\n').map((l) => l.trim().split(/\s+/))).toEqual([['NAME', 'REQUIRED', 'DEFAULT', 'VALUE', 'ALTERNATE', 'VALUE'], ['IMAGE', 'false', 'nginx'], ['TAG', 'true'], ['MODE', 'false', 'on'], ['']]);
+    const json = JSON.parse(run(['config', '--variables', '--format', 'json'], { cwd: dir, env: { TAG: '1' } }).stdout) as Record<string, { Required: boolean; DefaultValue: string }>;
+    expect(json.IMAGE).toEqual({ Name: 'IMAGE', DefaultValue: 'nginx', PresenceValue: '', Required: false });
+    const env = run(['config', '--environment'], { cwd: dir, env: { TAG: '1' } }).stdout.split('\n');
+    expect(env).toContain('TAG=1');
+    expect(env).toContain('COMPOSE_PROJECT_NAME=' + path.basename(dir).toLowerCase().replace(/[^a-z0-9_-]/g, ''));
+    const hash = run(['config', '--hash', '*'], { cwd: dir, env: { TAG: '1' } });
+    expect(hash.status, hash.stderr).toBe(0);
+    expect(hash.stdout).toMatch(/^db [0-9a-f]{64}\nweb [0-9a-f]{64}\n$/);
+    expect(run(['config', '--hash', 'web'], { cwd: dir, env: { TAG: '1' } }).stdout).toBe(hash.stdout.split('\n')[1] + '\n');
+    const bad = run(['config', '--hash', 'ghost'], { cwd: dir, env: { TAG: '1' } });
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toContain('--hash: no such service: ghost');
+  });
 });
