@@ -125,6 +125,9 @@ program
   .option('-q, --quiet', 'only ids')
   .option('--services', 'only service names')
   .option('--status <status>', 'filter by status (repeatable)', collect, [])
+  .option('--filter <filter>', 'filter by a property: status=STATUS (repeatable)', collect, [])
+  .option('--no-trunc', "don't truncate the command")
+  .option('--no-orphans', "leave out containers of services the files no longer declare")
   .addOption(new Option('--format <format>', 'table|json').choices(['table', 'json']).default('table'))
   .action(async (services: string[], _o: unknown, cmd: Command) => {
     await run(async () => (await import('./compose/ps.js')).psCommand(services, globals(cmd)));

@@ -1,4 +1,5 @@
 import { selectContainers } from '../../src/engine/ops/select-containers.js';
+import { UserError } from '../../src/util/errors.js';
 import type { GlobalOptions } from './global-options.js';
 import { commandContext } from './context.js';
 import { checkNamedServices } from './flag-values.js';
@@ -6,13 +7,20 @@ import { table } from './table.js';
 
 export async function psCommand(
   services: string[],
-  flags: GlobalOptions & { all?: boolean; quiet?: boolean; services?: boolean; status?: string[]; format?: string },
+  flags: GlobalOptions & { all?: boolean; quiet?: boolean; services?: boolean; status?: string[]; filter?: string[]; format?: string; trunc?: boolean; orphans?: boolean },
 ): Promise<number> {
+  // Compose's --filter knows one property, status; both forms are checked before the engine is asked.
+  const statuses = [...(flags.status ?? []), ...(flags.filter ?? []).map(statusFilter)];
+  for (const st of statuses) {
+    if (!STATUSES.includes(st)) throw new UserError(`invalid status "${st}"`, { code: 'invalid', hint: `one of ${STATUSES.join(', ')}` });
+  }
   const { project, runtime } = await commandContext(flags);
   checkNamedServices(project, services);
   let list = await selectContainers(runtime, { name: project.name, project }, { services, all: true, oneOff: 'include' });
-  if (!flags.all) list = list.filter((c) => c.status === 'running' || c.status === 'restarting' || c.status === 'paused');
-  if (flags.status?.length) list = list.filter((c) => flags.status!.includes(c.status));
+  if (!flags.all && statuses.length === 0) list = list.filter((c) => c.status === 'running' || c.status === 'restarting' || c.status === 'paused');
+  if (statuses.length) list = list.filter((c) => statuses.includes(c.status));
+  // --no-orphans: only containers of services the files still declare (enabled or not).
+  if (flags.orphans === false) list = list.filter((c) => project.services[c.service] || project.disabledServices[c.service]);
   if (flags.quiet) {
     for (const c of list) process.stdout.write(`${c.id}\n`);
     return 0;
@@ -34,9 +42,17 @@ export async function psCommand(
     return 0;
   }
   process.stdout.write(table(['NAME', 'IMAGE', 'COMMAND', 'SERVICE', 'CREATED', 'STATUS', 'PORTS'], list.map((c) => [
-    c.name, c.image, JSON.stringify(c.command.length > 20 ? c.command.slice(0, 19) + '…' : c.command), c.service, ago(c.created), c.statusText, ports(c),
+    c.name, c.image, JSON.stringify(c.command.length > 20 && flags.trunc !== false ? c.command.slice(0, 19) + '…' : c.command), c.service, ago(c.created), c.statusText, ports(c),
   ])));
   return 0;
+}
+
+const STATUSES = ['paused', 'restarting', 'removing', 'running', 'dead', 'created', 'exited'];
+
+function statusFilter(f: string): string {
+  const m = /^status=(.*)$/.exec(f);
+  if (!m) throw new UserError(`unsupported filter "${f}"`, { code: 'invalid', hint: 'ps supports --filter status=STATUS' });
+  return m[1]!;
 }
 
 export function ago(unixSeconds: number): string {

@@ -1,4 +1,6 @@
-/** `scale` and `volumes` on the real engine, as Compose v2 has them. */
+/** `scale`, `volumes` and `ps` filters on the real engine, as Compose v2 has them. */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SLEEPER, TEST_IMAGE, runtime, testProjects } from './compose-helpers.js';
 
@@ -51,5 +53,24 @@ describe('scale and volumes', () => {
     expect((await run(['volumes', '-q', 'db'])).stdout).toBe(`${p}_data\n`);
     const json = (await run(['volumes', '--format', 'json', 'web'])).stdout.trim().split('\n').map((l) => JSON.parse(l) as { Name: string; Driver: string });
     expect(json.map((v) => [v.Name, v.Driver])).toEqual([[`${p}_cache`, 'local']]);
+  });
+
+  it('ps --status / --filter status= show stopped containers without -a; --no-orphans hides services the file dropped', async () => {
+    const { p, dir, run } = setup('psf', FILE);
+    expect((await run(['up', '-d'])).code).toBe(0);
+    expect((await run(['stop', 'web'])).code).toBe(0);
+    const names = async (args: string[]) => (await run(['ps', '--format', 'json', ...args])).stdout.trim().split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { Name: string }).Name).sort();
+    expect(await names(['--status', 'exited'])).toEqual([`${p}-web-1`]);
+    expect(await names(['--filter', 'status=running'])).toEqual([`${p}-db-1`]);
+    const bad = await run(['ps', '--filter', 'name=web']);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toContain('unsupported filter "name=web"');
+    expect((await run(['ps', '--status', 'sleeping'])).stderr).toContain('invalid status "sleeping"');
+    writeFileSync(join(dir, 'only-web.yaml'), FILE.replace(/ {2}db:[\s\S]*?(?=volumes:\n {2}cache)/, '').replace('    depends_on: [db]\n', ''));
+    const orphans = (await run(['-f', 'only-web.yaml', 'ps', '-a', '--format', 'json'])).stdout;
+    expect(orphans).toContain(`${p}-db-1`);
+    const kept = (await run(['-f', 'only-web.yaml', 'ps', '-a', '--no-orphans', '--format', 'json'])).stdout;
+    expect(kept).toContain(`${p}-web-1`);
+    expect(kept).not.toContain(`${p}-db-1`);
   });
 });
