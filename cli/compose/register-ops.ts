@@ -1,5 +1,5 @@
 /**
- * Declares the day-2 commands (logs, exec, run, start, stop, restart, rm, kill, pause, unpause, top,
+ * Declares the day-2 commands (logs, exec, attach, run, start, stop, restart, rm, kill, pause, unpause, top,
  * port, images, events, ls, wait, cp, pull, push, scale, volumes, commit, export, stats) with Compose v2's flags. Each action loads its file in
  * cli/compose/ops/ only when it runs, and goes through runCommand for exit codes.
  *
@@ -68,6 +68,17 @@ export function registerOpsCommands(program: Command): void {
     .passThroughOptions()
     .action(async (service: string, command: string[], _o: unknown, cmd: Command) => {
       await run(async () => (await import('./ops/exec.js')).exec(service, command, flagsOf(cmd)));
+    });
+
+  declare('attach')
+    .description("Attach local standard input, output, and error streams to a service's running container")
+    .argument('<service>', 'service whose container to attach to')
+    .option('--index <n>', 'index of the container if service has multiple replicas')
+    .option('--no-stdin', 'Do not attach STDIN')
+    .option('--no-sig-proxy', 'Do not proxy all received signals to the process (without a TTY)')
+    .option('--detach-keys <keys>', 'Override the key sequence for detaching from a container (default ctrl-p,ctrl-q)')
+    .action(async (service: string, _o: unknown, cmd: Command) => {
+      await run(async () => (await import('./ops/attach.js')).attach(service, flagsOf(cmd)));
     });
 
   declare('run')

@@ -57,7 +57,7 @@ export interface ContainerRuntime {
   health(id: string): Promise<HealthState | undefined>;
   logs(id: string, opts?: LogOptions): AsyncIterable<LogLine>;
   /** Attaches to a running container's stdio (for `run` in the foreground). */
-  attach(id: string, opts: { stdin: boolean; tty: boolean }): Promise<ExecSession>;
+  attach(id: string, opts: { stdin: boolean; tty: boolean; detachKeys?: string }): Promise<ExecSession>;
   /** A tar stream of the path. */
   getArchive(id: string, path: string): Promise<NodeJS.ReadableStream>;
   /** Extracts a tar stream into the directory at path; copyUidGid gives the files to the container's user. */

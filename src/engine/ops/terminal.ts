@@ -15,6 +15,8 @@ export interface AttachOptions {
   tty: boolean;
   /** Forward local stdin to the session. */
   interactive: boolean;
+  /** Ends the session early with this code (attach: the user detached), restoring the terminal as any end does. */
+  until?: Promise<number>;
 }
 
 /**
@@ -59,7 +61,7 @@ export async function attachSession(session: ExecSession, io: LocalStdio, opts: 
         io.stdin.pause();
       });
     }
-    const code = await session.wait();
+    const code = await (opts.until ? Promise.race([session.wait(), opts.until]) : session.wait());
     // The exit code can arrive before the last output chunk; flush what is in flight.
     await Promise.race([outDone, new Promise((r) => setTimeout(r, 500))]);
     return code;

@@ -205,10 +205,17 @@ export class DockerRuntime implements ContainerRuntime {
     yield* demux.end();
   }
 
-  async attach(id: string, opts: { stdin: boolean; tty: boolean }): Promise<ExecSession> {
+  async attach(id: string, opts: { stdin: boolean; tty: boolean; detachKeys?: string }): Promise<ExecSession> {
     const container = this.docker.getContainer(id);
     const stream = await this.call(`attach ${id}`, () =>
-      container.attach({ stream: true, stdin: opts.stdin, stdout: true, stderr: true, hijack: opts.stdin }),
+      container.attach({
+        stream: true,
+        stdin: opts.stdin,
+        stdout: true,
+        stderr: true,
+        hijack: opts.stdin,
+        ...(opts.detachKeys !== undefined ? { detachKeys: opts.detachKeys } : {}),
+      }),
     );
     return this.session(stream, opts.tty, opts.stdin, (r, c) => container.resize({ h: r, w: c }), () => this.waitContainer(id));
   }

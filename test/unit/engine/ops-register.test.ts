@@ -11,6 +11,6 @@ describe('registerOpsCommands', () => {
     const names = program.commands.map((c) => c.name());
     expect(names.filter((n) => n === 'logs')).toHaveLength(1);
     expect(program.commands.find((c) => c.name() === 'logs')!.options.map((o) => o.long)).toContain('--no-log-prefix');
-    expect(names.sort()).toEqual(['commit', 'cp', 'events', 'export', 'exec', 'images', 'kill', 'logs', 'ls', 'pause', 'port', 'pull', 'push', 'restart', 'rm', 'run', 'scale', 'start', 'stats', 'stop', 'top', 'unpause', 'volumes', 'wait'].sort());
+    expect(names.sort()).toEqual(['attach', 'commit', 'cp', 'events', 'export', 'exec', 'images', 'kill', 'logs', 'ls', 'pause', 'port', 'pull', 'push', 'restart', 'rm', 'run', 'scale', 'start', 'stats', 'stop', 'top', 'unpause', 'volumes', 'wait'].sort());
   });
 });
