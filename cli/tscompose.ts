@@ -128,7 +128,7 @@ program
   .option('--filter <filter>', 'filter by a property: status=STATUS (repeatable)', collect, [])
   .option('--no-trunc', "don't truncate the command")
   .option('--no-orphans', "leave out containers of services the files no longer declare")
-  .addOption(new Option('--format <format>', 'table|json').choices(['table', 'json']).default('table'))
+  .addOption(new Option('--format <format>', 'table, json, or a Go template ("table {{.Name}}\\t{{.Status}}")').default('table'))
   .action(async (services: string[], _o: unknown, cmd: Command) => {
     await run(async () => (await import('./compose/ps.js')).psCommand(services, globals(cmd)));
   });

@@ -1,5 +1,6 @@
 import { selectContainers } from '../../src/engine/ops/select-containers.js';
 import { UserError } from '../../src/util/errors.js';
+import { checkFormat, isTemplateFormat, renderGoFormat } from '../../src/util/go-format.js';
 import type { GlobalOptions } from './global-options.js';
 import { commandContext } from './context.js';
 import { checkNamedServices } from './flag-values.js';
@@ -10,6 +11,7 @@ export async function psCommand(
   flags: GlobalOptions & { all?: boolean; quiet?: boolean; services?: boolean; status?: string[]; filter?: string[]; format?: string; trunc?: boolean; orphans?: boolean },
 ): Promise<number> {
   // Compose's --filter knows one property, status; both forms are checked before the engine is asked.
+  checkFormat(flags.format);
   const statuses = [...(flags.status ?? []), ...(flags.filter ?? []).map(statusFilter)];
   for (const st of statuses) {
     if (!STATUSES.includes(st)) throw new UserError(`invalid status "${st}"`, { code: 'invalid', hint: `one of ${STATUSES.join(', ')}` });
@@ -31,14 +33,19 @@ export async function psCommand(
   }
   const ports = (c: (typeof list)[number]): string =>
     c.ports.map((p) => (p.hostPort ? `${p.hostIp ?? '0.0.0.0'}:${p.hostPort}->${p.containerPort}/${p.protocol}` : `${p.containerPort}/${p.protocol}`)).join(', ');
+  const rows = list.map((c) => ({
+    ID: c.id, Name: c.name, Image: c.image, Command: c.command, Project: project.name, Service: c.service,
+    Created: c.created, State: c.status, Status: c.statusText, Health: /\((healthy|unhealthy)\)/.exec(c.statusText)?.[1] ?? '',
+    ExitCode: Number(/Exited \((\d+)\)/.exec(c.statusText)?.[1] ?? 0),
+    Publishers: c.ports.map((p) => ({ URL: p.hostIp ?? '', TargetPort: p.containerPort, PublishedPort: p.hostPort ?? 0, Protocol: p.protocol })),
+  }));
   if (flags.format === 'json') {
-    for (const c of list) {
-      process.stdout.write(JSON.stringify({
-        ID: c.id, Name: c.name, Image: c.image, Command: c.command, Project: project.name, Service: c.service,
-        Created: c.created, State: c.status, Status: c.statusText, Health: /\((healthy|unhealthy)\)/.exec(c.statusText)?.[1] ?? '',
-        ExitCode: Number(/Exited \((\d+)\)/.exec(c.statusText)?.[1] ?? 0), Publishers: c.ports.map((p) => ({ URL: p.hostIp ?? '', TargetPort: p.containerPort, PublishedPort: p.hostPort ?? 0, Protocol: p.protocol })),
-      }) + '\n');
-    }
+    for (const r of rows) process.stdout.write(`${JSON.stringify(r)}\n`);
+    return 0;
+  }
+  if (isTemplateFormat(flags.format)) {
+    // Docker's ps templates also know Ports, the table's column.
+    process.stdout.write(renderGoFormat(flags.format, rows.map((r, i) => ({ ...r, Ports: ports(list[i]!) }))));
     return 0;
   }
   process.stdout.write(table(['NAME', 'IMAGE', 'COMMAND', 'SERVICE', 'CREATED', 'STATUS', 'PORTS'], list.map((c) => [

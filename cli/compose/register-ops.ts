@@ -166,7 +166,7 @@ export function registerOpsCommands(program: Command): void {
   declare('images')
     .description('List images used by the created containers')
     .argument('[services...]', 'services (default: all)')
-    .addOption(new Option('--format <format>', 'Format the output').choices(['table', 'json']).default('table'))
+    .addOption(new Option('--format <format>', 'Format the output: table, json, or a Go template ("table {{.Name}}\\t{{.Status}}")').default('table'))
     .option('-q, --quiet', 'Only display IDs')
     .action(async (services: string[], _o: unknown, cmd: Command) => {
       await run(async () => (await import('./ops/images.js')).images(services, flagsOf(cmd)));
@@ -183,7 +183,7 @@ export function registerOpsCommands(program: Command): void {
   declare('volumes')
     .description('List volumes')
     .argument('[services...]', 'only the volumes these services mount (default: all of the project)')
-    .addOption(new Option('--format <format>', 'Format the output').choices(['table', 'json']).default('table'))
+    .addOption(new Option('--format <format>', 'Format the output: table, json, or a Go template ("table {{.Name}}\\t{{.Status}}")').default('table'))
     .option('-q, --quiet', 'Only display volume names')
     .action(async (services: string[], _o: unknown, cmd: Command) => {
       await run(async () => (await import('./ops/volumes.js')).volumes(services, flagsOf(cmd)));
@@ -202,7 +202,7 @@ export function registerOpsCommands(program: Command): void {
   declare('ls')
     .description('List running compose projects')
     .option('-a, --all', 'Show all stopped Compose projects')
-    .addOption(new Option('--format <format>', 'Format the output').choices(['table', 'json']).default('table'))
+    .addOption(new Option('--format <format>', 'Format the output: table, json, or a Go template ("table {{.Name}}\\t{{.Status}}")').default('table'))
     .option('-q, --quiet', 'Only display project names')
     .option('--filter <filter>', 'Filter output based on conditions provided (name=REGEX)', collect, [])
     .action(async (_o: unknown, cmd: Command) => {
@@ -258,7 +258,7 @@ export function registerOpsCommands(program: Command): void {
     .description('Display a live stream of container(s) resource usage statistics')
     .argument('[services...]', 'services (default: all)')
     .option('-a, --all', 'Show all containers (default shows just running)')
-    .addOption(new Option('--format <format>', 'Format the output').choices(['table', 'json']).default('table'))
+    .addOption(new Option('--format <format>', 'Format the output: table, json, or a Go template ("table {{.Name}}\\t{{.Status}}")').default('table'))
     .option('--no-stream', 'Disable streaming stats and only pull the first result')
     .option('--no-trunc', "Don't truncate output")
     .action(async (services: string[], _o: unknown, cmd: Command) => {

@@ -66,6 +66,15 @@ describe('scale and volumes', () => {
     expect(bad.code).not.toBe(0);
     expect(bad.stderr).toContain('unsupported filter "name=web"');
     expect((await run(['ps', '--status', 'sleeping'])).stderr).toContain('invalid status "sleeping"');
+    // Go-template formats, as scripts use them with docker compose.
+    expect((await run(['ps', '-a', '--format', '{{.Service}}:{{.State}}'])).stdout.split('\n').sort()).toEqual(['', 'db:running', 'web:exited']);
+    const table = (await run(['ps', '--format', 'table {{.Service}}\\t{{.State}}'])).stdout;
+    expect(table).toMatch(/^SERVICE {3}STATE\ndb {8}running\n$/);
+    expect((await run(['volumes', '--format', '{{.Driver}}'])).stdout).toBe('local\nlocal\n');
+    const badField = await run(['ps', '--format', '{{.Nope}}']);
+    expect(badField.code).toBe(1);
+    expect(badField.stderr).toContain('--format: no field "Nope"');
+    expect((await run(['ps', '--format', 'yaml'])).stderr).toContain('--format: "yaml" is neither table, json nor a template');
     writeFileSync(join(dir, 'only-web.yaml'), FILE.replace(/ {2}db:[\s\S]*?(?=volumes:\n {2}cache)/, '').replace('    depends_on: [db]\n', ''));
     const orphans = (await run(['-f', 'only-web.yaml', 'ps', '-a', '--format', 'json'])).stdout;
     expect(orphans).toContain(`${p}-db-1`);

@@ -7,24 +7,27 @@
 import { statsContainers, statsLive, statsSnapshot } from '../../../src/engine/ops/stats.js';
 import { STATS_TITLES, tableCells, type StatsRow } from '../../../src/engine/ops/stats-row.js';
 import { renderTable } from '../../../src/engine/ops/top.js';
+import { checkFormat, isTemplateFormat, renderGoFormat } from '../../../src/util/go-format.js';
 import type { GlobalOptions } from '../global-options.js';
 import { interruptSignal, opsContext } from './common.js';
 
 export interface StatsFlags extends GlobalOptions {
   all?: boolean;
-  format: 'table' | 'json';
+  format: string;
   /** `--no-stream` sets this false (commander's negated flag). */
   stream?: boolean;
   /** `--no-trunc` sets this false. */
   trunc?: boolean;
 }
 
-function render(rows: readonly StatsRow[], format: 'table' | 'json'): string {
+function render(rows: readonly StatsRow[], format: string): string {
   if (format === 'json') return rows.map((r) => `${JSON.stringify(r)}\n`).join('');
+  if (isTemplateFormat(format)) return renderGoFormat(format, rows as unknown as Array<Record<string, unknown>>);
   return renderTable(STATS_TITLES, rows.map(tableCells));
 }
 
 export async function stats(services: string[], flags: StatsFlags): Promise<number> {
+  checkFormat(flags.format);
   const { runtime, scope } = await opsContext(flags, { services });
   const noTrunc = flags.trunc === false;
   const containers = await statsContainers(runtime, scope, { services, all: flags.all ?? false, noTrunc });
