@@ -20,6 +20,7 @@ export interface UpFlags extends GlobalOptions {
   detach?: boolean;
   scale?: string[];
   forceRecreate?: boolean;
+  dryRun?: boolean;
   recreate?: boolean;
   deps?: boolean;
   removeOrphans?: boolean;
@@ -72,6 +73,7 @@ export async function upCommand(services: string[], flags: UpFlags): Promise<num
       ...(flags.deps === false ? { noDeps: true } : {}),
       scale,
       ...(flags.forceRecreate ? { forceRecreate: true } : {}),
+      ...(flags.dryRun ? { dryRun: true } : {}),
       ...(flags.recreate === false ? { noRecreate: true } : {}),
       ...(flags.start === false ? { noStart: true } : {}),
       ...(flags.removeOrphans ? { removeOrphans: true } : {}),
@@ -86,6 +88,8 @@ export async function upCommand(services: string[], flags: UpFlags): Promise<num
   } finally {
     progress.done();
   }
+  // --dry-run printed its plan; no memo is kept of an up that did nothing.
+  if (flags.dryRun) return 0;
   if (detach) {
     const plainDetach = !flags.wait && flags.start !== false && !flags.build && !flags.pull && !flags.forceRecreate && !flags.abortOnContainerExit && !flags.exitCodeFrom;
     await rememberUp({ project, result, accesses: reader.accesses, eligible: plainDetach && !reader.usedStdin && shown === 0 });

@@ -1,6 +1,6 @@
 import type { Project } from '../compose/types.js';
 import type { ContainerRuntime } from '../runtime/runtime.js';
-import { executePlan } from './executor.js';
+import { executePlan, reportPlan } from './executor.js';
 import { LABEL } from './labels.js';
 import { observe } from './observed.js';
 import type { Plan } from './plan.js';
@@ -18,6 +18,8 @@ export interface DownOptions {
   timeout?: number;
   services?: string[];
   progress?: ProgressSink;
+  /** --dry-run: print the plan, remove nothing. */
+  dryRun?: boolean;
 }
 
 export async function down(runtime: ContainerRuntime, project: Project, opts: DownOptions = {}): Promise<Plan> {
@@ -48,6 +50,10 @@ export async function down(runtime: ContainerRuntime, project: Project, opts: Do
     ...(opts.services?.length ? { services: opts.services } : {}),
     images: [...new Set(images)],
   });
+  if (opts.dryRun) {
+    reportPlan(plan, opts.progress ?? noProgress);
+    return plan;
+  }
   await executePlan(runtime, plan, { progress: opts.progress ?? noProgress });
   // The project's host-side files (materialized secrets) go with its containers.
   if (!opts.services?.length) await rm(projectStateDir(project.name), { recursive: true, force: true });

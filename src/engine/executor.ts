@@ -44,6 +44,19 @@ const WORDS: Record<Operation['kind'], [string, string, string]> = {
   'remove-image': ['Image', 'Removing', 'Removed'],
 };
 
+/**
+ * --dry-run: what executePlan would do, one progress line per operation in plan order (the
+ * order every dependency allows), as docker compose prints it; the engine is not called.
+ */
+export function reportPlan(plan: Plan, progress: ProgressSink): void {
+  for (const w of plan.warnings) progress({ resource: 'Warning', text: w, status: 'warning' });
+  for (const op of plan.operations) {
+    const [noun, , did] = op.kind === 'create-container' && op.replaces ? (['Container', 'Recreate', 'Recreated'] as const) : WORDS[op.kind];
+    const name = op.kind === 'wait-dependency' ? op.containers.join(', ') || op.dependency : op.name;
+    progress({ resource: `DRY-RUN MODE - ${noun} ${name}`, text: op.kind === 'wait-dependency' ? conditionWord(op.condition) : did, status: 'done' });
+  }
+}
+
 export async function executePlan(runtime: ContainerRuntime, plan: Plan, opts: ExecuteOptions = {}): Promise<void> {
   const progress = opts.progress ?? noProgress;
   for (const w of plan.warnings) progress({ resource: 'Warning', text: w, status: 'warning' });

@@ -1,7 +1,7 @@
 import type { Project } from '../compose/types.js';
 import type { RegistryAuthLookup } from '../registry/credentials.js';
 import type { ContainerRuntime } from '../runtime/runtime.js';
-import { executePlan } from './executor.js';
+import { executePlan, reportPlan } from './executor.js';
 import { ensureImages } from './images.js';
 import { observe, type ObservedState } from './observed.js';
 import { serviceImage } from './project-names.js';
@@ -35,6 +35,8 @@ export interface UpOptions {
   progress?: ProgressSink;
   signal?: AbortSignal;
   env?: Record<string, string | undefined>;
+  /** --dry-run: plan against what the engine holds and print the plan; nothing is pulled, built, created or started. */
+  dryRun?: boolean;
   /** Registry credentials per image for pulls; by default those of the Docker CLI's config. */
   auth?: RegistryAuthLookup;
 }
@@ -60,7 +62,7 @@ export async function up(runtime: ContainerRuntime, project: Project, opts: UpOp
   }
   const env = opts.env ?? process.env;
   const [images, observed, digests] = await Promise.all([
-    ensureImages(runtime, project, services, {
+    opts.dryRun ? localImages(runtime, project, services, progress) : ensureImages(runtime, project, services, {
       ...(opts.build ? { build: true } : {}),
       ...(opts.pull ? { pull: opts.pull } : {}),
       ...(opts.auth ? { auth: opts.auth } : {}),
@@ -84,6 +86,10 @@ export async function up(runtime: ContainerRuntime, project: Project, opts: UpOp
     stateDir: projectStateDir(project.name, env),
     contentDigests: digests,
   });
+  if (opts.dryRun) {
+    reportPlan(plan, progress);
+    return { plan, services, observed, images: {}, contentDigests: digests };
+  }
   await executePlan(runtime, plan, {
     progress,
     ...(opts.signal ? { signal: opts.signal } : {}),
@@ -93,6 +99,23 @@ export async function up(runtime: ContainerRuntime, project: Project, opts: UpOp
   const refs: Record<string, string> = {};
   for (const [name, id] of Object.entries(images.ids)) refs[serviceImage(project, project.services[name]!)] = id;
   return { plan, services, observed, images: refs, contentDigests: digests };
+}
+
+/** --dry-run's images: the ids the engine holds; one that is missing would be pulled or built. */
+type ImageIds = { ids: Record<string, string>; volumes: Record<string, string[]> };
+
+async function localImages(runtime: ContainerRuntime, project: Project, services: string[], progress: ProgressSink): Promise<ImageIds> {
+  const ids: Record<string, string> = {};
+  const volumes: Record<string, string[]> = {};
+  for (const name of services) {
+    const svc = project.services[name]!;
+    const ref = serviceImage(project, svc);
+    const info = await runtime.inspectImage(ref).catch(() => undefined);
+    if (info) ids[name] = info.id;
+    if (info?.volumes?.length) volumes[name] = info.volumes;
+    if (!info) progress({ resource: `DRY-RUN MODE - Image ${ref}`, text: svc.build ? 'Built' : 'Pulled', status: 'done' });
+  }
+  return { ids, volumes };
 }
 
 /** --wait: every container of the services is running, and healthy when it has a healthcheck. */
