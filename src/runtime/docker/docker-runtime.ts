@@ -261,17 +261,7 @@ export class DockerRuntime implements ContainerRuntime {
       return;
     }
     const stream = await this.call(what, () => container.stats({ stream: true, ...(opts.signal ? { abortSignal: opts.signal } : {}) }));
-    if (opts.signal) opts.signal.addEventListener('abort', () => (stream as unknown as Readable).destroy?.(), { once: true });
-    let partial = '';
-    try {
-      for await (const chunk of stream as AsyncIterable<Buffer>) {
-        const lines = (partial + chunk.toString('utf8')).split('\n');
-        partial = lines.pop() ?? '';
-        for (const line of lines) if (line.trim()) yield JSON.parse(line) as EngineStats;
-      }
-    } catch (e) {
-      if (!opts.signal?.aborted) throw mapEngineError(e, what, this.endpoint);
-    }
+    yield* this.jsonLines<EngineStats>(stream, what, opts.signal);
   }
 
   // ---- exec
@@ -563,20 +553,27 @@ export class DockerRuntime implements ContainerRuntime {
         ...(opts.signal ? { abortSignal: opts.signal } : {}),
       } as Dockerode.GetEventsOptions),
     );
-    if (opts.signal) opts.signal.addEventListener('abort', () => (stream as unknown as Readable).destroy?.(), { once: true });
+    type EngineEvent = { Type: string; Action: string; Actor?: { ID?: string; Attributes?: Record<string, string> }; timeNano: number };
+    for await (const e of this.jsonLines<EngineEvent>(stream, 'events', opts.signal)) {
+      yield { type: e.Type, action: e.Action, id: e.Actor?.ID ?? '', attributes: e.Actor?.Attributes ?? {}, timeNano: e.timeNano };
+    }
+  }
+
+  /**
+   * One object per line of an engine stream (events, stats) until it ends or `signal` aborts it;
+   * a break that is not our abort is the engine's error.
+   */
+  private async *jsonLines<T>(stream: NodeJS.ReadableStream, what: string, signal?: AbortSignal): AsyncIterable<T> {
+    if (signal) signal.addEventListener('abort', () => (stream as unknown as Readable).destroy?.(), { once: true });
     let partial = '';
     try {
       for await (const chunk of stream as AsyncIterable<Buffer>) {
         const lines = (partial + chunk.toString('utf8')).split('\n');
         partial = lines.pop() ?? '';
-        for (const line of lines) {
-          if (!line.trim()) continue;
-          const e = JSON.parse(line) as { Type: string; Action: string; Actor?: { ID?: string; Attributes?: Record<string, string> }; timeNano: number };
-          yield { type: e.Type, action: e.Action, id: e.Actor?.ID ?? '', attributes: e.Actor?.Attributes ?? {}, timeNano: e.timeNano };
-        }
+        for (const line of lines) if (line.trim()) yield JSON.parse(line) as T;
       }
     } catch (e) {
-      if (!opts.signal?.aborted) throw mapEngineError(e, 'events', this.endpoint);
+      if (!signal?.aborted) throw mapEngineError(e, what, this.endpoint);
     }
   }
 }
