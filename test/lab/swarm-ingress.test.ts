@@ -243,7 +243,12 @@ describe('ingress routing mesh: published ports from outside the cluster', () =>
     expect(rm.code, rm.stderr).toBe(0);
     for (const h of HOSTS) {
       await eventually(async () => ((await lab.exec(h, ['nft', 'list', 'table', 'ip', 'tsswarm-ingress'])).stdout.includes('5353') ? undefined : true), { timeoutMs: 20_000, intervalMs: 200, what: `5353 gone from ${h}'s table` });
-      const ct = await lab.exec(h, ['conntrack', '-L', '-p', 'udp', '--orig-port-dst', '5353', '-m', '0x10000000/0x10000000'], { check: false });
+      // The flows go in the same sync, right after the table changed (never before: a packet in
+      // between would make a new marked flow), so they are waited for too.
+      const ct = await eventually(async () => {
+        const r = await lab.exec(h, ['conntrack', '-L', '-p', 'udp', '--orig-port-dst', '5353', '-m', '0x10000000/0x10000000'], { check: false });
+        return r.stdout.trim() === '' ? r : undefined;
+      }, { timeoutMs: 10_000, intervalMs: 100, what: `no marked 5353/udp flow on ${h}` });
       expect(ct.stdout.trim(), `${h}: ${ct.stdout}`).toBe('');
     }
     expect((await get(lab.host('h3').ip, 8080)).ok).toBe(true);
