@@ -26,6 +26,7 @@ program
   .option('--profile <profile>', 'enable a profile (repeatable)', collect, [])
   .addOption(new Option('--progress <mode>', 'progress output').choices(['auto', 'tty', 'plain', 'quiet', 'json']).default('auto'))
   .option('--ansi <when>', 'control ANSI output: never|always|auto', 'auto')
+  .option('--dry-run', 'execute the command in dry run mode: the engine is read, nothing is changed')
   .showHelpAfterError('(run with --help for usage)')
   .enablePositionalOptions();
 usageExitCodes(program);
@@ -162,6 +163,11 @@ program
   });
 
 registerOpsCommands(program);
+// --dry-run is global, as in Compose, and also accepted after the command's name (positional
+// options would otherwise refuse it there).
+for (const c of program.commands) {
+  if (!c.options.some((o) => o.long === '--dry-run')) c.option('--dry-run', 'execute the command in dry run mode: the engine is read, nothing is changed');
+}
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   process.stderr.write(`tscompose: ${e instanceof Error ? e.message : String(e)}\n`);

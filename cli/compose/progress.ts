@@ -93,3 +93,15 @@ export function ttyRenderer(
     },
   };
 }
+
+/**
+ * --dry-run: every line of the command says it was not done, Compose's ` DRY-RUN MODE - ` prefix
+ * (lines that already carry it, from a plan report, and warnings are left as they are).
+ */
+export function dryRunRenderer(inner: ProgressRenderer): ProgressRenderer {
+  const prefix = 'DRY-RUN MODE - ';
+  return {
+    sink: (e) => inner.sink(e.resource === 'Warning' || e.resource.startsWith(prefix) ? e : { ...e, resource: prefix + e.resource }),
+    done: () => inner.done(),
+  };
+}

@@ -4,10 +4,10 @@
  */
 import { createInterface } from 'node:readline';
 import { loadScope, type Scope } from '../../../src/engine/ops/scope.js';
-import { DockerRuntime } from '../../../src/runtime/index.js';
 import type { ContainerRuntime } from '../../../src/runtime/runtime.js';
 import type { GlobalOptions } from '../global-options.js';
-import { progressRenderer, type ProgressRenderer } from '../progress.js';
+import type { ProgressRenderer } from '../progress.js';
+import { engineFor } from '../context.js';
 import { checkNamedServices } from '../flag-values.js';
 
 export interface OpsContext {
@@ -23,7 +23,7 @@ export interface OpsContext {
 export async function opsContext(globals: GlobalOptions, opts: { requireModel?: boolean; services?: readonly string[] } = {}): Promise<OpsContext> {
   const scope = await loadScope(globals, opts);
   if (scope.project && opts.services?.length) checkNamedServices(scope.project, opts.services);
-  return { runtime: new DockerRuntime(), scope, progress: progressRenderer(globals.progress) };
+  return { scope, ...engineFor(globals) };
 }
 
 /** --ansi and --no-color decide; "auto" means colour only on a terminal. */

@@ -13,7 +13,7 @@ export interface CpFlags extends GlobalOptions {
 
 export async function cp(source: string, destination: string, flags: CpFlags): Promise<number> {
   const index = indexFlag(flags.index);
-  const { runtime, scope } = await opsContext(flags);
+  const { runtime, scope, progress } = await opsContext(flags);
   await copyCommand(runtime, scope, {
     source,
     destination,
@@ -23,6 +23,9 @@ export async function cp(source: string, destination: string, flags: CpFlags): P
     followLink: flags.followLink ?? false,
     stdin: process.stdin,
     stdout: process.stdout,
+    progress: progress.sink,
+    ...(flags.dryRun === true ? { dryRun: true } : {}),
   });
+  progress.done();
   return 0;
 }

@@ -5,12 +5,14 @@
  */
 import { stat } from 'node:fs/promises';
 import { basename, dirname, posix, resolve } from 'node:path';
+import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { extract as extractFs, pack as packFs, type ExtractOptions, type Headers } from 'tar-fs';
 import { extract as tarExtract } from 'tar-stream';
 import type { ContainerRuntime } from '../../runtime/runtime.js';
 import { isEngineNotFound } from '../../runtime/errors.js';
 import { UserError } from '../../util/errors.js';
+import { noProgress, type ProgressSink } from '../progress.js';
 import type { Scope } from './scope.js';
 import { selectOne, type ProjectContainer } from './select-containers.js';
 
@@ -37,6 +39,10 @@ export interface CopyOptions {
   /** For "-": a tar on stdin (into a container) or to stdout (out of one). */
   stdin?: NodeJS.ReadableStream;
   stdout?: NodeJS.WritableStream;
+  /** `Copied`, as Compose reports a copy (a failed copy says only its error). */
+  progress?: ProgressSink;
+  /** --dry-run: the source is read (a typo still fails) and nothing is written locally. */
+  dryRun?: boolean;
 }
 
 export async function copyCommand(runtime: ContainerRuntime, scope: Scope, opts: CopyOptions): Promise<{ container: string }> {
@@ -50,8 +56,11 @@ export async function copyCommand(runtime: ContainerRuntime, scope: Scope, opts:
   }
   const service = src.kind === 'container' ? src.service : (dst as { service: string }).service;
   const c = await selectOne(runtime, scope, service, { ...(opts.index !== undefined ? { index: opts.index } : {}), oneOff: opts.all ? 'include' : 'exclude' });
+  const what = src.kind === 'container' ? `${c.name}:${src.path} to ${dst.path}` : `${src.path} to ${c.name}:${(dst as { path: string }).path}`;
+  const progress = opts.progress ?? noProgress;
   if (src.kind === 'container') await fromContainer(runtime, c, src.path, dst.path, opts);
   else await toContainer(runtime, c, src.path, (dst as { path: string }).path, opts);
+  progress({ resource: `Container ${c.name}`, text: 'Copied', status: 'done', detail: what });
   return { container: c.name };
 }
 
@@ -65,6 +74,10 @@ async function fromContainer(runtime: ContainerRuntime, c: ProjectContainer, pat
   } catch (e) {
     if (isEngineNotFound(e)) throw new UserError(`no such file or directory in ${c.name}: ${path}`, { code: 'not-found' });
     throw e;
+  }
+  if (opts.dryRun) {
+    await pipeline(tar, new Writable({ write: (_c, _e, next) => next() }));
+    return;
   }
   if (dest === '-') {
     await pipeline(tar, opts.stdout ?? process.stdout);
