@@ -4,7 +4,7 @@
  * it runs (keeps `--version` fast), and maps errors to exit codes.
  */
 import { setMaxListeners } from 'node:events';
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import pkg from '../package.json' with { type: 'json' };
 import { usageExitCodes } from './usage-exit.js';
 import { runCommand } from './run-command.js';
@@ -30,6 +30,15 @@ program
   .showHelpAfterError('(run with --help for usage)')
   .enablePositionalOptions();
 usageExitCodes(program);
+
+/** A Compose-style `--flag=false`: true/false/1/0, anything else a usage error naming the flag. */
+function boolFlag(flag: string): (value: string) => boolean {
+  return (value) => {
+    if (/^(true|1)$/i.test(value)) return true;
+    if (/^(false|0)$/i.test(value)) return false;
+    throw new InvalidArgumentError(`${flag}: expected true or false, got "${value}"`);
+  };
+}
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
@@ -68,6 +77,7 @@ program
   .option('--environment', 'print the environment used for interpolation')
   .option('--no-interpolate', 'do not interpolate environment variables')
   .option('--no-normalize', 'do not normalize to the canonical form')
+  .option('--no-consistency', "don't check model consistency (two services with one container_name); may print a project up refuses")
   .option('-o, --output <file>', 'write to this file instead of stdout')
   .action(async (services: string[], _opts: unknown, cmd: Command) => {
     await runCommand('tscompose', async () => (await import('./compose/config.js')).configCommand(services, globals(cmd)));
@@ -130,6 +140,7 @@ program
   .option('--status <status>', 'filter by status (repeatable)', collect, [])
   .option('--filter <filter>', 'filter by a property: status=STATUS (repeatable)', collect, [])
   .option('--no-trunc', "don't truncate the command")
+  .option('--orphans [bool]', 'include containers of services the files no longer declare (default true; --orphans=false as in Compose)', boolFlag('--orphans'))
   .option('--no-orphans', "leave out containers of services the files no longer declare")
   .addOption(new Option('--format <format>', 'table, json, or a Go template ("table {{.Name}}\\t{{.Status}}")').default('table'))
   .action(async (services: string[], _o: unknown, cmd: Command) => {

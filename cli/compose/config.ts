@@ -4,18 +4,24 @@ import { loadProjectFromCli, NodeFileReader } from '../../src/compose/index.js';
 import type { Project } from '../../src/compose/types.js';
 import { modelVariables, type Variable } from '../../src/compose/variables.js';
 import { renderTable } from '../../src/engine/ops/top.js';
-import { UserError } from '../../src/util/errors.js';
+import { DiagnosticError, UserError } from '../../src/util/errors.js';
 // The YAML printer (and the `yaml` library) load only for `config`, not on every command's path.
-import { allProfiles, renderJson, renderYaml, serviceImages } from '../../src/compose/render.js';
+import { allProfiles, renderJson, renderModel, renderYaml, serviceImages } from '../../src/compose/render.js';
 import type { GlobalOptions } from './global-options.js';
 
 const lines = (xs: string[]): string => xs.map((x) => `${x}\n`).join('');
 
 export async function configCommand(services: string[], opts: GlobalOptions): Promise<number> {
+  if (opts.interpolate === false && !opts.quiet && !MODES.some((m) => opts[m] !== undefined && opts[m] !== false)) return modelCommand(services, opts);
   const project = await loadProjectFromCli(opts, services, {
     interpolate: opts.interpolate !== false,
     normalize: opts.normalize !== false,
   });
+  if (opts.consistency !== false) {
+    const { containerNameClashes } = await import('../../src/engine/preflight.js');
+    const clashes = containerNameClashes(project);
+    if (clashes.length) throw new DiagnosticError(clashes);
+  }
   if (opts.quiet) return 0;
   let out: string;
   if (opts.services) out = lines(Object.keys(project.services));
@@ -27,6 +33,22 @@ export async function configCommand(services: string[], opts: GlobalOptions): Pr
   else if (opts.environment) out = lines(Object.keys(project.environment).sort().map((k) => `${k}=${project.environment[k]}`));
   else if (opts.variables) out = renderVariables(await variables(project), opts.format === 'json');
   else out = opts.format === 'json' ? renderJson(project) : renderYaml(project);
+  if (typeof opts.output === 'string') await writeFile(opts.output, out);
+  else process.stdout.write(out);
+  return 0;
+}
+
+const MODES = ['services', 'volumes', 'networks', 'profiles', 'images', 'hash', 'environment', 'variables'] as const;
+
+/**
+ * `--no-interpolate`: Compose prints the merged model, not a project (a `${PORT}:80` port cannot
+ * be typed), and says that service names do not filter it.
+ */
+async function modelCommand(services: string[], opts: GlobalOptions): Promise<number> {
+  const { loadModel } = await import('../../src/compose/load.js');
+  const { cliLoadOptions } = await import('../../src/compose/cli-load.js');
+  if (services.length) process.stderr.write('warning: service filtering is not applied when --no-interpolate is set, the full model will be rendered\n');
+  const out = renderModel(await loadModel(cliLoadOptions(opts)), opts.format === 'json' ? 'json' : 'yaml');
   if (typeof opts.output === 'string') await writeFile(opts.output, out);
   else process.stdout.write(out);
   return 0;

@@ -10,14 +10,19 @@ import { shellSplit } from './shell-split.js';
 import { isTree, keyPos, newTree, setKeyPos, setSelfPos, selfPos, markersOf, setMarker, type PathSeg, type Tree } from './tree.js';
 import { parseVolumeSpec } from './volumes.js';
 
-export function canonicalizeFile(root: Tree, diags: Diagnostics): void {
+/**
+ * `lenient` is for a model read without interpolation (`config --no-interpolate`): as compose-go,
+ * a port list with an entry that does not parse (`"${PORT}:80"`) is kept as written, and so is a
+ * volume string, instead of being an error.
+ */
+export function canonicalizeFile(root: Tree, diags: Diagnostics, lenient = false): void {
   const services = root.services;
   if (services === null) root.services = newTree();
   if (isTree(services)) {
     for (const name of Object.keys(services)) {
       if (services[name] === null) services[name] = newTree();
       const svc = services[name];
-      if (isTree(svc)) canonicalizeService(svc, ['services', name], diags);
+      if (isTree(svc)) canonicalizeService(svc, ['services', name], diags, lenient);
     }
   }
   for (const kind of ['networks', 'volumes', 'secrets', 'configs'] as const) {
@@ -43,7 +48,7 @@ export function canonicalizeFile(root: Tree, diags: Diagnostics): void {
 }
 
 // eslint-disable-next-line complexity -- 49: one short-to-long-form rewrite per key; to be split by key group
-function canonicalizeService(svc: Tree, path: PathSeg[], diags: Diagnostics): void {
+function canonicalizeService(svc: Tree, path: PathSeg[], diags: Diagnostics, lenient: boolean): void {
   const at = (k: string) => keyPos(svc, k);
   if (svc.environment !== undefined) svc.environment = environmentMap(svc.environment, [...path, 'environment'], diags);
   for (const k of ['labels', 'annotations', 'sysctls'] as const) if (svc[k] !== undefined) svc[k] = toMap(svc[k], '=', false);
@@ -120,7 +125,7 @@ function canonicalizeService(svc: Tree, path: PathSeg[], diags: Diagnostics): vo
     });
   }
 
-  if (Array.isArray(svc.ports)) {
+  if (Array.isArray(svc.ports) && !(lenient && svc.ports.some((p) => !isTree(p) && !parses(() => parsePortSpec(String(p)))))) {
     const ports = svc.ports;
     const out: unknown[] = [];
     setSelfPos(out, selfPos(ports));
@@ -153,7 +158,7 @@ function canonicalizeService(svc: Tree, path: PathSeg[], diags: Diagnostics): vo
   if (Array.isArray(svc.volumes)) {
     const vols = svc.volumes;
     svc.volumes = mapList(vols, (v, i) => {
-      if (isTree(v)) return null;
+      if (isTree(v) || (lenient && !parses(() => parseVolumeSpec(String(v))))) return null;
       try {
         return parseVolumeSpec(String(v));
       } catch (e) {
@@ -249,6 +254,15 @@ function fileRefs(list: unknown[]): unknown[] {
 }
 
 /** Maps list items (null result = keep the item, undefined = drop it), keeping item positions. */
+function parses(f: () => unknown): boolean {
+  try {
+    f();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function mapList(list: unknown[], f: (item: unknown, i: number) => Record<string, unknown> | null | undefined): unknown[] {
   const out: unknown[] = [];
   setSelfPos(out, selfPos(list));

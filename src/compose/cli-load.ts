@@ -21,6 +21,14 @@ export async function loadProjectFromCli(
   services: string[] = [],
   extra: Partial<Pick<LoadOptions, 'interpolate' | 'normalize' | 'reader'>> = {},
 ): Promise<Project> {
+  const project = await loadProject(cliLoadOptions(globals, services, extra));
+  // Every command that reads the files tells about unset variables and the like, as Compose does.
+  for (const w of project.warnings ?? []) process.stderr.write(`warning: ${w}\n`);
+  return project;
+}
+
+/** What the global flags and the process say about where and how to load. */
+export function cliLoadOptions(globals: CliGlobals, services: string[] = [], extra: Partial<Pick<LoadOptions, 'interpolate' | 'normalize' | 'reader'>> = {}): LoadOptions {
   const opts: LoadOptions = {
     env: process.env,
     reader: new NodeFileReader(),
@@ -33,8 +41,5 @@ export async function loadProjectFromCli(
   if (globals.projectDirectory) opts.projectDirectory = globals.projectDirectory;
   if (globals.envFile && globals.envFile.length > 0) opts.envFiles = globals.envFile;
   if (globals.profile && globals.profile.length > 0) opts.profiles = globals.profile;
-  const project = await loadProject(opts);
-  // Every command that reads the files tells about unset variables and the like, as Compose does.
-  for (const w of project.warnings ?? []) process.stderr.write(`warning: ${w}\n`);
-  return project;
+  return opts;
 }

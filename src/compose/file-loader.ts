@@ -76,7 +76,7 @@ async function loadUncached(ctx: FileContext, file: string, stack: string[]): Pr
   carried.absorb(diags);
   diags = new Diagnostics();
   const canonical = validated && (await carried.phase(() => {
-    for (const layer of layers) canonicalizeFile(layer, diags);
+    for (const layer of layers) canonicalizeFile(layer, diags, !ctx.interpolate);
   }, diags));
   carried.absorb(diags);
   let tree = layers[0] ?? newTree();

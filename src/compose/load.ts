@@ -56,6 +56,54 @@ export async function loadProjectWith(options: LoadOptions, parser: YamlParser):
   return (await loadFiles(options, parser, { files, workingDir, env }, first.project.name)).project;
 }
 
+/** Steps 3 to 5: every file read (includes applied) and merged in order. */
+async function mergedFiles(
+  ctx: FileContext & { carried: CarriedDiagnostics },
+  files: string[],
+  workingDir: string,
+  shell: Record<string, string>,
+  env: Record<string, string>,
+): Promise<Tree> {
+  const { carried } = ctx;
+  const trees: Tree[] = [];
+  for (const file of files) {
+    const tree = await loadComposeFile(ctx, file);
+    await carried.phase(() => applyIncludes(ctx, tree, file === '-' ? workingDir : path.dirname(file), shell, env, [file]));
+    trees.push(tree);
+  }
+  let root = trees[0] ?? newTree();
+  for (const t of trees.slice(1)) root = mergeTrees(root, t);
+  // As docker compose: files that together hold nothing (no bytes, only comments, `{}`) are a
+  // mistake, not an empty project that `up` would converge to. An empty base beside a full
+  // override is fine.
+  if (Object.keys(root).length === 0 && carried.empty) {
+    fail(undefined, undefined, `empty compose file${files.length > 1 ? 's' : ''}: ${files.join(', ')}`, 'a compose file needs at least a services: mapping');
+  }
+  for (const k of RESOURCE_KINDS) if (!isTree(root[k])) root[k] = newTree();
+  return root;
+}
+
+/**
+ * The merged model without interpolation, as `docker compose config --no-interpolate` prints it
+ * (compose-go's ToModel): files read, validated, put in long syntax where that parses (a port or
+ * volume holding a `${VAR}` stays as written), includes and extends applied, merged; no typed
+ * normalization, so values keep their variables and relative paths stay as written.
+ */
+export async function loadModel(options: LoadOptions): Promise<Tree> {
+  const shell = cleanEnv(options.env);
+  const { files, workingDir, env } = await resolveFilesAndEnv(options.reader, options, shell);
+  const carried = new CarriedDiagnostics();
+  const lookup = (n: string): string | undefined => (Object.prototype.hasOwnProperty.call(env, n) ? env[n] : undefined);
+  const ctx = { reader: options.reader, lookup, interpolate: false, cache: new Map(), cwd: options.cwd, warnings: new Set<string>(), parser: (await import('./parse.js')).parseYamlLayers, carried };
+  const root = await mergedFiles(ctx, files, workingDir, shell, env);
+  carried.throwIfAny();
+  const name = projectName(options.projectName, env.COMPOSE_PROJECT_NAME, root, workingDir);
+  const model = newTree();
+  model.name = name;
+  for (const k of Object.keys(root).sort()) if (k !== 'name' && k !== 'version') model[k] = root[k];
+  return model;
+}
+
 async function loadFiles(
   options: LoadOptions,
   parser: YamlParser,
@@ -77,22 +125,8 @@ async function loadFiles(
   // Every phase reports into one collector and the load goes on after problems, so a single run
   // shows all of them; the load throws them together at the end (see CarriedDiagnostics).
   const carried = new CarriedDiagnostics();
-  const ctx: FileContext = { reader, lookup, interpolate, cache: new Map(), cwd, warnings: new Set(), parser, carried };
-  const trees: Tree[] = [];
-  for (const file of files) {
-    const tree = await loadComposeFile(ctx, file);
-    await carried.phase(() => applyIncludes(ctx, tree, file === '-' ? workingDir : path.dirname(file), shell, env, [file]));
-    trees.push(tree);
-  }
-  let root = trees[0] ?? newTree();
-  for (const t of trees.slice(1)) root = mergeTrees(root, t);
-  // As docker compose: files that together hold nothing (no bytes, only comments, `{}`) are a
-  // mistake, not an empty project that `up` would converge to. An empty base beside a full
-  // override is fine.
-  if (Object.keys(root).length === 0 && carried.empty) {
-    fail(undefined, undefined, `empty compose file${files.length > 1 ? 's' : ''}: ${files.join(', ')}`, 'a compose file needs at least a services: mapping');
-  }
-  for (const k of RESOURCE_KINDS) if (!isTree(root[k])) root[k] = newTree();
+  const ctx: FileContext & { carried: CarriedDiagnostics } = { reader, lookup, interpolate, cache: new Map(), cwd, warnings: new Set(), parser, carried };
+  const root = await mergedFiles(ctx, files, workingDir, shell, env);
 
   const name = projectName(options.projectName, baseEnv.COMPOSE_PROJECT_NAME, root, workingDir);
 

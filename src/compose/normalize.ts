@@ -323,7 +323,10 @@ export async function normalizeService(name: string, t: Tree, ctx: NormalizeCont
   put(svc, 'cgroup', f.str('cgroup') as ServiceConfig['cgroup']);
   for (const k of ['stdin_open', 'tty', 'init', 'privileged', 'read_only', 'oom_kill_disable', 'attach', 'use_api_socket'] as const) put(svc, k, f.bool(k));
   put(svc, 'stop_grace_period', f.dur('stop_grace_period'));
-  for (const k of ['cap_add', 'cap_drop', 'security_opt', 'device_cgroup_rules', 'dns', 'dns_opt', 'dns_search', 'group_add'] as const) put(svc, k, f.strs(k));
+  for (const k of ['cap_add', 'cap_drop', 'security_opt', 'device_cgroup_rules', 'dns_opt', 'dns_search', 'group_add'] as const) put(svc, k, f.strs(k));
+  // Compose drops empty `dns` entries (what an unset `${DNS}` leaves), and the key with them.
+  const dns = f.strs('dns')?.filter((d) => d !== '');
+  if (dns?.length) svc.dns = dns;
   if (Array.isArray(t.devices)) {
     svc.devices = t.devices.filter(isTree).map((d) => {
       // Compose writes the engine's default out: `permissions: rwm`.

@@ -62,6 +62,29 @@ export function renderYaml(p: Project): string {
   return stringify(projectToDocument(p), { lineWidth: 0, aliasDuplicateObjects: false, version: '1.1' });
 }
 
+/**
+ * The untyped model of `config --no-interpolate` (load.ts loadModel), printed as compose-go prints
+ * a map: keys sorted at every level (the project `name` first), empty top-level sections left out.
+ */
+export function renderModel(model: Record<string, unknown>, format: 'yaml' | 'json'): string {
+  const top: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(sortedKeys(model) as Record<string, unknown>)) {
+    if (v !== null && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length === 0 && k !== 'services') continue;
+    top[k] = v;
+  }
+  const doc = { name: top.name, ...top };
+  if (format === 'json') return JSON.stringify(doc, null, 2) + '\n';
+  return stringify(doc, { lineWidth: 0, aliasDuplicateObjects: false, version: '1.1' });
+}
+
+function sortedKeys(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(sortedKeys);
+  if (v === null || typeof v !== 'object') return v;
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(v).sort()) out[k] = sortedKeys((v as Record<string, unknown>)[k]);
+  return out;
+}
+
 export function renderJson(p: Project): string {
   return JSON.stringify(projectToDocument(p), null, 2) + '\n';
 }

@@ -6,6 +6,23 @@ import { DiagnosticError, type Diagnostic } from '../util/errors.js';
 import { serviceNetworkKeys } from './project-names.js';
 
 /**
+ * Two services with one container_name, naming both. `config` refuses them too unless
+ * --no-consistency, as Compose's does.
+ */
+export function containerNameClashes(project: Project, services: string[] = Object.keys(project.services)): Diagnostic[] {
+  const problems: Diagnostic[] = [];
+  const byContainerName = new Map<string, string>();
+  for (const name of services) {
+    const cn = project.services[name]?.container_name;
+    if (cn === undefined) continue;
+    const other = byContainerName.get(cn);
+    if (other !== undefined) problems.push({ path: `services.${name}.container_name`, message: `container_name "${cn}" is already used by service "${other}"`, hint: 'container names are unique on an engine: give each service its own' });
+    else byContainerName.set(cn, name);
+  }
+  return problems;
+}
+
+/**
  * Checks what would make the plan fail half-way, before anything is created: external networks and
  * volumes that do not exist, bind sources that do not exist (and may not be created), two
  * services with one container_name.
@@ -14,17 +31,11 @@ export async function preflight(runtime: ContainerRuntime, project: Project, ser
   const problems: Diagnostic[] = [];
   const externalNets = new Set<string>();
   const externalVols = new Set<string>();
-  // Compose takes a shared container_name in `config` and fails when the second one is created;
-  // here it fails before the first, naming both services.
-  const byContainerName = new Map<string, string>();
+  // Compose fails when the second container is created; here it fails before the first.
+  problems.push(...containerNameClashes(project, services));
   for (const name of services) {
     const svc = project.services[name];
     if (!svc) continue;
-    if (svc.container_name !== undefined) {
-      const other = byContainerName.get(svc.container_name);
-      if (other !== undefined) problems.push({ path: `services.${name}.container_name`, message: `container_name "${svc.container_name}" is already used by service "${other}"`, hint: 'container names are unique on an engine: give each service its own' });
-      else byContainerName.set(svc.container_name, name);
-    }
     for (const key of serviceNetworkKeys(svc)) if (project.networks[key]?.external) externalNets.add(key);
     svc.volumes.forEach((v, i) => {
       if (v.type === 'volume' && v.source && project.volumes[v.source]?.external) externalVols.add(v.source);

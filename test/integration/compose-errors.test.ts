@@ -22,7 +22,8 @@ function setup(prefix: string, compose: string) {
   const d = projectDir(compose);
   dirs.push(d);
   const up = (env: Record<string, string> = {}) => cli(['-p', p, '--progress', 'plain', 'up', '-d'], { cwd: d.dir, env });
-  return { p, dir: d.dir, up };
+  const run = (args: string[]) => cli(['-p', p, ...args], { cwd: d.dir });
+  return { p, dir: d.dir, up, run };
 }
 
 const noStack = (s: string) => expect(s).not.toMatch(/\n\s+at .+:\d+:\d+/);
@@ -80,8 +81,14 @@ describe('errors users meet', () => {
     expect(await runtime.listNetworks({ labels: { 'com.docker.compose.project': p } })).toEqual([]);
   });
 
-  it('two services with one container_name: config takes the file, up refuses before creating anything', async () => {
-    const { p, up } = setup('cname', `services:\n  a: {image: ${TEST_IMAGE}, container_name: tscompose-shared-cname}\n  b: {image: ${TEST_IMAGE}, container_name: tscompose-shared-cname}\n`);
+  it('two services with one container_name: config refuses it unless --no-consistency (as Compose), up refuses before creating anything', async () => {
+    const { p, up, run } = setup('cname', `services:\n  a: {image: ${TEST_IMAGE}, container_name: tscompose-shared-cname}\n  b: {image: ${TEST_IMAGE}, container_name: tscompose-shared-cname}\n`);
+    const config = await run(['config', '-q']);
+    expect(config.code).toBe(1);
+    expect(config.stderr).toContain('services.b.container_name: container_name "tscompose-shared-cname" is already used by service "a"');
+    const loose = await run(['config', '--no-consistency']);
+    expect(loose.code, loose.stderr).toBe(0);
+    expect(loose.stdout.match(/container_name: tscompose-shared-cname/g)).toHaveLength(2);
     const r = await up();
     expect(r.code).toBe(1);
     noStack(r.stderr);

@@ -55,7 +55,7 @@ describe('scale and volumes', () => {
     expect(json.map((v) => [v.Name, v.Driver])).toEqual([[`${p}_cache`, 'local']]);
   });
 
-  it('ps --status / --filter status= show stopped containers without -a; --no-orphans hides services the file dropped', async () => {
+  it('ps --status / --filter status= show stopped containers without -a; --no-orphans / --orphans=false hide services the file dropped', async () => {
     const { p, dir, run } = setup('psf', FILE);
     expect((await run(['up', '-d'])).code).toBe(0);
     expect((await run(['stop', 'web'])).code).toBe(0);
@@ -81,5 +81,11 @@ describe('scale and volumes', () => {
     const kept = (await run(['-f', 'only-web.yaml', 'ps', '-a', '--no-orphans', '--format', 'json'])).stdout;
     expect(kept).toContain(`${p}-web-1`);
     expect(kept).not.toContain(`${p}-db-1`);
+    // Compose's spelling: --orphans=false (and --orphans=true, the default).
+    expect((await run(['-f', 'only-web.yaml', 'ps', '-a', '--orphans=false', '--format', 'json'])).stdout).not.toContain(`${p}-db-1`);
+    expect((await run(['-f', 'only-web.yaml', 'ps', '-a', '--orphans=true', '--format', 'json'])).stdout).toContain(`${p}-db-1`);
+    const wrong = await run(['-f', 'only-web.yaml', 'ps', '--orphans=maybe']);
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toContain('--orphans: expected true or false, got "maybe"');
   });
 });
