@@ -113,6 +113,8 @@ program
   .option('--no-attach <service>', 'do not attach to this service (repeatable)', collect, [])
   .option('--no-color', 'monochrome log prefixes')
   .option('--no-log-prefix', 'no service prefix in logs')
+  .option('--quiet-pull', "pull without printing the layers' progress")
+  .option('--timestamps', 'show timestamps in the attached logs')
   .action(async (services: string[], _o: unknown, cmd: Command) => {
     await run(async () => (await import('./compose/up.js')).upCommand(services, globals(cmd)));
   });

@@ -36,6 +36,13 @@ export interface UpFlags extends GlobalOptions {
   noAttach?: string[];
   color?: boolean;
   noLogPrefix?: boolean;
+  quietPull?: boolean;
+  timestamps?: boolean;
+}
+
+/** What attached `up` follows: every container's logs, prefixed and coloured as flags say. */
+function attachedLogs(flags: UpFlags, services: string[], signal: AbortSignal): Parameters<typeof logsCommand>[2] {
+  return { services, follow: true, prefix: !flags.noLogPrefix, colour: useColour(flags, flags.color === false), timestamps: flags.timestamps ?? false, signal };
 }
 
 // eslint-disable-next-line complexity -- 32: flag handling for attach/abort/exit-code-from; to be split
@@ -54,6 +61,8 @@ export async function upCommand(services: string[], flags: UpFlags): Promise<num
   const detach = flags.detach || flags.wait || flags.start === false;
   let shown = 0;
   const sink: ProgressSink = (e) => {
+    // --quiet-pull: an image's Pulling/Pulled, not its layers' progress (Compose's behaviour).
+    if (flags.quietPull && e.parent !== undefined) return;
     shown++;
     progress.sink(e);
   };
@@ -107,7 +116,7 @@ export async function upCommand(services: string[], flags: UpFlags): Promise<num
     ? logsCommand(
         runtime,
         scope,
-        { services: attachSet, follow: true, prefix: !flags.noLogPrefix, colour: useColour(flags, flags.color === false), signal: logAbort.signal },
+        attachedLogs(flags, attachSet, logAbort.signal),
         { stdout: toStdout, stderr: toStdout },
       )
     : Promise.resolve();

@@ -53,6 +53,17 @@ services:
 }, 60_000);
 
 afterAll(async () => {
+  // Every version pushed and pulled here (the older ones are left untagged by the newer).
+  if (reg) {
+    const ids = docker(['images', '-q', '--filter', `reference=${reg.host}/tst/*`]).split('\n').filter(Boolean);
+    if (ids.length) {
+      try {
+        docker(['rmi', '-f', ...new Set(ids)]);
+      } catch {
+        // one still used by a container cleanupProject removes below; the next run's filter finds it
+      }
+    }
+  }
   await cleanupProject(p).catch(() => undefined);
   await cleanupProject(`${p}r`).catch(() => undefined);
   try {
@@ -112,9 +123,12 @@ it('pull_policy every_<duration>: a local image younger than that is used, an ol
   await new Promise((r) => setTimeout(r, 1500));
   const old = compose('every_1s');
   try {
-    const r = await cli(['-p', `${p}r`, 'up', '-d'], { cwd: old.dir, timeoutMs: 120_000 });
+    // --quiet-pull: the image's Pulling/Pulled lines, none of its layers'.
+    const r = await cli(['-p', `${p}r`, '--progress', 'plain', 'up', '-d', '--quiet-pull'], { cwd: old.dir, timeoutMs: 120_000 });
     expect(r.code, r.stderr).toBe(0);
     expect(content()).toBe('three');
+    expect(r.stderr).toMatch(new RegExp(`Image ${app.replace(/[.]/g, '\\.')}\\s+Pulled`));
+    expect(r.stderr).not.toMatch(/Pull complete|Already exists|Download complete|Downloading|Extracting|Verifying/);
     const bad = projectDir(`services:\n  app:\n    image: ${app}\n    pull_policy: every_soon\n`);
     try {
       const b = await cli(['-p', `${p}r`, 'up', '-d'], { cwd: bad.dir, timeoutMs: 60_000 });
