@@ -41,8 +41,30 @@ export interface UpFlags extends GlobalOptions {
 }
 
 /** What attached `up` follows: every container's logs, prefixed and coloured as flags say. */
-function attachedLogs(flags: UpFlags, services: string[], signal: AbortSignal): Parameters<typeof logsCommand>[2] {
-  return { services, follow: true, prefix: !flags.noLogPrefix, colour: useColour(flags, flags.color === false), timestamps: flags.timestamps ?? false, signal };
+function attachedLogs(flags: UpFlags, services: string[], signal: AbortSignal, onStreamEnd: (id: string) => void): Parameters<typeof logsCommand>[2] {
+  return { services, follow: true, prefix: !flags.noLogPrefix, colour: useColour(flags, flags.color === false), timestamps: flags.timestamps ?? false, signal, onStreamEnd };
+}
+
+/**
+ * Resolves once a container's log stream has ended, or after a bound (a container never followed,
+ * a stream the engine holds open), so `exited with code` comes after the container's last line.
+ */
+function streamEnds(): { ended: (id: string) => void; waitFor: (id: string) => Promise<void> } {
+  const seen = new Set<string>();
+  const waiting = new Map<string, () => void>();
+  return {
+    ended: (id) => {
+      seen.add(id);
+      waiting.get(id)?.();
+    },
+    waitFor: (id) =>
+      seen.has(id)
+        ? Promise.resolve()
+        : new Promise<void>((resolve) => {
+            waiting.set(id, resolve);
+            setTimeout(resolve, 2000).unref();
+          }),
+  };
 }
 
 // eslint-disable-next-line complexity -- 32: flag handling for attach/abort/exit-code-from; to be split
@@ -110,13 +132,14 @@ export async function upCommand(services: string[], flags: UpFlags): Promise<num
   const attachSet = attach.length ? attach : result.services.filter((s) => project.services[s]?.attach !== false && !noAttach.includes(s));
   const scope = { name: project.name, project };
   const logAbort = new AbortController();
+  const streams = streamEnds();
   // Attached up shows the containers' stdout and stderr together on stdout, as Compose does.
   const toStdout = (l: string): void => void process.stdout.write(`${l}\n`);
   const logs = attachSet.length
     ? logsCommand(
         runtime,
         scope,
-        attachedLogs(flags, attachSet, logAbort.signal),
+        attachedLogs(flags, attachSet, logAbort.signal, streams.ended),
         { stdout: toStdout, stderr: toStdout },
       )
     : Promise.resolve();
@@ -137,6 +160,7 @@ export async function upCommand(services: string[], flags: UpFlags): Promise<num
   };
   const exits = watched.map(async (c) => {
     const code = await runtime.waitContainer(c.id).catch(() => -1);
+    if (attachSet.includes(c.service)) await streams.waitFor(c.id);
     process.stdout.write(`${c.service}-${c.number} exited with code ${code}\n`);
     return { c, code };
   });

@@ -23,6 +23,8 @@ export interface LogsOptions {
   colour: boolean;
   index?: number;
   signal?: AbortSignal;
+  /** Follow: a container's stream has ended (its run is over and every line of it was emitted). */
+  onStreamEnd?: (containerId: string) => void;
 }
 
 /** Where formatted lines go: stdout for the containers' stdout, stderr for theirs. */
@@ -90,6 +92,7 @@ async function follow(
     const emit = emitFor(c);
     const p = pump(runtime, c, opts, emit, bound, (ts) => lastSeen.set(c.id, ts)).finally(async () => {
       active.delete(c.id);
+      opts.onStreamEnd?.(c.id);
       const next = pending.get(c.id);
       if (next && !watching.signal.aborted) {
         pending.delete(c.id);
