@@ -46,14 +46,17 @@ const WORDS: Record<Operation['kind'], [string, string, string]> = {
 
 /**
  * --dry-run: what executePlan would do, one progress line per operation in plan order (the
- * order every dependency allows), as docker compose prints it; the engine is not called.
+ * order every dependency allows), as docker compose prints it, each with its cause; the engine is
+ * not called.
  */
 export function reportPlan(plan: Plan, progress: ProgressSink): void {
   for (const w of plan.warnings) progress({ resource: 'Warning', text: w, status: 'warning' });
   for (const op of plan.operations) {
     const [noun, , did] = op.kind === 'create-container' && op.replaces ? (['Container', 'Recreate', 'Recreated'] as const) : WORDS[op.kind];
     const name = op.kind === 'wait-dependency' ? op.containers.join(', ') || op.dependency : op.name;
-    progress({ resource: `DRY-RUN MODE - ${noun} ${name}`, text: op.kind === 'wait-dependency' ? conditionWord(op.condition) : did, status: 'done' });
+    // The cause goes in the detail, which renderers print after the state word in parentheses,
+    // so scripts matching docker compose's `DRY-RUN MODE - Container x  Created` still match.
+    progress({ resource: `DRY-RUN MODE - ${noun} ${name}`, text: op.kind === 'wait-dependency' ? conditionWord(op.condition) : did, status: 'done', detail: op.cause });
   }
 }
 
