@@ -9,6 +9,7 @@ import { posix, dirname } from 'node:path';
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import type { ContainerRuntime } from '../runtime/runtime.js';
 import { UserError } from '../util/errors.js';
+import { isEngineNotFound } from '../runtime/errors.js';
 import { describeOperation, type Operation, type Plan } from './plan.js';
 import type { ProgressSink } from './progress.js';
 import { noProgress } from './progress.js';
@@ -172,7 +173,13 @@ export async function executePlan(runtime: ContainerRuntime, plan: Plan, opts: E
         await runtime.removeNetwork(op.name);
         return;
       case 'remove-volume':
-        await runtime.removeVolume(op.name);
+        try {
+          await runtime.removeVolume(op.name);
+        } catch (e) {
+          // A container's own anonymous volume goes with it (`down -v` removes containers with
+          // their volumes first), so the volume this op was to remove can be gone already: done.
+          if (!isEngineNotFound(e)) throw e;
+        }
         return;
       case 'remove-image':
         await runtime.removeImage(op.name);
