@@ -30,8 +30,8 @@ export interface PlanContext {
 }
 
 /** Stop (when running) then remove: the two calls every container removal in `up` makes. */
-export function stopAndRemove(ctx: PlanContext, c: ObservedContainer, cause: string, opts: { volumes?: boolean } = {}): number {
+export function stopAndRemove(ctx: PlanContext, c: ObservedContainer, cause: string): number {
   const timeout = ctx.opts.timeout !== undefined ? { timeout: ctx.opts.timeout } : {};
   const stop = RUNNING.has(c.status) ? ctx.b.add({ kind: 'stop-container', name: c.name, service: c.service, cause, ...timeout }) : undefined;
-  return ctx.b.add({ kind: 'remove-container', name: c.name, service: c.service, volumes: opts.volumes ?? false, cause, deps: [stop] });
+  return ctx.b.add({ kind: 'remove-container', name: c.name, service: c.service, volumes: false, cause, deps: [stop] });
 }

@@ -16,7 +16,8 @@ export interface UpPlanOptions {
   recreateDependencies?: boolean;
   /**
    * -V, --renew-anon-volumes: the named services are recreated, and every container this plan
-   * recreates gets new anonymous volumes instead of the replaced container's (which go with it).
+   * recreates gets new anonymous volumes instead of the replaced container's (which are kept,
+   * labelled, for `down -v`).
    */
   renewAnonVolumes?: boolean;
   noStart?: boolean;

@@ -38,7 +38,9 @@ export function planService(ctx: PlanContext, name: string, infra: Infrastructur
   let recreated = false;
 
   const createAndStart = (n: number, cause: string, after: Array<number | undefined>, replaces?: ObservedContainer): void => {
-    // -V: the new container gets fresh anonymous volumes; the replaced one's went with it.
+    // -V: the new container gets fresh anonymous volumes. The replaced one's stay (as in Compose):
+    // removing them could fail on a volume another container mounts (volumes_from), and they
+    // carry the project label, so `down -v` finds them.
     const spec = s.spec(n, replaces && !opts.renewAnonVolumes ? replaces.volumes : undefined);
     names.push(spec.name);
     const create = b.add({
@@ -65,7 +67,7 @@ export function planService(ctx: PlanContext, name: string, infra: Infrastructur
     const cause = recreateCause(c, { opts, hash: s.hash, fieldHashes: s.fieldHashes, imageId: s.imageId, recreatedDonor, dependency: !named, named });
     if (cause !== undefined) {
       recreated = true;
-      createAndStart(c.number, cause, [stopAndRemove(ctx, c, cause, { volumes: !!opts.renewAnonVolumes })], c);
+      createAndStart(c.number, cause, [stopAndRemove(ctx, c, cause)], c);
     } else {
       names.push(c.name);
       if (!RUNNING.has(c.status) && !opts.noStart) {
@@ -102,7 +104,7 @@ function gateOps(ctx: PlanContext, name: string): number[] {
       condition: d.condition,
       containers: ctx.desiredNames.get(dep) ?? [],
       required: d.required,
-      cause: `depends on ${dep}`,
+      cause: `${name} depends on ${dep}`,
       deps: ctx.startOps.get(dep) ?? [],
     }));
   }

@@ -40,10 +40,10 @@ describe('planUp', () => {
 #3 create-container app-db-1 after #1 #2 -- missing
 #4 start-container app-db-1 after #3 -- missing
 #5 create-container app-web-1 after #1 -- missing
-#6 wait-dependency web on db service_healthy [app-db-1] after #4 -- depends on db
+#6 wait-dependency web on db service_healthy [app-db-1] after #4 -- web depends on db
 #7 start-container app-web-1 after #5 #6 -- missing
 #8 create-container app-proxy-1 after #1 -- missing
-#9 wait-dependency proxy on web service_started [app-web-1] after #7 -- depends on web
+#9 wait-dependency proxy on web service_started [app-web-1] after #7 -- proxy depends on web
 #10 start-container app-proxy-1 after #8 #9 -- missing
 `);
   });
@@ -237,6 +237,49 @@ describe('planUp causes', () => {
     const op = planUp(p, { containers: [], networks: net, volumes: [] }, { imageIds: { web: 'sha256:img' } }).operations.find((o) => o.kind === 'create-container');
     const label = op?.kind === 'create-container' ? op.spec.labels?.['dev.tscompose.config-hash-fields'] : undefined;
     expect(JSON.parse(label ?? '{}')).toEqual(serviceConfigFields(p.services.web!));
+  });
+});
+
+describe('planUp --always-recreate-deps and --renew-anon-volumes', () => {
+  const p = project('f', [
+    service('db', { volumes: [{ type: 'volume', target: '/anon' }] }),
+    service('web', { depends_on: { db: dep('service_started') } }),
+  ]);
+  const anon = 'b'.repeat(64);
+  const observed: ObservedState = {
+    containers: [running(p, 'db', 1, { volumes: { '/anon': anon } }), running(p, 'web', 1)],
+    networks: [{ id: 'n', name: 'f_default', key: 'default' }],
+    volumes: [],
+  };
+  const imageIds = { db: 'sha256:img', web: 'sha256:img' };
+
+  it('--always-recreate-deps recreates the dependencies of the named services, not the named ones', () => {
+    expect(planToString(planUp(p, observed, { services: ['web', 'db'], targets: ['web'], recreateDependencies: true, imageIds }))).toBe(
+      `#1 stop-container f-db-1 -- --always-recreate-deps
+#2 remove-container f-db-1 after #1 -- --always-recreate-deps
+#3 create-container f-db-1 (replaces f-db-1) after #2 -- --always-recreate-deps
+#4 start-container f-db-1 after #3 -- --always-recreate-deps
+`);
+    // Without named services every service is a target: nothing is a dependency to recreate.
+    expect(planToString(planUp(p, observed, { recreateDependencies: true, imageIds }))).toBe('');
+  });
+
+  it('-V recreates the named services with new anonymous volumes (the replaced ones are kept, for down -v)', () => {
+    const plan = planUp(p, observed, { services: ['db'], targets: ['db'], renewAnonVolumes: true, imageIds });
+    expect(planToString(plan)).toBe(
+      `#1 stop-container f-db-1 -- --renew-anon-volumes
+#2 remove-container f-db-1 after #1 -- --renew-anon-volumes
+#3 create-container f-db-1 (replaces f-db-1) after #2 -- --renew-anon-volumes
+#4 start-container f-db-1 after #3 -- --renew-anon-volumes
+`);
+    const rm = plan.operations.find((o) => o.kind === 'remove-container');
+    expect(rm?.kind === 'remove-container' && rm.volumes).toBe(false);
+    const create = plan.operations.find((o) => o.kind === 'create-container');
+    const mount = create?.kind === 'create-container' ? create.spec.mounts?.find((m) => m.target === '/anon') : undefined;
+    expect(mount?.source).toBeUndefined();
+    // Without -V the recreate keeps the volume: the new container mounts it again.
+    const kept = planUp(p, observed, { services: ['db'], forceRecreate: true, imageIds }).operations.find((o) => o.kind === 'create-container');
+    expect(kept?.kind === 'create-container' ? kept.spec.mounts?.find((m) => m.target === '/anon')?.source : undefined).toBe(anon);
   });
 });
 
