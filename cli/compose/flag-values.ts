@@ -55,3 +55,20 @@ export function parseScale(values: string[] | undefined): Record<string, number>
 export function checkNamedServices(project: Project, names: Iterable<string>): void {
   checkServices({ name: project.name, project }, [...new Set(names)]);
 }
+
+/** The recreate flags of `up` and `create` that cannot go together (as docker compose refuses them). */
+export interface RecreateFlags {
+  forceRecreate?: boolean;
+  /** false for --no-recreate (commander's negation). */
+  recreate?: boolean;
+  alwaysRecreateDeps?: boolean;
+  renewAnonVolumes?: boolean;
+}
+
+/** Refuses incompatible recreate flags before anything is loaded or asked of the engine (exit 2: a usage mistake). */
+export function checkRecreateFlags(flags: RecreateFlags): void {
+  if (flags.recreate !== false) return;
+  const other = flags.forceRecreate ? '--force-recreate' : flags.alwaysRecreateDeps ? '--always-recreate-deps' : flags.renewAnonVolumes ? '--renew-anon-volumes' : undefined;
+  if (other === undefined) return;
+  throw new UserError(`${other} and --no-recreate are incompatible`, { code: 'invalid', exitCode: 2, hint: 'drop one of them' });
+}

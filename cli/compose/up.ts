@@ -12,7 +12,7 @@ import type { ProgressSink } from '../../src/engine/progress.js';
 import { rememberUp } from './fast-up.js';
 import type { GlobalOptions } from './global-options.js';
 import { commandContext } from './context.js';
-import { checkNamedServices, parseScale, secondsFlag } from './flag-values.js';
+import { checkNamedServices, checkRecreateFlags, parseScale, secondsFlag } from './flag-values.js';
 import { PULL_POLICIES } from '../../src/engine/images.js';
 import { useColour } from './ops/common.js';
 
@@ -20,6 +20,8 @@ export interface UpFlags extends GlobalOptions {
   detach?: boolean;
   scale?: string[];
   forceRecreate?: boolean;
+  alwaysRecreateDeps?: boolean;
+  renewAnonVolumes?: boolean;
   dryRun?: boolean;
   recreate?: boolean;
   deps?: boolean;
@@ -70,6 +72,7 @@ function streamEnds(): { ended: (id: string) => void; waitFor: (id: string) => P
 // eslint-disable-next-line complexity -- 32: flag handling for attach/abort/exit-code-from; to be split
 export async function upCommand(services: string[], flags: UpFlags): Promise<number> {
   // Every flag value, then every name, before the engine is asked anything.
+  checkRecreateFlags(flags);
   const scale = parseScale(flags.scale);
   const timeout = secondsFlag('--timeout', flags.timeout);
   const waitTimeout = secondsFlag('--wait-timeout', flags.waitTimeout);
@@ -104,6 +107,8 @@ export async function upCommand(services: string[], flags: UpFlags): Promise<num
       ...(flags.deps === false ? { noDeps: true } : {}),
       scale,
       ...(flags.forceRecreate ? { forceRecreate: true } : {}),
+      ...(flags.alwaysRecreateDeps ? { alwaysRecreateDeps: true } : {}),
+      ...(flags.renewAnonVolumes ? { renewAnonVolumes: true } : {}),
       ...(flags.dryRun ? { dryRun: true } : {}),
       ...(flags.recreate === false ? { noRecreate: true } : {}),
       ...(flags.start === false ? { noStart: true } : {}),
@@ -122,7 +127,9 @@ export async function upCommand(services: string[], flags: UpFlags): Promise<num
   // --dry-run printed its plan; no memo is kept of an up that did nothing.
   if (flags.dryRun) return 0;
   if (detach) {
-    const plainDetach = !flags.wait && flags.start !== false && !flags.build && !flags.pull && !flags.forceRecreate && !flags.abortOnContainerExit && !flags.exitCodeFrom;
+    // Flags that recreate or build on every run never make a no-op worth remembering.
+    const forcing = flags.forceRecreate || flags.alwaysRecreateDeps || flags.renewAnonVolumes || flags.build || flags.pull;
+    const plainDetach = !flags.wait && flags.start !== false && !forcing && !flags.abortOnContainerExit && !flags.exitCodeFrom;
     await rememberUp({ project, result, accesses: reader.accesses, eligible: plainDetach && !reader.usedStdin && shown === 0 });
     return 0;
   }

@@ -13,6 +13,8 @@ export interface ContainerSpecInput {
   service: ServiceConfig;
   number: number;
   configHash: string;
+  /** Short hash per service key (config-hash.ts serviceConfigFields), labelled so a later plan can name what changed. */
+  configHashFields?: Record<string, string>;
   /** Image id the container is created from (written to com.docker.compose.image). */
   imageId?: string;
   /** Resolves `service:X` (network_mode, volumes_from, ipc, pid) to a container name. */
@@ -89,6 +91,7 @@ export function toContainerSpec(input: ContainerSpecInput): ContainerSpec {
     [LABEL.version]: COMPOSE_VERSION,
   };
   if (input.imageId) labels[LABEL.image] = input.imageId;
+  if (input.configHashFields) labels[LABEL.configHashFields] = JSON.stringify(input.configHashFields);
 
   const ports: PortBinding[] = svc.ports.map((p) => ({
     containerPort: p.target,

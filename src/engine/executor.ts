@@ -9,6 +9,7 @@ import { posix, dirname } from 'node:path';
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import type { ContainerRuntime } from '../runtime/runtime.js';
 import { UserError } from '../util/errors.js';
+import { isEngineNotFound } from '../runtime/errors.js';
 import { describeOperation, type Operation, type Plan } from './plan.js';
 import type { ProgressSink } from './progress.js';
 import { noProgress } from './progress.js';
@@ -46,14 +47,17 @@ const WORDS: Record<Operation['kind'], [string, string, string]> = {
 
 /**
  * --dry-run: what executePlan would do, one progress line per operation in plan order (the
- * order every dependency allows), as docker compose prints it; the engine is not called.
+ * order every dependency allows), as docker compose prints it, each with its cause; the engine is
+ * not called.
  */
 export function reportPlan(plan: Plan, progress: ProgressSink): void {
   for (const w of plan.warnings) progress({ resource: 'Warning', text: w, status: 'warning' });
   for (const op of plan.operations) {
     const [noun, , did] = op.kind === 'create-container' && op.replaces ? (['Container', 'Recreate', 'Recreated'] as const) : WORDS[op.kind];
     const name = op.kind === 'wait-dependency' ? op.containers.join(', ') || op.dependency : op.name;
-    progress({ resource: `DRY-RUN MODE - ${noun} ${name}`, text: op.kind === 'wait-dependency' ? conditionWord(op.condition) : did, status: 'done' });
+    // The cause goes in the detail, which renderers print after the state word in parentheses,
+    // so scripts matching docker compose's `DRY-RUN MODE - Container x  Created` still match.
+    progress({ resource: `DRY-RUN MODE - ${noun} ${name}`, text: op.kind === 'wait-dependency' ? conditionWord(op.condition) : did, status: 'done', detail: op.cause });
   }
 }
 
@@ -169,7 +173,13 @@ export async function executePlan(runtime: ContainerRuntime, plan: Plan, opts: E
         await runtime.removeNetwork(op.name);
         return;
       case 'remove-volume':
-        await runtime.removeVolume(op.name);
+        try {
+          await runtime.removeVolume(op.name);
+        } catch (e) {
+          // A container's own anonymous volume goes with it (`down -v` removes containers with
+          // their volumes first), so the volume this op was to remove can be gone already: done.
+          if (!isEngineNotFound(e)) throw e;
+        }
         return;
       case 'remove-image':
         await runtime.removeImage(op.name);

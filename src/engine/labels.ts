@@ -17,6 +17,12 @@ export const LABEL = {
   network: 'com.docker.compose.network',
   volume: 'com.docker.compose.volume',
   replace: 'com.docker.compose.replace',
+  /**
+   * Ours, not Compose's: a JSON object of short hashes per service key (config-hash.ts), so a plan
+   * can say which keys changed. Containers without it (older ones, other tools') say only that the
+   * config hash changed.
+   */
+  configHashFields: 'dev.tscompose.config-hash-fields',
 } as const;
 
 /** The Compose version we write into labels: the API-compatible Compose v2 release we follow. */

@@ -10,6 +10,8 @@ export interface ObservedContainer {
   number: number;
   oneOff: boolean;
   configHash: string;
+  /** The short hash per service key its create recorded (LABEL.configHashFields), when it has them. */
+  configHashFields?: Record<string, string>;
   /** The image id recorded at create time (com.docker.compose.image), else the engine's. */
   imageId: string;
   status: ContainerStatus;
@@ -57,6 +59,20 @@ function healthOf(statusText: string): HealthStatus | undefined {
   return m[1] === 'health: starting' ? 'starting' : (m[1] as HealthStatus);
 }
 
+/** The per-key hashes label, or undefined when it is missing or not what we write (another tool's, edited by hand). */
+function configFields(label: string | undefined): Record<string, string> | undefined {
+  if (!label) return undefined;
+  try {
+    const v: unknown = JSON.parse(label);
+    if (v === null || typeof v !== 'object' || Array.isArray(v)) return undefined;
+    const entries = Object.entries(v as Record<string, unknown>);
+    return entries.every(([, h]) => typeof h === 'string') ? Object.fromEntries(entries) as Record<string, string> : undefined;
+  } catch {
+    // Unparseable: the plan then says only that the config hash changed, as for older containers.
+    return undefined;
+  }
+}
+
 export async function observe(runtime: ContainerRuntime, project: string): Promise<ObservedState> {
   const labels = projectFilter(project);
   const [containers, networks, volumes] = await Promise.all([
@@ -68,6 +84,7 @@ export async function observe(runtime: ContainerRuntime, project: string): Promi
     containers: containers
       .map((c): ObservedContainer => {
         const health = healthOf(c.statusText);
+        const fields = configFields(c.labels[LABEL.configHashFields]);
         return {
           id: c.id,
           name: c.name,
@@ -75,6 +92,7 @@ export async function observe(runtime: ContainerRuntime, project: string): Promi
           number: Number(c.labels[LABEL.number] ?? 0),
           oneOff: c.labels[LABEL.oneoff] === 'True',
           configHash: c.labels[LABEL.configHash] ?? '',
+          ...(fields ? { configHashFields: fields } : {}),
           imageId: c.labels[LABEL.image] ?? c.imageId,
           status: c.status,
           ...(health ? { health } : {}),

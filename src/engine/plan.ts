@@ -12,6 +12,8 @@ interface OpBase {
   deps: number[];
   /** Service this operation belongs to, when it acts on a service's container. */
   service?: string;
+  /** Why the planner chose it ("missing", "config hash changed: image", "scale 3 -> 2"): `--dry-run` prints it. */
+  cause: string;
 }
 
 export type Operation =
@@ -66,9 +68,9 @@ export function describeOperation(op: Operation): string {
   }
 }
 
-/** One line per operation: `#id kind target [after #a #b]`. */
+/** One line per operation: `#id kind target [after #a #b] -- cause`. */
 export function planToString(plan: Plan): string {
-  const lines = plan.operations.map((op) => `#${op.id} ${describeOperation(op)}${op.deps.length ? ` after ${op.deps.map((d) => `#${d}`).join(' ')}` : ''}`);
+  const lines = plan.operations.map((op) => `#${op.id} ${describeOperation(op)}${op.deps.length ? ` after ${op.deps.map((d) => `#${d}`).join(' ')}` : ''} -- ${op.cause}`);
   for (const w of plan.warnings) lines.push(`warning: ${w}`);
   return lines.join('\n') + (lines.length ? '\n' : '');
 }

@@ -22,6 +22,10 @@ export interface UpOptions {
   scale?: Record<string, number>;
   forceRecreate?: boolean;
   noRecreate?: boolean;
+  /** --always-recreate-deps: recreate the dependencies of the named services even if unchanged. */
+  alwaysRecreateDeps?: boolean;
+  /** -V: recreate the named services (all when none is named) with new anonymous volumes. */
+  renewAnonVolumes?: boolean;
   noStart?: boolean;
   removeOrphans?: boolean;
   build?: boolean;
@@ -74,9 +78,12 @@ export async function up(runtime: ContainerRuntime, project: Project, opts: UpOp
   ]);
   const plan = planUp(project, observed, {
     services,
+    ...(named ? { targets: named } : {}),
     ...(opts.scale ? { scale: opts.scale } : {}),
     ...(opts.forceRecreate ? { forceRecreate: true } : {}),
     ...(opts.noRecreate ? { noRecreate: true } : {}),
+    ...(opts.alwaysRecreateDeps ? { recreateDependencies: true } : {}),
+    ...(opts.renewAnonVolumes ? { renewAnonVolumes: true } : {}),
     ...(opts.noStart ? { noStart: true } : {}),
     ...(opts.removeOrphans ? { removeOrphans: true } : {}),
     ...(opts.timeout !== undefined ? { timeout: opts.timeout } : {}),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkNamedServices, indexFlag, MAX_SCALE, parseScale, secondsFlag, tailFlag, wholeNumber } from '../../../cli/compose/flag-values.js';
+import { checkNamedServices, checkRecreateFlags, indexFlag, MAX_SCALE, parseScale, secondsFlag, tailFlag, wholeNumber } from '../../../cli/compose/flag-values.js';
 import { loadProject } from '../../../src/compose/index.js';
 import { MemoryReader } from '../compose/memory-reader.js';
 
@@ -35,5 +35,13 @@ describe('flag values', () => {
     const project = await loadProject({ cwd: '/p', env: {}, reader: new MemoryReader({ '/p/compose.yaml': 'services:\n  web:\n    image: x\n' }) });
     expect(() => checkNamedServices(project, ['web'])).not.toThrow();
     expect(() => checkNamedServices(project, ['wbe'])).toThrow('no such service: wbe');
+  });
+
+  it('recreate flags that contradict --no-recreate are refused as usage mistakes (exit 2)', () => {
+    expect(() => checkRecreateFlags({ recreate: false, alwaysRecreateDeps: true })).toThrow('--always-recreate-deps and --no-recreate are incompatible');
+    expect(() => checkRecreateFlags({ recreate: false, renewAnonVolumes: true })).toThrow('--renew-anon-volumes and --no-recreate are incompatible');
+    expect(() => checkRecreateFlags({ recreate: false, forceRecreate: true })).toThrow(expect.objectContaining({ exitCode: 2 }));
+    expect(() => checkRecreateFlags({ recreate: true, forceRecreate: true, alwaysRecreateDeps: true, renewAnonVolumes: true })).not.toThrow();
+    expect(() => checkRecreateFlags({ recreate: false })).not.toThrow();
   });
 });

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { planDown, planUp } from '../../../src/engine/reconcile.js';
 import { planToString } from '../../../src/engine/plan.js';
-import { serviceConfigHash } from '../../../src/engine/config-hash.js';
+import { serviceConfigFields, serviceConfigHash } from '../../../src/engine/config-hash.js';
 import type { ObservedContainer, ObservedState } from '../../../src/engine/observed.js';
 import { dep, project, service } from '../../fixtures/engine/project.js';
 
@@ -35,16 +35,16 @@ const imageIds = { db: 'sha256:img', web: 'sha256:img', proxy: 'sha256:img' };
 describe('planUp', () => {
   it('creates everything on an empty engine, gated by depends_on', () => {
     expect(planToString(planUp(stack, empty, { imageIds }))).toBe(
-      `#1 create-network app_default
-#2 create-volume app_data
-#3 create-container app-db-1 after #1 #2
-#4 start-container app-db-1 after #3
-#5 create-container app-web-1 after #1
-#6 wait-dependency web on db service_healthy [app-db-1] after #4
-#7 start-container app-web-1 after #5 #6
-#8 create-container app-proxy-1 after #1
-#9 wait-dependency proxy on web service_started [app-web-1] after #7
-#10 start-container app-proxy-1 after #8 #9
+      `#1 create-network app_default -- missing
+#2 create-volume app_data -- missing
+#3 create-container app-db-1 after #1 #2 -- missing
+#4 start-container app-db-1 after #3 -- missing
+#5 create-container app-web-1 after #1 -- missing
+#6 wait-dependency web on db service_healthy [app-db-1] after #4 -- web depends on db
+#7 start-container app-web-1 after #5 #6 -- missing
+#8 create-container app-proxy-1 after #1 -- missing
+#9 wait-dependency proxy on web service_started [app-web-1] after #7 -- proxy depends on web
+#10 start-container app-proxy-1 after #8 #9 -- missing
 `);
   });
 
@@ -68,11 +68,11 @@ describe('planUp', () => {
       volumes: [],
     };
     expect(planToString(planUp(changed, observed, { imageIds }))).toBe(
-      `#1 stop-container app-db-1
-#2 remove-container app-db-1 after #1
-#3 create-container app-db-1 (replaces app-db-1) after #2
-#4 start-container app-db-1 after #3
-#5 restart-container app-web-1 after #4
+      `#1 stop-container app-db-1 -- config hash changed
+#2 remove-container app-db-1 after #1 -- config hash changed
+#3 create-container app-db-1 (replaces app-db-1) after #2 -- config hash changed
+#4 start-container app-db-1 after #3 -- config hash changed
+#5 restart-container app-web-1 after #4 -- dependency db recreated
 `);
   });
 
@@ -84,17 +84,17 @@ describe('planUp', () => {
       volumes: [],
     };
     expect(planToString(planUp(p, three, { scale: { web: 1 }, imageIds: { web: 'sha256:img' } }))).toBe(
-      `#1 stop-container s-web-3
-#2 remove-container s-web-3 after #1
-#3 stop-container s-web-2
-#4 remove-container s-web-2 after #3
+      `#1 stop-container s-web-3 -- scale 3 -> 1
+#2 remove-container s-web-3 after #1 -- scale 3 -> 1
+#3 stop-container s-web-2 -- scale 3 -> 1
+#4 remove-container s-web-2 after #3 -- scale 3 -> 1
 `);
     const gap: ObservedState = { ...three, containers: [running(p, 'web', 2)] };
     expect(planToString(planUp(p, gap, { scale: { web: 3 }, imageIds: { web: 'sha256:img' } }))).toBe(
-      `#1 create-container s-web-1
-#2 start-container s-web-1 after #1
-#3 create-container s-web-3
-#4 start-container s-web-3 after #3
+      `#1 create-container s-web-1 -- scale 1 -> 3
+#2 start-container s-web-1 after #1 -- scale 1 -> 3
+#3 create-container s-web-3 -- scale 1 -> 3
+#4 start-container s-web-3 after #3 -- scale 1 -> 3
 `);
   });
 
@@ -107,17 +107,17 @@ describe('planUp', () => {
     };
     expect(planToString(planUp(p, observed, { imageIds: { web: 'sha256:img' } }))).toMatch(/^warning: found orphan containers \(o-old-1\)/);
     expect(planToString(planUp(p, observed, { removeOrphans: true, imageIds: { web: 'sha256:img' } }))).toBe(
-      `#1 stop-container o-old-1
-#2 remove-container o-old-1 after #1
+      `#1 stop-container o-old-1 -- orphan
+#2 remove-container o-old-1 after #1 -- orphan
 `);
   });
 
   it('skips an optional dependency that is not enabled, with a warning', () => {
     const p = project('q', [service('web', { depends_on: { cache: dep('service_started', { required: false }) } })]);
     expect(planToString(planUp(p, empty, { imageIds: { web: 'i' } }))).toBe(
-      `#1 create-network q_default
-#2 create-container q-web-1 after #1
-#3 start-container q-web-1 after #2
+      `#1 create-network q_default -- missing
+#2 create-container q-web-1 after #1 -- missing
+#3 start-container q-web-1 after #2 -- missing
 warning: web depends on optional service cache, which is not enabled: not waiting for it
 `);
   });
@@ -144,12 +144,12 @@ warning: web depends on optional service cache, which is not enabled: not waitin
       volumes: [],
     };
     expect(planToString(planUp(netted, observed, { imageIds: { db: 'sha256:img', web: 'sha256:img' } }))).toBe(
-      `#1 stop-container app-web-1
-#2 remove-container app-web-1 after #1
-#3 remove-network app_front after #2
-#4 create-network app_front after #3
-#5 create-container app-web-1 (replaces app-web-1) after #2 #4
-#6 start-container app-web-1 after #5
+      `#1 stop-container app-web-1 -- network app_front changed: internal
+#2 remove-container app-web-1 after #1 -- network app_front changed: internal
+#3 remove-network app_front after #2 -- network app_front changed: internal
+#4 create-network app_front after #3 -- network app_front changed: internal
+#5 create-container app-web-1 (replaces app-web-1) after #2 #4 -- network app_front changed: internal
+#6 start-container app-web-1 after #5 -- network app_front changed: internal
 warning: network app_front differs from the file (internal): recreating it and the containers attached to it
 `);
     // --no-recreate keeps the network, with a warning naming it and the fields.
@@ -188,11 +188,11 @@ warning: network app_front differs from the file (internal): recreating it and t
   it('a service: namespace orders creates whatever the names, and a recreate of the donor recreates the joiner', () => {
     const ns = project('app', [service('a', { pid: 'service:z', networks: {} , network_mode: 'service:z' }), service('z')]);
     expect(planToString(planUp(ns, empty, { imageIds: { a: 'sha256:img', z: 'sha256:img' } }))).toBe(
-      `#1 create-network app_default
-#2 create-container app-z-1 after #1
-#3 start-container app-z-1 after #2
-#4 create-container app-a-1 after #3
-#5 start-container app-a-1 after #4
+      `#1 create-network app_default -- missing
+#2 create-container app-z-1 after #1 -- missing
+#3 start-container app-z-1 after #2 -- missing
+#4 create-container app-a-1 after #3 -- missing
+#5 start-container app-a-1 after #4 -- missing
 `);
     const observed: ObservedState = {
       containers: [running(ns, 'a', 1), running(ns, 'z', 1, { configHash: 'old' })],
@@ -200,15 +200,86 @@ warning: network app_front differs from the file (internal): recreating it and t
       volumes: [],
     };
     expect(planToString(planUp(ns, observed, { imageIds: { a: 'sha256:img', z: 'sha256:img' } }))).toBe(
-      `#1 stop-container app-z-1
-#2 remove-container app-z-1 after #1
-#3 create-container app-z-1 (replaces app-z-1) after #2
-#4 start-container app-z-1 after #3
-#5 stop-container app-a-1
-#6 remove-container app-a-1 after #5
-#7 create-container app-a-1 (replaces app-a-1) after #4 #6
-#8 start-container app-a-1 after #7
+      `#1 stop-container app-z-1 -- config hash changed
+#2 remove-container app-z-1 after #1 -- config hash changed
+#3 create-container app-z-1 (replaces app-z-1) after #2 -- config hash changed
+#4 start-container app-z-1 after #3 -- config hash changed
+#5 stop-container app-a-1 -- service z recreated (its namespaces are joined)
+#6 remove-container app-a-1 after #5 -- service z recreated (its namespaces are joined)
+#7 create-container app-a-1 (replaces app-a-1) after #4 #6 -- service z recreated (its namespaces are joined)
+#8 start-container app-a-1 after #7 -- service z recreated (its namespaces are joined)
 `);
+  });
+});
+
+describe('planUp causes', () => {
+  const p = project('c', [service('web')]);
+  const net = [{ id: 'n', name: 'c_default', key: 'default' }];
+  const causes = (plan: ReturnType<typeof planUp>) => [...new Set(plan.operations.map((o) => o.cause))];
+
+  it('names the service keys that changed when the container carries per-key hashes, and says only "config hash changed" when it does not', () => {
+    const old = running(p, 'web', 1, { configHashFields: serviceConfigFields(p.services.web!) });
+    const changed = project('c', [service('web', { environment: { A: '1' }, image: 'other:1' })]);
+    expect(causes(planUp(changed, { containers: [old], networks: net, volumes: [] }, { imageIds: { web: 'sha256:img' } }))).toEqual(['config hash changed: environment, image']);
+    const legacy = running(p, 'web', 1);
+    expect(causes(planUp(changed, { containers: [legacy], networks: net, volumes: [] }, { imageIds: { web: 'sha256:img' } }))).toEqual(['config hash changed']);
+  });
+
+  it('says why a container is recreated on a new image, forced, or started', () => {
+    const observed: ObservedState = { containers: [running(p, 'web', 1)], networks: net, volumes: [] };
+    expect(causes(planUp(p, observed, { imageIds: { web: 'sha256:new' } }))).toEqual(['image changed']);
+    expect(causes(planUp(p, observed, { forceRecreate: true, imageIds: { web: 'sha256:img' } }))).toEqual(['--force-recreate']);
+    const stopped: ObservedState = { ...observed, containers: [running(p, 'web', 1, { status: 'exited' })] };
+    expect(planToString(planUp(p, stopped, { imageIds: { web: 'sha256:img' } }))).toBe('#1 start-container c-web-1 -- not running\n');
+  });
+
+  it('writes the per-key hashes on the containers it creates', () => {
+    const op = planUp(p, { containers: [], networks: net, volumes: [] }, { imageIds: { web: 'sha256:img' } }).operations.find((o) => o.kind === 'create-container');
+    const label = op?.kind === 'create-container' ? op.spec.labels?.['dev.tscompose.config-hash-fields'] : undefined;
+    expect(JSON.parse(label ?? '{}')).toEqual(serviceConfigFields(p.services.web!));
+  });
+});
+
+describe('planUp --always-recreate-deps and --renew-anon-volumes', () => {
+  const p = project('f', [
+    service('db', { volumes: [{ type: 'volume', target: '/anon' }] }),
+    service('web', { depends_on: { db: dep('service_started') } }),
+  ]);
+  const anon = 'b'.repeat(64);
+  const observed: ObservedState = {
+    containers: [running(p, 'db', 1, { volumes: { '/anon': anon } }), running(p, 'web', 1)],
+    networks: [{ id: 'n', name: 'f_default', key: 'default' }],
+    volumes: [],
+  };
+  const imageIds = { db: 'sha256:img', web: 'sha256:img' };
+
+  it('--always-recreate-deps recreates the dependencies of the named services, not the named ones', () => {
+    expect(planToString(planUp(p, observed, { services: ['web', 'db'], targets: ['web'], recreateDependencies: true, imageIds }))).toBe(
+      `#1 stop-container f-db-1 -- --always-recreate-deps
+#2 remove-container f-db-1 after #1 -- --always-recreate-deps
+#3 create-container f-db-1 (replaces f-db-1) after #2 -- --always-recreate-deps
+#4 start-container f-db-1 after #3 -- --always-recreate-deps
+`);
+    // Without named services every service is a target: nothing is a dependency to recreate.
+    expect(planToString(planUp(p, observed, { recreateDependencies: true, imageIds }))).toBe('');
+  });
+
+  it('-V recreates the named services with new anonymous volumes (the replaced ones are kept, for down -v)', () => {
+    const plan = planUp(p, observed, { services: ['db'], targets: ['db'], renewAnonVolumes: true, imageIds });
+    expect(planToString(plan)).toBe(
+      `#1 stop-container f-db-1 -- --renew-anon-volumes
+#2 remove-container f-db-1 after #1 -- --renew-anon-volumes
+#3 create-container f-db-1 (replaces f-db-1) after #2 -- --renew-anon-volumes
+#4 start-container f-db-1 after #3 -- --renew-anon-volumes
+`);
+    const rm = plan.operations.find((o) => o.kind === 'remove-container');
+    expect(rm?.kind === 'remove-container' && rm.volumes).toBe(false);
+    const create = plan.operations.find((o) => o.kind === 'create-container');
+    const mount = create?.kind === 'create-container' ? create.spec.mounts?.find((m) => m.target === '/anon') : undefined;
+    expect(mount?.source).toBeUndefined();
+    // Without -V the recreate keeps the volume: the new container mounts it again.
+    const kept = planUp(p, observed, { services: ['db'], forceRecreate: true, imageIds }).operations.find((o) => o.kind === 'create-container');
+    expect(kept?.kind === 'create-container' ? kept.spec.mounts?.find((m) => m.target === '/anon')?.source : undefined).toBe(anon);
   });
 });
 
@@ -220,14 +291,14 @@ describe('planDown', () => {
       volumes: [{ name: 'app_data', key: 'data' }],
     };
     expect(planToString(planDown(stack, observed, { volumes: true }))).toBe(
-      `#1 stop-container app-proxy-1
-#2 remove-container app-proxy-1 after #1
-#3 stop-container app-web-1 after #1
-#4 remove-container app-web-1 after #3
-#5 stop-container app-db-1 after #3
-#6 remove-container app-db-1 after #5
-#7 remove-network app_default after #2 #4 #6
-#8 remove-volume app_data after #2 #4 #6
+      `#1 stop-container app-proxy-1 -- down
+#2 remove-container app-proxy-1 after #1 -- down
+#3 stop-container app-web-1 after #1 -- down
+#4 remove-container app-web-1 after #3 -- down
+#5 stop-container app-db-1 after #3 -- down
+#6 remove-container app-db-1 after #5 -- down
+#7 remove-network app_default after #2 #4 #6 -- down
+#8 remove-volume app_data after #2 #4 #6 -- down --volumes
 `);
   });
 });
