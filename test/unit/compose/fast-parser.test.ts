@@ -1,9 +1,9 @@
 /**
  * The js-yaml fast path (parse-fast.ts) against the precise `yaml` parser (parse.ts): every
- * conformance fixture, and seeded text mutations of them, loaded with each parser forced. When
+ * self-golden fixture, and seeded text mutations of them, loaded with each parser forced. When
  * the precise path returns a project, the fast path returns the deeply equal project or declines
  * (FastPathUnsupported); when the precise path fails, the fast path fails too (loadProject then
- * reports the precise error, which conformance.test.ts checks with positions).
+ * reports the precise error, which self-golden.test.ts checks with positions).
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
@@ -15,7 +15,7 @@ import { FastPathUnsupported, parseYamlLayersFast } from '../../../src/compose/p
 import { NodeFileReader } from '../../../src/compose/node-reader.js';
 import { MemoryReader } from './memory-reader.js';
 
-const root = path.resolve(import.meta.dirname, '../../fixtures/compose');
+const root = path.resolve(import.meta.dirname, '../../fixtures/compose-self-golden');
 const cases = readdirSync(root, { withFileTypes: true })
   .filter((d) => d.isDirectory())
   .map((d) => d.name)
@@ -59,7 +59,7 @@ function caseOptions(dir: string): LoadOptions {
 }
 
 describe('fast YAML path = precise YAML path', () => {
-  it('on every conformance fixture', async () => {
+  it('on every self-golden fixture', async () => {
     let fastOk = 0;
     let successes = 0;
     const declined: string[] = [];

@@ -1,7 +1,7 @@
 /**
  * Property: whatever the input, the loader either returns a project or throws our typed
  * UserError; never a TypeError, never a hang. 10,000+ seeded mutations (deterministic PRNG) of
- * the valid conformance fixtures, half on the text (characters, lines, indentation) and half on
+ * the valid self-golden fixtures, half on the text (characters, lines, indentation) and half on
  * the parsed tree (values swapped for other types, keys removed, unknown keys, compose keys
  * grafted in), loaded through an in-memory reader.
  */
@@ -34,7 +34,7 @@ interface Seed {
   env: Record<string, string>;
 }
 
-const root = path.resolve(import.meta.dirname, '../../fixtures/compose');
+const root = path.resolve(import.meta.dirname, '../../fixtures/compose-self-golden');
 
 function walk(dir: string, out: Record<string, string>, virt: string): void {
   for (const name of readdirSync(dir)) {

@@ -1,5 +1,10 @@
 /**
- * Conformance suite: one directory per case under test/fixtures/compose/<case>/ holding compose
+ * Self-golden suite: pins of our own output, NOT statements of what Compose does (those are the
+ * reference-*.test.ts files, written from compose-go and the compose-spec). The expectations
+ * here were written by tscompose itself (UPDATE_GOLDEN=1) and reviewed, so they catch
+ * regressions, not disagreements with Compose.
+ *
+ * One directory per case under test/fixtures/compose-self-golden/<case>/ holding compose
  * files (and .env, env files...), an optional case.json with load options, and either
  * expected.yaml (the `config` rendering) or expected-error.txt (every diagnostic, one per line,
  * `file:line:col: path: message`). `${PROJECT_DIR}` stands for the case directory.
@@ -13,7 +18,7 @@ import { loadProject, NodeFileReader, type LoadOptions } from '../../../src/comp
 import { renderYaml } from '../../../src/compose/render.js';
 import { DiagnosticError, formatDiagnostic, UserError } from '../../../src/util/errors.js';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../fixtures/compose');
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../fixtures/compose-self-golden');
 const cases = readdirSync(root, { withFileTypes: true })
   .filter((d) => d.isDirectory())
   .map((d) => d.name)
@@ -55,7 +60,7 @@ async function run(dir: string): Promise<{ out?: string; err?: string }> {
   }
 }
 
-describe('compose conformance', () => {
+describe('compose self-golden (regressions of our own output)', () => {
   expect(cases.length).toBeGreaterThanOrEqual(100);
   for (const name of cases) {
     it(name, async () => {
