@@ -3,6 +3,7 @@
  * tscompose entry point: declares commands and flags, loads each command's implementation only when
  * it runs (keeps `--version` fast), and maps errors to exit codes.
  */
+import { addCompletion } from './completion.js';
 import { setMaxListeners } from 'node:events';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import pkg from '../package.json' with { type: 'json' };
@@ -185,6 +186,8 @@ registerOpsCommands(program);
 for (const c of program.commands) {
   if (!c.options.some((o) => o.long === '--dry-run')) c.option('--dry-run', 'execute the command in dry run mode: the engine is read, nothing is changed');
 }
+
+addCompletion(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   process.stderr.write(`tscompose: ${e instanceof Error ? e.message : String(e)}\n`);

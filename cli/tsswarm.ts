@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 /** tsswarm entry point: the cluster face. Commands load lazily, like tscompose's. */
+import { addCompletion } from './completion.js';
 import { Command, Option } from 'commander';
 import pkg from '../package.json' with { type: 'json' };
 import { usageExitCodes } from './usage-exit.js';
@@ -138,6 +139,8 @@ node
 registerServiceCommands(program);
 registerStackCommands(program);
 registerNetworkCommands(program);
+
+addCompletion(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   process.stderr.write(`tsswarm: ${e instanceof Error ? e.message : String(e)}\n`);

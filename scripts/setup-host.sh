@@ -7,8 +7,9 @@ log() { printf '[setup] %s\n' "$*" >&2; }
 
 # docker-registry (CNCF distribution) and apache2-utils (`htpasswd -B`, the bcrypt htpasswd file it
 # reads) serve the registry tests: test/helpers/registry.ts starts its own instances.
+# bash-completion: the generated completion scripts call its _get_comp_words_by_ref (the test runs them).
 PKGS=(docker.io busybox-static iproute2 iptables nftables conntrack iperf3 wrk procps curl psmisc ruby shellcheck
-  docker-registry apache2-utils)
+  docker-registry apache2-utils bash-completion)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
