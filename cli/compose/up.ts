@@ -15,6 +15,10 @@ import { commandContext } from './context.js';
 import { checkNamedServices, parseScale, secondsFlag } from './flag-values.js';
 import { PULL_POLICIES } from '../../src/engine/images.js';
 import { useColour } from './ops/common.js';
+import { prepareWatch, runWatch, type PreparedWatch } from '../../src/engine/watch/session.js';
+import type { Project } from '../../src/compose/types.js';
+import type { ContainerRuntime } from '../../src/runtime/runtime.js';
+import { watchOutput } from './watch.js';
 
 export interface UpFlags extends GlobalOptions {
   detach?: boolean;
@@ -36,6 +40,8 @@ export interface UpFlags extends GlobalOptions {
   noAttach?: string[];
   color?: boolean;
   noLogPrefix?: boolean;
+  /** --watch: develop.watch rules applied while attached (cli/compose/watch.ts). */
+  watch?: boolean;
 }
 
 // eslint-disable-next-line complexity -- 32: flag handling for attach/abort/exit-code-from; to be split
@@ -49,9 +55,12 @@ export async function upCommand(services: string[], flags: UpFlags): Promise<num
   }
   const reader = new RecordingFileReader(new NodeFileReader());
   const ctx = await commandContext(flags, services, { reader });
-  const { project, runtime, progress } = ctx;
+  const { runtime, progress } = ctx;
+  let { project } = ctx;
   checkNamedServices(project, [...services, ...Object.keys(scale)]);
   const detach = flags.detach || flags.wait || flags.start === false;
+  const watching = await watchSetup(flags, project, services, detach);
+  if (watching) project = watching.project;
   let shown = 0;
   const sink: ProgressSink = (e) => {
     shown++;
@@ -126,6 +135,7 @@ export async function upCommand(services: string[], flags: UpFlags): Promise<num
       if (!kill) throw e;
     });
   };
+  const stopWatch = startWatch(runtime, watching, flags, abort.signal);
   const exits = watched.map(async (c) => {
     const code = await runtime.waitContainer(c.id).catch(() => -1);
     process.stdout.write(`${c.service}-${c.number} exited with code ${code}\n`);
@@ -141,7 +151,9 @@ export async function upCommand(services: string[], flags: UpFlags): Promise<num
     if (first !== 'int') exitCode = first.code;
     await stopAll(false);
   } else {
-    const r = await Promise.race([Promise.all(exits).then(() => 'exited' as const), interrupted]);
+    // Watching, the session lasts until Ctrl-C: a rebuild replaces containers, their exits end nothing.
+    const allExited = watching ? new Promise<never>(() => undefined) : Promise.all(exits).then(() => 'exited' as const);
+    const r = await Promise.race([allExited, interrupted]);
     if (r === 'int') {
       // A second Ctrl-C while stopping kills instead of waiting for the grace period.
       process.removeListener('SIGINT', onSigint);
@@ -150,6 +162,7 @@ export async function upCommand(services: string[], flags: UpFlags): Promise<num
       exitCode = 130;
     }
   }
+  await stopWatch();
   if (flags.exitCodeFrom) {
     const target = watched.find((c) => c.service === flags.exitCodeFrom);
     if (target) exitCode = (await runtime.inspectContainer(target.id)).exitCode;
@@ -160,6 +173,35 @@ export async function upCommand(services: string[], flags: UpFlags): Promise<num
   logAbort.abort();
   void interrupts;
   return exitCode;
+}
+
+/**
+ * --watch: refused with a detached up, as Compose does (watching needs the attached session;
+ * `watch` is the detached form); the rules checked before anything is started. Undefined: no watch.
+ */
+async function watchSetup(flags: UpFlags, project: Project, services: string[], detach: boolean | undefined): Promise<PreparedWatch | undefined> {
+  if (!flags.watch || flags.dryRun) return undefined;
+  if (detach) {
+    throw new UserError(`${flags.wait ? '--wait' : flags.start === false ? '--no-start' : '--detach'} cannot be combined with --watch`, {
+      code: 'invalid',
+      hint: 'to watch without following logs: tscompose up -d, then tscompose watch',
+    });
+  }
+  return prepareWatch(project, services);
+}
+
+/** Watching beside the attached logs until `signal` (Ctrl-C) aborts; the returned function stops it and waits. */
+function startWatch(runtime: ContainerRuntime, watching: PreparedWatch | undefined, flags: UpFlags, signal: AbortSignal): () => Promise<void> {
+  if (!watching) return () => Promise.resolve();
+  const ac = new AbortController();
+  signal.addEventListener('abort', () => ac.abort(), { once: true });
+  const done = runWatch(runtime, watching, { signal: ac.signal, out: watchOutput(flags, { prefix: true, quiet: false }), prune: true }).catch((e: unknown) => {
+    process.stderr.write(`⦿ Watch disabled with errors: ${(e as Error).message}\n`);
+  });
+  return async () => {
+    ac.abort();
+    await done;
+  };
 }
 
 /**
