@@ -18,6 +18,7 @@ const COMPOSE = [
   '  web:',
   `    image: ${TEST_IMAGE}`,
   `    command: ${SLEEPER}`,
+  '    scale: 2',
   '    develop:',
   '      watch:',
   '        - path: ./src',
@@ -89,6 +90,8 @@ describe('tscompose watch', () => {
     writeFileSync(join(dir, 'src', 'index.txt'), 'v2\n');
     await eventually(async () => (await cat(`${p}-web-1`, '/srv/app/index.txt')) === 'v2\n', 'the edit in the container', 15_000, 10);
     console.log(`[watch] edit -> visible in the container: ${Date.now() - t0} ms`);
+    // Every replica gets it.
+    await eventually(async () => (await cat(`${p}-web-2`, '/srv/app/index.txt')) === 'v2\n', 'the edit in the second replica', 5_000, 10);
     expect(stdout).toContain('Syncing service "web" after 1 changes were detected');
   });
 
@@ -143,6 +146,38 @@ describe('tscompose watch', () => {
     noStack(stderr);
     expect((await runtime.inspectContainer(`${p}-web-1`)).running).toBe(true);
   });
+});
+
+describe('tscompose up --watch', () => {
+  const p = uniqueProject('upwatch');
+  const { dir, remove } = projectDir(['services:', '  web:', `    image: ${TEST_IMAGE}`, `    command: ${SLEEPER}`, '    develop:', '      watch:', '        - {path: ./src, action: sync, target: /srv}', ''].join('\n'));
+  afterAll(async () => {
+    await cleanupProject(p);
+    remove();
+  }, 60_000);
+
+  it('attached: logs and watching together; Ctrl-C stops watching and the containers (exit 130)', async () => {
+    ensureBuilt();
+    mkdirSync(join(dir, 'src'));
+    const child = spawn(process.execPath, ['--', join(REPO, 'dist', 'tscompose.mjs'), '-p', p, '--progress', 'plain', 'up', '--watch'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    try {
+      await eventually(async () => stdout.includes('⦿ Watch enabled') || (child.exitCode !== null ? Promise.reject(new Error(stderr)) : false), 'Watch enabled', 60_000);
+      writeFileSync(join(dir, 'src', 'x.txt'), 'up-watch\n');
+      await eventually(async () => (await cat(`${p}-web-1`, '/srv/x.txt')) === 'up-watch\n', 'the file in the container', 15_000, 20);
+      expect(stdout).toContain('⦿ Syncing service "web" after 1 changes were detected');
+      child.kill('SIGINT');
+      expect(await exited).toBe(130);
+      noStack(stderr);
+      expect((await runtime.inspectContainer(`${p}-web-1`)).running).toBe(false);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
+  }, 90_000);
 });
 
 describe('tscompose watch refusals', () => {
