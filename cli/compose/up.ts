@@ -190,12 +190,15 @@ async function watchSetup(flags: UpFlags, project: Project, services: string[], 
   return prepareWatch(project, services);
 }
 
-/** Watching beside the attached logs until `signal` (Ctrl-C) aborts; the returned function stops it and waits. */
+/**
+ * Watching beside the attached logs until `signal` (Ctrl-C) aborts; the returned function stops it
+ * and waits. No pruning after rebuilds: Compose's `up --watch` does not prune (only `watch` does).
+ */
 function startWatch(runtime: ContainerRuntime, watching: PreparedWatch | undefined, flags: UpFlags, signal: AbortSignal): () => Promise<void> {
   if (!watching) return () => Promise.resolve();
   const ac = new AbortController();
   signal.addEventListener('abort', () => ac.abort(), { once: true });
-  const done = runWatch(runtime, watching, { signal: ac.signal, out: watchOutput(flags, { prefix: true, quiet: false }), prune: true }).catch((e: unknown) => {
+  const done = runWatch(runtime, watching, { signal: ac.signal, out: watchOutput(flags, { prefix: true, quiet: false }), prune: false }).catch((e: unknown) => {
     process.stderr.write(`⦿ Watch disabled with errors: ${(e as Error).message}\n`);
   });
   return async () => {
