@@ -2,7 +2,7 @@
  * `tscompose watch` on the real engine: the CLI runs in the background on a project with a sync
  * service (edit, add in a new directory, delete, an ignored file, sync+exec), a sync+restart
  * service and a rebuild service; each change is looked for in the containers with a bounded
- * poll. The edit -> visible latency is printed, never asserted. Ctrl-C ends it with exit 0.
+ * poll; the old image is pruned after the rebuild. The edit -> visible latency is printed, never asserted. Ctrl-C ends it with exit 0.
  * Bad rules and flags are refused before anything starts.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -137,6 +137,8 @@ describe('tscompose watch', () => {
     expect(await cat(`${p}-built-1`, '/version')).toBe('two\n');
     expect(stdout).toContain('Rebuilding service(s) ["built"] after changes were detected...');
     expect(stdout).toContain('service(s) ["built"] successfully built');
+    // --prune (the default): the image the rebuild left untagged is removed.
+    await eventually(async () => runtime.inspectImage(before.imageId).then(() => false, () => true), 'the old image pruned', 15_000, 100);
   }, 120_000);
 
   it('Ctrl-C ends watching with exit 0 and no stack trace, the services left running', async () => {
