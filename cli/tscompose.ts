@@ -113,7 +113,7 @@ program
   .argument('[services...]')
   .option('--no-up', 'do not build & start services before watching')
   // Compose's default is true (`--prune=false` there); commander's booleans take no value: --no-prune.
-  .option('--prune', 'prune dangling images of the project on rebuild (default)', true)
+  .option('--prune', 'prune dangling images of the project on rebuild', true)
   .option('--no-prune', 'keep the dangling images a rebuild leaves')
   .option('--quiet', 'hide build output')
   .action(async (services: string[], _o: unknown, cmd: Command) => {
