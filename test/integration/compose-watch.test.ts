@@ -30,6 +30,7 @@ const COMPOSE = [
   '          target: /hooks',
   '          exec:',
   '            command: ["sh", "-c", "cat /hooks/* > /tmp/exec-ran"]',
+  '        - {path: ./seed, action: sync, target: /seed, initial_sync: true}',
   '  conf:',
   `    image: ${TEST_IMAGE}`,
   `    command: ${SLEEPER}`,
@@ -64,6 +65,8 @@ describe('tscompose watch', () => {
     mkdirSync(join(dir, 'hooks'));
     mkdirSync(join(dir, 'conf'));
     mkdirSync(join(dir, 'built'));
+    mkdirSync(join(dir, 'seed'));
+    writeFileSync(join(dir, 'seed', 's.txt'), 'seeded\n');
     writeFileSync(join(dir, 'src', 'index.txt'), 'v1\n');
     writeFileSync(join(dir, 'conf', 'app.ini'), 'a=1\n');
     writeFileSync(join(dir, 'built', 'Dockerfile'), `FROM ${TEST_IMAGE}\nRUN echo one > /version\n`);
@@ -80,9 +83,13 @@ describe('tscompose watch', () => {
     remove();
   }, 60_000);
 
-  it('brings the services up first, the watched build built', async () => {
+  it('brings the services up first, the watched build built; initial_sync copies its path before watching', async () => {
     expect((await runtime.inspectContainer(`${p}-web-1`)).running).toBe(true);
     expect(await cat(`${p}-built-1`, '/version')).toBe('one\n');
+    expect(await cat(`${p}-web-1`, '/seed/s.txt')).toBe('seeded\n');
+    expect(await cat(`${p}-web-2`, '/seed/s.txt')).toBe('seeded\n');
+    // Rules without initial_sync copy nothing before a change.
+    expect(await cat(`${p}-web-1`, '/srv/app/index.txt')).toBeUndefined();
   });
 
   it('an edited file is visible in the container (latency printed, not asserted)', async () => {
