@@ -67,7 +67,8 @@ export async function prepareWatch(project: Project, named: readonly string[]): 
   if (!all.length) throw noWatchError(named);
   const warnings: string[] = [];
   const rules = all.filter((r) => {
-    const bind = r.action.startsWith('sync') ? boundSource(copy.services[r.service]!, r.path) : undefined;
+    // As Compose (isSync): sync and sync+restart rules under a bind mount would copy onto themselves.
+    const bind = r.action === 'sync' || r.action === 'sync+restart' ? boundSource(copy.services[r.service]!, r.path) : undefined;
     if (bind) warnings.push(`path '${r.path}' also declared by a bind mount volume, this path won't be monitored!`);
     return !bind;
   });
