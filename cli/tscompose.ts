@@ -118,8 +118,22 @@ program
   .option('--no-log-prefix', 'no service prefix in logs')
   .option('--quiet-pull', "pull without printing the layers' progress")
   .option('--timestamps', 'show timestamps in the attached logs')
+  .option('-w, --watch', 'watch source code and rebuild/refresh containers when files are updated (develop.watch)')
   .action(async (services: string[], _o: unknown, cmd: Command) => {
     await run(async () => (await import('./compose/up.js')).upCommand(services, globals(cmd)));
+  });
+
+program
+  .command('watch')
+  .description('watch build context for service and rebuild/refresh containers when files are updated')
+  .argument('[services...]')
+  .option('--no-up', 'do not build & start services before watching')
+  // Compose's default is true (`--prune=false` there); commander's booleans take no value: --no-prune.
+  .option('--prune', 'prune dangling images of the project on rebuild', true)
+  .option('--no-prune', 'keep the dangling images a rebuild leaves')
+  .option('--quiet', 'hide build output')
+  .action(async (services: string[], _o: unknown, cmd: Command) => {
+    await run(async () => (await import('./compose/watch.js')).watchCommand(services, globals(cmd)));
   });
 
 program

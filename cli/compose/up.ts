@@ -15,6 +15,10 @@ import { commandContext } from './context.js';
 import { checkNamedServices, checkRecreateFlags, parseScale, secondsFlag } from './flag-values.js';
 import { PULL_POLICIES } from '../../src/engine/images.js';
 import { useColour } from './ops/common.js';
+import { prepareWatch, runWatch, type PreparedWatch } from '../../src/engine/watch/session.js';
+import type { Project } from '../../src/compose/types.js';
+import type { ContainerRuntime } from '../../src/runtime/runtime.js';
+import { watchOutput } from './watch.js';
 
 export interface UpFlags extends GlobalOptions {
   detach?: boolean;
@@ -40,6 +44,8 @@ export interface UpFlags extends GlobalOptions {
   noLogPrefix?: boolean;
   quietPull?: boolean;
   timestamps?: boolean;
+  /** --watch: develop.watch rules applied while attached (cli/compose/watch.ts). */
+  watch?: boolean;
 }
 
 /** What attached `up` follows: every container's logs, prefixed and coloured as flags say. */
@@ -69,7 +75,27 @@ function streamEnds(): { ended: (id: string) => void; waitFor: (id: string) => P
   };
 }
 
-// eslint-disable-next-line complexity -- 32: flag handling for attach/abort/exit-code-from; to be split
+/** The engine's up options from the flags, values already checked. */
+function upOptions(flags: UpFlags, services: string[], scale: Record<string, number>, timeout: number | undefined, waitTimeout: number | undefined): Parameters<typeof up>[2] {
+  return {
+    services,
+    ...(flags.deps === false ? { noDeps: true } : {}),
+    scale,
+    ...(flags.forceRecreate ? { forceRecreate: true } : {}),
+    ...(flags.alwaysRecreateDeps ? { alwaysRecreateDeps: true } : {}),
+    ...(flags.renewAnonVolumes ? { renewAnonVolumes: true } : {}),
+    ...(flags.dryRun ? { dryRun: true } : {}),
+    ...(flags.recreate === false ? { noRecreate: true } : {}),
+    ...(flags.start === false ? { noStart: true } : {}),
+    ...(flags.removeOrphans ? { removeOrphans: true } : {}),
+    ...(flags.build ? { build: true } : {}),
+    ...(flags.pull ? { pull: flags.pull } : {}),
+    ...(timeout !== undefined ? { timeout } : {}),
+    ...(flags.wait ? { wait: true } : {}),
+    ...(waitTimeout !== undefined ? { waitTimeoutMs: waitTimeout * 1000 } : {}),
+  };
+}
+
 export async function upCommand(services: string[], flags: UpFlags): Promise<number> {
   // Every flag value, then every name, before the engine is asked anything.
   checkRecreateFlags(flags);
@@ -81,9 +107,12 @@ export async function upCommand(services: string[], flags: UpFlags): Promise<num
   }
   const reader = new RecordingFileReader(new NodeFileReader());
   const ctx = await commandContext(flags, services, { reader });
-  const { project, runtime, progress } = ctx;
+  const { runtime, progress } = ctx;
+  let { project } = ctx;
   checkNamedServices(project, [...services, ...Object.keys(scale)]);
   const detach = flags.detach || flags.wait || flags.start === false;
+  const watching = await watchSetup(flags, project, services, detach);
+  if (watching) project = watching.project;
   let shown = 0;
   const sink: ProgressSink = (e) => {
     // --quiet-pull: an image's Pulling/Pulled, not its layers' progress (Compose's behaviour).
@@ -103,21 +132,7 @@ export async function upCommand(services: string[], flags: UpFlags): Promise<num
   let result;
   try {
     result = await up(runtime, project, {
-      services,
-      ...(flags.deps === false ? { noDeps: true } : {}),
-      scale,
-      ...(flags.forceRecreate ? { forceRecreate: true } : {}),
-      ...(flags.alwaysRecreateDeps ? { alwaysRecreateDeps: true } : {}),
-      ...(flags.renewAnonVolumes ? { renewAnonVolumes: true } : {}),
-      ...(flags.dryRun ? { dryRun: true } : {}),
-      ...(flags.recreate === false ? { noRecreate: true } : {}),
-      ...(flags.start === false ? { noStart: true } : {}),
-      ...(flags.removeOrphans ? { removeOrphans: true } : {}),
-      ...(flags.build ? { build: true } : {}),
-      ...(flags.pull ? { pull: flags.pull } : {}),
-      ...(timeout !== undefined ? { timeout } : {}),
-      ...(flags.wait ? { wait: true } : {}),
-      ...(waitTimeout !== undefined ? { waitTimeoutMs: waitTimeout * 1000 } : {}),
+      ...upOptions(flags, services, scale, timeout, waitTimeout),
       progress: sink,
       signal: abort.signal,
     });
@@ -165,6 +180,7 @@ export async function upCommand(services: string[], flags: UpFlags): Promise<num
       if (!kill) throw e;
     });
   };
+  const stopWatch = startWatch(runtime, watching, flags, abort.signal);
   const exits = watched.map(async (c) => {
     const code = await runtime.waitContainer(c.id).catch(() => -1);
     if (attachSet.includes(c.service)) await streams.waitFor(c.id);
@@ -181,7 +197,9 @@ export async function upCommand(services: string[], flags: UpFlags): Promise<num
     if (first !== 'int') exitCode = first.code;
     await stopAll(false);
   } else {
-    const r = await Promise.race([Promise.all(exits).then(() => 'exited' as const), interrupted]);
+    // Watching, the session lasts until Ctrl-C: a rebuild replaces containers, their exits end nothing.
+    const allExited = watching ? new Promise<never>(() => undefined) : Promise.all(exits).then(() => 'exited' as const);
+    const r = await Promise.race([allExited, interrupted]);
     if (r === 'int') {
       // A second Ctrl-C while stopping kills instead of waiting for the grace period.
       process.removeListener('SIGINT', onSigint);
@@ -190,6 +208,7 @@ export async function upCommand(services: string[], flags: UpFlags): Promise<num
       exitCode = 130;
     }
   }
+  await stopWatch();
   if (flags.exitCodeFrom) {
     const target = watched.find((c) => c.service === flags.exitCodeFrom);
     if (target) exitCode = (await runtime.inspectContainer(target.id)).exitCode;
@@ -200,6 +219,38 @@ export async function upCommand(services: string[], flags: UpFlags): Promise<num
   logAbort.abort();
   void interrupts;
   return exitCode;
+}
+
+/**
+ * --watch: refused with a detached up, as Compose does (watching needs the attached session;
+ * `watch` is the detached form); the rules checked before anything is started. Undefined: no watch.
+ */
+async function watchSetup(flags: UpFlags, project: Project, services: string[], detach: boolean | undefined): Promise<PreparedWatch | undefined> {
+  if (!flags.watch || flags.dryRun) return undefined;
+  if (detach) {
+    throw new UserError(`${flags.wait ? '--wait' : flags.start === false ? '--no-start' : '--detach'} cannot be combined with --watch`, {
+      code: 'invalid',
+      hint: 'to watch without following logs: tscompose up -d, then tscompose watch',
+    });
+  }
+  return prepareWatch(project, services);
+}
+
+/**
+ * Watching beside the attached logs until `signal` (Ctrl-C) aborts; the returned function stops it
+ * and waits. No pruning after rebuilds: Compose's `up --watch` does not prune (only `watch` does).
+ */
+function startWatch(runtime: ContainerRuntime, watching: PreparedWatch | undefined, flags: UpFlags, signal: AbortSignal): () => Promise<void> {
+  if (!watching) return () => Promise.resolve();
+  const ac = new AbortController();
+  signal.addEventListener('abort', () => ac.abort(), { once: true });
+  const done = runWatch(runtime, watching, { signal: ac.signal, out: watchOutput(flags, { prefix: true, quiet: false }), prune: false }).catch((e: unknown) => {
+    process.stderr.write(`⦿ Watch disabled with errors: ${(e as Error).message}\n`);
+  });
+  return async () => {
+    ac.abort();
+    await done;
+  };
 }
 
 /**

@@ -17,8 +17,10 @@ import type {
   ConfigObjConfig,
   DependsOnConfig,
   DeployConfig,
+  DevelopConfig,
   FileReader,
   HealthcheckConfig,
+  LifecycleHook,
   NetworkConfig,
   SecretConfig,
   ServiceConfig,
@@ -26,6 +28,8 @@ import type {
   ServicePortConfig,
   ServiceVolumeConfig,
   VolumeConfig,
+  WatchAction,
+  WatchTrigger,
 } from './types.js';
 import { FormatError, parseBytes, parseDuration } from './units.js';
 import { isMissingFile } from '../util/file-read-error.js';
@@ -354,7 +358,7 @@ export async function normalizeService(name: string, t: Tree, ctx: NormalizeCont
   put(svc, 'cpu_rt_period', f.usec('cpu_rt_period'));
   if (isTree(t.blkio_config)) svc.blkio_config = { ...t.blkio_config };
   put(svc, 'storage_opt', f.map('storage_opt'));
-  if (isTree(t.develop)) svc.develop = plain(t.develop) as ServiceConfig['develop'];
+  if (isTree(t.develop)) svc.develop = normalizeDevelop(t.develop, [...p, 'develop'], ctx);
   if (Array.isArray(t.gpus)) svc.gpus = deviceRequests(t.gpus, [...p, 'gpus'], t, ctx.diags) as ServiceConfig['gpus'];
   if (isTree(t.credential_spec)) svc.credential_spec = plain(t.credential_spec) as ServiceConfig['credential_spec'];
   if (Array.isArray(t.label_file)) {
@@ -366,25 +370,56 @@ export async function normalizeService(name: string, t: Tree, ctx: NormalizeCont
   for (const k of ['post_start', 'pre_stop'] as const) {
     const hooks = t[k];
     if (!Array.isArray(hooks)) continue;
-    svc[k] = hooks.filter(isTree).map((h, i) => {
-      const hf = new Fields(h, [...p, k, i], ctx.diags);
-      const cmd = h.command;
-      const hook: NonNullable<ServiceConfig['post_start']>[number] = {
-        // Like `command:`, a string is split into words (compose-go's ShellCommand), not run by a shell.
-        command: typeof cmd === 'string' ? shellSplit(cmd) : Array.isArray(cmd) ? cmd.map(String) : [],
-      };
-      put(hook, 'user', hf.str('user'));
-      put(hook, 'privileged', hf.bool('privileged'));
-      put(hook, 'working_dir', hf.str('working_dir'));
-      if (isTree(h.environment)) hook.environment = Object.fromEntries(Object.entries(h.environment).map(([ek, ev]) => [ek, ev === null ? null : String(ev)]));
-      else if (Array.isArray(h.environment)) hook.environment = Object.fromEntries(h.environment.map((e) => String(e)).map((e) => (e.includes('=') ? [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)] : [e, null])));
-      return hook;
-    });
+    svc[k] = hooks.filter(isTree).map((h, i) => normalizeHook(h, [...p, k, i], ctx));
   }
   put(svc, 'pull_refresh_after', f.str('pull_refresh_after'));
   const ext = extensionsOf(t);
   if (ext) svc.extensions = ext;
   return svc;
+}
+
+/** A service hook (post_start, pre_stop, develop.watch[].exec): command words, user, privileges, directory, environment. */
+function normalizeHook(h: Tree, p: PathSeg[], ctx: NormalizeContext): LifecycleHook {
+  const hf = new Fields(h, p, ctx.diags);
+  const cmd = h.command;
+  const hook: LifecycleHook = {
+    // Like `command:`, a string is split into words (compose-go's ShellCommand), not run by a shell.
+    command: typeof cmd === 'string' ? shellSplit(cmd) : Array.isArray(cmd) ? cmd.map(String) : [],
+  };
+  put(hook, 'user', hf.str('user'));
+  put(hook, 'privileged', hf.bool('privileged'));
+  put(hook, 'working_dir', hf.str('working_dir'));
+  if (isTree(h.environment)) hook.environment = Object.fromEntries(Object.entries(h.environment).map(([ek, ev]) => [ek, ev === null ? null : String(ev)]));
+  else if (Array.isArray(h.environment)) hook.environment = Object.fromEntries(h.environment.map((e) => String(e)).map((e) => (e.includes('=') ? [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)] : [e, null])));
+  return hook;
+}
+
+/**
+ * `develop`: each watch rule's path absolute against the project directory (as compose-go resolves
+ * it; symbolic links are resolved when watching starts), ignore/include always lists, exec a hook.
+ * A blank path is refused as compose-go does. What an action needs (a build section, a target, an
+ * exec command) is checked when watching starts, as Compose does: `config` shows the rules as written.
+ */
+function normalizeDevelop(t: Tree, p: PathSeg[], ctx: NormalizeContext): DevelopConfig {
+  const out: DevelopConfig = {};
+  if (!Array.isArray(t.watch)) return out;
+  out.watch = t.watch.filter(isTree).map((w, i) => {
+    const wp: PathSeg[] = [...p, 'watch', i];
+    const f = new Fields(w, wp, ctx.diags);
+    const raw = f.str('path') ?? '';
+    if (raw === '') ctx.diags.add(keyPos(w, 'path'), [...wp, 'path'], "value can't be blank", 'give the file or directory to watch, relative to the project directory');
+    const trigger: WatchTrigger = { path: ctx.resolvePaths && raw !== '' ? resolveHostPath(raw, ctx) : raw, action: String(w.action) as WatchAction };
+    put(trigger, 'target', f.str('target'));
+    for (const k of ['ignore', 'include'] as const) {
+      const v = w[k];
+      if (typeof v === 'string') trigger[k] = [v];
+      else put(trigger, k, f.strs(k));
+    }
+    if (isTree(w.exec)) trigger.exec = normalizeHook(w.exec, [...wp, 'exec'], ctx);
+    put(trigger, 'initial_sync', f.bool('initial_sync'));
+    return trigger;
+  });
+  return out;
 }
 
 function fileRefs(v: unknown, target: (s: string) => string): ServiceFileReference[] {

@@ -27,6 +27,9 @@ export function rebaseService(svc: Tree, dir: string): Tree {
   }
   if (Array.isArray(svc.env_file)) for (const e of svc.env_file) if (isTree(e) && typeof e.path === 'string') e.path = abs(dir, e.path);
   if (Array.isArray(svc.label_file)) svc.label_file = svc.label_file.map((f: unknown) => (typeof f === 'string' ? abs(dir, f) : f));
+  if (isTree(svc.develop) && Array.isArray(svc.develop.watch)) {
+    for (const w of svc.develop.watch) if (isTree(w) && typeof w.path === 'string' && w.path !== '') w.path = abs(dir, w.path);
+  }
   if (Array.isArray(svc.volumes)) {
     for (const v of svc.volumes) {
       if (isTree(v) && v.type === 'bind' && typeof v.source === 'string') v.source = abs(dir, v.source);

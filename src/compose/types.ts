@@ -192,8 +192,23 @@ export interface LoggingConfig {
   options?: Record<string, string>;
 }
 
+/** The actions of a `develop.watch` rule, as the compose-spec names them. */
+export type WatchAction = 'rebuild' | 'sync' | 'restart' | 'sync+restart' | 'sync+exec';
+
+/** One `develop.watch` rule: `path` is absolute once paths are resolved; patterns as written (dockerignore syntax). */
+export interface WatchTrigger {
+  path: string;
+  action: WatchAction;
+  target?: string;
+  ignore?: string[];
+  include?: string[];
+  /** sync+exec: the command run in each container after a sync (a service hook). */
+  exec?: LifecycleHook;
+  initial_sync?: boolean;
+}
+
 export interface DevelopConfig {
-  watch?: Array<{ path: string; action: string; target?: string; ignore?: string[]; include?: string[]; exec?: unknown }>;
+  watch?: WatchTrigger[];
 }
 
 export interface LifecycleHook {

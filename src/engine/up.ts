@@ -43,6 +43,8 @@ export interface UpOptions {
   dryRun?: boolean;
   /** Registry credentials per image for pulls; by default those of the Docker CLI's config. */
   auth?: RegistryAuthLookup;
+  /** Build log lines of the services built (watch's rebuilds show them). */
+  onBuildOutput?: (service: string, line: string) => void;
 }
 
 export interface UpResult {
@@ -70,6 +72,7 @@ export async function up(runtime: ContainerRuntime, project: Project, opts: UpOp
       ...(opts.build ? { build: true } : {}),
       ...(opts.pull ? { pull: opts.pull } : {}),
       ...(opts.auth ? { auth: opts.auth } : {}),
+      ...(opts.onBuildOutput ? { onBuildOutput: opts.onBuildOutput } : {}),
       progress,
     }),
     observe(runtime, project.name),
