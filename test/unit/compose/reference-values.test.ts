@@ -22,9 +22,10 @@ const refusal = async (body: string) => {
 };
 
 describe('reference: values', () => {
-  it('cpu_rt_period / cpu_rt_runtime: an integer is microseconds, a string a duration', async () => {
-    const s = await service('    cpu_rt_period: 1000000\n    cpu_rt_runtime: 400ms\n');
+  it('cpu_rt_period / cpu_rt_runtime: integers of microseconds; a duration string fails compose-go\'s integer cast', async () => {
+    const s = await service('    cpu_rt_period: 1000000\n    cpu_rt_runtime: "400000"\n');
     expect([s.cpu_rt_period, s.cpu_rt_runtime]).toEqual([1_000_000, 400_000]);
+    expect(await refusal('    cpu_rt_runtime: 400ms\n')).toBe('must be an integer');
   });
 
   it('memswap_limit: -1 is unlimited swap', async () => {
