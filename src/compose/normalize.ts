@@ -9,6 +9,7 @@ import { Diagnostics } from './diagnostics.js';
 import { parseDotenv } from './dotenv.js';
 import { checkPublished } from './ports.js';
 import { isRemoteContext } from './rebase.js';
+import { SERVICE_KEYS } from './schema.js';
 import { shellSplit } from './shell-split.js';
 import type { Lookup } from './template.js';
 import { isTree, keyPos, type PathSeg, type Tree } from './tree.js';
@@ -379,10 +380,15 @@ export async function normalizeService(name: string, t: Tree, ctx: NormalizeCont
     });
   }
   put(svc, 'pull_refresh_after', f.str('pull_refresh_after'));
+  const kept = Object.keys(t).filter((k) => !k.startsWith('x-') && !MODELLED_SERVICE_KEYS.has(k));
+  if (kept.length > 0) svc.unmodelled = Object.fromEntries(kept.map((k) => [k, plain(t[k])]));
   const ext = extensionsOf(t);
   if (ext) svc.extensions = ext;
   return svc;
 }
+
+/** The keys normalizeService reads: those of our zod schema (every other key the compose-spec allows is kept as written). */
+const MODELLED_SERVICE_KEYS = new Set(SERVICE_KEYS);
 
 function fileRefs(v: unknown, target: (s: string) => string): ServiceFileReference[] {
   if (!Array.isArray(v)) return [];

@@ -205,9 +205,7 @@ function check(v: unknown, n: SpecNode, path: PathSeg[], opts: SpecOptions, out:
   if (n.enum && !n.enum.some((e) => e === v)) {
     out.push({ path: [...path], code: 'enum', message: `must be one of ${n.enum.map((e) => JSON.stringify(e)).join('|')}` });
   }
-  if (typeof v === 'string' && n.pattern !== undefined && !regexp(n.pattern).test(v)) {
-    out.push({ path: [...path], code: 'pattern', message: `"${v}" does not match ${n.pattern}` });
-  }
+  if (typeof v === 'string' && n.pattern !== undefined && !regexp(n.pattern).test(v)) out.push(patternIssue(v, n.pattern, path));
   if (typeof v === 'number') {
     if (n.minimum !== undefined && v < n.minimum) out.push({ path: [...path], code: 'range', message: `must be at least ${n.minimum}` });
     if (n.maximum !== undefined && v > n.maximum) out.push({ path: [...path], code: 'range', message: `must be at most ${n.maximum}` });
@@ -257,6 +255,24 @@ function checkObject(o: Record<string, unknown>, n: SpecNode, path: PathSeg[], o
     else if (!matched && n.additionalProperties) check(o[key], n.additionalProperties, path, opts, out);
     path.pop();
   }
+}
+
+/**
+ * The schema's two value patterns, said in words (a regular expression is no message); any other
+ * pattern a newer schema adds is shown as it is.
+ */
+function patternIssue(v: string, pattern: string, path: readonly PathSeg[]): SpecIssue {
+  const key = path[path.length - 1];
+  const at = { path: [...path], code: 'pattern' as const };
+  if (key === 'pull_policy') {
+    const hint = 'e.g. every_12h, every_30m; or daily, weekly, always, missing, never, build';
+    if (v.startsWith('every_')) return { ...at, message: `pull_policy ${JSON.stringify(v)}: expected every_ followed by a duration`, hint };
+    return { ...at, message: `pull_policy ${JSON.stringify(v)}: expected always, never, missing, if_not_present, build, refresh, daily, weekly or every_<duration>`, hint };
+  }
+  if (key === 'container_name') {
+    return { ...at, message: `invalid container name ${JSON.stringify(v)}`, hint: 'use at least two characters: a letter or digit, then letters, digits, "_", "." or "-"' };
+  }
+  return { ...at, message: `${JSON.stringify(v)} does not match ${pattern}` };
 }
 
 /** A key nothing in the object's schema matches: a misspelt key, or a name the name pattern refuses. */

@@ -308,6 +308,12 @@ export interface ServiceConfig {
   post_start?: LifecycleHook[];
   pre_stop?: LifecycleHook[];
   pull_refresh_after?: string;
+  /**
+   * Service keys the compose-spec defines and tscompose does not model (today `pre_start`), as
+   * written: `config` prints them, `up` warns that they are not acted on. A key a newer schema
+   * adds lands here until it is modelled, instead of being refused or dropped.
+   */
+  unmodelled?: Record<string, unknown>;
   /** Service-level x- extension fields, kept verbatim. */
   extensions?: Record<string, unknown>;
 }

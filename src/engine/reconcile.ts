@@ -258,6 +258,8 @@ export function planUp(project: Project, observed: ObservedState, opts: UpPlanOp
   }
   for (const name of Object.keys(project.services).sort()) {
     if (project.services[name]!.models) b.warnings.push(`service ${name} uses models: tscompose does not drive Docker Model Runner, so no model is pulled and its variables are not set`);
+    const unmodelled = Object.keys(project.services[name]!.unmodelled ?? {});
+    if (unmodelled.length > 0) b.warnings.push(`service ${name}: ${unmodelled.join(', ')} accepted (compose-spec) but not acted on by tscompose`);
   }
   return withLifecycleHooks(b.build(), project);
 }
