@@ -12,7 +12,7 @@ import { isRemoteContext } from './rebase.js';
 import { SERVICE_KEYS } from './schema.js';
 import { shellSplit } from './shell-split.js';
 import type { Lookup } from './template.js';
-import { isTree, keyPos, type PathSeg, type Tree } from './tree.js';
+import { formatPath, isTree, keyPos, type PathSeg, type Tree } from './tree.js';
 import type {
   BuildConfig,
   ConfigObjConfig,
@@ -79,7 +79,14 @@ class Fields {
     return this.conv(k, (v) => parseDuration(v as string | number));
   }
   bytes(k: string): number | undefined {
-    return this.conv(k, (v) => parseBytes(v as string | number));
+    const v = this.t[k];
+    if (typeof v === 'number' && !Number.isInteger(v)) {
+      // compose-go's UnitBytes decodes whole numbers and strings only: a fraction such as
+      // `mem_limit: 1.5` leaves the field unset. We do the same, but say so.
+      this.d.warnings.push(`${formatPath([...this.path, k])}: ${v} is not a whole number of bytes and is ignored, as docker compose ignores it (write a unit: "${v}g", "${v}m"...)`);
+      return undefined;
+    }
+    return this.conv(k, (x) => parseBytes(x as string | number));
   }
   usec(k: string): number | undefined {
     return this.conv(k, toMicroseconds);
