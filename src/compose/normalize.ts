@@ -558,6 +558,10 @@ function normalizeVolume(v: Tree, p: PathSeg[], ctx: NormalizeContext, pos: Retu
     out.volume = {};
     put(out.volume, 'nocopy', vo.bool('nocopy'));
     put(out.volume, 'subpath', vo.str('subpath'));
+    const labels = vo.t.labels;
+    // list_or_dict, as everywhere in the spec: `[a=b]` or `{a: b}`.
+    if (Array.isArray(labels)) out.volume.labels = Object.fromEntries(labels.map((l) => String(l)).map((l) => [l.split('=')[0]!, l.includes('=') ? l.slice(l.indexOf('=') + 1) : '']));
+    else put(out.volume, 'labels', vo.map('labels'));
   }
   const tm = f.sub('tmpfs');
   if (tm) {

@@ -81,7 +81,8 @@ export interface ServiceVolumeConfig {
   read_only?: boolean;
   consistency?: string;
   bind?: { propagation?: string; create_host_path?: boolean; selinux?: 'z' | 'Z'; recursive?: string };
-  volume?: { nocopy?: boolean; subpath?: string };
+  /** `labels`: kept and shown by `config`; not yet given to the engine for the volume a mount creates. */
+  volume?: { nocopy?: boolean; subpath?: string; labels?: Record<string, string> };
   tmpfs?: { size?: Bytes; mode?: number };
   image?: { subpath?: string };
 }

@@ -253,6 +253,12 @@ describe('compose-spec schema: the generated schema and the loader agree', () =>
     expect(renderYaml(p)).toContain('    pre_start:\n      - command:\n          - migrate\n        image: busybox\n');
   });
 
+  it('volumes[].volume.labels (spec key) are kept and printed by config', async () => {
+    const p = await load(`${WEB}    volumes: [{type: volume, source: data, target: /data, volume: {labels: [a=b]}}]\nvolumes:\n  data:\n`);
+    expect(p.services.web!.volumes[0]!.volume).toEqual({ labels: { a: 'b' } });
+    expect(renderYaml(p)).toContain('        volume:\n          labels:\n            a: b\n');
+  });
+
   it('with --no-interpolate nothing is cast: a string passes where the schema takes strings', async () => {
     const yaml = `${WEB}    privileged: maybe\n`;
     expect(validateSpec(parse(yaml) as unknown, { casts: false })).toEqual([]);
