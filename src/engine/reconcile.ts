@@ -7,6 +7,7 @@ import { LABEL, COMPOSE_VERSION } from './labels.js';
 import type { ObservedContainer, ObservedState } from './observed.js';
 import { PlanBuilder, type Plan } from './plan.js';
 import { withLifecycleHooks } from './hooks.js';
+import { notActedOnWarning } from './unsupported-keys.js';
 import { fileInjections, hostFiles, toContainerSpec, withShareableIpc } from './container-spec.js';
 import { serviceConfigHash } from './config-hash.js';
 import { serviceDigests, type ContentDigests } from './content-digest.js';
@@ -258,8 +259,8 @@ export function planUp(project: Project, observed: ObservedState, opts: UpPlanOp
   }
   for (const name of Object.keys(project.services).sort()) {
     if (project.services[name]!.models) b.warnings.push(`service ${name} uses models: tscompose does not drive Docker Model Runner, so no model is pulled and its variables are not set`);
-    const unmodelled = Object.keys(project.services[name]!.unmodelled ?? {});
-    if (unmodelled.length > 0) b.warnings.push(`service ${name}: ${unmodelled.join(', ')} accepted (compose-spec) but not acted on by tscompose`);
+    const idle = notActedOnWarning(project.services[name]!);
+    if (idle) b.warnings.push(idle);
   }
   return withLifecycleHooks(b.build(), project);
 }

@@ -14,6 +14,7 @@ import { loadProject } from '../../../src/compose/index.js';
 import { renderYaml } from '../../../src/compose/render.js';
 import { validateSpec } from '../../../src/compose/spec-schema.js';
 import { SPEC_SHA256, SPEC_SOURCE } from '../../../src/compose/spec-schema.generated.js';
+import { notActedOnWarning } from '../../../src/engine/unsupported-keys.js';
 import { DiagnosticError } from '../../../src/util/errors.js';
 import { MemoryReader } from './memory-reader.js';
 
@@ -251,6 +252,14 @@ describe('compose-spec schema: the generated schema and the loader agree', () =>
     const p = await load(`${WEB}    pre_start: [{command: ["migrate"], image: busybox}]\n`);
     expect(p.services.web!.unmodelled).toEqual({ pre_start: [{ command: ['migrate'], image: 'busybox' }] });
     expect(renderYaml(p)).toContain('    pre_start:\n      - command:\n          - migrate\n        image: busybox\n');
+  });
+
+  it('keys accepted and not acted on are named in one warning per service (up prints it)', async () => {
+    const p = await load(`${WEB}    pre_start: [{command: [migrate]}]\n    oom_kill_disable: true\n    develop: {watch: [{path: ., action: rebuild}]}\n  ok:\n    image: busybox\n`);
+    expect(notActedOnWarning(p.services.web!)).toBe(
+      'service web: accepted but not acted on: develop (watch is not implemented), oom_kill_disable (not passed to the engine), pre_start (not modelled by tscompose)',
+    );
+    expect(notActedOnWarning(p.services.ok!)).toBeUndefined();
   });
 
   it('volumes[].volume.labels (spec key) are kept and printed by config', async () => {
