@@ -30,12 +30,16 @@ export function generate(text, source) {
   const schema = JSON.parse(text);
   const sha = createHash('sha256').update(text).digest('hex');
   const defs = schema.$defs ?? schema.definitions ?? {};
-  /** Emitted constants in dependency order: name -> expression. */
+  // Every node becomes a placeholder name (@n3@, @def_service@) for its expression; the output
+  // inlines the nodes used once and writes the others (and every $def) as constants.
+  /** Placeholder -> expression (which may name other placeholders). */
   const consts = new Map();
-  /** Structural key of an emitted node -> its constant's name (sharing). */
+  /** Expression -> its placeholder, so structurally equal nodes are one constant. */
   const byKey = new Map();
+  /** Placeholder -> how many places name it. */
   const useCount = new Map();
   const defNames = new Map();
+  /** $defs being translated: a $ref back to one of them is recursion, which constants cannot express. */
   const inProgress = new Set();
 
   const refName = (ref) => {
@@ -78,7 +82,7 @@ export function generate(text, source) {
     return share(`{ ${parts.join(', ')} }`);
   };
 
-  /** Nodes written more than once become one constant; the rest stay inline (see finish). */
+  /** The placeholder of an expression, counting the use; shared nodes become constants below. */
   const share = (expr) => {
     let name = byKey.get(expr);
     if (!name) {
@@ -92,17 +96,13 @@ export function generate(text, source) {
 
   const def = (name) => {
     const id = `@def_${name}@`;
-    if (defNames.has(name)) {
-      useCount.set(id, (useCount.get(id) ?? 0) + 1);
-      return id;
-    }
+    if (defNames.has(name)) return id;
     if (inProgress.has(name)) throw new Error(`recursive $ref to ${name}: not supported by the generated constants`);
     inProgress.add(name);
     const expr = node(defs[name], `$defs.${name}`);
     inProgress.delete(name);
     defNames.set(name, id);
     consts.set(id, expr);
-    useCount.set(id, 1);
     return id;
   };
 
