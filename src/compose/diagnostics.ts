@@ -4,6 +4,8 @@ import { formatPath, type PathSeg, type Pos } from './tree.js';
 /** Collects every problem of a phase so the user sees them all at once. */
 export class Diagnostics {
   readonly list: Diagnostic[] = [];
+  /** Notices that are no errors (the loader adds them to Project.warnings). */
+  readonly warnings: string[] = [];
 
   add(pos: Pos | undefined, path: readonly PathSeg[] | string | undefined, message: string, hint?: string): void {
     const d: Diagnostic = { message };

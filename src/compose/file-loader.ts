@@ -71,7 +71,7 @@ async function loadUncached(ctx: FileContext, file: string, stack: string[]): Pr
   carried.absorb(diags);
   diags = new Diagnostics();
   const validated = await carried.phase(() => {
-    for (const layer of layers) validateFile(layer, diags);
+    for (const layer of layers) validateFile(layer, diags, { casts: ctx.interpolate });
   }, diags);
   carried.absorb(diags);
   diags = new Diagnostics();

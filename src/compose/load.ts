@@ -184,6 +184,7 @@ async function loadFiles(
   if (!resourcesOk) carried.throwIfAny();
   carried.absorb(diags);
   carried.throwIfAny();
+  for (const w of diags.warnings) ctx.warnings.add(w);
   project.warnings = [...ctx.warnings];
   return { project, askedName };
 }

@@ -9,9 +9,10 @@ import { Diagnostics } from './diagnostics.js';
 import { parseDotenv } from './dotenv.js';
 import { checkPublished } from './ports.js';
 import { isRemoteContext } from './rebase.js';
+import { SERVICE_KEYS } from './schema.js';
 import { shellSplit } from './shell-split.js';
 import type { Lookup } from './template.js';
-import { isTree, keyPos, type PathSeg, type Tree } from './tree.js';
+import { formatPath, isTree, keyPos, type PathSeg, type Tree } from './tree.js';
 import type {
   BuildConfig,
   ConfigObjConfig,
@@ -82,7 +83,14 @@ class Fields {
     return this.conv(k, (v) => parseDuration(v as string | number));
   }
   bytes(k: string): number | undefined {
-    return this.conv(k, (v) => parseBytes(v as string | number));
+    const v = this.t[k];
+    if (typeof v === 'number' && !Number.isInteger(v)) {
+      // compose-go's UnitBytes decodes whole numbers and strings only: a fraction such as
+      // `mem_limit: 1.5` leaves the field unset. We do the same, but say so.
+      this.d.warnings.push(`${formatPath([...this.path, k])}: ${v} is not a whole number of bytes and is ignored, as docker compose ignores it (write a unit: "${v}g", "${v}m"...)`);
+      return undefined;
+    }
+    return this.conv(k, (x) => parseBytes(x as string | number));
   }
   usec(k: string): number | undefined {
     return this.conv(k, toMicroseconds);
@@ -373,6 +381,8 @@ export async function normalizeService(name: string, t: Tree, ctx: NormalizeCont
     svc[k] = hooks.filter(isTree).map((h, i) => normalizeHook(h, [...p, k, i], ctx));
   }
   put(svc, 'pull_refresh_after', f.str('pull_refresh_after'));
+  const kept = Object.keys(t).filter((k) => !k.startsWith('x-') && !MODELLED_SERVICE_KEYS.has(k));
+  if (kept.length > 0) svc.unmodelled = Object.fromEntries(kept.map((k) => [k, plain(t[k])]));
   const ext = extensionsOf(t);
   if (ext) svc.extensions = ext;
   return svc;
@@ -421,6 +431,9 @@ function normalizeDevelop(t: Tree, p: PathSeg[], ctx: NormalizeContext): Develop
   });
   return out;
 }
+
+/** The keys normalizeService reads: those of our zod schema (every other key the compose-spec allows is kept as written). */
+const MODELLED_SERVICE_KEYS = new Set(SERVICE_KEYS);
 
 function fileRefs(v: unknown, target: (s: string) => string): ServiceFileReference[] {
   if (!Array.isArray(v)) return [];
@@ -583,6 +596,10 @@ function normalizeVolume(v: Tree, p: PathSeg[], ctx: NormalizeContext, pos: Retu
     out.volume = {};
     put(out.volume, 'nocopy', vo.bool('nocopy'));
     put(out.volume, 'subpath', vo.str('subpath'));
+    const labels = vo.t.labels;
+    // list_or_dict, as everywhere in the spec: `[a=b]` or `{a: b}`.
+    if (Array.isArray(labels)) out.volume.labels = Object.fromEntries(labels.map((l) => String(l)).map((l) => [l.split('=')[0]!, l.includes('=') ? l.slice(l.indexOf('=') + 1) : '']));
+    else put(out.volume, 'labels', vo.map('labels'));
   }
   const tm = f.sub('tmpfs');
   if (tm) {

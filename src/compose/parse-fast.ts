@@ -150,6 +150,9 @@ function spansLines(text: string): boolean {
   return depth > 0 || quote !== 0;
 }
 
+/** How js-yaml stringifies a number or boolean key (a quoted "123" looks the same: the precise parser tells them apart). */
+const NON_STRING_KEY = /^(?:-?\d+(?:\.\d+)?(?:e[+-]\d+)?|-?Infinity|NaN|true|false)$/;
+
 class FastConverter {
   private count = 0;
   /** Nodes converted again because a container was reached a second time (an alias). */
@@ -195,6 +198,8 @@ class FastConverter {
     for (const key of Object.keys(m)) {
       // js-yaml stringifies keys: null keys, non-scalar keys and our markers are ambiguous.
       if (key === 'null' || key === '' || key.startsWith('[object ') || key.includes(',')) bail('ambiguous key');
+      // A key js-yaml read as a number or boolean (`123:`, `true:`) is refused by compose-go: parse.ts says where.
+      if (NON_STRING_KEY.test(key)) bail('key may not be a string');
       const raw = m[key];
       if (key === '<<') {
         const sources = Array.isArray(raw) ? raw : [raw];

@@ -5,7 +5,7 @@
  */
 import { type Alias, type Document, isAlias, isMap, isPair, isScalar, isSeq, LineCounter, type Node, parseAllDocuments, visit } from 'yaml';
 import { Diagnostics } from './diagnostics.js';
-import { newTree, setKeyPos, setMarker, setSelfPos, type Pos, type Tree } from './tree.js';
+import { newTree, setKeyPos, setMarker, setSelfPos, type PathSeg, type Pos, type Tree } from './tree.js';
 
 const RESET = Symbol('reset');
 
@@ -81,6 +81,8 @@ class Converter {
    */
   private readonly targets = new Map<Alias, Node | undefined>();
   private readonly sizes = new Map<Node, Size>();
+  /** Where the node being converted sits (for messages that name the mapping, as compose-go's do). */
+  private readonly path: PathSeg[] = [];
   constructor(
     doc: Document,
     private readonly pos: (offset: number) => Pos,
@@ -179,7 +181,9 @@ class Converter {
       const out: unknown[] = [];
       setSelfPos(out, this.at(n));
       for (const item of n.items) {
+        this.path.push(out.length);
         const v = this.node(item as Node, depth + 1);
+        this.path.pop();
         if (v === RESET) continue;
         setKeyPos(out, out.length, this.at(item as Node));
         out.push(v);
@@ -212,6 +216,16 @@ class Converter {
           this.diags.add(this.at(k), undefined, 'mapping keys must be strings');
           continue;
         }
+        // compose-go refuses a key YAML reads as a number, boolean or null (`123:`, `true:`, `~:`)
+        // anywhere in the file ("non-string key in services: 123"), before anything else.
+        if (k === null || typeof k.value !== 'string') {
+          const shown = k === null || k.value === null ? 'null' : String(k.value);
+          const hint = `quote it if it is meant as a name: "${shown}"`;
+          // The diagnostic's path names the mapping (`services: non-string key 123`), as compose-go's "in services" does.
+          if (this.path.length === 0) this.diags.add(this.at(k) ?? this.at(n), undefined, `non-string key at top level: ${shown}`, hint);
+          else this.diags.add(this.at(k) ?? this.at(n), [...this.path], `non-string key ${shown}`, hint);
+          continue;
+        }
         const key = k === null ? '' : String(k.value);
         // Same value and type, as yaml's uniqueKeys compares (`1` and `"1"` are different keys).
         const identity = k === null ? 'null' : `${typeof k.value}:${key}`;
@@ -225,7 +239,9 @@ class Converter {
           continue;
         }
         explicit.add(key);
+        this.path.push(key);
         const v = this.node(pair.value as Node, depth + 1);
+        this.path.pop();
         if (v === RESET) {
           setMarker(out, key, 'reset');
           continue;

@@ -23,11 +23,12 @@ export function projectToDocument(p: Project): Record<string, unknown> {
 }
 
 function serviceDoc(s: ServiceConfig): Record<string, unknown> {
-  const { name: _name, extensions, ...rest } = s;
+  const { name: _name, extensions, unmodelled, ...rest } = s;
   // A port's `x-` keys are written inline after its own keys, as compose-go does.
   const out = clean({ ...rest, ports: rest.ports.map(({ extensions: _x, ...p }) => p) }) as Record<string, unknown>;
   if (Array.isArray(out.ports)) out.ports = (out.ports as Record<string, unknown>[]).map((p, i) => ({ ...p, ...(rest.ports[i]?.extensions ?? {}) }));
-  return { ...sortKeys(out), ...(extensions ?? {}) };
+  // Keys we do not model are printed as written, among the others in key order.
+  return { ...sortKeys({ ...out, ...(unmodelled ?? {}) }), ...(extensions ?? {}) };
 }
 
 function resourceDoc(r: Record<string, unknown>): Record<string, unknown> {

@@ -81,7 +81,8 @@ export interface ServiceVolumeConfig {
   read_only?: boolean;
   consistency?: string;
   bind?: { propagation?: string; create_host_path?: boolean; selinux?: 'z' | 'Z'; recursive?: string };
-  volume?: { nocopy?: boolean; subpath?: string };
+  /** `labels`: kept and shown by `config`; not yet given to the engine for the volume a mount creates. */
+  volume?: { nocopy?: boolean; subpath?: string; labels?: Record<string, string> };
   tmpfs?: { size?: Bytes; mode?: number };
   image?: { subpath?: string };
 }
@@ -323,6 +324,12 @@ export interface ServiceConfig {
   post_start?: LifecycleHook[];
   pre_stop?: LifecycleHook[];
   pull_refresh_after?: string;
+  /**
+   * Service keys the compose-spec defines and tscompose does not model (today `pre_start`), as
+   * written: `config` prints them, `up` warns that they are not acted on. A key a newer schema
+   * adds lands here until it is modelled, instead of being refused or dropped.
+   */
+  unmodelled?: Record<string, unknown>;
   /** Service-level x- extension fields, kept verbatim. */
   extensions?: Record<string, unknown>;
 }

@@ -62,15 +62,54 @@ function trim(n: number): string {
   return String(Number(n.toFixed(9)));
 }
 
-const SIZE_UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, kb: 1024, m: 1024 ** 2, mb: 1024 ** 2, g: 1024 ** 3, gb: 1024 ** 3, t: 1024 ** 4, tb: 1024 ** 4 };
+const SIZE_HINT = 'use a number with an optional unit: b, k, m, g (e.g. 512m)';
+const BINARY: Record<string, number> = { k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4, p: 1024 ** 5 };
 
+/**
+ * A byte size as compose-go reads one (types.UnitBytes): a whole number of bytes (Go's ParseInt,
+ * so a string like "-1" too), else docker/go-units' RAMInBytes (v0.5.0, the version compose-go
+ * uses): a decimal number, an optional single space, and a binary unit `b`, `k`, `m`, `g`, `t`,
+ * `p` with an optional `b` or `ib`, in any case. Fractions are allowed and the product is
+ * truncated to whole bytes (`1.5g` = 1610612736, `0.5gb` = 536870912, `1.7b` = 1). Nothing is
+ * trimmed: `" 1g"` is refused, as there.
+ */
 export function parseBytes(v: string | number): number {
   if (typeof v === 'number') {
     if (!Number.isFinite(v) || v < 0) throw new FormatError(`invalid size ${v}`);
-    return Math.floor(v);
+    return Math.trunc(v);
   }
-  const m = /^(\d+(?:\.\d+)?)\s*([a-zA-Z]*)$/.exec(v.trim());
-  const unit = m ? SIZE_UNITS[m[2]!.toLowerCase()] : undefined;
-  if (!m || unit === undefined) throw new FormatError(`invalid size "${v}"`, 'use a number with an optional unit: b, k, m, g (e.g. 512m)');
-  return Math.floor(Number(m[1]) * unit);
+  if (/^[+-]?\d+$/.test(v)) {
+    const n = Number(v);
+    if (n < 0) throw new FormatError(`invalid size "${v}"`, SIZE_HINT);
+    return n;
+  }
+  return ramInBytes(v);
+}
+
+/** go-units RAMInBytes: the number is what precedes the last digit, dot or space; the unit what follows. */
+function ramInBytes(s: string): number {
+  const bad = (): never => {
+    throw new FormatError(`invalid size "${s}"`, SIZE_HINT);
+  };
+  let sep = -1;
+  for (let i = s.length - 1; i >= 0; i--) {
+    if ('0123456789. '.includes(s[i]!)) {
+      sep = i;
+      break;
+    }
+  }
+  if (sep === -1) bad();
+  const num = s[sep] === ' ' ? s.slice(0, sep) : s.slice(0, sep + 1);
+  let unit = s.slice(sep + 1).toLowerCase();
+  // Go's ParseFloat on what can end in a digit or a dot: sign, digits, fraction, exponent.
+  if (!/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(num)) bad();
+  let size = Number(num);
+  if (!(size >= 0) || !Number.isFinite(size)) bad();
+  if (unit === '' || unit === 'b') return Math.trunc(size);
+  const mul = BINARY[unit[0]!];
+  if (mul === undefined || unit.length > 3) bad();
+  unit = unit.slice(1);
+  if (unit !== '' && unit !== 'b' && unit !== 'ib') bad();
+  size *= mul!;
+  return Math.trunc(size);
 }

@@ -1,19 +1,42 @@
 /**
- * Shape validation of one file with zod; every issue becomes a diagnostic at the offending value's
- * position, all of them at once.
+ * Shape validation of one file, in two layers, every issue a diagnostic at the offending value's
+ * position, all of them at once:
+ *
+ * 1. the compose-spec JSON schema (spec-schema.ts, generated from the copy docker compose
+ *    validates with): which keys exist where (unknown keys with "did you mean"), JSON types,
+ *    enums, patterns, required keys, unique list items. A document passes this layer exactly when
+ *    it passes compose's schema validation.
+ * 2. our zod schema (schema.ts): finer checks with better messages (integers and booleans spelt
+ *    as strings, enums the schema leaves open). Its findings at or below a path the first layer
+ *    already reported are the same mistake and are dropped.
  */
 import type { z } from 'zod';
 import type { Diagnostics } from './diagnostics.js';
 import { didYouMean } from './did-you-mean.js';
-import { composeFileSchema, UNKNOWN_KEY } from './schema.js';
-import { locate, type PathSeg, type Tree } from './tree.js';
+import { composeFileSchema } from './schema.js';
+import { validateSpec, type SpecOptions } from './spec-schema.js';
+import { formatPath, locate, type PathSeg, type Tree } from './tree.js';
 
-export function validateFile(root: Tree, diags: Diagnostics): void {
+export function validateFile(root: Tree, diags: Diagnostics, opts: SpecOptions = { casts: true }): void {
+  const reported: string[] = [];
+  for (const issue of validateSpec(root, opts)) {
+    const key = String(issue.path[issue.path.length - 1]);
+    const guess = issue.known ? didYouMean(key, issue.known) : undefined;
+    diags.add(locate(root, issue.path), issue.path, issue.message, guess ? `did you mean "${guess}"?` : issue.hint);
+    reported.push(formatPath(issue.path));
+  }
   const r = composeFileSchema.safeParse(root);
   if (r.success) return;
   for (const issue of flatten(r.error.issues, [], root)) {
+    const p = formatPath(issue.path);
+    if (reported.some((q) => related(p, q) || related(q, p))) continue;
     report(root, issue, diags);
   }
+}
+
+/** `inner` is `outer` or lies below it. */
+function related(inner: string, outer: string): boolean {
+  return outer === '' || inner === outer || inner.startsWith(`${outer}.`) || inner.startsWith(`${outer}[`);
 }
 
 interface Flat {
@@ -63,14 +86,6 @@ function article(t: string): string {
 
 function report(root: Tree, f: Flat, diags: Diagnostics): void {
   const pos = locate(root, f.path);
-  if (f.message.startsWith(UNKNOWN_KEY)) {
-    const key = String(f.path[f.path.length - 1]);
-    if (key.startsWith('x-')) return;
-    const known = f.message.slice(UNKNOWN_KEY.length).split(',');
-    const guess = didYouMean(key, known);
-    diags.add(pos, f.path, `unknown key "${key}"`, guess ? `did you mean "${guess}"?` : undefined);
-    return;
-  }
   let message = f.message;
   if (f.code === 'invalid_type' && valueAt(root, f.path) === undefined) message = 'is required';
   else if (f.code === 'invalid_type' && f.expected) message = `must be ${article(f.expected)}`;

@@ -77,7 +77,8 @@ describe('YAML alias expansion', () => {
     expect(() => parseYamlLayersFast(billionLaughs(), '/p/compose.yaml')).toThrow(/alias expansion near the limit|too large/);
   }, 5000);
 
-  it('keeps yaml\'s key identity: 1 and "1" are different keys', () => {
-    expect(parseYamlLayers('x-m:\n  1: a\n  "1": b\nservices: {}\n', '/p/c.yaml')[0]).toBeDefined();
+  it('keeps yaml\'s key identity: 1 and "1" are different keys (1 is refused as a non-string key, as compose-go does, not as a duplicate)', () => {
+    expect(() => parseYamlLayers('x-m:\n  1: a\n  "1": b\nservices: {}\n', '/p/c.yaml')).toThrow(/^\/p\/c\.yaml:2:3: x-m: non-string key 1$/m);
+    expect(parseYamlLayers('x-m:\n  "1": b\nservices: {}\n', '/p/c.yaml')[0]).toBeDefined();
   });
 });

@@ -5,6 +5,7 @@
  * numbered: per service (dependencies first) its networks and volumes, then per service its
  * containers, then the restarts `restart: true` asks for, then orphans.
  */
+import { notActedOnWarning } from '../unsupported-keys.js';
 import type { Project } from '../../compose/types.js';
 import { dependencyOrder } from '../dependencies.js';
 import { withLifecycleHooks } from '../hooks.js';
@@ -42,6 +43,8 @@ export function planUp(project: Project, observed: ObservedState, opts: UpPlanOp
   planOrphans(ctx);
   for (const name of Object.keys(project.services).sort()) {
     if (project.services[name]!.models) ctx.b.warnings.push(`service ${name} uses models: tscompose does not drive Docker Model Runner, so no model is pulled and its variables are not set`);
+    const idle = notActedOnWarning(project.services[name]!);
+    if (idle) ctx.b.warnings.push(idle);
   }
   return withLifecycleHooks(ctx.b.build(), project);
 }

@@ -22,9 +22,10 @@ const refusal = async (body: string) => {
 };
 
 describe('reference: values', () => {
-  it('cpu_rt_period / cpu_rt_runtime: an integer is microseconds, a string a duration', async () => {
-    const s = await service('    cpu_rt_period: 1000000\n    cpu_rt_runtime: 400ms\n');
+  it('cpu_rt_period / cpu_rt_runtime: integers of microseconds; a duration string fails compose-go\'s integer cast', async () => {
+    const s = await service('    cpu_rt_period: 1000000\n    cpu_rt_runtime: "400000"\n');
     expect([s.cpu_rt_period, s.cpu_rt_runtime]).toEqual([1_000_000, 400_000]);
+    expect(await refusal('    cpu_rt_runtime: 400ms\n')).toBe('must be an integer');
   });
 
   it('memswap_limit: -1 is unlimited swap', async () => {
@@ -66,5 +67,58 @@ describe('reference: values', () => {
   it('extra_hosts: host=ip1,ip2 gives the host both addresses', async () => {
     const s = await service('    extra_hosts:\n      - "db=10.0.0.1,10.0.0.2"\n      - "v6=::1"\n      - "old:10.0.0.9"\n');
     expect(s.extra_hosts).toEqual({ db: ['10.0.0.1', '10.0.0.2'], v6: ['::1'], old: ['10.0.0.9'] });
+  });
+
+  it.each([
+    ['1.5g', 1610612736],
+    ['0.5gb', 536870912],
+    ['1.5m', 1572864],
+    ['1.7b', 1],
+    ['100.9', 100],
+    ['2GiB', 2 * 1024 ** 3],
+    ['1 g', 1024 ** 3],
+    ['.5k', 512],
+    ['1e3k', 1024000],
+    ['1p', 1024 ** 5],
+  ])('byte sizes as compose-go reads them (go-units RAMInBytes, truncated to whole bytes): mem_limit: %s', async (size, bytes) => {
+    expect((await service(`    mem_limit: "${size}"\n`)).mem_limit).toBe(bytes);
+  });
+
+  it.each(['1.5.5g', ' 1g', '1g ', '1gib5', '1kbb', '-1m', '1e', 'lots'])('a size go-units refuses is refused: mem_limit: %j', async (size) => {
+    expect(await refusal(`    mem_limit: "${size}"\n`)).toMatch(/^invalid size/);
+  });
+
+  it('shm_size: 0.5gb in build and service; a YAML fraction of bytes is ignored with a warning, as compose-go leaves it unset', async () => {
+    const p = await loadProject({ env: {}, reader: new MemoryReader({ '/p/compose.yaml': 'services:\n  s:\n    image: busybox\n    shm_size: 0.5gb\n    build: {context: ., shm_size: 1.5m}\n    mem_limit: 1.5\n' }), cwd: '/p' });
+    const s = p.services.s!;
+    expect([s.shm_size, s.build!.shm_size, s.mem_limit]).toEqual([536870912, 1572864, undefined]);
+    expect(p.warnings).toEqual(['services.s.mem_limit: 1.5 is not a whole number of bytes and is ignored, as docker compose ignores it (write a unit: "1.5g", "1.5m"...)']);
+  });
+});
+
+describe('reference: non-string keys', () => {
+  const refuse = async (yaml: string) => {
+    try {
+      await loadProject({ env: {}, reader: new MemoryReader({ '/p/compose.yaml': yaml }), cwd: '/p' });
+    } catch (e) {
+      expect(e).toBeInstanceOf(DiagnosticError);
+      return (e as DiagnosticError).diagnostics.map((d) => `${d.file}:${d.line}:${d.col}: ${d.path ?? ''}: ${d.message}`);
+    }
+    throw new Error('expected the file to be refused');
+  };
+
+  it.each([
+    ['123:\n  foo:\n    image: busybox\n', '/p/compose.yaml:1:1: : non-string key at top level: 123'],
+    ['services:\n  foo:\n    image: busybox\n  123:\n    image: busybox\n', '/p/compose.yaml:4:3: services: non-string key 123'],
+    ['services:\n  foo:\n    image: busybox\nnetworks:\n  default:\n    ipam:\n      config:\n        - 123: oh dear\n', '/p/compose.yaml:8:11: networks.default.ipam.config[0]: non-string key 123'],
+    ['services:\n  dict-env:\n    image: busybox\n    environment:\n      1: FOO\n', '/p/compose.yaml:5:7: services.dict-env.environment: non-string key 1'],
+    ['services:\n  web:\n    image: busybox\n    labels: {true: x, 1.5: y, ~: z}\n', '/p/compose.yaml:4:14: services.web.labels: non-string key true'],
+  ])('compose-go refuses a key YAML reads as a number, boolean or null (%#)', async (yaml, first) => {
+    expect((await refuse(yaml))[0]).toBe(first);
+  });
+
+  it('a quoted number is a string key, so a service may be named "123"', async () => {
+    const p = await loadProject({ env: {}, reader: new MemoryReader({ '/p/compose.yaml': 'services:\n  "123":\n    image: busybox\n    environment: {"1": FOO}\n' }), cwd: '/p' });
+    expect(p.services['123']!.environment).toEqual({ 1: 'FOO' });
   });
 });

@@ -210,7 +210,7 @@ services:
 secrets:
   pw: {environment: PW}
   ext: {external: true, name: shared-ext}
-  unused: {content: x}
+  unused: {environment: UNUSED}
 configs:
   cf: {content: "listen 80"}
 `;
