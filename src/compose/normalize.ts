@@ -375,7 +375,7 @@ export async function normalizeService(name: string, t: Tree, ctx: NormalizeCont
   }
   if (t.models !== undefined) svc.models = plain(t.models) as ServiceConfig['models'];
   if (isTree(t.provider)) svc.provider = plain(t.provider) as ServiceConfig['provider'];
-  for (const k of ['post_start', 'pre_stop'] as const) {
+  for (const k of ['post_start', 'pre_stop', 'pre_start'] as const) {
     const hooks = t[k];
     if (!Array.isArray(hooks)) continue;
     svc[k] = hooks.filter(isTree).map((h, i) => normalizeHook(h, [...p, k, i], ctx));
@@ -396,6 +396,8 @@ function normalizeHook(h: Tree, p: PathSeg[], ctx: NormalizeContext): LifecycleH
     // Like `command:`, a string is split into words (compose-go's ShellCommand), not run by a shell.
     command: typeof cmd === 'string' ? shellSplit(cmd) : Array.isArray(cmd) ? cmd.map(String) : [],
   };
+  put(hook, 'image', hf.str('image'));
+  put(hook, 'per_replica', hf.bool('per_replica'));
   put(hook, 'user', hf.str('user'));
   put(hook, 'privileged', hf.bool('privileged'));
   put(hook, 'working_dir', hf.str('working_dir'));

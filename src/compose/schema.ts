@@ -275,6 +275,16 @@ const serviceShape: Shape = {
   platform: str,
   ports: z.array(port),
   post_start: z.array(hook),
+  // Compose runs a pre_start hook in a container of its own, so it may name an image.
+  pre_start: z.array(obj({
+    command,
+    image: str.optional(),
+    user: strOrNum.optional(),
+    privileged: bool.optional(),
+    working_dir: str.optional(),
+    environment: listOrDict.optional(),
+    per_replica: bool.optional(),
+  })),
   pre_stop: z.array(hook),
   privileged: bool,
   profiles: strList,

@@ -214,6 +214,10 @@ export interface DevelopConfig {
 
 export interface LifecycleHook {
   command: string[];
+  /** pre_start only: the image of the hook's own container (default: the service's). */
+  image?: string;
+  /** pre_start only: one run per replica. Compose refuses it at up (not supported yet); so do we. */
+  per_replica?: boolean;
   user?: string;
   privileged?: boolean;
   working_dir?: string;
@@ -323,6 +327,8 @@ export interface ServiceConfig {
   /** Lifecycle hooks run with exec after start / before stop. */
   post_start?: LifecycleHook[];
   pre_stop?: LifecycleHook[];
+  /** Run each in a one-off container (the service's volumes and networks) before the service starts. */
+  pre_start?: LifecycleHook[];
   pull_refresh_after?: string;
   /**
    * Service keys the compose-spec defines and tscompose does not model (today `pre_start`), as

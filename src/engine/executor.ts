@@ -13,7 +13,7 @@ import { isEngineNotFound } from '../runtime/errors.js';
 import { describeOperation, type Operation, type Plan } from './plan.js';
 import type { ProgressSink } from './progress.js';
 import { noProgress } from './progress.js';
-import { runHooks } from './hooks.js';
+import { runHooks, runPreStart } from './hooks.js';
 import { DependencyFailedError, waitForCondition } from './wait-condition.js';
 
 export interface ExecuteOptions {
@@ -134,6 +134,8 @@ export async function executePlan(runtime: ContainerRuntime, plan: Plan, opts: E
         return;
       }
       case 'start-container':
+        // pre_start failing leaves the container created, not started, as Compose does.
+        if (op.preStart) await runPreStart(runtime, op.service ?? op.name, op.preStart);
         try {
           await runtime.startContainer(op.name);
         } catch (e) {

@@ -17,6 +17,8 @@ export const LABEL = {
   network: 'com.docker.compose.network',
   volume: 'com.docker.compose.volume',
   replace: 'com.docker.compose.replace',
+  /** On a pre_start hook's container (value `pre_start`): not a service container; `down` removes it. */
+  hook: 'com.docker.compose.hook',
   /**
    * Ours, not Compose's: a JSON object of short hashes per service key (config-hash.ts), so a plan
    * can say which keys changed. Containers without it (older ones, other tools') say only that the

@@ -90,7 +90,8 @@ export async function observe(runtime: ContainerRuntime, project: string): Promi
           name: c.name,
           service: c.labels[LABEL.service] ?? '',
           number: Number(c.labels[LABEL.number] ?? 0),
-          oneOff: c.labels[LABEL.oneoff] === 'True',
+          // A pre_start hook's container (kept after a failure) goes with down, like a run container.
+          oneOff: c.labels[LABEL.oneoff] === 'True' || c.labels[LABEL.hook] !== undefined,
           configHash: c.labels[LABEL.configHash] ?? '',
           ...(fields ? { configHashFields: fields } : {}),
           imageId: c.labels[LABEL.image] ?? c.imageId,

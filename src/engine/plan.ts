@@ -20,7 +20,7 @@ export type Operation =
   | (OpBase & { kind: 'create-network'; name: string; spec: NetworkSpec })
   | (OpBase & { kind: 'create-volume'; name: string; spec: VolumeSpec })
   | (OpBase & { kind: 'create-container'; name: string; spec: ContainerSpec; files: Array<{ target: string; content: string; mode: number }>; hostFiles?: Array<{ path: string; content: string; mode: number }>; replaces?: string })
-  | (OpBase & { kind: 'start-container'; name: string; created: boolean; /** post_start hooks. */ hooks?: LifecycleHook[] })
+  | (OpBase & { kind: 'start-container'; name: string; created: boolean; /** post_start hooks. */ hooks?: LifecycleHook[]; /** pre_start hook containers, run in order first. */ preStart?: ContainerSpec[] })
   | (OpBase & { kind: 'wait-dependency'; name: string; dependency: string; condition: DependsOnCondition; containers: string[]; required: boolean })
   | (OpBase & { kind: 'stop-container'; name: string; timeout?: number; /** pre_stop hooks. */ hooks?: LifecycleHook[] })
   | (OpBase & { kind: 'restart-container'; name: string; timeout?: number })

@@ -34,6 +34,11 @@ export async function preflight(runtime: ContainerRuntime, project: Project, ser
   // Compose fails when the second container is created; here it fails before the first.
   problems.push(...containerNameClashes(project, services));
   for (const name of services) {
+    project.services[name]?.pre_start?.forEach((h, i) => {
+      if (h.per_replica) problems.push({ path: `services.${name}.pre_start[${i}].per_replica`, message: 'per_replica is not yet supported', hint: 'remove per_replica or set it to false (Compose refuses it the same way)' });
+    });
+  }
+  for (const name of services) {
     const svc = project.services[name];
     if (!svc) continue;
     for (const key of serviceNetworkKeys(svc)) if (project.networks[key]?.external) externalNets.add(key);

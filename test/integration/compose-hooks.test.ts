@@ -1,7 +1,8 @@
 /**
  * Service lifecycle hooks on the real engine: post_start runs in the container right after it
  * starts (up, start), pre_stop right before it is stopped (stop, down); a failing hook fails the
- * command naming the service, the hook and its output.
+ * command naming the service, the hook and its output. pre_start runs in a container of its own
+ * before the service starts, on the service's volumes; a failing one keeps the service from starting.
  */
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -69,5 +70,53 @@ describe('lifecycle hooks', () => {
     expect(up.code).toBe(1);
     noStack(up.stderr);
     expect(up.stderr).toContain('service "app" post_start hook 0 (sh -c echo migration failed >&2; exit 3) exited with code 3: migration failed');
+  });
+
+  it('pre_start: a container of its own with the service volumes and environment, before the start; a failing one stops the start and is kept until down', async () => {
+    const { p, run } = setup('prestart', [
+      'services:',
+      '  app:',
+      `    image: ${TEST_IMAGE}`,
+      `    command: ${SLEEPER}`,
+      '    environment: {WHO: svc}',
+      '    volumes: ["data:/data"]',
+      '    pre_start:',
+      '      - command: ["sh", "-c", "echo $$WHO-$$EXTRA > /data/seeded"]',
+      '        environment: {EXTRA: hook}',
+      '  bad:',
+      `    image: ${TEST_IMAGE}`,
+      `    command: ${SLEEPER}`,
+      '    profiles: [bad]',
+      '    pre_start:',
+      '      - command: ["sh", "-c", "echo migration failed; exit 3"]',
+      'volumes:',
+      '  data: {}',
+      '',
+    ].join('\n'));
+    const up = await run(['up', '-d']);
+    expect(up.code, up.stderr).toBe(0);
+    const seeded = await run(['exec', '-T', 'app', 'cat', '/data/seeded']);
+    expect(seeded.stdout.trim()).toBe('svc-hook');
+    // The hook container went once it succeeded.
+    const names = async () => (await runtime.listContainers({ all: true, labels: { 'com.docker.compose.project': p } })).map((c) => `${c.name} ${c.status}`).sort();
+    expect(await names()).toEqual([`${p}-app-1 running`]);
+
+    const bad = await run(['--profile', 'bad', 'up', '-d', 'bad']);
+    expect(bad.code).toBe(1);
+    noStack(bad.stderr);
+    expect(bad.stderr).toContain(`service "bad" pre_start hook 0 (sh -c echo migration failed; exit 3) exited with code 3: migration failed (hook container ${p}-bad-1-pre_start-0 kept for inspection)`);
+    expect(await names()).toEqual([`${p}-app-1 running`, `${p}-bad-1 created`, `${p}-bad-1-pre_start-0 exited`]);
+    // A plain up later neither counts the hook container as a replica nor trips on it.
+    expect((await run(['up', '-d'])).code).toBe(0);
+    expect((await run(['--profile', 'bad', 'down', '-t', '0'])).code).toBe(0);
+    expect(await names()).toEqual([]);
+
+    // per_replica: taken by config, refused by up before anything is created (as Compose).
+    const pr = setup('prestartpr', `services:\n  app:\n    image: ${TEST_IMAGE}\n    pre_start:\n      - command: ["true"]\n        per_replica: true\n`);
+    expect((await pr.run(['config', '-q'])).code).toBe(0);
+    const refused = await pr.run(['up', '-d']);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('services.app.pre_start[0].per_replica: per_replica is not yet supported');
+    expect(await runtime.listContainers({ all: true, labels: { 'com.docker.compose.project': pr.p } })).toEqual([]);
   });
 });

@@ -10,6 +10,8 @@ import { desiredScale, serviceNetworkKeys } from '../project-names.js';
 import { RUNNING, stopAndRemove, type PlanContext } from './context.js';
 import { recreateCause } from './recreate.js';
 import { serviceSpecs } from './service-spec.js';
+import { preStartSpecs } from '../hooks.js';
+import type { ContainerSpec } from '../../runtime/types.js';
 
 /** The ops a service's creates wait for: its networks' and volumes' (undefined: nothing to wait for). */
 export interface Infrastructure {
@@ -34,6 +36,8 @@ export function planService(ctx: PlanContext, name: string, infra: Infrastructur
     ...svc.volumes.filter((v) => v.type === 'volume' && v.source).map((v) => infra.volumes.get(v.source!)),
   ];
   const starts: number[] = [];
+  /** The number and spec of the container each start starts (pre_start hooks run for the lowest). */
+  const startSpecs: Array<{ n: number; spec: ContainerSpec }> = [];
   const names: string[] = [];
   let recreated = false;
 
@@ -49,7 +53,10 @@ export function planService(ctx: PlanContext, name: string, infra: Infrastructur
       ...(replaces ? { replaces: replaces.name } : {}),
       deps: [...infraDeps, ...refDeps, ...after],
     });
-    if (!opts.noStart) starts.push(b.add({ kind: 'start-container', name: spec.name, service: name, created: true, cause, deps: [create, ...gate()] }));
+    if (!opts.noStart) {
+      starts.push(b.add({ kind: 'start-container', name: spec.name, service: name, created: true, cause, deps: [create, ...gate()] }));
+      startSpecs.push({ n, spec });
+    }
   };
 
   // A container that joined the namespaces of a container recreated by this plan points at the
@@ -72,6 +79,7 @@ export function planService(ctx: PlanContext, name: string, infra: Infrastructur
       names.push(c.name);
       if (!RUNNING.has(c.status) && !opts.noStart) {
         starts.push(b.add({ kind: 'start-container', name: c.name, service: name, created: false, cause: 'not running', deps: [...infraDeps, ...refDeps, ...gate()] }));
+        startSpecs.push({ n: c.number, spec: { ...s.spec(c.number), name: c.name } });
       }
     }
   }
@@ -82,9 +90,28 @@ export function planService(ctx: PlanContext, name: string, infra: Infrastructur
     if (ctx.preRemoved.has(c.name)) continue;
     stopAndRemove(ctx, c, `scale ${existing.length} -> ${want}`);
   }
+  attachPreStart(ctx, name, starts, startSpecs, names.length);
   ctx.startOps.set(name, starts);
   ctx.desiredNames.set(name, names);
   if (recreated) ctx.recreated.add(name);
+}
+
+/**
+ * pre_start runs, as in Compose, only when every container of the service starts in this plan: on
+ * the start of the lowest-numbered one, before it; the service's other starts wait for that one.
+ */
+function attachPreStart(ctx: PlanContext, name: string, starts: number[], specs: Array<{ n: number; spec: ContainerSpec }>, total: number): void {
+  const hooks = ctx.project.services[name]?.pre_start;
+  if (!hooks?.length || starts.length === 0 || starts.length !== total) return;
+  let first = 0;
+  specs.forEach((x, i) => { if (x.n < specs[first]!.n) first = i; });
+  const op = ctx.b.operations.find((o) => o.id === starts[first]);
+  if (op?.kind !== 'start-container') return;
+  op.preStart = preStartSpecs(hooks, specs[first]!.spec, name);
+  for (const id of starts) {
+    const other = ctx.b.operations.find((o) => o.id === id);
+    if (other && id !== op.id && !other.deps.includes(op.id)) other.deps = [...other.deps, op.id].sort((a, b2) => a - b2);
+  }
 }
 
 /** One gate per dependency this up converges: it waits for the dependency's starts in this plan. */

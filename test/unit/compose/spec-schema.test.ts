@@ -248,16 +248,17 @@ describe('compose-spec schema: the generated schema and the loader agree', () =>
     }
   });
 
-  it('a key the schema has and tscompose does not model is kept, printed by config, and listed as not acted on', async () => {
+  it('pre_start (in the schema) is modelled: normalized, printed by config, nothing left unmodelled', async () => {
     const p = await load(`${WEB}    pre_start: [{command: ["migrate"], image: busybox}]\n`);
-    expect(p.services.web!.unmodelled).toEqual({ pre_start: [{ command: ['migrate'], image: 'busybox' }] });
+    expect(p.services.web!.pre_start).toEqual([{ command: ['migrate'], image: 'busybox' }]);
+    expect(p.services.web!.unmodelled).toBeUndefined();
     expect(renderYaml(p)).toContain('    pre_start:\n      - command:\n          - migrate\n        image: busybox\n');
   });
 
   it('keys accepted and not acted on are named in one warning per service (up prints it)', async () => {
     const p = await load(`${WEB}    pre_start: [{command: [migrate]}]\n    oom_kill_disable: true\n    develop: {watch: [{path: ., action: rebuild}]}\n  ok:\n    image: busybox\n`);
     expect(notActedOnWarning(p.services.web!)).toBe(
-      'service web: accepted but not acted on: develop (watch is not implemented), oom_kill_disable (not passed to the engine), pre_start (not modelled by tscompose)',
+      'service web: accepted but not acted on: oom_kill_disable (not passed to the engine)',
     );
     expect(notActedOnWarning(p.services.ok!)).toBeUndefined();
   });
