@@ -53,13 +53,13 @@ export async function fileRmCommand(g: SwarmGlobals, kind: Kind, refs: string[])
 }
 
 /** `--secret`/`--config` flags -> references with ids, checked against the cluster's objects. */
-export async function resolveFileRefs(g: SwarmGlobals, kind: Kind, flags: string[]): Promise<TaskSpec['container']['secrets']> {
+export async function resolveFileRefs(g: SwarmGlobals, kind: Kind, flags: string[], flag: '--secret' | '--config' | '--secret-add' | '--config-add' = kind === 'secret' ? '--secret' : '--config'): Promise<TaskSpec['container']['secrets']> {
   if (flags.length === 0) return [];
-  const parsed = flags.map((f) => parseFileRefFlag(kind === 'secret' ? '--secret' : '--config', f));
+  const parsed = flags.map((f) => parseFileRefFlag(flag, f));
   const list = await listFileObjects(g, kind);
   return parsed.map((p) => {
     const o = list.find((x) => x.name === p.source || x.id === p.source);
-    if (!o) throw new UserError(`--${kind} ${p.source}: no ${kind} of that name`, { hint: `create it with \`tsswarm ${kind} create ${p.source} FILE\`` });
+    if (!o) throw new UserError(`${flag} ${p.source}: no ${kind} of that name`, { hint: `create it with \`tsswarm ${kind} create ${p.source} FILE\`` });
     return { id: o.id, name: o.name, target: { name: p.target, uid: p.uid, gid: p.gid, mode: p.mode } };
   });
 }

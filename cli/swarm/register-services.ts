@@ -28,6 +28,8 @@ export function registerServiceCommands(program: Command): void {
       .option('--rollback-delay <dur>', 'delay between rollback batches')
       .option('--rollback-order <o>', 'stop-first | start-first')
       .option('--rollback-monitor <dur>', 'watch each rolled-back task this long')
+      .option('--rollback-failure-action <a>', 'pause | continue (when a rolled-back task fails)')
+      .option('--rollback-max-failure-ratio <r>', 'failures tolerated during a rollback, 0..1')
       .option('--reserve-cpu <n>', 'CPUs set aside on the node')
       .option('--reserve-memory <size>', 'memory set aside on the node')
       .option('--limit-cpu <n>', 'CPU limit')
@@ -67,6 +69,11 @@ export function registerServiceCommands(program: Command): void {
       .option('-u, --user <user>', 'user')
       .option('--hostname <name>', 'container hostname')
       .option('--entrypoint <cmd>', 'override the image entrypoint')
+      .option('--dns <ip>', 'a nameserver for the task (repeatable; after the overlay resolver when on one)', collect, [])
+      .option('--dns-option <opt>', 'a resolv.conf option, e.g. ndots:2 (repeatable)', collect, [])
+      .option('--dns-search <domain>', 'a DNS search domain (repeatable)', collect, [])
+      .option('--host <host:ip>', 'an /etc/hosts entry HOST:IP (repeatable)', collect, [])
+      .option('--group <group>', 'a supplementary group of the task\'s process (repeatable)', collect, [])
       .option('--secret <spec>', 'NAME or source=NAME,target=T,uid=,gid=,mode= (repeatable)', collect, [])
       .option('--config <spec>', 'NAME or source=NAME,target=/path,mode= (repeatable)', collect, []),
   ).action(async (image: string, command: string[], o: Record<string, unknown>, cmd: Command) => {
@@ -76,8 +83,7 @@ export function registerServiceCommands(program: Command): void {
   });
 
   common(
-    service
-      .command('update')
+    addRmOptions(service.command('update'))
       .description('update a service (a rolling update when the task spec changes)')
       .argument('<service>')
       .option('--image <image>', 'new image')
@@ -166,6 +172,39 @@ export function registerServiceCommands(program: Command): void {
     .action(async (refs: string[], _o: unknown, cmd: Command) => {
       await runCommand('tsswarm', async () => (await svc()).serviceRmCommand(g(cmd), refs));
     });
+}
+
+/** `service update`'s Docker add/rm pairs beyond env, network and publish (src/swarm/service-flags.ts applies them). */
+function addRmOptions(c: Command): Command {
+  const collect = (v: string, prev: string[]): string[] => [...prev, v];
+  return c
+    .option('--label-add <KEY=VALUE>', 'add or change a service label; no task is replaced (repeatable)', collect, [])
+    .option('--label-rm <KEY>', 'remove a service label (repeatable)', collect, [])
+    .option('--container-label-add <KEY=VALUE>', 'add or change a container label (repeatable)', collect, [])
+    .option('--container-label-rm <KEY>', 'remove a container label (repeatable)', collect, [])
+    .option('--mount-add <spec>', 'add a mount, as --mount; replaces one with the same target (repeatable)', collect, [])
+    .option('--mount-rm <target>', 'remove the mount at TARGET (repeatable)', collect, [])
+    .option('--secret-add <spec>', 'add a secret, as --secret; replaces one with the same target (repeatable)', collect, [])
+    .option('--secret-rm <name>', 'remove a secret by name (repeatable)', collect, [])
+    .option('--config-add <spec>', 'add a config, as --config; replaces one with the same target (repeatable)', collect, [])
+    .option('--config-rm <name>', 'remove a config by name (repeatable)', collect, [])
+    .option('--constraint-add <expr>', 'add a placement constraint (repeatable)', collect, [])
+    .option('--constraint-rm <expr>', 'remove a placement constraint (repeatable)', collect, [])
+    .option('--placement-pref-add <pref>', 'add spread=node.labels.KEY (repeatable)', collect, [])
+    .option('--placement-pref-rm <pref>', 'remove spread=node.labels.KEY (repeatable)', collect, [])
+    .option('--group-add <group>', 'add a supplementary group (repeatable)', collect, [])
+    .option('--group-rm <group>', 'remove a supplementary group (repeatable)', collect, [])
+    .option('--dns-add <ip>', 'add a nameserver (repeatable)', collect, [])
+    .option('--dns-rm <ip>', 'remove a nameserver (repeatable)', collect, [])
+    .option('--dns-option-add <opt>', 'add a resolver option (repeatable)', collect, [])
+    .option('--dns-option-rm <opt>', 'remove a resolver option (repeatable)', collect, [])
+    .option('--dns-search-add <domain>', 'add a search domain (repeatable)', collect, [])
+    .option('--dns-search-rm <domain>', 'remove a search domain (repeatable)', collect, [])
+    .option('--host-add <host:ip>', 'add an /etc/hosts entry HOST:IP (repeatable)', collect, [])
+    .option('--host-rm <host[:ip]>', 'remove the entries of HOST, or only HOST:IP (repeatable)', collect, [])
+    .option('--generic-resource-add <res>', 'not supported (refused: the spec has no generic resources)', collect, [])
+    .option('--generic-resource-rm <res>', 'not supported (refused: the spec has no generic resources)', collect, [])
+    .option('--args <command>', 'replace the task\'s command arguments (split like a shell)');
 }
 
 /** `tsswarm secret|config create|ls|inspect|rm`. */

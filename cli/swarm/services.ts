@@ -27,13 +27,18 @@ export async function serviceCreateCommand(g: SwarmGlobals, image: string, comma
   if (!f.detach) await waitConverged(g, id, f.quiet === true);
 }
 
-export async function serviceUpdateCommand(g: SwarmGlobals, ref: string, f: ServiceUpdateFlags & ImageFlags & { detach?: boolean; quiet?: boolean; rollback?: boolean }): Promise<void> {
+type UpdateFlags = Omit<ServiceUpdateFlags, 'secretAdd' | 'configAdd'> & ImageFlags & { detach?: boolean; quiet?: boolean; rollback?: boolean; secretAdd?: string[]; configAdd?: string[] };
+
+export async function serviceUpdateCommand(g: SwarmGlobals, ref: string, f: UpdateFlags): Promise<void> {
   const { service } = await local<{ service: Service }>(g, `/v1/services/${enc(ref)}`);
   // The spec holds network ids; `--network-rm` takes names too.
   const networkRm = await Promise.all((f.networkRm ?? []).map(async (n) => (await local<{ network: { id: string } }>(g, `/v1/networks/${enc(n)}`)).network.id));
+  // Every value is checked (updatedSpec, resolveFileRefs) before the update is sent: only reads come first.
   let body: object = { rollback: true, version: service.meta.version };
   if (!f.rollback) {
-    const spec = updatedSpec(service.spec, { ...f, networkRm });
+    const secretAdd = await resolveFileRefs(g, 'secret', f.secretAdd ?? [], '--secret-add');
+    const configAdd = await resolveFileRefs(g, 'config', f.configAdd ?? [], '--config-add');
+    const spec = updatedSpec(service.spec, { ...f, networkRm, secretAdd, configAdd });
     body = { spec, version: service.meta.version, ...(await imageRequestFields(spec.task.container.image, f)) };
   }
   const r = await local<{ warnings?: string[]; changed?: boolean }>(g, `/v1/services/${enc(service.id)}/update`, { body });

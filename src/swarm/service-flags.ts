@@ -2,7 +2,9 @@
  * `tsswarm service create|update` flags -> a service spec. Pure; every bad value is a UserError
  * naming its flag (exit 2, like any usage mistake). The flags are Docker's (`docker service create`).
  */
+import { isIP } from 'node:net';
 import { parseBytes, parseDuration } from '../compose/units.js';
+import { shellSplit } from '../compose/shell-split.js';
 import { UserError } from '../util/errors.js';
 import { formatLimitPath, serviceSpecProblems, type LimitPath, type ServiceSpec, type TaskSpec } from './store/index.js';
 import { withoutDigest } from './image-digest.js';
@@ -34,6 +36,8 @@ export interface ServiceFlags {
   rollbackParallelism?: string;
   rollbackDelay?: string;
   rollbackOrder?: string;
+  rollbackFailureAction?: string;
+  rollbackMaxFailureRatio?: string;
   rollbackMonitor?: string;
   healthCmd?: string;
   healthInterval?: string;
@@ -52,6 +56,16 @@ export interface ServiceFlags {
   user?: string;
   hostname?: string;
   entrypoint?: string;
+  /** `--dns IP` (repeatable). */
+  dns?: string[];
+  /** `--dns-option OPT` (repeatable). */
+  dnsOption?: string[];
+  /** `--dns-search DOMAIN` (repeatable). */
+  dnsSearch?: string[];
+  /** `--host HOST:IP` (repeatable). */
+  host?: string[];
+  /** `--group GROUP` (repeatable). */
+  group?: string[];
 }
 
 function bad(flag: string, value: string, expected: string): never {
@@ -100,20 +114,65 @@ function oneOf<T extends string>(flag: string, v: string, allowed: readonly T[])
   return v as T;
 }
 
+/** `--dns` / `--dns-add`: an IPv4 or IPv6 address. */
+function nameserver(flag: string, v: string): string {
+  return isIP(v) ? v : bad(flag, v, 'an IP address, e.g. 10.0.0.2');
+}
+
+/** `--dns-option`: a resolv.conf option, `ndots:2`, `rotate`, `timeout:1`. */
+function dnsOption(flag: string, v: string): string {
+  return /^[A-Za-z0-9_-]+(:[A-Za-z0-9_.-]+)?$/.test(v) ? v : bad(flag, v, 'a resolver option like ndots:2 or rotate');
+}
+
+const DOMAIN = /^(?=.{1,253}$)[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(\.[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\.?$/;
+
+/** `--dns-search`: a domain name (or `.`, Docker's "no search domain"). */
+function searchDomain(flag: string, v: string): string {
+  return v === '.' || DOMAIN.test(v) ? v : bad(flag, v, 'a domain name like example.org');
+}
+
+/** `--host` / `--host-add HOST:IP` (the first colon ends the host: an IPv6 address keeps its own). */
+function hostEntry(flag: string, v: string): string {
+  const i = v.indexOf(':');
+  const host = i < 0 ? '' : v.slice(0, i);
+  const ip = i < 0 ? '' : v.slice(i + 1);
+  if (!DOMAIN.test(host) || !isIP(ip)) bad(flag, v, 'HOST:IP, e.g. db:10.0.0.5');
+  return `${host}:${ip}`;
+}
+
+/** `--group` / `--group-add`: a group name or a numeric id. */
+function groupName(flag: string, v: string): string {
+  return /^[A-Za-z0-9_][A-Za-z0-9_.-]*\$?$/.test(v) ? v : bad(flag, v, 'a group name or numeric gid');
+}
+
+/** A `--*-rm` key: non-empty and on one line. */
+function rmKey(flag: string, v: string): string {
+  return v.length > 0 && !/[\n\r]/.test(v) ? v : bad(flag, v, 'a non-empty key');
+}
+
 const CONSTRAINT = /^\s*(node\.(id|hostname|role|labels\.[A-Za-z0-9_.-]+)|engine\.labels\.[A-Za-z0-9_.-]+)\s*(==|!=)\s*\S+\s*$/;
 
+function constraintFlag(flag: string, c: string): string {
+  return CONSTRAINT.test(c) ? c.trim() : bad(flag, c, 'node.id|node.hostname|node.role|node.labels.KEY ==|!= VALUE');
+}
+
+function placementPref(flag: string, p: string): { spread: string } {
+  const m = /^spread=(node\.labels\.[A-Za-z0-9_.-]+)$/.exec(p.trim());
+  return m ? { spread: m[1]! } : bad(flag, p, 'spread=node.labels.KEY');
+}
+
 /** `--mount type=bind,source=/x,target=/y,readonly` (Docker's long form). */
-function mount(v: string): TaskSpec['container']['mounts'][number] {
+function mount(v: string, flag = '--mount'): TaskSpec['container']['mounts'][number] {
   const f: Record<string, string> = {};
   for (const part of v.split(',')) {
     const i = part.indexOf('=');
     f[(i < 0 ? part : part.slice(0, i)).trim()] = i < 0 ? 'true' : part.slice(i + 1);
   }
-  const type = oneOf('--mount type', f.type ?? 'volume', ['bind', 'volume', 'tmpfs'] as const);
+  const type = oneOf(`${flag} type`, f.type ?? 'volume', ['bind', 'volume', 'tmpfs'] as const);
   const target = f.target ?? f.destination ?? f.dst ?? '';
-  if (!target.startsWith('/')) bad('--mount', v, 'target=/absolute/path');
+  if (!target.startsWith('/')) bad(flag, v, 'target=/absolute/path');
   const source = f.source ?? f.src ?? '';
-  if (type === 'bind' && !source.startsWith('/')) bad('--mount', v, 'source=/absolute/host/path for a bind mount');
+  if (type === 'bind' && !source.startsWith('/')) bad(flag, v, 'source=/absolute/host/path for a bind mount');
   const ro = f.readonly ?? f.ro;
   return { type, source: type === 'tmpfs' ? '' : source, target, readOnly: ro === 'true' || ro === '1' };
 }
@@ -208,12 +267,19 @@ export function serviceSpecFromFlags(f: ServiceFlags, image: string, command: st
         user: f.user ?? '',
         hostname: f.hostname ?? '',
         labels: keyValues('--container-label', f.containerLabel),
-        mounts: f.mount.map(mount),
+        mounts: f.mount.map((v) => mount(v)),
         healthcheck: null,
         secrets: [],
         configs: [],
         stopGracePeriodMs: f.stopGracePeriod ? ms('--stop-grace-period', f.stopGracePeriod) : 10_000,
         init: f.init === true,
+        dns: {
+          nameservers: unique((f.dns ?? []).map((v) => nameserver('--dns', v))),
+          search: unique((f.dnsSearch ?? []).map((v) => searchDomain('--dns-search', v))),
+          options: unique((f.dnsOption ?? []).map((v) => dnsOption('--dns-option', v))),
+        },
+        hosts: unique((f.host ?? []).map((v) => hostEntry('--host', v))),
+        groups: unique((f.group ?? []).map((v) => groupName('--group', v))),
       },
       resources: {
         limits: { nanoCPUs: f.limitCpu ? cpus('--limit-cpu', f.limitCpu) : 0, memoryBytes: f.limitMemory ? bytes('--limit-memory', f.limitMemory) : 0 },
@@ -226,11 +292,8 @@ export function serviceSpecFromFlags(f: ServiceFlags, image: string, command: st
         windowMs: f.restartWindow ? ms('--restart-window', f.restartWindow) : 0,
       },
       placement: {
-        constraints: f.constraint.map((c) => (CONSTRAINT.test(c) ? c.trim() : bad('--constraint', c, 'node.id|node.hostname|node.role|node.labels.KEY ==|!= VALUE'))),
-        preferences: f.placementPref.map((p) => {
-          const m = /^spread=(node\.labels\.[A-Za-z0-9_.-]+)$/.exec(p.trim());
-          return m ? { spread: m[1]! } : bad('--placement-pref', p, 'spread=node.labels.KEY');
-        }),
+        constraints: f.constraint.map((c) => constraintFlag('--constraint', c)),
+        preferences: f.placementPref.map((p) => placementPref('--placement-pref', p)),
         maxReplicasPerNode: f.maxReplicas ? int('--replicas-max-per-node', f.maxReplicas) : 0,
       },
       networks: (f.network ?? []).map((v) => parseNetworkFlag('--network', v)),
@@ -267,6 +330,11 @@ const FLAG_OF: ReadonlyArray<[string, string]> = [
   ['task.container.healthcheck.timeoutMs', '--health-timeout'],
   ['task.container.healthcheck.startPeriodMs', '--health-start-period'],
   ['task.container.healthcheck.retries', '--health-retries'],
+  ['task.container.dns.nameservers', '--dns'],
+  ['task.container.dns.search', '--dns-search'],
+  ['task.container.dns.options', '--dns-option'],
+  ['task.container.hosts', '--host'],
+  ['task.container.groups', '--group'],
   ['task.container.secrets', '--secret'],
   ['task.container.configs', '--config'],
   ['task.container.stopGracePeriodMs', '--stop-grace-period'],
@@ -291,17 +359,30 @@ const FLAG_OF: ReadonlyArray<[string, string]> = [
   ['endpoint.ports', '--publish'],
 ];
 
-function flagOf(path: LimitPath): string {
+/** Create flags whose `service update` form is `FLAG-add` (an update grows a list only through it). */
+const ADD_FORM = new Set(['--label', '--container-label', '--mount', '--secret', '--config', '--constraint', '--placement-pref', '--env', '--network', '--publish', '--dns', '--dns-option', '--dns-search', '--host', '--group']);
+
+function flagOf(path: LimitPath, update: boolean): string {
   const dotted = path.filter((p) => typeof p === 'string').join('.');
   const hit = FLAG_OF.filter(([prefix]) => dotted === prefix || dotted.startsWith(`${prefix}.`)).sort((a, b) => b[0].length - a[0].length)[0];
-  return hit?.[1] ?? formatLimitPath(path);
+  const flag = hit?.[1] ?? formatLimitPath(path);
+  if (update && ADD_FORM.has(flag)) return `${flag}-add`;
+  if (update && flag === 'command') return '--args';
+  return flag;
 }
 
-/** The spec, or a one-line usage error (exit 2) naming the flag of its first value out of bounds. */
-export function withinLimits(spec: ServiceSpec): ServiceSpec {
+/**
+ * The spec, or a one-line usage error (exit 2) naming the flag of its first value out of bounds
+ * (`update`: by the name `service update` gives the flag, `--mount-add` for `--mount`).
+ */
+export function withinLimits(spec: ServiceSpec, update = false): ServiceSpec {
   const p = serviceSpecProblems(spec)[0];
-  if (p) throw new UserError(`${flagOf(p.path)}: ${p.message} (${formatLimitPath(p.path)})`, { exitCode: 2 });
+  if (p) throw new UserError(`${flagOf(p.path, update)}: ${p.message} (${formatLimitPath(p.path)})`, { exitCode: 2 });
   return spec;
+}
+
+function unique<T>(xs: readonly T[]): T[] {
+  return [...new Set(xs)];
 }
 
 /** Health and update/rollback flags, shared by create and update. */
@@ -330,7 +411,8 @@ export function applyCommonFlags(spec: ServiceSpec, f: Partial<ServiceFlags>): S
     return {
       parallelism: p('Parallelism') !== undefined ? int(`--${prefix}-parallelism`, p('Parallelism')!) : base.parallelism,
       delayMs: p('Delay') ? ms(`--${prefix}-delay`, p('Delay')!) : base.delayMs,
-      failureAction: p('FailureAction') ? oneOf(`--${prefix}-failure-action`, p('FailureAction')!, ['pause', 'continue', 'rollback'] as const) : base.failureAction,
+      // A rollback that fails cannot itself roll back: Docker offers pause | continue there.
+      failureAction: p('FailureAction') ? oneOf(`--${prefix}-failure-action`, p('FailureAction')!, prefix === 'update' ? (['pause', 'continue', 'rollback'] as const) : (['pause', 'continue'] as const)) : base.failureAction,
       monitorMs: p('Monitor') ? ms(`--${prefix}-monitor`, p('Monitor')!) : base.monitorMs,
       maxFailureRatio: ratio !== undefined ? Number(ratio) : base.maxFailureRatio,
       order: p('Order') ? oneOf(`--${prefix}-order`, p('Order')!, ['stop-first', 'start-first'] as const) : base.order,
@@ -354,6 +436,153 @@ export interface ServiceUpdateFlags extends Partial<ServiceFlags> {
   /** `TARGET[/PROTOCOL]`. */
   publishRm?: string[];
   force?: boolean;
+  /** Service labels `KEY=VALUE` / `KEY`: no task is replaced for them. */
+  labelAdd?: string[];
+  labelRm?: string[];
+  containerLabelAdd?: string[];
+  containerLabelRm?: string[];
+  /** `--mount` specs / mount targets. */
+  mountAdd?: string[];
+  mountRm?: string[];
+  /** Secrets and configs to add, already resolved to ids by the CLI (parseFileRefFlag, resolveFileRefs). */
+  secretAdd?: TaskSpec['container']['secrets'];
+  /** Secret names. */
+  secretRm?: string[];
+  configAdd?: TaskSpec['container']['configs'];
+  configRm?: string[];
+  constraintAdd?: string[];
+  constraintRm?: string[];
+  placementPrefAdd?: string[];
+  placementPrefRm?: string[];
+  groupAdd?: string[];
+  groupRm?: string[];
+  dnsAdd?: string[];
+  dnsRm?: string[];
+  dnsOptionAdd?: string[];
+  dnsOptionRm?: string[];
+  dnsSearchAdd?: string[];
+  dnsSearchRm?: string[];
+  /** `HOST:IP` / `HOST` or `HOST:IP`. */
+  hostAdd?: string[];
+  hostRm?: string[];
+  /** Refused: the spec has no generic resources. */
+  genericResourceAdd?: string[];
+  genericResourceRm?: string[];
+  /** `--args "CMD ARGS"`: the task's command arguments, split like a shell. */
+  args?: string;
+}
+
+/**
+ * Docker's add/rm pair over a list: the removals first (by `key`), then each addition replaces
+ * an entry with its key or is appended. A removal that matches nothing is not an error (Docker's).
+ */
+function addRm<T>(cur: readonly T[], add: readonly T[], rm: readonly string[], key: (x: T) => string): T[] {
+  const gone = new Set(rm);
+  let out = cur.filter((x) => !gone.has(key(x)));
+  for (const a of add) {
+    const i = out.findIndex((x) => key(x) === key(a));
+    out = i < 0 ? [...out, a] : out.map((x, j) => (j === i ? a : x));
+  }
+  return out;
+}
+
+/** The same over a map (labels): rm deletes keys, add sets them. */
+function addRmMap(flag: string, cur: Readonly<Record<string, string>>, add: readonly string[], rm: readonly string[]): Record<string, string> {
+  const out = { ...cur };
+  for (const k of rm) delete out[rmKey(`${flag}-rm`, k)];
+  return { ...out, ...keyValues(`${flag}-add`, [...add]) };
+}
+
+/** A constraint compared without its spaces: `node.role == worker` removes `node.role==worker`. */
+const constraintKey = (c: string): string => c.replace(/\s+/g, '');
+
+/** `--host-rm HOST` removes every entry of HOST; `--host-rm HOST:IP` only that mapping (Docker's). */
+function removeHosts(cur: readonly string[], rm: readonly string[]): string[] {
+  const gone = rm.map((v) => {
+    const i = v.indexOf(':');
+    const host = i < 0 ? v : v.slice(0, i);
+    if (!DOMAIN.test(host) || (i >= 0 && !isIP(v.slice(i + 1)))) bad('--host-rm', v, 'HOST or HOST:IP');
+    return { host, ip: i < 0 ? null : v.slice(i + 1) };
+  });
+  return cur.filter((e) => {
+    const i = e.indexOf(':');
+    return !gone.some((g) => g.host === e.slice(0, i) && (g.ip === null || g.ip === e.slice(i + 1)));
+  });
+}
+
+/** Refs that share a target with an earlier one in the same list are a usage error (Docker's). */
+function distinctTargets(flag: string, refs: TaskSpec['container']['secrets']): void {
+  const seen = new Set<string>();
+  for (const r of refs) {
+    if (seen.has(r.target.name)) throw new UserError(`${flag}: target ${JSON.stringify(r.target.name)} given twice`, { exitCode: 2 });
+    seen.add(r.target.name);
+  }
+}
+
+/** The task-spec and label add/rm flags of `service update` (everything checked before it is used). */
+function applyAddRm(out: ServiceSpec, f: ServiceUpdateFlags): void {
+  for (const flag of ['genericResourceAdd', 'genericResourceRm'] as const) {
+    if ((f[flag] ?? []).length > 0) {
+      const name = flag === 'genericResourceAdd' ? '--generic-resource-add' : '--generic-resource-rm';
+      throw new UserError(`${name}: not supported: tsswarm's service spec has no generic resources (reserve CPUs and memory with --reserve-cpu / --reserve-memory)`, { exitCode: 2 });
+    }
+  }
+  const c = out.task.container;
+  if (any(f.labelAdd, f.labelRm)) out.labels = addRmMap('--label', out.labels, f.labelAdd ?? [], f.labelRm ?? []);
+  if (any(f.containerLabelAdd, f.containerLabelRm)) c.labels = addRmMap('--container-label', c.labels, f.containerLabelAdd ?? [], f.containerLabelRm ?? []);
+  if (any(f.mountAdd, f.mountRm)) {
+    const add = (f.mountAdd ?? []).map((v) => mount(v, '--mount-add'));
+    const targets = add.map((m) => m.target);
+    const dup = targets.find((t, i) => targets.indexOf(t) !== i);
+    if (dup !== undefined) throw new UserError(`--mount-add: target ${dup} given twice`, { exitCode: 2 });
+    c.mounts = addRm(c.mounts, add, (f.mountRm ?? []).map((t) => rmKey('--mount-rm', t)), (m) => m.target);
+  }
+  if (any(f.secretAdd, f.secretRm)) {
+    distinctTargets('--secret-add', f.secretAdd ?? []);
+    const gone = new Set(f.secretRm ?? []);
+    c.secrets = addRm(c.secrets.filter((r) => !gone.has(r.name)), f.secretAdd ?? [], [], (r) => r.target.name);
+  }
+  if (any(f.configAdd, f.configRm)) {
+    distinctTargets('--config-add', f.configAdd ?? []);
+    const gone = new Set(f.configRm ?? []);
+    c.configs = addRm(c.configs.filter((r) => !gone.has(r.name)), f.configAdd ?? [], [], (r) => r.target.name);
+  }
+  applyPlacementAddRm(out.task.placement, f);
+  applyResolverAddRm(c, f);
+  if (f.args !== undefined) {
+    try {
+      c.args = shellSplit(f.args);
+    } catch (e) {
+      bad('--args', f.args, `a command line (${(e as Error).message})`);
+    }
+  }
+}
+
+const any = (...xs: Array<readonly unknown[] | undefined>): boolean => xs.some((x) => (x ?? []).length > 0);
+
+function applyPlacementAddRm(pl: TaskSpec['placement'], f: ServiceUpdateFlags): void {
+  if (any(f.constraintAdd, f.constraintRm)) {
+    const add = (f.constraintAdd ?? []).map((v) => constraintFlag('--constraint-add', v));
+    pl.constraints = addRm(pl.constraints, add, (f.constraintRm ?? []).map((v) => constraintKey(rmKey('--constraint-rm', v))), constraintKey);
+  }
+  if (any(f.placementPrefAdd, f.placementPrefRm)) {
+    const add = (f.placementPrefAdd ?? []).map((v) => placementPref('--placement-pref-add', v));
+    pl.preferences = addRm(pl.preferences, add, (f.placementPrefRm ?? []).map((v) => placementPref('--placement-pref-rm', v).spread), (p) => p.spread);
+  }
+}
+
+/** Groups, nameservers, resolver options, search domains, hosts. */
+function applyResolverAddRm(c: TaskSpec['container'], f: ServiceUpdateFlags): void {
+  const list = (cur: string[], addFlag: string, add: string[] | undefined, rmFlag: string, rm: string[] | undefined, check: (flag: string, v: string) => string): string[] =>
+    addRm(cur, unique((add ?? []).map((v) => check(addFlag, v))), (rm ?? []).map((v) => rmKey(rmFlag, v)), (x) => x);
+  if (any(f.groupAdd, f.groupRm)) c.groups = list(c.groups, '--group-add', f.groupAdd, '--group-rm', f.groupRm, groupName);
+  if (any(f.dnsAdd, f.dnsRm)) c.dns = { ...c.dns, nameservers: list(c.dns.nameservers, '--dns-add', f.dnsAdd, '--dns-rm', f.dnsRm, nameserver) };
+  if (any(f.dnsOptionAdd, f.dnsOptionRm)) c.dns = { ...c.dns, options: list(c.dns.options, '--dns-option-add', f.dnsOptionAdd, '--dns-option-rm', f.dnsOptionRm, dnsOption) };
+  if (any(f.dnsSearchAdd, f.dnsSearchRm)) c.dns = { ...c.dns, search: list(c.dns.search, '--dns-search-add', f.dnsSearchAdd, '--dns-search-rm', f.dnsSearchRm, searchDomain) };
+  if (any(f.hostAdd, f.hostRm)) {
+    const add = unique((f.hostAdd ?? []).map((v) => hostEntry('--host-add', v)));
+    c.hosts = unique([...removeHosts(c.hosts, f.hostRm ?? []), ...add]);
+  }
 }
 
 /** `service update`: the current spec with the flags applied (Docker's add/rm forms). */
@@ -369,6 +598,7 @@ export function updatedSpec(cur: ServiceSpec, f: ServiceUpdateFlags): ServiceSpe
     const rm = new Set([...f.envRm, ...f.envAdd.map((e) => e.split('=')[0]!)]);
     c.env = [...c.env.filter((e) => !rm.has(e.split('=')[0]!)), ...f.envAdd.map((e) => (e.includes('=') ? e : bad('--env-add', e, 'KEY=VALUE')))];
   }
+  applyAddRm(out, f);
   if (f.limitCpu) out.task.resources.limits.nanoCPUs = cpus('--limit-cpu', f.limitCpu);
   if (f.limitMemory) out.task.resources.limits.memoryBytes = bytes('--limit-memory', f.limitMemory);
   if (f.reserveCpu) out.task.resources.reservations.nanoCPUs = cpus('--reserve-cpu', f.reserveCpu);
@@ -384,7 +614,7 @@ export function updatedSpec(cur: ServiceSpec, f: ServiceUpdateFlags): ServiceSpe
     // As `--image` does, `--force` asks the registry again what the tag points at.
     if (!f.image) c.image = withoutDigest(c.image);
   }
-  return withinLimits(applyCommonFlags(out, f));
+  return withinLimits(applyCommonFlags(out, f), true);
 }
 
 /**
@@ -421,7 +651,7 @@ export interface FileRefFlag {
 }
 
 /** `--secret NAME` or `--secret source=NAME,target=T,uid=0,gid=0,mode=0444` (Docker's forms). */
-export function parseFileRefFlag(flag: '--secret' | '--config', v: string): FileRefFlag {
+export function parseFileRefFlag(flag: '--secret' | '--config' | '--secret-add' | '--config-add', v: string): FileRefFlag {
   if (!v.includes('=')) return { source: v, target: v, uid: '0', gid: '0', mode: 0o444 };
   const f = keyValues(flag, v.split(','));
   const source = f.source ?? f.src ?? '';

@@ -57,7 +57,7 @@ function serviceSpec(r: Rand, n: number): Record<string, unknown> {
     labels: {},
     mode: { type: 'replicated', replicas: 0 },
     task: {
-      container: { image: 'tscompose-test/busybox:latest', command: [], args: ['sleep', '1'], env: [], workdir: '', user: '', hostname: '', labels: {}, mounts: [], healthcheck: null, secrets: [], configs: [], stopGracePeriodMs: 1000, init: false },
+      container: { image: 'tscompose-test/busybox:latest', command: [], args: ['sleep', '1'], env: [], workdir: '', user: '', hostname: '', labels: {}, mounts: [], healthcheck: null, secrets: [], configs: [], stopGracePeriodMs: 1000, init: false, dns: { nameservers: [], search: [], options: [] }, hosts: [], groups: [] },
       resources: { limits: { nanoCPUs: 0, memoryBytes: 0 }, reservations: { nanoCPUs: 0, memoryBytes: 0 } },
       restartPolicy: { condition: 'none', delayMs: 0, maxAttempts: 0, windowMs: 0 },
       placement: { constraints: [], preferences: [], maxReplicasPerNode: 0 },

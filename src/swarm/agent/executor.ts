@@ -122,7 +122,10 @@ export class TaskExecutor {
     const image = await this.images.check(t.spec.container.image, a.registryAuth);
     if (image.kind === 'pulling') return { taskId: t.id, state: 'preparing', message: 'pulling image', err: null, exitCode: null, containerId: null, health: null };
     if (image.kind === 'failed') throw new Error(image.error);
-    const spec = { ...taskContainerSpec(a, this.o.nodeId), ...endpoints };
+    const own = taskContainerSpec(a, this.o.nodeId);
+    // The overlay's resolver (service names) first, then the task's own `--dns` servers.
+    const dns = [...(endpoints.dns ?? []), ...(own.dns ?? [])];
+    const spec = { ...own, ...endpoints, ...(dns.length > 0 ? { dns } : {}) };
     const refs = t.spec.container.secrets.length + t.spec.container.configs.length;
     if (refs > 0) {
       if (!this.o.files) throw new Error('this node cannot deliver secrets or configs (no secrets directory)');

@@ -62,6 +62,11 @@ export function taskContainerSpec(a: AssignedTask, nodeId: string): ContainerSpe
     ...(limits.memoryBytes > 0 ? { memory: limits.memoryBytes } : {}),
     ...(limits.nanoCPUs > 0 ? { nanoCpus: limits.nanoCPUs } : {}),
     init: c.init,
+    ...(c.dns.nameservers.length > 0 ? { dns: c.dns.nameservers } : {}),
+    ...(c.dns.options.length > 0 ? { dnsOptions: c.dns.options } : {}),
+    ...(c.dns.search.length > 0 ? { dnsSearch: c.dns.search } : {}),
+    ...(c.hosts.length > 0 ? { extraHosts: c.hosts } : {}),
+    ...(c.groups.length > 0 ? { groupAdd: c.groups } : {}),
     stopTimeout: Math.ceil(c.stopGracePeriodMs / 1000),
     // The orchestrator restarts tasks (as new tasks); the engine must not do it behind its back.
     restartPolicy: { name: 'no' },

@@ -55,7 +55,7 @@ export function stackServiceName(stack: string, service: string): string {
 const MAPPED = new Set<string>([
   'name', 'profiles', 'image', 'command', 'entrypoint', 'environment', 'env_file', 'labels', 'ports', 'volumes', 'tmpfs',
   'networks', 'depends_on', 'healthcheck', 'deploy', 'scale', 'secrets', 'configs', 'hostname', 'user', 'working_dir',
-  'init', 'stop_grace_period', 'restart', 'extensions', 'build',
+  'init', 'stop_grace_period', 'restart', 'extensions', 'build', 'dns', 'dns_opt', 'dns_search', 'extra_hosts', 'group_add',
 ]);
 
 const ms = (ns: number): number => Math.round(ns / 1e6);
@@ -242,6 +242,15 @@ export function stackServiceSpecs(project: Project, stack: string, files?: Stack
   return { specs, warnings };
 }
 
+/** `dns`, `dns_search`, `dns_opt`, `extra_hosts` (as `HOST:IP`) and `group_add`. */
+function resolverAndGroups(svc: ServiceConfig): Pick<TaskSpec['container'], 'dns' | 'hosts' | 'groups'> {
+  return {
+    dns: { nameservers: svc.dns ?? [], search: svc.dns_search ?? [], options: svc.dns_opt ?? [] },
+    hosts: Object.entries(svc.extra_hosts ?? {}).flatMap(([host, ips]) => ips.map((ip) => `${host}:${ip}`)),
+    groups: svc.group_add ?? [],
+  };
+}
+
 function fileRefs(kind: 'secret' | 'config', refs: ServiceConfig['secrets'], files: StackFileIds | undefined): ServiceSpec['task']['container']['secrets'] {
   return refs.map((r) => {
     // Without ids (a dry run before the objects exist) a placeholder keeps the spec checkable.
@@ -301,6 +310,7 @@ function serviceSpec(
         configs: fileRefs('config', svc.configs, files),
         stopGracePeriodMs: svc.stop_grace_period !== undefined ? ms(svc.stop_grace_period) : 10_000,
         init: svc.init === true,
+        ...resolverAndGroups(svc),
       },
       resources: {
         limits: resources(deploy.resources?.limits, 'deploy.resources.limits', warn),

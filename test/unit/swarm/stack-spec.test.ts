@@ -133,6 +133,14 @@ describe('stack spec mapping', () => {
     expect(web.endpoint).toEqual({ mode: 'vip', ports: [] });
   });
 
+  it('dns, dns_search, dns_opt, extra_hosts and group_add reach the task spec, without a warning', async () => {
+    const { specs, warnings } = await specsOf(
+      'services:\n  web:\n    image: web:1\n    dns: [10.0.0.2]\n    dns_search: [corp.example]\n    dns_opt: [ndots:2]\n    extra_hosts: ["db:10.0.0.5"]\n    group_add: ["100"]\n',
+    );
+    expect(specs[0]!.task.container).toMatchObject({ dns: { nameservers: ['10.0.0.2'], search: ['corp.example'], options: ['ndots:2'] }, hosts: ['db:10.0.0.5'], groups: ['100'] });
+    expect(warnings).toEqual([]);
+  });
+
   it('depends_on -> dependsOn with the stack service name and the condition (service_started by default)', async () => {
     const { specs } = await specsOf(FULL);
     expect(byName(specs, 'app_api').dependsOn).toEqual([

@@ -31,6 +31,14 @@ export const LIMITS = Object.freeze({
   userChars: 256,
   hostnameChars: 253,
   mounts: 64,
+  /** Nameservers, search domains and resolver options, each. */
+  dnsEntries: 32,
+  dnsEntryChars: 253,
+  /** `--host` entries (`HOST:IP`). */
+  hosts: 256,
+  hostEntryChars: 300,
+  /** `--group` entries (names or ids). */
+  groups: 64,
   /** After ranges are expanded (`8000-8099:80` is 100 ports). */
   ports: 1024,
   networks: 32,
@@ -137,6 +145,9 @@ export function serviceSpecProblems(spec: ServiceSpec): LimitProblem[] {
     c.duration([...hp, 'startPeriodMs'], h.startPeriodMs);
     c.max([...hp, 'retries'], h.retries, LIMITS.retries);
   }
+  for (const kind of ['nameservers', 'search', 'options'] as const) c.strings([...ct, 'dns', kind], k.dns[kind], LIMITS.dnsEntries, LIMITS.dnsEntryChars);
+  c.strings([...ct, 'hosts'], k.hosts, LIMITS.hosts, LIMITS.hostEntryChars);
+  c.strings([...ct, 'groups'], k.groups, LIMITS.groups, LIMITS.userChars);
   for (const kind of ['secrets', 'configs'] as const) {
     c.list([...ct, kind], k[kind], LIMITS[kind], (r, at) => {
       c.chars([...at, 'name'], r.name, LIMITS.nameChars);

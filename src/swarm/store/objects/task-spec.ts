@@ -38,6 +38,14 @@ export const fileReferenceSchema = z.strictObject({
   }),
 });
 
+/** Docker's DNSConfig: the container's resolv.conf (nameservers after the overlay resolver, when there is one). */
+export const dnsConfigSchema = z.strictObject({
+  nameservers: z.array(z.string().min(1)),
+  search: z.array(z.string().min(1)),
+  options: z.array(z.string().min(1)),
+});
+export type DnsConfig = z.infer<typeof dnsConfigSchema>;
+
 export const containerSpecSchema = z.strictObject({
   image: z.string().min(1),
   /** Replaces the image entrypoint when non-empty. */
@@ -55,6 +63,15 @@ export const containerSpecSchema = z.strictObject({
   configs: z.array(fileReferenceSchema),
   stopGracePeriodMs: durationSchema,
   init: z.boolean(),
+  /*
+   * dns, hosts and groups default to empty so specs written before they existed still decode; the
+   * stored form always carries them (validation output is what is stored).
+   */
+  dns: dnsConfigSchema.default({ nameservers: [], search: [], options: [] }),
+  /** `/etc/hosts` entries as Docker's `--add-host` writes them: `HOST:IP`. */
+  hosts: z.array(z.string().min(1)).default([]),
+  /** Supplementary groups of the container's process (HostConfig.GroupAdd). */
+  groups: z.array(z.string().min(1)).default([]),
 });
 export type ContainerSpec = z.infer<typeof containerSpecSchema>;
 
