@@ -34,55 +34,64 @@ program
     await runCommand('tsswarm', async () => (await cmds()).daemonCommand(g(cmd), o));
   });
 
-program
-  .command('init')
-  .description('create a cluster with this node as its first manager')
-  .option('--advertise-addr <addr>', 'address other nodes reach this manager at')
-  .option('--listen-addr <addr:port>', 'manager API listen address (raft on port + 1)', '0.0.0.0:4242')
-  .option('--cert-expiry <duration>', 'life of node certificates, renewed automatically (default 2160h)')
-  .option('--default-addr-pool <cidr[,cidr]>', 'address pools overlay subnets are cut from (repeatable; default 10.0.0.0/8)', collect, [])
-  .option('--default-addr-pool-mask-len <n>', 'prefix length of each overlay subnet taken from the pools (default 24)')
-  .option('--data-path-port <port>', 'UDP port of the VXLAN data path (default 4789)')
-  .action(async (o: InitFlags, cmd: Command) => {
-    await runCommand('tsswarm', async () => (await cmds()).initCommand(g(cmd), o));
-  });
+/**
+ * The cluster's own commands. Declared twice: at the top (`tsswarm init`) and under `swarm`
+ * (`tsswarm swarm init`), the words Docker users type; one definition, so they cannot drift.
+ */
+function declareClusterCommands(parent: Command): void {
+  parent
+    .command('init')
+    .description('create a cluster with this node as its first manager')
+    .option('--advertise-addr <addr>', 'address other nodes reach this manager at')
+    .option('--listen-addr <addr:port>', 'manager API listen address (raft on port + 1)', '0.0.0.0:4242')
+    .option('--cert-expiry <duration>', 'life of node certificates, renewed automatically (default 2160h)')
+    .option('--default-addr-pool <cidr[,cidr]>', 'address pools overlay subnets are cut from (repeatable; default 10.0.0.0/8)', collect, [])
+    .option('--default-addr-pool-mask-len <n>', 'prefix length of each overlay subnet taken from the pools (default 24)')
+    .option('--data-path-port <port>', 'UDP port of the VXLAN data path (default 4789)')
+    .action(async (o: InitFlags, cmd: Command) => {
+      await runCommand('tsswarm', async () => (await cmds()).initCommand(g(cmd), o));
+    });
 
-program
-  .command('update')
-  .description('change cluster-wide settings (on a manager)')
-  .option('--cert-expiry <duration>', 'life of node certificates; shorter takes effect at once (min 30s)')
-  .action(async (o: { certExpiry?: string }, cmd: Command) => {
-    await runCommand('tsswarm', async () => (await cmds()).clusterUpdateCommand(g(cmd), o));
-  });
+  parent
+    .command('update')
+    .description('change cluster-wide settings (on a manager)')
+    .option('--cert-expiry <duration>', 'life of node certificates; shorter takes effect at once (min 30s)')
+    .action(async (o: { certExpiry?: string }, cmd: Command) => {
+      await runCommand('tsswarm', async () => (await cmds()).clusterUpdateCommand(g(cmd), o));
+    });
 
-program
-  .command('join')
-  .description('join a cluster as a worker or manager (the token decides)')
-  .argument('<addr:port>', 'a manager\'s API address')
-  .requiredOption('--token <token>', 'join token from `tsswarm join-token`')
-  .option('--advertise-addr <addr>', 'address other nodes reach this node at')
-  .option('--listen-addr <addr:port>', 'manager API listen address if joining as a manager', '0.0.0.0:4242')
-  .action(async (remote: string, o: { token: string; advertiseAddr?: string; listenAddr?: string }, cmd: Command) => {
-    await runCommand('tsswarm', async () => (await cmds()).joinCommand(g(cmd), remote, o));
-  });
+  parent
+    .command('join')
+    .description('join a cluster as a worker or manager (the token decides)')
+    .argument('<addr:port>', 'a manager\'s API address')
+    .requiredOption('--token <token>', 'join token from `tsswarm join-token`')
+    .option('--advertise-addr <addr>', 'address other nodes reach this node at')
+    .option('--listen-addr <addr:port>', 'manager API listen address if joining as a manager', '0.0.0.0:4242')
+    .action(async (remote: string, o: { token: string; advertiseAddr?: string; listenAddr?: string }, cmd: Command) => {
+      await runCommand('tsswarm', async () => (await cmds()).joinCommand(g(cmd), remote, o));
+    });
 
-program
-  .command('join-token')
-  .description('print or rotate a join token')
-  .argument('<role>', 'worker | manager')
-  .option('--rotate', 'replace the token; the old one is refused at once')
-  .option('-q, --quiet', 'print only the token')
-  .action(async (role: string, o: { rotate?: boolean; quiet?: boolean }, cmd: Command) => {
-    await runCommand('tsswarm', async () => (await cmds()).joinTokenCommand(g(cmd), role, o));
-  });
+  parent
+    .command('join-token')
+    .description('print or rotate a join token')
+    .argument('<role>', 'worker | manager')
+    .option('--rotate', 'replace the token; the old one is refused at once')
+    .option('-q, --quiet', 'print only the token')
+    .action(async (role: string, o: { rotate?: boolean; quiet?: boolean }, cmd: Command) => {
+      await runCommand('tsswarm', async () => (await cmds()).joinTokenCommand(g(cmd), role, o));
+    });
 
-program
-  .command('leave')
-  .description('leave the cluster')
-  .option('-f, --force', 'leave even if this loses the managers\' quorum or no manager answers')
-  .action(async (o: { force?: boolean }, cmd: Command) => {
-    await runCommand('tsswarm', async () => (await cmds()).leaveCommand(g(cmd), o));
-  });
+  parent
+    .command('leave')
+    .description('leave the cluster')
+    .option('-f, --force', 'leave even if this loses the managers\' quorum or no manager answers')
+    .action(async (o: { force?: boolean }, cmd: Command) => {
+      await runCommand('tsswarm', async () => (await cmds()).leaveCommand(g(cmd), o));
+    });
+}
+
+declareClusterCommands(program);
+declareClusterCommands(program.command('swarm').description('the cluster itself, as `docker swarm`: init, join, join-token, leave, update'));
 
 program
   .command('info')

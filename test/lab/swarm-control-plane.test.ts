@@ -78,11 +78,12 @@ describe('tsswarm control plane on five lab hosts', () => {
     await lab?.teardown();
   }, 120_000);
 
-  it('forms 3 managers + 2 workers with init and join; node ls shows roles and a leader', async () => {
+  it('forms 3 managers + 2 workers with init and join (workers with `swarm join`); node ls shows roles and a leader', async () => {
     const init = await sw.ok('h1', ['init', '--advertise-addr', lab.host('h1').ip, '--listen-addr', sw.addr('h1')]);
     expect(init).toContain('Swarm initialized');
     workerToken = (await sw.ok('h1', ['join-token', 'worker', '-q'])).trim();
-    managerToken = (await sw.ok('h1', ['join-token', 'manager', '-q'])).trim();
+    // The same commands under `swarm`, as Docker users type them.
+    managerToken = (await sw.ok('h1', ['swarm', 'join-token', 'manager', '-q'])).trim();
     expect(workerToken).toMatch(/^SWMTKN-1-/);
     expect(managerToken).not.toBe(workerToken);
     ids.h1 = (await sw.info('h1')).nodeId!;
@@ -93,7 +94,7 @@ describe('tsswarm control plane on five lab hosts', () => {
       ids[h] = (await sw.info(h)).nodeId!;
     }
     for (const h of WORKERS) {
-      const out = await sw.ok(h, ['join', '--token', workerToken, '--advertise-addr', lab.host(h).ip, sw.addr('h1')]);
+      const out = await sw.ok(h, ['swarm', 'join', '--token', workerToken, '--advertise-addr', lab.host(h).ip, sw.addr('h1')]);
       expect(out).toContain('as a worker');
       ids[h] = (await sw.info(h)).nodeId!;
     }
