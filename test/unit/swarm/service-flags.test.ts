@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { expectCreateRefusals, none } from './flag-cases.js';
 import { serviceSpecFromFlags, updatedSpec, type ServiceFlags } from '../../../src/swarm/service-flags.js';
 import { serviceSpecSchema } from '../../../src/swarm/store/index.js';
 
-const none: ServiceFlags = { env: [], label: [], containerLabel: [], constraint: [], placementPref: [], mount: [], publish: [] };
 
 describe('service create flags -> spec', () => {
   it('maps Docker\'s flags and gives a spec the store accepts', () => {
@@ -81,16 +81,7 @@ describe('service create flags -> spec', () => {
       [{ healthInterval: '1s' }, /--health-cmd/],
       [{ name: '-bad' }, /--name/],
     ];
-    for (const [f, re] of cases) {
-      let err: unknown;
-      try {
-        serviceSpecFromFlags({ ...none, ...f }, 'img', []);
-      } catch (e) {
-        err = e;
-      }
-      expect(String((err as Error)?.message), JSON.stringify(f)).toMatch(re);
-      expect((err as { exitCode?: number }).exitCode, JSON.stringify(f)).toBe(2);
-    }
+    expectCreateRefusals(cases);
   });
 });
 

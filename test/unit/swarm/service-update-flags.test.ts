@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { expectCreateRefusals, none } from './flag-cases.js';
 import { parseFileRefFlag, serviceSpecFromFlags, updatedSpec, type ServiceFlags, type ServiceUpdateFlags } from '../../../src/swarm/service-flags.js';
 import { taskContainerSpec } from '../../../src/swarm/agent/task-container.js';
 import { serviceSpecSchema, type ServiceSpec, type TaskSpec } from '../../../src/swarm/store/index.js';
@@ -7,7 +8,6 @@ import { task } from './store-fixtures.js';
 
 /** `service update`'s Docker add/rm flags: flags -> the change applied to a sample spec, and back onto a container. */
 
-const none: ServiceFlags = { env: [], label: [], containerLabel: [], constraint: [], placementPref: [], mount: [], publish: [] };
 const noUpdate: ServiceUpdateFlags = { envAdd: [], envRm: [] };
 
 function ref(id: string, name: string, target: string): TaskSpec['container']['secrets'][number] {
@@ -86,16 +86,7 @@ describe('service create: dns, hosts, groups', () => {
       [{ group: ['a b'] }, /^--group: invalid value "a b"/],
       [{ dns: Array.from({ length: LIMITS.dnsEntries + 1 }, (_, i) => `10.0.1.${i}`) }, /^--dns: 33 entries, at most 32/],
     ];
-    for (const [f, re] of cases) {
-      let err: unknown;
-      try {
-        serviceSpecFromFlags({ ...none, ...f }, 'img', []);
-      } catch (e) {
-        err = e;
-      }
-      expect(String((err as Error)?.message), JSON.stringify(f)).toMatch(re);
-      expect((err as { exitCode?: number }).exitCode, JSON.stringify(f)).toBe(2);
-    }
+    expectCreateRefusals(cases);
   });
 });
 
