@@ -7,7 +7,17 @@
 import type { Command } from 'commander';
 import tab from '@bomb.sh/tab/commander';
 
-/** Call last, once every command is declared: the tree is read when this runs. */
-export function addCompletion(program: Command): void {
-  tab(program, { completionCommandName: 'completion' });
+const DESCRIPTION = 'Generate shell completion scripts';
+
+/**
+ * Call last, once every command is declared: the tree is read when this runs. Reading it costs a
+ * walk of every command and option, so it is done only when completion is what was asked; any
+ * other run declares the command for `--help` alone (it cannot be reached without the word).
+ */
+export function addCompletion(program: Command, argv: readonly string[] = process.argv.slice(2)): void {
+  if (argv.includes('completion') || argv.includes('complete')) {
+    tab(program, { completionCommandName: 'completion' });
+    return;
+  }
+  program.command('completion').description(DESCRIPTION).argument('<shell>', 'zsh, bash, fish or powershell');
 }
